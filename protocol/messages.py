@@ -1,0 +1,297 @@
+"""Payload models of the contract (PROTOCOL.md), as pydantic models.
+
+Commands are parsed strictly (wrong types are a `bad_request`, never coerced)
+but unknown fields are ignored, because PROTOCOL.md allows additions.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+
+from protocol.errors import ErrorCode
+from protocol.version import MAX_PAYLOAD_BYTES, PROTOCOL_VERSION
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
+ReqId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+TicketNumber = Annotated[str, StringConstraints(pattern=r"^[A-Z][0-9]{3,4}$")]
+Lang = Literal["vi", "en"]
+Priority = Literal["normal", "elderly", "disabled", "pregnant", "child_under_6", "veteran"]
+PRIORITY_GROUPS: tuple[str, ...] = ("elderly", "disabled", "pregnant", "child_under_6", "veteran")
+Outcome = Literal["completed", "received_dossier", "guided_online", "returned_result"]
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+    v: Literal[1]
+    req_id: ReqId
+    ts: str | None = None
+
+
+# Kiosk commands -----------------------------------------------------------
+
+class TicketIssue(_Command):
+    type: Literal["ticket.issue"]
+    sector: Slug
+    procedure: Slug | None = None
+    priority: Priority = "normal"
+    lang: Lang = "vi"
+
+
+class GuidanceOnline(_Command):
+    type: Literal["guidance.online"]
+    procedure: Slug
+    lang: Lang = "vi"
+
+
+# Counter commands ---------------------------------------------------------
+
+class CallNext(_Command):
+    type: Literal["call.next"]
+
+
+class CallRecall(_Command):
+    type: Literal["call.recall"]
+
+
+class CallNumber(_Command):
+    type: Literal["call.number"]
+    number: TicketNumber
+
+
+class ServeDone(_Command):
+    type: Literal["serve.done"]
+    outcome: Outcome = "completed"
+
+
+class ServeNoShow(_Command):
+    type: Literal["serve.no_show"]
+
+
+class ServeTransfer(_Command):
+    type: Literal["serve.transfer"]
+    to_sector: Slug
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class CounterOpen(_Command):
+    type: Literal["counter.open"]
+
+
+class CounterPause(_Command):
+    type: Literal["counter.pause"]
+
+
+class CounterClose(_Command):
+    type: Literal["counter.close"]
+
+
+class RatingSubmit(_Command):
+    type: Literal["rating.submit"]
+    ticket_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    score: Annotated[int, Field(ge=1, le=4)]
+
+
+KioskCommand = Annotated[Union[TicketIssue, GuidanceOnline], Field(discriminator="type")]
+CounterCommand = Annotated[
+    Union[CallNext, CallRecall, CallNumber, ServeDone, ServeNoShow, ServeTransfer,
+          CounterOpen, CounterPause, CounterClose, RatingSubmit],
+    Field(discriminator="type"),
+]
+COMMAND_TYPES: dict[str, tuple[str, ...]] = {
+    "kiosk": ("ticket.issue", "guidance.online"),
+    "counter": ("call.next", "call.recall", "call.number", "serve.done", "serve.no_show",
+                "serve.transfer", "counter.open", "counter.pause", "counter.close", "rating.submit"),
+}
+_ADAPTERS = {"kiosk": TypeAdapter(KioskCommand), "counter": TypeAdapter(CounterCommand)}
+
+
+class ProtocolError(Exception):
+    """A payload the contract refuses; carries what the reply needs."""
+
+    def __init__(self, code: ErrorCode, message: str, req_id: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.req_id = req_id
+
+
+def parse_command(kind: str, payload: bytes | str) -> _Command:
+    """Bytes from `{kind}/{id}/cmd` -> a command model, or ProtocolError."""
+    raw = payload.encode("utf-8") if isinstance(payload, str) else payload
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        raise ProtocolError(ErrorCode.TOO_LARGE, f"payload is {len(raw)} bytes; the limit is {MAX_PAYLOAD_BYTES}")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"payload is not UTF-8 JSON: {exc.__class__.__name__}") from None
+    if not isinstance(data, dict):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "payload must be a JSON object")
+    req_id = data.get("req_id") if isinstance(data.get("req_id"), str) and len(data.get("req_id")) <= 128 else None
+    if data.get("type") not in COMMAND_TYPES.get(kind, ()):
+        raise ProtocolError(ErrorCode.BAD_REQUEST,
+                            f"unknown command type {str(data.get('type'))[:60]!r} for a {kind}", req_id)
+    try:
+        return _ADAPTERS[kind].validate_python(data)
+    except ValidationError as exc:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, describe_validation_error(exc), req_id) from None
+    except RecursionError:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "payload nested too deeply", req_id) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("ticket.", "call.", "serve.", "counter.", "rating.", "guidance.")))
+        parts.append(f"{loc or 'payload'}: {err['msg']}")
+    return "; ".join(parts)
+
+
+# Outgoing payloads --------------------------------------------------------
+
+def envelope(type_: str, ts: datetime | str, **fields: Any) -> dict[str, Any]:
+    return {"v": PROTOCOL_VERSION, "type": type_, "ts": ts if isinstance(ts, str) else ts.isoformat(), **fields}
+
+
+def reply_ok(req_id: str | None, result: dict[str, Any], ts: datetime | str) -> dict[str, Any]:
+    return envelope("reply", ts, req_id=req_id, ok=True, result=result)
+
+
+def reply_error(req_id: str | None, code: ErrorCode | str, message: str, ts: datetime | str,
+                message_vi: str | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code.value if isinstance(code, ErrorCode) else code, "message": message}
+    if message_vi:
+        error["message_vi"] = message_vi
+    return envelope("reply", ts, req_id=req_id, ok=False, error=error)
+
+
+def dumps(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# Models of the outgoing payloads, for the JSON Schema export and for clients
+# that want typed access. The server builds plain dicts of the same shape.
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    v: Literal[1] = 1
+    ts: str
+
+
+class I18nText(BaseModel):
+    vi: str
+    en: str
+
+
+class TicketResult(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    number: str
+    sector: str
+    procedure: str | None
+    priority: Priority
+    issued_at: str
+    position: int
+    est_wait_s: int
+    track_url: str
+
+
+class ErrorBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    code: str
+    message: str
+
+
+class Reply(_Out):
+    type: Literal["reply"] = "reply"
+    req_id: str | None
+    ok: bool
+    result: dict[str, Any] | None = None
+    error: ErrorBody | None = None
+
+
+class Serving(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    number: str
+    sector: str
+    called_at: str
+
+
+class BoardCounter(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    label: str
+    status: str
+    sectors: list[str]
+    serving: Serving | None
+
+
+class RecentCall(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    number: str
+    counter: str
+    counter_label: str
+    at: str
+
+
+class BoardSector(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    name: I18nText
+    prefix: str
+    waiting: int
+    est_wait_s: int
+
+
+class Board(_Out):
+    type: Literal["board"] = "board"
+    seq: int
+    counters: list[BoardCounter]
+    recent_calls: list[RecentCall]
+    sectors: list[BoardSector]
+
+
+class Call(_Out):
+    type: Literal["call"] = "call"
+    number: str
+    counter: str
+    counter_label: str
+    sector: str
+    recall: bool
+    announce: I18nText
+
+
+class SectorStats(_Out):
+    type: Literal["sector.stats"] = "sector.stats"
+    sector: str
+    waiting: int
+    est_wait_s: int
+    served_today: int
+
+
+class CounterState(_Out):
+    type: Literal["counter.state"] = "counter.state"
+    counter: str
+    status: Literal["open", "serving", "paused", "closed"]
+    sectors: list[str]
+    serving: dict[str, Any] | None
+
+
+class LogEvent(_Out):
+    type: Literal["event"] = "event"
+    seq: int
+    event: str
+    data: dict[str, Any]
+
+
+class DeviceStatus(_Out):
+    type: Literal["device.status"] = "device.status"
+    online: bool
+
+
+class ServerStatus(_Out):
+    type: Literal["server.status"] = "server.status"
+    online: bool

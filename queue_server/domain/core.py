@@ -1,0 +1,308 @@
+"""The rules of a one-stop centre: a command and the current state -> events and a result.
+
+`QueueCore.decide` never changes the state; the service persists the events
+and then folds them in with `SiteState.apply`. The clock and the random
+tracking token come in through `Context`, so the same input always decides
+the same way (the simulator and replay rely on it).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from protocol.errors import ErrorCode
+from queue_server.domain import estimate
+from queue_server.domain import events as ev
+from queue_server.domain.commands import CancelTicket, HelpRequest, SetAutoMode, SetCounterSectors, SetCounterStatus
+from queue_server.domain.errors import DomainError
+from queue_server.domain.policy import DEFAULT_POLICY, Policy
+from queue_server.domain.site import SiteConfig
+from queue_server.domain.state import PRIORITY_RANK, SiteState, Ticket
+
+
+@dataclass(frozen=True)
+class Context:
+    now: datetime            # aware
+    device: str | None = None
+    token: str = ""          # unguessable tracking token for a new ticket
+
+
+@dataclass
+class Decision:
+    events: list[ev.NewEvent] = field(default_factory=list)
+    result: Callable[[SiteState], dict[str, Any]] | None = None  # read after the events are applied
+    error: DomainError | None = None
+
+
+def ticket_public(t: Ticket) -> dict[str, Any]:
+    return {"id": t.id, "number": t.number, "sector": t.sector, "procedure": t.procedure,
+            "priority": t.priority, "issued_at": t.issued_at, "status": t.status,
+            "counter": t.counter, "called_at": t.called_at}
+
+
+class QueueCore:
+    def __init__(self, config: SiteConfig, policy: Policy | None = None, state: SiteState | None = None):
+        self.config = config
+        self.policy: Policy = policy or DEFAULT_POLICY()
+        self.state = state or SiteState.initial(config)
+
+    # --- day -----------------------------------------------------------------
+
+    def local_day(self, now: datetime) -> str:
+        return now.astimezone(self.config.site.tz).date().isoformat()
+
+    def rollover(self, now: datetime) -> list[ev.NewEvent]:
+        """A `day.started` event when `now` is on a new day in the site's zone."""
+        day = self.local_day(now)
+        if self.state.day == day:
+            return []
+        open_ids = [t.id for t in self.state.tickets.values() if t.status in ("waiting", "called")]
+        return [ev.NewEvent(ev.DAY_STARTED, now.isoformat(), {"day": day, "previous": self.state.day,
+                                                               "expired": open_ids})]
+
+    # --- dispatch ------------------------------------------------------------
+
+    def decide(self, kind: str, cmd: Any, ctx: Context) -> Decision:
+        handler = getattr(self, "_" + cmd.type.replace(".", "_"), None)
+        if handler is None:
+            return Decision(error=DomainError(ErrorCode.BAD_REQUEST, f"unknown command {cmd.type}"))
+        try:
+            return handler(cmd, ctx)
+        except DomainError as err:
+            return Decision(error=err)
+
+    # --- kiosk ---------------------------------------------------------------
+
+    def _ticket_issue(self, cmd: Any, ctx: Context) -> Decision:
+        cfg, st = self.config, self.state
+        sector = cfg.sector_by_id.get(cmd.sector)
+        if sector is None:
+            raise DomainError(ErrorCode.UNKNOWN_SECTOR, "Unknown sector")
+        if cmd.procedure is not None and cmd.procedure not in sector.procedures_by_id:
+            raise DomainError(ErrorCode.UNKNOWN_PROCEDURE, "Unknown procedure for this sector")
+        if cmd.priority != "normal" and cmd.priority not in cfg.priority_groups:
+            raise DomainError(ErrorCode.BAD_REQUEST, "This priority group is not served here")
+        if cfg.site.enforce_hours and not self.is_open(ctx.now):
+            raise DomainError(ErrorCode.SECTOR_CLOSED, "The centre is closed now")
+        seq_in_sector = st.sectors[sector.id].last_number + 1
+        if seq_in_sector > 9999:
+            raise DomainError(ErrorCode.SECTOR_CLOSED, "No more tickets for this sector today")
+        number = f"{sector.prefix}{seq_in_sector:03d}"
+        day = self.local_day(ctx.now)
+        rank = PRIORITY_RANK.get(cmd.priority, 0)
+        order = ctx.now.timestamp()
+        ahead = estimate.ahead_of(st, sector.id, rank, order)
+        est = estimate.wait_for_position(st, cfg, sector.id, ahead)
+        ticket = Ticket(id=f"{day.replace('-', '')}-{number}", number=number, sector=sector.id,
+                        procedure=cmd.procedure, priority=cmd.priority, lang=cmd.lang, day=day,
+                        issued_at=ctx.now.isoformat(), order=order, token=ctx.token, device=ctx.device,
+                        est_wait_s=est, position=ahead + 1)
+        event = ev.NewEvent(ev.TICKET_ISSUED, ctx.now.isoformat(),
+                            {"ticket": ticket.__dict__.copy(), "seq_in_sector": seq_in_sector})
+
+        def result(state: SiteState) -> dict[str, Any]:
+            t = state.tickets[ticket.id]
+            return {"ticket": {**ticket_public(t), "position": t.position, "ahead": t.position - 1,
+                               "est_wait_s": t.est_wait_s, "token": t.token}}
+        return Decision([event], result)
+
+    def _guidance_online(self, cmd: Any, ctx: Context) -> Decision:
+        found = self.config.procedure_by_id.get(cmd.procedure)
+        if found is None:
+            raise DomainError(ErrorCode.UNKNOWN_PROCEDURE, "Unknown procedure")
+        sector, proc = found
+        portal = proc.portal_url or self.config.site.online_portal
+        event = ev.NewEvent(ev.GUIDANCE_GIVEN, ctx.now.isoformat(),
+                            {"procedure": proc.id, "sector": sector.id, "online": proc.online,
+                             "lang": cmd.lang, "device": ctx.device})
+        return Decision([event], lambda s: {"guidance": {"procedure": proc.id, "sector": sector.id,
+                                                         "portal_url": portal, "online": proc.online}})
+
+    # --- counter -------------------------------------------------------------
+
+    def _counter(self, ctx: Context):
+        c = self.state.counters.get(ctx.device or "")
+        if c is None:
+            raise DomainError(ErrorCode.NOT_ALLOWED, "Unknown counter")
+        return c
+
+    def _finish_current(self, counter_id: str, ctx: Context, outcome: str = "completed") -> list[ev.NewEvent]:
+        t = self.state.counter_serving(counter_id)
+        if t is None:
+            return []
+        service_s = max(0.0, ctx.now.timestamp() - (t.called_epoch or ctx.now.timestamp()))
+        return [ev.NewEvent(ev.TICKET_SERVED, ctx.now.isoformat(),
+                            {"ticket_id": t.id, "counter": counter_id, "outcome": outcome,
+                             "service_s": round(service_s, 3)})]
+
+    def _call_event(self, t: Ticket, counter_id: str, ctx: Context, how: str) -> ev.NewEvent:
+        wait_s = max(0.0, ctx.now.timestamp() - t.order) if not t.transferred else None
+        return ev.NewEvent(ev.TICKET_CALLED, ctx.now.isoformat(),
+                           {"ticket_id": t.id, "counter": counter_id, "number": t.number, "sector": t.sector,
+                            "how": how, "at_epoch": ctx.now.timestamp(),
+                            "wait_s": round(ctx.now.timestamp() - _issued_epoch(t), 3),
+                            "since_queued_s": None if wait_s is None else round(wait_s, 3)})
+
+    def _reopen_if_paused(self, c, ctx: Context) -> list[ev.NewEvent]:
+        if c.status == "closed":
+            raise DomainError(ErrorCode.COUNTER_CLOSED, "This counter is closed; open it first")
+        if c.status == "paused":
+            return [ev.NewEvent(ev.COUNTER_STATUS, ctx.now.isoformat(), {"counter": c.id, "status": "open"})]
+        return []
+
+    def _called_result(self, ticket_id: str):
+        return lambda s: {"ticket": ticket_public(s.tickets[ticket_id])}
+
+    def _call_next(self, cmd: Any, ctx: Context) -> Decision:
+        c = self._counter(ctx)
+        events = self._reopen_if_paused(c, ctx) + self._finish_current(c.id, ctx)
+        t = self.policy.choose(self.state, self.config, c.id, ctx.now.timestamp())
+        if t is None:
+            return Decision(events, error=DomainError(ErrorCode.QUEUE_EMPTY, "No one is waiting for this counter"))
+        events.append(self._call_event(t, c.id, ctx, "next"))
+        return Decision(events, self._called_result(t.id))
+
+    def _call_number(self, cmd: Any, ctx: Context) -> Decision:
+        c = self._counter(ctx)
+        t = self.state.ticket_by_number(cmd.number)
+        if t is None or t.status != "waiting":
+            raise DomainError(ErrorCode.NOT_FOUND, "No waiting ticket has this number")
+        if t.sector not in c.sectors:
+            raise DomainError(ErrorCode.NOT_ALLOWED, "This counter does not serve that ticket's sector")
+        events = self._reopen_if_paused(c, ctx) + self._finish_current(c.id, ctx)
+        events.append(self._call_event(t, c.id, ctx, "number"))
+        return Decision(events, self._called_result(t.id))
+
+    def _call_recall(self, cmd: Any, ctx: Context) -> Decision:
+        c = self._counter(ctx)
+        t = self.state.counter_serving(c.id)
+        if t is None:
+            raise DomainError(ErrorCode.NO_CURRENT_TICKET, "This counter is not serving anyone")
+        e = ev.NewEvent(ev.TICKET_RECALLED, ctx.now.isoformat(),
+                        {"ticket_id": t.id, "counter": c.id, "number": t.number, "sector": t.sector})
+        return Decision([e], self._called_result(t.id))
+
+    def _serve_done(self, cmd: Any, ctx: Context) -> Decision:
+        c = self._counter(ctx)
+        t = self.state.counter_serving(c.id)
+        if t is None:
+            raise DomainError(ErrorCode.NO_CURRENT_TICKET, "This counter is not serving anyone")
+        return Decision(self._finish_current(c.id, ctx, cmd.outcome), self._called_result(t.id))
+
+    def _serve_no_show(self, cmd: Any, ctx: Context) -> Decision:
+        c = self._counter(ctx)
+        t = self.state.counter_serving(c.id)
+        if t is None:
+            raise DomainError(ErrorCode.NO_CURRENT_TICKET, "This counter is not serving anyone")
+        e = ev.NewEvent(ev.TICKET_NO_SHOW, ctx.now.isoformat(),
+                        {"ticket_id": t.id, "counter": c.id,
+                         "waited_s": round(ctx.now.timestamp() - (t.called_epoch or ctx.now.timestamp()), 3)})
+        return Decision([e], self._called_result(t.id))
+
+    def _serve_transfer(self, cmd: Any, ctx: Context) -> Decision:
+        c = self._counter(ctx)
+        t = self.state.counter_serving(c.id)
+        if t is None:
+            raise DomainError(ErrorCode.NO_CURRENT_TICKET, "This counter is not serving anyone")
+        if cmd.to_sector not in self.config.sector_by_id:
+            raise DomainError(ErrorCode.UNKNOWN_SECTOR, "Unknown sector")
+        if cmd.to_sector == t.sector:
+            raise DomainError(ErrorCode.BAD_REQUEST, "The ticket is already in that sector")
+        e = ev.NewEvent(ev.TICKET_TRANSFERRED, ctx.now.isoformat(),
+                        {"ticket_id": t.id, "counter": c.id, "from_sector": t.sector,
+                         "to_sector": cmd.to_sector, "note": cmd.note,
+                         "service_s": round(ctx.now.timestamp() - (t.called_epoch or ctx.now.timestamp()), 3)})
+        return Decision([e], self._called_result(t.id))
+
+    def _set_status(self, counter_id: str, status: str, ctx: Context, by: str | None) -> Decision:
+        c = self.state.counters.get(counter_id)
+        if c is None:
+            raise DomainError(ErrorCode.NOT_ALLOWED, "Unknown counter")
+        events: list[ev.NewEvent] = []
+        if status == "closed":
+            events += self._finish_current(counter_id, ctx)
+        if c.status != status:
+            events.append(ev.NewEvent(ev.COUNTER_STATUS, ctx.now.isoformat(),
+                                      {"counter": counter_id, "status": status, "by": by}))
+        return Decision(events, lambda s: {"counter": {"id": counter_id, "status": s.counters[counter_id].status,
+                                                       "sectors": list(s.counters[counter_id].sectors)}})
+
+    def _counter_open(self, cmd: Any, ctx: Context) -> Decision:
+        return self._set_status(self._counter(ctx).id, "open", ctx, ctx.device)
+
+    def _counter_pause(self, cmd: Any, ctx: Context) -> Decision:
+        return self._set_status(self._counter(ctx).id, "paused", ctx, ctx.device)
+
+    def _counter_close(self, cmd: Any, ctx: Context) -> Decision:
+        return self._set_status(self._counter(ctx).id, "closed", ctx, ctx.device)
+
+    def _rating_submit(self, cmd: Any, ctx: Context) -> Decision:
+        c = self._counter(ctx)
+        t = self.state.tickets.get(cmd.ticket_id)
+        if t is None:
+            raise DomainError(ErrorCode.NOT_FOUND, "No ticket of today has this id")
+        if t.status != "served" or t.served_by != c.id:
+            raise DomainError(ErrorCode.NOT_ALLOWED, "Only a ticket served at this counter can be rated here")
+        if t.rating is not None:
+            raise DomainError(ErrorCode.NOT_ALLOWED, "This ticket has already been rated")
+        e = ev.NewEvent(ev.RATING_SUBMITTED, ctx.now.isoformat(),
+                        {"ticket_id": t.id, "counter": c.id, "sector": t.sector, "procedure": t.procedure,
+                         "score": cmd.score})
+        return Decision([e], lambda s: {"rating": {"ticket_id": t.id, "score": cmd.score}})
+
+    # --- managers and citizens (web / CLI) -----------------------------------
+
+    def _counter_set_status(self, cmd: SetCounterStatus, ctx: Context) -> Decision:
+        if cmd.status not in ("open", "paused", "closed"):
+            raise DomainError(ErrorCode.BAD_REQUEST, "Status must be open, paused or closed")
+        return self._set_status(cmd.counter, cmd.status, ctx, cmd.by)
+
+    def _counter_set_sectors(self, cmd: SetCounterSectors, ctx: Context) -> Decision:
+        conf = self.config.counter_by_id.get(cmd.counter)
+        if conf is None:
+            raise DomainError(ErrorCode.NOT_FOUND, "Unknown counter")
+        sectors = list(dict.fromkeys(cmd.sectors))
+        if not sectors:
+            raise DomainError(ErrorCode.BAD_REQUEST, "A counter needs at least one sector")
+        unknown = [s for s in sectors if s not in self.config.sector_by_id]
+        if unknown:
+            raise DomainError(ErrorCode.UNKNOWN_SECTOR, "Unknown sector")
+        untrained = [s for s in sectors if s not in conf.trained]
+        if untrained and not cmd.override:
+            raise DomainError(ErrorCode.NOT_ALLOWED, "The counter is not trained for that sector; use an override")
+        if untrained and not (cmd.reason or "").strip():
+            raise DomainError(ErrorCode.BAD_REQUEST, "An override needs a reason")
+        e = ev.NewEvent(ev.COUNTER_SECTORS, ctx.now.isoformat(),
+                        {"counter": cmd.counter, "sectors": sectors, "previous": list(self.state.counters[cmd.counter].sectors),
+                         "override": bool(untrained), "reason": cmd.reason, "by": cmd.by})
+        return Decision([e], lambda s: {"counter": {"id": cmd.counter, "sectors": list(s.counters[cmd.counter].sectors)}})
+
+    def _site_set_auto(self, cmd: SetAutoMode, ctx: Context) -> Decision:
+        events = [] if self.state.auto_mode == cmd.on else [
+            ev.NewEvent(ev.AUTO_MODE, ctx.now.isoformat(), {"on": cmd.on, "by": cmd.by})]
+        return Decision(events, lambda s: {"auto_mode": s.auto_mode})
+
+    def _ticket_cancel(self, cmd: CancelTicket, ctx: Context) -> Decision:
+        tid = self.state.by_token.get(cmd.token)
+        t = self.state.tickets.get(tid) if tid else None
+        if t is None:
+            raise DomainError(ErrorCode.NOT_FOUND, "No ticket of today has this link")
+        if t.status != "waiting":
+            raise DomainError(ErrorCode.NOT_ALLOWED, "Only a waiting ticket can be cancelled")
+        e = ev.NewEvent(ev.TICKET_CANCELLED, ctx.now.isoformat(), {"ticket_id": t.id, "by": "citizen"})
+        return Decision([e], lambda s: {"ticket": ticket_public(s.tickets[t.id])})
+
+    def _device_help(self, cmd: HelpRequest, ctx: Context) -> Decision:
+        e = ev.NewEvent(ev.DEVICE_HELP, ctx.now.isoformat(), {"device": cmd.device, "kind": cmd.kind})
+        return Decision([e], lambda s: {"help": True})
+
+    # --- hours ---------------------------------------------------------------
+
+    def is_open(self, now: datetime) -> bool:
+        local = now.astimezone(self.config.site.tz).time()
+        return any(a <= local < b for a, b in self.config.site.periods)
+
+
+def _issued_epoch(t: Ticket) -> float:
+    return datetime.fromisoformat(t.issued_at).timestamp()

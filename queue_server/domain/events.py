@@ -1,0 +1,50 @@
+"""Domain events. Every change of a site is one of these, with a site-wide sequence number.
+
+An event is plain data (type + JSON-able dict) so the log, the MQTT `events/log`
+stream, reports and the province all read the same thing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DAY_STARTED = "day.started"
+TICKET_ISSUED = "ticket.issued"
+TICKET_CALLED = "ticket.called"
+TICKET_RECALLED = "ticket.recalled"
+TICKET_SERVED = "ticket.served"
+TICKET_NO_SHOW = "ticket.no_show"
+TICKET_TRANSFERRED = "ticket.transferred"
+TICKET_CANCELLED = "ticket.cancelled"
+COUNTER_STATUS = "counter.status_changed"
+COUNTER_SECTORS = "counter.sectors_changed"
+RATING_SUBMITTED = "rating.submitted"
+GUIDANCE_GIVEN = "guidance.given"
+AUTO_MODE = "site.auto_mode_changed"
+DEVICE_HELP = "device.help_requested"
+
+ALL_TYPES = (DAY_STARTED, TICKET_ISSUED, TICKET_CALLED, TICKET_RECALLED, TICKET_SERVED, TICKET_NO_SHOW,
+             TICKET_TRANSFERRED, TICKET_CANCELLED, COUNTER_STATUS, COUNTER_SECTORS, RATING_SUBMITTED,
+             GUIDANCE_GIVEN, AUTO_MODE, DEVICE_HELP)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event decided by the domain, not yet given its sequence number."""
+    type: str
+    ts: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    type: str
+    ts: str
+    data: dict[str, Any]
+    device: str | None = None
+    req_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "type": self.type, "ts": self.ts, "data": self.data,
+                "device": self.device, "req_id": self.req_id}

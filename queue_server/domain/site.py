@@ -1,0 +1,227 @@
+"""The site configuration: sectors, procedures, counters, devices, hours.
+
+Validated at start into typed objects; any bad field is named in the error
+(`SiteConfigError`), so a provincial IT person can fix the YAML by reading it.
+"""
+from __future__ import annotations
+
+import re
+from datetime import time
+from functools import cached_property
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+
+from protocol.messages import PRIORITY_GROUPS
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
+_HOURS_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class SiteConfigError(ValueError):
+    """A site config that cannot be used; the message names every bad field."""
+
+
+class I18n(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    vi: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.vi
+
+
+class Procedure(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: Slug
+    name: I18n
+    fee_vnd: int | None = Field(default=None, ge=0)
+    fee_note: I18n | None = None
+    days: int = Field(default=0, ge=0)
+    online: Literal["full", "partial", "none"] = "none"
+    documents: tuple[I18n, ...] = ()
+    portal_url: str | None = None
+
+
+class Sector(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: Slug
+    prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z]$")]
+    name: I18n
+    target_wait_min: float = Field(gt=0, le=600)
+    procedures: tuple[Procedure, ...] = ()
+    # A starting guess for service time before any ticket of the day is served.
+    service_min: float = Field(default=8.0, gt=0, le=240)
+    icon: str | None = None
+
+    @cached_property
+    def procedures_by_id(self) -> dict[str, Procedure]:
+        return {p.id: p for p in self.procedures}
+
+
+class Counter(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: Slug
+    label: I18n
+    sectors: tuple[Slug, ...] = Field(min_length=1)
+    trained: tuple[Slug, ...] = ()
+    initial_status: Literal["open", "paused", "closed"] = "open"
+
+    @model_validator(mode="after")
+    def _trained_covers_sectors(self) -> "Counter":
+        if not self.trained:
+            object.__setattr__(self, "trained", self.sectors)
+        missing = [s for s in self.sectors if s not in self.trained]
+        if missing:
+            raise ValueError(f"sectors {missing} are not in trained {list(self.trained)}")
+        return self
+
+    @property
+    def number(self) -> str:
+        """The spoken counter number: "Quầy 5" -> "5", else the id."""
+        digits = re.findall(r"\d+", self.label.vi)
+        return digits[-1] if digits else self.id
+
+
+class Devices(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kiosks: tuple[Slug, ...] = ()
+    displays: tuple[Slug, ...] = ()
+    # Counter terminals are the counters themselves; no list needed.
+
+
+class SiteInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: Slug
+    name: I18n
+    timezone: str = "Asia/Ho_Chi_Minh"
+    hours: tuple[str, ...] = ("07:30-11:30", "13:30-17:00")
+    online_portal: str = "https://dichvucong.gov.vn"
+    public_url: str | None = None  # base of track_url; defaults to the web app's own address
+    announce_en: bool = False
+    # Refuse tickets outside `hours`. Off by default so a demo works at any hour.
+    enforce_hours: bool = False
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            m = _HOURS_RE.match(item)
+            if not m or (m.group(1), m.group(2)) >= (m.group(3), m.group(4)):
+                raise ValueError(f"{item!r} is not an opening period like '07:30-11:30'")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def periods(self) -> list[tuple[time, time]]:
+        out = []
+        for item in self.hours:
+            a, b = item.split("-")
+            out.append((time.fromisoformat(a), time.fromisoformat(b)))
+        return out
+
+
+class SiteConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    site: SiteInfo
+    sectors: tuple[Sector, ...] = Field(min_length=1)
+    counters: tuple[Counter, ...] = Field(min_length=1)
+    devices: Devices = Devices()
+    priority_groups: tuple[str, ...] = PRIORITY_GROUPS
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "SiteConfig":
+        problems = []
+        seen: dict[str, str] = {}
+        for i, s in enumerate(self.sectors):
+            if s.id in seen:
+                problems.append(f"sectors[{i}].id: duplicate sector {s.id!r}")
+            if s.prefix in seen.values():
+                problems.append(f"sectors[{i}].prefix: prefix {s.prefix!r} used twice")
+            seen[s.id] = s.prefix
+        proc_ids: set[str] = set()
+        for i, s in enumerate(self.sectors):
+            for j, p in enumerate(s.procedures):
+                if p.id in proc_ids:
+                    problems.append(f"sectors[{i}].procedures[{j}].id: duplicate procedure {p.id!r}")
+                proc_ids.add(p.id)
+        counter_ids: set[str] = set()
+        for i, c in enumerate(self.counters):
+            if c.id in counter_ids:
+                problems.append(f"counters[{i}].id: duplicate counter {c.id!r}")
+            counter_ids.add(c.id)
+            for field in ("sectors", "trained"):
+                for sid in getattr(c, field):
+                    if sid not in seen:
+                        problems.append(f"counters[{i}].{field}: unknown sector {sid!r}")
+        for g in self.priority_groups:
+            if g not in PRIORITY_GROUPS:
+                problems.append(f"priority_groups: unknown group {g!r} (known: {', '.join(PRIORITY_GROUPS)})")
+        ids = list(self.devices.kiosks) + list(self.devices.displays)
+        if len(ids) != len(set(ids)):
+            problems.append("devices: a device id is used twice")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @cached_property
+    def sector_by_id(self) -> dict[str, Sector]:
+        return {s.id: s for s in self.sectors}
+
+    @cached_property
+    def counter_by_id(self) -> dict[str, Counter]:
+        return {c.id: c for c in self.counters}
+
+    @cached_property
+    def procedure_by_id(self) -> dict[str, tuple[Sector, Procedure]]:
+        return {p.id: (s, p) for s in self.sectors for p in s.procedures}
+
+    @property
+    def id(self) -> str:
+        return self.site.id
+
+    def is_device(self, kind: str, device_id: str) -> bool:
+        if kind == "kiosk":
+            return device_id in self.devices.kiosks
+        if kind == "counter":
+            return device_id in self.counter_by_id
+        if kind == "display":
+            return device_id in self.devices.displays
+        return False
+
+
+def parse_site(data: Any, source: str = "site config") -> SiteConfig:
+    """A dict (from YAML) -> SiteConfig, or SiteConfigError naming each bad field."""
+    if not isinstance(data, dict):
+        raise SiteConfigError(f"{source}: expected a mapping with site, sectors and counters")
+    try:
+        return SiteConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = _format_loc(err["loc"])
+            lines.append(f"  {loc or '(top)'}: {err['msg']}")
+        raise SiteConfigError(f"{source} is not valid:\n" + "\n".join(lines)) from None
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out

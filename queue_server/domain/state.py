@@ -1,0 +1,301 @@
+"""The state of a site: a fold over its events (`SiteState.apply`).
+
+Only today's tickets are kept in memory; earlier days live in the event log.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from queue_server.domain import events as ev
+from queue_server.domain.site import SiteConfig
+
+RECENT_CALLS = 10
+PRIORITY_RANK = {"normal": 1}  # every priority group ranks 0: served first
+
+
+@dataclass
+class Ticket:
+    id: str
+    number: str
+    sector: str
+    procedure: str | None
+    priority: str
+    lang: str
+    day: str
+    issued_at: str
+    order: float            # epoch seconds of first issue; a transfer keeps it, so the citizen stays ahead
+    token: str
+    device: str | None = None
+    status: str = "waiting"  # waiting | called | served | no_show | cancelled | expired
+    counter: str | None = None
+    called_at: str | None = None
+    called_epoch: float | None = None
+    finished_at: str | None = None
+    est_wait_s: int = 0
+    position: int = 0
+    recalls: int = 0
+    transferred_from: list[str] = field(default_factory=list)
+    outcome: str | None = None
+    served_by: str | None = None
+    rating: int | None = None
+
+    @property
+    def is_priority(self) -> bool:
+        return self.priority != "normal"
+
+    @property
+    def rank(self) -> int:
+        return PRIORITY_RANK.get(self.priority, 0)
+
+    @property
+    def transferred(self) -> bool:
+        return bool(self.transferred_from)
+
+
+@dataclass
+class CounterRuntime:
+    id: str
+    status: str                       # open | paused | closed
+    sectors: list[str]
+    serving: str | None = None        # ticket id
+    last_served: str | None = None    # ticket id, for the rating pad
+    served_today: int = 0
+    busy_s_today: float = 0.0
+    sectors_override: bool = False
+
+
+@dataclass
+class SectorStats:
+    issued_today: int = 0
+    served_today: int = 0
+    no_show_today: int = 0
+    service_s_sum: float = 0.0
+    service_n: int = 0
+    # Exponentially weighted mean of recent service times: follows the day's pace.
+    service_s_ewma: float | None = None
+    last_number: int = 0
+
+
+@dataclass
+class SiteState:
+    last_seq: int = 0
+    day: str | None = None
+    tickets: dict[str, Ticket] = field(default_factory=dict)
+    waiting: dict[str, dict[str, None]] = field(default_factory=dict)  # sector -> ordered set of ticket ids
+    counters: dict[str, CounterRuntime] = field(default_factory=dict)
+    sectors: dict[str, SectorStats] = field(default_factory=dict)
+    recent_calls: deque = field(default_factory=lambda: deque(maxlen=RECENT_CALLS))
+    by_token: dict[str, str] = field(default_factory=dict)
+    by_number: dict[str, str] = field(default_factory=dict)
+    guided_online_today: int = 0
+    auto_mode: bool = False
+    last_event_ts: str | None = None
+
+    @classmethod
+    def initial(cls, config: SiteConfig) -> "SiteState":
+        state = cls()
+        for s in config.sectors:
+            state.waiting[s.id] = {}
+            state.sectors[s.id] = SectorStats()
+        for c in config.counters:
+            state.counters[c.id] = CounterRuntime(id=c.id, status=c.initial_status, sectors=list(c.sectors))
+        return state
+
+    # queries ---------------------------------------------------------------
+
+    def waiting_in(self, sector: str) -> list[Ticket]:
+        return [self.tickets[t] for t in self.waiting.get(sector, ())]
+
+    def waiting_count(self, sector: str) -> int:
+        return len(self.waiting.get(sector, ()))
+
+    def counter_serving(self, counter: str) -> Ticket | None:
+        c = self.counters.get(counter)
+        return self.tickets.get(c.serving) if c and c.serving else None
+
+    def ticket_by_number(self, number: str) -> Ticket | None:
+        tid = self.by_number.get(number)
+        return self.tickets.get(tid) if tid else None
+
+    # the fold ----------------------------------------------------------------
+
+    def apply(self, event: ev.Event) -> None:
+        handler = _HANDLERS.get(event.type)
+        if handler is not None:
+            handler(self, event.data, event)
+        self.last_seq = event.seq
+        self.last_event_ts = event.ts
+
+    # snapshots ---------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "last_seq": self.last_seq, "day": self.day,
+            "tickets": {k: asdict(v) for k, v in self.tickets.items()},
+            "waiting": {k: list(v) for k, v in self.waiting.items()},
+            "counters": {k: asdict(v) for k, v in self.counters.items()},
+            "sectors": {k: asdict(v) for k, v in self.sectors.items()},
+            "recent_calls": list(self.recent_calls),
+            "guided_online_today": self.guided_online_today, "auto_mode": self.auto_mode,
+            "last_event_ts": self.last_event_ts,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], config: SiteConfig) -> "SiteState":
+        state = cls.initial(config)
+        state.last_seq = data["last_seq"]
+        state.day = data["day"]
+        state.tickets = {k: Ticket(**v) for k, v in data["tickets"].items()}
+        for k, v in data["waiting"].items():
+            state.waiting[k] = dict.fromkeys(v)
+        for k, v in data["counters"].items():
+            state.counters[k] = CounterRuntime(**v)
+        for k, v in data["sectors"].items():
+            state.sectors[k] = SectorStats(**v)
+        state.recent_calls.extend(data["recent_calls"])
+        state.guided_online_today = data["guided_online_today"]
+        state.auto_mode = data["auto_mode"]
+        state.last_event_ts = data.get("last_event_ts")
+        state.by_token = {t.token: t.id for t in state.tickets.values()}
+        state.by_number = {t.number: t.id for t in state.tickets.values()}
+        return state
+
+
+# event handlers --------------------------------------------------------------
+
+EWMA_ALPHA = 0.2
+
+
+def _day_started(s: SiteState, d: dict, e: ev.Event) -> None:
+    s.day = d["day"]
+    s.tickets.clear()
+    s.by_token.clear()
+    s.by_number.clear()
+    for q in s.waiting.values():
+        q.clear()
+    for st in s.sectors.values():
+        st.issued_today = st.served_today = st.no_show_today = st.last_number = 0
+        st.service_s_sum, st.service_n = 0.0, 0
+    for c in s.counters.values():
+        c.serving = None
+        c.last_served = None
+        c.served_today = 0
+        c.busy_s_today = 0.0
+    s.recent_calls.clear()
+    s.guided_online_today = 0
+
+
+def _issued(s: SiteState, d: dict, e: ev.Event) -> None:
+    t = Ticket(**d["ticket"])
+    s.tickets[t.id] = t
+    s.waiting.setdefault(t.sector, {})[t.id] = None
+    s.by_token[t.token] = t.id
+    s.by_number[t.number] = t.id
+    st = s.sectors[t.sector]
+    st.issued_today += 1
+    st.last_number = max(st.last_number, d["seq_in_sector"])
+
+
+def _called(s: SiteState, d: dict, e: ev.Event) -> None:
+    t = s.tickets[d["ticket_id"]]
+    s.waiting.get(t.sector, {}).pop(t.id, None)
+    t.status = "called"
+    t.counter = d["counter"]
+    t.called_at = e.ts
+    t.called_epoch = d["at_epoch"]
+    s.counters[d["counter"]].serving = t.id
+    s.recent_calls.appendleft({"number": t.number, "counter": d["counter"], "sector": t.sector, "at": e.ts})
+
+
+def _recalled(s: SiteState, d: dict, e: ev.Event) -> None:
+    t = s.tickets[d["ticket_id"]]
+    t.recalls += 1
+    s.recent_calls.appendleft({"number": t.number, "counter": d["counter"], "sector": t.sector, "at": e.ts})
+
+
+def _finish(s: SiteState, d: dict, e: ev.Event, status: str) -> Ticket:
+    t = s.tickets[d["ticket_id"]]
+    c = s.counters[d["counter"]]
+    if c.serving == t.id:
+        c.serving = None
+    t.status = status
+    t.finished_at = e.ts
+    return t
+
+
+def _served(s: SiteState, d: dict, e: ev.Event) -> None:
+    t = _finish(s, d, e, "served")
+    t.outcome = d.get("outcome", "completed")
+    t.served_by = d["counter"]
+    c = s.counters[d["counter"]]
+    c.last_served = t.id
+    c.served_today += 1
+    service_s = float(d.get("service_s", 0.0))
+    c.busy_s_today += service_s
+    st = s.sectors[t.sector]
+    st.served_today += 1
+    st.service_s_sum += service_s
+    st.service_n += 1
+    st.service_s_ewma = service_s if st.service_s_ewma is None else (
+        EWMA_ALPHA * service_s + (1 - EWMA_ALPHA) * st.service_s_ewma)
+
+
+def _no_show(s: SiteState, d: dict, e: ev.Event) -> None:
+    t = _finish(s, d, e, "no_show")
+    s.sectors[t.sector].no_show_today += 1
+
+
+def _transferred(s: SiteState, d: dict, e: ev.Event) -> None:
+    t = s.tickets[d["ticket_id"]]
+    c = s.counters[d["counter"]]
+    if c.serving == t.id:
+        c.serving = None
+    t.transferred_from.append(t.sector)
+    t.sector = d["to_sector"]
+    t.status = "waiting"
+    t.counter = None
+    t.called_at = None
+    t.called_epoch = None
+    s.waiting.setdefault(t.sector, {})[t.id] = None
+
+
+def _cancelled(s: SiteState, d: dict, e: ev.Event) -> None:
+    t = s.tickets[d["ticket_id"]]
+    s.waiting.get(t.sector, {}).pop(t.id, None)
+    t.status = "cancelled"
+    t.finished_at = e.ts
+
+
+def _counter_status(s: SiteState, d: dict, e: ev.Event) -> None:
+    s.counters[d["counter"]].status = d["status"]
+
+
+def _counter_sectors(s: SiteState, d: dict, e: ev.Event) -> None:
+    c = s.counters[d["counter"]]
+    c.sectors = list(d["sectors"])
+    c.sectors_override = bool(d.get("override"))
+
+
+def _rating(s: SiteState, d: dict, e: ev.Event) -> None:
+    t = s.tickets.get(d["ticket_id"])
+    if t is not None:
+        t.rating = d["score"]
+
+
+def _guidance(s: SiteState, d: dict, e: ev.Event) -> None:
+    s.guided_online_today += 1
+
+
+def _auto(s: SiteState, d: dict, e: ev.Event) -> None:
+    s.auto_mode = bool(d["on"])
+
+
+_HANDLERS = {
+    ev.DAY_STARTED: _day_started, ev.TICKET_ISSUED: _issued, ev.TICKET_CALLED: _called,
+    ev.TICKET_RECALLED: _recalled, ev.TICKET_SERVED: _served, ev.TICKET_NO_SHOW: _no_show,
+    ev.TICKET_TRANSFERRED: _transferred, ev.TICKET_CANCELLED: _cancelled,
+    ev.COUNTER_STATUS: _counter_status, ev.COUNTER_SECTORS: _counter_sectors,
+    ev.RATING_SUBMITTED: _rating, ev.GUIDANCE_GIVEN: _guidance, ev.AUTO_MODE: _auto,
+}
