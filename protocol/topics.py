@@ -144,3 +144,40 @@ def site_of(topic: str) -> str | None:
     if len(parts) >= 3 and f"{parts[0]}/{parts[1]}" == ROOT_PREFIX and is_slug(parts[2]):
         return parts[2]
     return None
+
+
+# --- province (additions to v1: a province broker bridged to every site broker) ---
+PROVINCE_ROOT = f"{ROOT_PREFIX}/province"
+
+
+@dataclass(frozen=True)
+class ProvinceTopics:
+    """Topics of the provincial service. Each site's bridge brings `nearby_site(site)` back in,
+    so a kiosk reads `nearby(site, sector)` on its own site broker."""
+
+    root: str = PROVINCE_ROOT
+
+    def nearby(self, site: str, sector: str) -> str:
+        """Retained, per sector: nearby sites offering that sector with shorter waits."""
+        return f"{self.root}/nearby/{_check(site, 'site id')}/{_check(sector, 'sector id')}"
+
+    def nearby_site(self, site: str) -> str:
+        return f"{self.root}/nearby/{_check(site, 'site id')}/+"
+
+    @property
+    def status(self) -> str:
+        return f"{self.root}/status"
+
+    # what the province consumes from every bridged site
+    all_events_log: str = f"{ROOT_PREFIX}/+/events/log"
+    all_boards: str = f"{ROOT_PREFIX}/+/board"
+    all_sector_stats: str = f"{ROOT_PREFIX}/+/sector/+/stats"
+
+    def parse_nearby(self, topic: str) -> tuple[str, str] | None:
+        prefix = self.root + "/nearby/"
+        if not topic.startswith(prefix):
+            return None
+        parts = topic[len(prefix):].split("/")
+        if len(parts) == 2 and all(is_slug(p) for p in parts):
+            return parts[0], parts[1]
+        return None
