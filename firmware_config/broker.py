@@ -149,5 +149,23 @@ def write_site_broker(site: SiteConfig, directory: Path, port: int, *, host: str
         listeners.append(Listener(ws_port, host, "websockets"))
     conf = directory / "mosquitto.conf"
     conf.write_text(mosquitto_conf(listeners=listeners, password_path=passwd, acl_path=acl,
-                                   persistence_dir=directory))
+                                   persistence_dir=directory, extra=_run_as_line(directory)))
     return SiteBrokerFiles(conf, passwd, acl, cred_path, creds)
+
+
+def _run_as_line(directory: Path) -> str:
+    """mosquitto started as root drops to the `mosquitto` user: give that user its files.
+
+    As any other user (a Pi's normal login) it keeps running as that user and
+    reads its own 0600 files."""
+    if os.geteuid() != 0:
+        return ""
+    import pwd
+    try:
+        user = pwd.getpwnam("mosquitto")
+    except KeyError:
+        return "user root"
+    for path in [directory, *directory.iterdir()]:
+        if path.name != "credentials.json":
+            os.chown(path, user.pw_uid, user.pw_gid)
+    return "user mosquitto"

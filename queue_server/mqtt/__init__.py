@@ -1,0 +1,1 @@
+"""Translates MQTT <-> service commands; nothing else."""

@@ -1,0 +1,106 @@
+"""The server's MQTT side: commands in, replies and state out, server status with a last will.
+
+paho's network thread only parses the topic and hands the bytes to the
+service queue; it never waits for the command loop. On every (re)connect the
+gateway resubscribes and republishes every retained message whole, so a
+broker that restarted without persistence shows the truth again at once.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import datetime, timezone
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from protocol.client import BrokerUrl, set_nodelay
+from protocol.messages import dumps
+from queue_server.service import Message, QueueService
+
+log = logging.getLogger(__name__)
+
+
+class MqttGateway:
+    def __init__(self, service: QueueService, broker: str, *, username: str | None = None,
+                 password: str | None = None, ca_file: str | None = None, client_id: str | None = None):
+        self.service = service
+        self.topics = service.topics
+        self.broker = BrokerUrl.parse(broker)
+        self.connected = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id or f"server-{service.config.id}",
+                                  clean_session=False)
+        user = username or self.broker.username
+        if user:
+            self.client.username_pw_set(user, password or self.broker.password)
+        if self.broker.tls or ca_file:
+            self.client.tls_set(ca_certs=ca_file)
+        self.client.max_inflight_messages_set(1000)
+        self.client.will_set(self.topics.server_status, dumps(self._status(False)), qos=1, retain=True)
+        self.client.reconnect_delay_set(min_delay=0.1, max_delay=2)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.message_callback_add(self.topics.all_kiosk_cmds, self._on_cmd)
+        self.client.message_callback_add(self.topics.all_counter_cmds, self._on_cmd)
+        self.client.message_callback_add(self.topics.all_device_status, self._on_device_status)
+        service.publish = self.publish
+
+    def _status(self, online: bool) -> dict:
+        return {"v": 1, "type": "server.status", "ts": datetime.now(timezone.utc).isoformat(), "online": online,
+                "site": self.service.config.id, "seq": self.service.state.last_seq}
+
+    def start(self, wait: float = 10.0) -> bool:
+        self.client.connect_async(self.broker.host, self.broker.port, keepalive=15)
+        self.client.loop_start()
+        return self.connected.wait(wait)
+
+    def stop(self) -> None:
+        if self.connected.is_set():
+            info = self.client.publish(self.topics.server_status, dumps(self._status(False)), qos=1, retain=True)
+            try:
+                info.wait_for_publish(2)
+            except (RuntimeError, ValueError):
+                pass
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def publish(self, messages: list[Message]) -> None:
+        for m in messages:
+            self.client.publish(m.topic, dumps(m.payload), qos=m.qos, retain=m.retain)
+
+    # paho callbacks -----------------------------------------------------------------------
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties=None) -> None:
+        if reason_code.is_failure:
+            log.error("broker refused the server: %s", reason_code)
+            return
+        set_nodelay(client)
+        client.subscribe([(self.topics.all_kiosk_cmds, 1), (self.topics.all_counter_cmds, 1),
+                          (self.topics.all_device_status, 1)])
+        self.publish(self.service.retained_snapshot())
+        client.publish(self.topics.server_status, dumps(self._status(True)), qos=1, retain=True)
+        self.connected.set()
+        log.info("connected to %s:%s", self.broker.host, self.broker.port)
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties=None) -> None:
+        self.connected.clear()
+        log.warning("disconnected from the broker (%s); reconnecting", reason_code)
+
+    def _on_cmd(self, client, userdata, msg) -> None:
+        parsed = self.topics.parse_cmd(msg.topic)
+        if parsed is None:
+            return
+        kind, device = parsed
+        self.service.submit(kind, device, bytes(msg.payload))
+
+    def _on_device_status(self, client, userdata, msg) -> None:
+        parsed = self.topics.parse_device_status(msg.topic)
+        if parsed is None:
+            return
+        try:
+            payload = json.loads(msg.payload) if msg.payload else None
+        except ValueError:
+            return
+        if payload is None or isinstance(payload, dict):
+            self.service.device_status(parsed[0], parsed[1], payload)

@@ -1,0 +1,373 @@
+"""The one command loop of a site: command -> domain -> events -> store -> publish.
+
+Commands from MQTT (bytes) and from the web or CLI (domain command objects)
+go through one queue and one worker thread, in order. A batch of commands is
+decided one by one against the in-memory state, then its events and replies
+are committed in ONE durable transaction, and only then are replies and
+state published. A crash before the commit loses only unacknowledged
+commands, which clients retry with the same req_id.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from protocol.errors import ErrorCode
+from protocol.messages import ProtocolError, parse_command, reply_error, reply_ok
+from protocol.topics import Topics
+from queue_server import texts
+from queue_server.domain import events as ev
+from queue_server.domain import views
+from queue_server.domain.core import Context, Decision, QueueCore
+from queue_server.domain.errors import DomainError
+from queue_server.domain.events import Event
+from queue_server.domain.policy import Policy
+from queue_server.domain.site import SiteConfig
+from queue_server.domain.state import SiteState
+from queue_server.store import EventStore, StoredReply
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 256
+REPLY_CACHE = 50_000
+IDLE_TICK_S = 2.0
+
+
+@dataclass
+class Message:
+    topic: str
+    payload: dict[str, Any]
+    qos: int = 1
+    retain: bool = False
+
+
+@dataclass
+class _Item:
+    kind: str                      # kiosk | counter | manager | citizen | system
+    device: str
+    payload: Any                   # bytes from MQTT, or a command object
+    future: Future | None = None
+    received: float = field(default_factory=time.monotonic)
+
+
+class RateLimiter:
+    """A token bucket per device: a stuck button or a broken client cannot flood the site."""
+
+    def __init__(self, rate: float, burst: float):
+        self.rate, self.burst = rate, burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def allow(self, key: str, now: float) -> bool:
+        tokens, last = self._buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        if tokens < 1.0:
+            self._buckets[key] = (tokens, now)
+            return False
+        self._buckets[key] = (tokens - 1.0, now)
+        return True
+
+
+class QueueService:
+    def __init__(self, config: SiteConfig, store: EventStore, *, policy: Policy | None = None,
+                 clock: Callable[[], datetime] | None = None, public_url: str = "http://127.0.0.1:8080",
+                 token_factory: Callable[[], str] | None = None, snapshot_every: int = 10_000,
+                 rate_per_s: float = 50.0, burst: float = 200.0, balancer: Any = None):
+        self.config = config
+        self.store = store
+        self.topics = Topics(config.id)
+        self.clock = clock or (lambda: datetime.now(timezone.utc).astimezone(config.site.tz))
+        self.public_url = (config.site.public_url or public_url).rstrip("/")
+        self.token_factory = token_factory or (lambda: secrets.token_urlsafe(16))
+        self.snapshot_every = snapshot_every
+        self.limiter = RateLimiter(rate_per_s, burst)
+        self.balancer = balancer
+        self.core = QueueCore(config, policy)
+        self.lock = threading.RLock()          # readers (web) take it to see a consistent state
+        self.publish: Callable[[list[Message]], None] = lambda msgs: None
+        self.listeners: list[Callable[[list[Message]], None]] = []
+        self.devices: dict[tuple[str, str], dict[str, Any]] = {}
+        self._replies: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self._queue: queue.Queue[_Item | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._last_snapshot_seq = 0
+        self.recover()
+
+    # --- start-up -------------------------------------------------------------------
+
+    @property
+    def state(self) -> SiteState:
+        return self.core.state
+
+    def recover(self) -> int:
+        """Load the latest snapshot and replay the log after it; returns events replayed."""
+        snap = self.store.latest_snapshot()
+        state = SiteState.initial(self.config)
+        after = 0
+        if snap is not None:
+            after, data = snap
+            state = SiteState.from_dict(data, self.config)
+        n = 0
+        for e in self.store.read(after=after):
+            state.apply(e)
+            n += 1
+        self.core.state = state
+        self._last_snapshot_seq = after
+        log.info("recovered state at seq %d (snapshot %d + %d events)", state.last_seq, after, n)
+        return n
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="motcua-service", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout)
+            self._thread = None
+
+    # --- input ------------------------------------------------------------------------
+
+    def submit(self, kind: str, device: str, payload: Any) -> Future:
+        fut: Future = Future()
+        self._queue.put(_Item(kind, device, payload, fut))
+        return fut
+
+    def execute(self, kind: str, device: str, payload: Any, timeout: float = 10.0) -> dict[str, Any]:
+        """Submit and wait for the reply (web, CLI, tests)."""
+        return self.submit(kind, device, payload).result(timeout)
+
+    # --- the loop -----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            try:
+                first = self._queue.get(timeout=IDLE_TICK_S)
+            except queue.Empty:
+                self._tick()
+                continue
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._queue.put(None)
+                    break
+                batch.append(nxt)
+            self.process(batch)
+
+    def process(self, batch: list[_Item]) -> None:
+        with self.lock:
+            now = self.clock()
+            new_events: list[Event] = []
+            new_replies: list[StoredReply] = []
+            results: list[tuple[_Item, dict[str, Any] | None]] = []
+            for item in batch:
+                try:
+                    reply = self._handle(item, now, new_events, new_replies)
+                except Exception:  # never let one command take the site down
+                    log.exception("command from %s/%s failed", item.kind, item.device)
+                    reply = reply_error(None, ErrorCode.INTERNAL, "internal error; the request was not applied",
+                                        now, texts.error_message("Internal error; the request was not applied"))
+                results.append((item, reply))
+            snapshot = None
+            if self.state.last_seq - self._last_snapshot_seq >= self.snapshot_every:
+                snapshot = (self.state.last_seq, self.state.to_dict())
+            try:
+                self.store.append(new_events, new_replies, snapshot)
+            except Exception:
+                # The in-memory state is now ahead of the log: the only safe move is to stop, so a
+                # restart rebuilds from what is durable and clients retry what was never answered.
+                log.critical("event store write failed; stopping the server", exc_info=True)
+                for item, _ in results:
+                    if item.future:
+                        item.future.set_exception(RuntimeError("event store unavailable"))
+                import os
+                os._exit(70)
+            if snapshot:
+                self._last_snapshot_seq = snapshot[0]
+            outputs = self._outputs(results, new_events, now)
+        self._emit(outputs)
+        for item, reply in results:
+            if item.future and not item.future.done():
+                item.future.set_result(reply)
+
+    def _tick(self) -> None:
+        """Idle work: start a new day at midnight, let auto mode move counters."""
+        items: list[_Item] = []
+        with self.lock:
+            now = self.clock()
+            if self.core.rollover(now):
+                items.append(_Item("system", "clock", ("rollover",)))
+            if self.balancer is not None and self.state.auto_mode:
+                for cmd in self.balancer.propose(self.state, self.config, now.timestamp()):
+                    items.append(_Item("manager", "auto", cmd))
+        if items:
+            self.process(items)
+
+    # --- one command --------------------------------------------------------------------
+
+    def _append(self, decided: list[ev.NewEvent], item: _Item, req_id: str | None, out: list[Event]) -> None:
+        for ne in decided:
+            e = Event(self.state.last_seq + 1, ne.type, ne.ts, ne.data,
+                      f"{item.kind}/{item.device}", req_id)
+            self.state.apply(e)
+            out.append(e)
+
+    def _handle(self, item: _Item, now: datetime, out: list[Event], replies: list[StoredReply]) -> dict | None:
+        if item.kind == "system":
+            self._append(self.core.rollover(now), item, None, out)
+            return None
+        key_device = f"{item.kind}/{item.device}"
+        req_id: str | None = None
+        if isinstance(item.payload, (bytes, bytearray, str)):
+            try:
+                cmd = parse_command(item.kind, item.payload)
+            except ProtocolError as err:
+                msgid = "The request is too large" if err.code == ErrorCode.TOO_LARGE else "The request could not be read"
+                return reply_error(err.req_id, err.code, err.message, now, texts.error_message(msgid))
+            req_id = cmd.req_id
+            cached = self._cached_reply(key_device, req_id)
+            if cached is not None:
+                return cached
+            if not self.config.is_device(item.kind, item.device):
+                return reply_error(req_id, ErrorCode.NOT_ALLOWED, "this device is not registered at this site", now,
+                                   texts.error_message("This device is not registered at this site"))
+            if not self.limiter.allow(key_device, time.monotonic()):
+                return reply_error(req_id, ErrorCode.RATE_LIMITED, "too many requests; slow down", now,
+                                   texts.error_message("Too many requests; please wait a moment"))
+        else:
+            cmd = item.payload
+            req_id = getattr(cmd, "req_id", None)
+        self._append(self.core.rollover(now), _Item("system", "clock", None), None, out)
+        token = self.token_factory() if getattr(cmd, "type", "") == "ticket.issue" else ""
+        decision: Decision = self.core.decide(item.kind, cmd, Context(now=now, device=item.device, token=token))
+        self._append(decision.events, item, req_id, out)
+        reply = self._reply(cmd, decision, req_id, now)
+        if req_id is not None and isinstance(item.payload, (bytes, bytearray, str)):
+            self._remember(key_device, req_id, reply)
+            replies.append(StoredReply(key_device, req_id, self.state.last_seq, reply))
+        return reply
+
+    def _reply(self, cmd: Any, decision: Decision, req_id: str | None, now: datetime) -> dict[str, Any]:
+        if decision.error is not None:
+            err: DomainError = decision.error
+            return reply_error(req_id, err.code, err.en, now, texts.error_message(err.en))
+        result = decision.result(self.state) if decision.result else {}
+        if "ticket" in result and getattr(cmd, "type", "") == "ticket.issue":
+            result["ticket"]["track_url"] = f"{self.public_url}/t/{result['ticket']['token']}"
+        if "guidance" in result:
+            g = result["guidance"]
+            _, proc = self.config.procedure_by_id[g["procedure"]]
+            lang = getattr(cmd, "lang", "vi")
+            g["steps"] = texts.guidance_steps(g["portal_url"], proc.name.get(lang), g["online"], lang)
+            g["procedure_name"] = proc.name.model_dump()
+        return reply_ok(req_id, result, now)
+
+    def _cached_reply(self, key_device: str, req_id: str) -> dict[str, Any] | None:
+        key = (key_device, req_id)
+        if key in self._replies:
+            return self._replies[key]
+        stored = self.store.reply_for(key_device, req_id)
+        if stored is not None:
+            self._remember(key_device, req_id, stored)
+        return stored
+
+    def _remember(self, key_device: str, req_id: str, reply: dict[str, Any]) -> None:
+        self._replies[(key_device, req_id)] = reply
+        if len(self._replies) > REPLY_CACHE:
+            self._replies.popitem(last=False)
+
+    # --- outputs ------------------------------------------------------------------------
+
+    def _outputs(self, results: list[tuple[_Item, dict | None]], new_events: list[Event], now: datetime) -> list[Message]:
+        t = self.topics
+        out: list[Message] = []
+        for item, reply in results:
+            if reply is not None and item.kind in ("kiosk", "counter") and isinstance(item.payload, (bytes, bytearray, str)):
+                out.append(Message(t.reply(item.kind, item.device), reply))
+        if not new_events:
+            return out
+        counters: set[str] = set()
+        sectors: set[str] = set()
+        for e in new_events:
+            out.append(Message(t.events_log, {"v": 1, "type": "event", "ts": e.ts, "seq": e.seq, "event": e.type,
+                                              "data": e.data, "site": self.config.id, "device": e.device}))
+            d = e.data
+            if e.type in (ev.TICKET_CALLED, ev.TICKET_RECALLED):
+                counter = self.config.counter_by_id[d["counter"]]
+                out.append(Message(t.events_call, {
+                    "v": 1, "type": "call", "ts": e.ts, "seq": e.seq, "number": d["number"], "counter": counter.id,
+                    "counter_label": counter.label.vi, "counter_label_en": counter.label.en,
+                    "counter_number": counter.number, "sector": d["sector"], "recall": e.type == ev.TICKET_RECALLED,
+                    "announce": texts.announce(d["number"], counter.number)}))
+            if "counter" in d and d["counter"] in self.state.counters:
+                counters.add(d["counter"])
+            for key in ("sector", "to_sector", "from_sector"):
+                if isinstance(d.get(key), str) and d[key] in self.state.sectors:
+                    sectors.add(d[key])
+            if e.type == ev.TICKET_ISSUED:
+                sectors.add(d["ticket"]["sector"])
+            if e.type in (ev.TICKET_CALLED, ev.TICKET_CANCELLED, ev.TICKET_SERVED, ev.TICKET_NO_SHOW):
+                tk = self.state.tickets.get(d["ticket_id"])
+                if tk:
+                    sectors.add(tk.sector)
+            if e.type in (ev.DAY_STARTED, ev.COUNTER_SECTORS, ev.COUNTER_STATUS, ev.AUTO_MODE):
+                counters.update(self.state.counters)
+                sectors.update(self.state.sectors)
+        # A counter's state shows the waiting count of its sectors, so those counters change too.
+        for c in self.state.counters.values():
+            if sectors.intersection(c.sectors):
+                counters.add(c.id)
+        for cid in sorted(counters):
+            out.append(Message(t.counter_state(cid), views.counter_state(self.state, self.config, cid, now), retain=True))
+        for sid in sorted(sectors):
+            out.append(Message(t.sector_stats(sid), views.sector_stats(self.state, self.config, sid, now), retain=True))
+        # One board per batch: under load, displays get the newest state, not a backlog.
+        out.append(Message(t.board, views.board(self.state, self.config, now), retain=True))
+        return out
+
+    def retained_snapshot(self) -> list[Message]:
+        """Every retained message, whole: sent on (re)connect so a fresh broker knows the truth."""
+        with self.lock:
+            now = self.clock()
+            t = self.topics
+            out = [Message(t.board, views.board(self.state, self.config, now), retain=True)]
+            out += [Message(t.counter_state(c), views.counter_state(self.state, self.config, c, now), retain=True)
+                    for c in self.state.counters]
+            out += [Message(t.sector_stats(s), views.sector_stats(self.state, self.config, s, now), retain=True)
+                    for s in self.state.sectors]
+        return out
+
+    def _emit(self, messages: list[Message]) -> None:
+        if not messages:
+            return
+        try:
+            self.publish(messages)
+        except Exception:
+            log.exception("publishing failed")
+        for listener in list(self.listeners):
+            try:
+                listener(messages)
+            except Exception:
+                log.exception("listener failed")
+
+    # --- devices --------------------------------------------------------------------------
+
+    def device_status(self, kind: str, device: str, payload: dict[str, Any] | None) -> None:
+        with self.lock:
+            if payload is None:
+                self.devices.pop((kind, device), None)
+            else:
+                self.devices[(kind, device)] = payload

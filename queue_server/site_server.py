@@ -1,0 +1,109 @@
+"""A running queue server: event store + command loop + MQTT gateway + web app, started and stopped together."""
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from waitress.server import create_server
+
+from queue_server.domain.site import SiteConfig
+from queue_server.mqtt.gateway import MqttGateway
+from queue_server.service import QueueService
+from queue_server.store import EventStore
+from queue_server.web.app import WebSettings, create_app
+
+log = logging.getLogger(__name__)
+
+
+def load_or_create_web_secrets(path: Path) -> dict[str, str]:
+    from firmware_config.broker import write_private
+    data: dict[str, str] = {}
+    if path.exists():
+        data = json.loads(path.read_text())
+    changed = False
+    for key in ("secret_key", "api_token"):
+        if not data.get(key):
+            data[key] = secrets.token_urlsafe(32)
+            changed = True
+    if changed:
+        write_private(path, json.dumps(data, indent=2) + "\n")
+    return data
+
+
+@dataclass
+class ServerOptions:
+    broker: str
+    db: str
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    username: str | None = None
+    password: str | None = None
+    ca_file: str | None = None
+    public_url: str | None = None
+    data_dir: Path | None = None
+    snapshot_every: int = 10_000
+    policy: str | None = None
+
+
+def make_policy(name: str | None):
+    from queue_server.domain import policy as policies
+    if name and hasattr(policies, "make_policy"):
+        return policies.make_policy(name)
+    return policies.DEFAULT_POLICY()
+
+
+def make_balancer():
+    try:
+        from queue_server.domain.autobalance import AutoBalancer
+    except ImportError:
+        return None
+    return AutoBalancer()
+
+
+class SiteServer:
+    def __init__(self, site: SiteConfig, options: ServerOptions):
+        self.site = site
+        self.options = options
+        data_dir = options.data_dir or Path(".")
+        web_secrets = load_or_create_web_secrets(Path(data_dir) / "web-secrets.json")
+        self.api_token = web_secrets["api_token"]
+        self.store = EventStore(options.db)
+        public_url = options.public_url or f"http://{_display_host(options.http_host)}:{options.http_port}"
+        self.service = QueueService(site, self.store, policy=make_policy(options.policy), public_url=public_url,
+                                    snapshot_every=options.snapshot_every, balancer=make_balancer())
+        self.gateway = MqttGateway(self.service, options.broker, username=options.username,
+                                   password=options.password, ca_file=options.ca_file)
+        self.app = create_app(self.service, WebSettings(secret_key=web_secrets["secret_key"],
+                                                        api_token=self.api_token,
+                                                        data_dir=str(data_dir)))
+        self.http = create_server(self.app, host=options.http_host, port=options.http_port, threads=24,
+                                  channel_timeout=30, ident="motcua")
+        self._http_thread: threading.Thread | None = None
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{_display_host(self.options.http_host)}:{self.http.effective_port}"
+
+    def start(self, wait_broker: float = 10.0) -> bool:
+        self.service.start()
+        connected = self.gateway.start(wait_broker)
+        self._http_thread = threading.Thread(target=self.http.run, name="motcua-http", daemon=True)
+        self._http_thread.start()
+        return connected
+
+    def stop(self) -> None:
+        try:
+            self.http.close()
+        except Exception:
+            log.debug("http close", exc_info=True)
+        self.gateway.stop()
+        self.service.stop()
+        self.store.close()
+
+
+def _display_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host

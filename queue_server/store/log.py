@@ -1,0 +1,132 @@
+"""The event store: append events (with the replies they answered) in one durable transaction.
+
+SQLite runs in WAL mode with synchronous=FULL, so a commit is on disk when
+`append` returns: the server publishes nothing before that. PostgreSQL works
+with the same code (`postgresql+psycopg://...`).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event, func, insert, select
+from sqlalchemy.engine import Engine
+
+from queue_server.domain.events import Event
+from queue_server.store.schema import events, replies, snapshots
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+@dataclass(frozen=True)
+class StoredReply:
+    device: str
+    req_id: str
+    seq: int
+    reply: dict[str, Any]
+
+
+def normalise_url(url: str) -> str:
+    """`sqlite:///path`, a bare file path, or `postgresql://...` (psycopg 3 driver)."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).resolve()}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+class EventStore:
+    def __init__(self, url: str):
+        self.url = normalise_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            path = self.url.split("sqlite:///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(self.url, future=True)
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.migrate()
+
+    def migrate(self) -> None:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # writing ---------------------------------------------------------------------
+
+    def append(self, new_events: list[Event], new_replies: list[StoredReply],
+               snapshot: tuple[int, dict[str, Any]] | None = None) -> None:
+        """One transaction; durable on return."""
+        if not new_events and not new_replies and snapshot is None:
+            return
+        with self.engine.begin() as conn:
+            if new_events:
+                conn.execute(insert(events), [
+                    {"seq": e.seq, "ts": e.ts, "type": e.type, "device": e.device, "req_id": e.req_id,
+                     "data": json.dumps(e.data, ensure_ascii=False, separators=(",", ":"))}
+                    for e in new_events])
+            if new_replies:
+                conn.execute(insert(replies), [
+                    {"device": r.device, "req_id": r.req_id, "seq": r.seq,
+                     "reply": json.dumps(r.reply, ensure_ascii=False, separators=(",", ":"))}
+                    for r in new_replies])
+            if snapshot is not None:
+                seq, state = snapshot
+                conn.execute(insert(snapshots), [{"seq": seq, "created": datetime.now(timezone.utc).isoformat(),
+                                                  "state": json.dumps(state, ensure_ascii=False)}])
+
+    # reading ---------------------------------------------------------------------
+
+    def last_seq(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one())
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
+
+    def latest_snapshot(self) -> tuple[int, dict[str, Any]] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(snapshots.c.seq, snapshots.c.state)
+                               .order_by(snapshots.c.seq.desc()).limit(1)).first()
+        return (int(row.seq), json.loads(row.state)) if row else None
+
+    def read(self, after: int = 0, batch: int = 5000, types: tuple[str, ...] | None = None) -> Iterator[Event]:
+        """Events with seq > `after`, in order, streamed in batches."""
+        last = after
+        while True:
+            q = select(events).where(events.c.seq > last).order_by(events.c.seq).limit(batch)
+            if types:
+                q = q.where(events.c.type.in_(types))
+            with self.engine.connect() as conn:
+                rows = conn.execute(q).all()
+            for r in rows:
+                yield Event(int(r.seq), r.type, r.ts, json.loads(r.data), r.device, r.req_id)
+            if len(rows) < batch:
+                return
+            last = int(rows[-1].seq)
+
+    def reply_for(self, device: str, req_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(replies.c.reply).where(replies.c.device == device,
+                                                             replies.c.req_id == req_id)).first()
+        return json.loads(row.reply) if row else None

@@ -1,0 +1,56 @@
+"""App factory (DESIGN rule 6): nothing is built at import time."""
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+
+from queue_server.service import QueueService
+from queue_server.web.live import LiveHub
+
+log = logging.getLogger(__name__)
+
+# Blueprints of other areas, registered when their module is present.
+OPTIONAL_BLUEPRINTS = (
+    "queue_server.web.display_bp",
+    "queue_server.web.dashboard_bp",
+    "queue_server.web.reports_bp",
+    "queue_server.web.track_bp",
+    "queue_server.web.console_bp",
+    "queue_server.web.auth_bp",
+)
+
+
+@dataclass
+class WebSettings:
+    secret_key: str
+    api_token: str                  # bearer token for manager endpoints (CLI, scripts)
+    data_dir: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def create_app(service: QueueService, settings: WebSettings) -> Flask:
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.secret_key, JSON_AS_ASCII=False, MOTCUA_API_TOKEN=settings.api_token,
+                      MOTCUA_DATA_DIR=settings.data_dir, SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_SAMESITE="Lax", MAX_CONTENT_LENGTH=64 * 1024, **settings.extra)
+    app.json.ensure_ascii = False
+    app.extensions["motcua_service"] = service
+    app.extensions["motcua_live"] = LiveHub(service)
+    from queue_server.web import api
+    app.register_blueprint(api.bp)
+    for name in OPTIONAL_BLUEPRINTS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        if hasattr(module, "init_app"):
+            module.init_app(app)
+        else:
+            app.register_blueprint(module.bp)
+    return app
