@@ -91,7 +91,8 @@ class QueueCore:
         number = f"{sector.prefix}{seq_in_sector:03d}"
         day = self.local_day(ctx.now)
         rank = PRIORITY_RANK.get(cmd.priority, 0)
-        order = ctx.now.timestamp()
+        # Two tickets issued in the same instant still have an order: the later one is behind.
+        order = max(ctx.now.timestamp(), st.last_order + 0.001)
         ahead = estimate.ahead_of(st, sector.id, rank, order)
         est = estimate.wait_for_position(st, cfg, sector.id, ahead)
         ticket = Ticket(id=f"{day.replace('-', '')}-{number}", number=number, sector=sector.id,

@@ -92,6 +92,7 @@ class SiteState:
     guided_online_today: int = 0
     auto_mode: bool = False
     last_event_ts: str | None = None
+    last_order: float = 0.0   # the newest ticket's order key: keeps keys strictly increasing
 
     @classmethod
     def initial(cls, config: SiteConfig) -> "SiteState":
@@ -139,7 +140,7 @@ class SiteState:
             "sectors": {k: asdict(v) for k, v in self.sectors.items()},
             "recent_calls": list(self.recent_calls),
             "guided_online_today": self.guided_online_today, "auto_mode": self.auto_mode,
-            "last_event_ts": self.last_event_ts,
+            "last_event_ts": self.last_event_ts, "last_order": self.last_order,
         }
 
     @classmethod
@@ -158,6 +159,7 @@ class SiteState:
         state.guided_online_today = data["guided_online_today"]
         state.auto_mode = data["auto_mode"]
         state.last_event_ts = data.get("last_event_ts")
+        state.last_order = data.get("last_order", 0.0)
         state.by_token = {t.token: t.id for t in state.tickets.values()}
         state.by_number = {t.number: t.id for t in state.tickets.values()}
         return state
@@ -196,6 +198,7 @@ def _issued(s: SiteState, d: dict, e: ev.Event) -> None:
     st = s.sectors[t.sector]
     st.issued_today += 1
     st.last_number = max(st.last_number, d["seq_in_sector"])
+    s.last_order = max(s.last_order, t.order)
 
 
 def _called(s: SiteState, d: dict, e: ev.Event) -> None:
