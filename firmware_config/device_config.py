@@ -36,6 +36,9 @@ class ScreenSettings(_Model):
     height: int = Field(default=480, ge=240, le=4320)
     rotation: Literal[0, 90, 180, 270] = 0
     fullscreen: bool = False
+    # Who turns the picture: "app" (the app rotates its window) or "os" (provisioning already
+    # rotated the output and the touch panel in config.txt/cmdline.txt; the app must not rotate again).
+    rotation_by: Literal["app", "os"] = "app"
 
 
 class PrinterSettings(_Model):
