@@ -1,0 +1,66 @@
+"""`motcua counter --config FILE`: keypad + rating pad (gpiozero) and, if show_screen, the status screen."""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from firmware_config.device_config import DeviceConfigError, load_device_config
+
+log = logging.getLogger("motcua.counter")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, help="the counter's YAML config (role: counter)")
+    parser.add_argument("--no-screen", action="store_true", help="keys and rating pad only, even if show_screen")
+    parser.add_argument("--windowed", action="store_true", help="ignore screen.fullscreen (desk testing)")
+    parser.add_argument("--screenshot", metavar="PNG", help="save the screen to PNG after --exit-after seconds")
+    parser.add_argument("--exit-after", type=float, metavar="S", help="quit after S seconds (tests, screenshots)")
+
+
+def configure_window(width: int, height: int, fullscreen: bool, rotation: int) -> None:
+    """Must run before anything imports kivy.core.window."""
+    import os
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    from kivy.config import Config
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("graphics", "rotation", str(rotation))
+    Config.set("kivy", "exit_on_escape", "0" if fullscreen else "1")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = load_device_config(args.config, "counter")
+    except DeviceConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    from counter.model import CounterView
+    from counter.terminal import CounterTerminal, make_client
+    view = CounterView(cfg.id)
+    try:
+        terminal = CounterTerminal(make_client(cfg), view, keypad_pins=cfg.keypad, rating_pins=cfg.rating)
+    except Exception as exc:   # gpiozero: no pin factory here, pin in use, ...
+        print(f"motcua counter: cannot set up the keypad or rating pad: {exc}\n"
+              f"  (on a desk without GPIO: GPIOZERO_PIN_FACTORY=mock motcua counter ...)", file=sys.stderr)
+        return 2
+    terminal.start(wait=None)
+    try:
+        if cfg.show_screen and not args.no_screen:
+            configure_window(cfg.screen.width, cfg.screen.height, cfg.screen.fullscreen and not args.windowed,
+                             cfg.screen.rotation)
+            from counter.app import CounterApp
+            CounterApp(view, terminal.press, screenshot=args.screenshot, exit_after=args.exit_after).run()
+        else:
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            signal.signal(signal.SIGINT, lambda *_: stop.set())
+            stop.wait(args.exit_after)
+    finally:
+        terminal.close()
+    return 0

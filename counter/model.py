@@ -1,0 +1,358 @@
+"""The counter terminal's view-model: keys in, commands out, what the screen says.
+
+No Kivy and no gpiozero here (DESIGN rule 5): the keypad, the rating pad and
+the status screen all go through this object, and the unit tests drive it
+with plain calls. It never talks to the broker; `CounterTerminal` sends the
+actions it returns and hands the replies back.
+
+Transfer without a mouse: Transfer opens a list of sectors on the screen;
+Next / Recall move the choice down / up, Transfer (or Done) confirms, Pause
+(or No-show) cancels; the list closes by itself after TRANSFER_TIMEOUT_S.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from counter.texts import ERROR_TEXTS, KEY_NAMES, RATING_NAMES, STATUS_NAMES, T
+
+log = logging.getLogger(__name__)
+
+KEYS = ("next", "recall", "done", "no_show", "transfer", "pause")
+TRANSFER_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Action:
+    """One command to send: `type` and `fields` of PROTOCOL.md, plus what the reply message needs."""
+    type: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    number: str | None = None        # the ticket concerned, for the message after the reply
+    sector_name: str | None = None   # for a transfer's message
+
+
+@dataclass(frozen=True)
+class Message:
+    level: str       # info | ok | error
+    vi: str
+    en: str
+
+
+@dataclass
+class TransferChoice:
+    number: str
+    options: list[str]       # sector ids
+    index: int
+    opened_at: float
+
+
+def _nfc(v: Any) -> str:
+    return unicodedata.normalize("NFC", str(v)) if v is not None else ""
+
+
+def number_of(ticket_id: str | None) -> str:
+    """"20261125-A023" -> "A023" (ticket ids end with the number)."""
+    return str(ticket_id or "").rsplit("-", 1)[-1]
+
+
+@dataclass
+class CounterView:
+    counter_id: str
+    clock: Callable[[], float] = time.monotonic
+    state: dict[str, Any] | None = None
+    sector_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    site_sectors: list[str] = field(default_factory=list)
+    connected: bool = False
+    busy: bool = False
+    message: Message | None = None
+    transfer: TransferChoice | None = None
+    rated: set[str] = field(default_factory=set)
+    listeners: list[Callable[[], None]] = field(default_factory=list)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    # --- inputs from the broker ----------------------------------------------
+
+    def apply_state(self, payload: bytes | str | dict) -> bool:
+        data = _load(payload)
+        if not isinstance(data, dict) or data.get("counter") not in (None, self.counter_id) \
+                or not isinstance(data.get("status"), str):
+            log.warning("ignored a counter state of the wrong shape")
+            return False
+        with self._lock:
+            self.state = data
+            if self.transfer and not self.serving:
+                self.transfer = None   # the ticket left (done elsewhere, e.g. the web console)
+        self._changed()
+        return True
+
+    def apply_board(self, payload: bytes | str | dict) -> bool:
+        """The board only gives sector names and the site's sector list (for transfers)."""
+        data = _load(payload)
+        if not isinstance(data, dict) or not isinstance(data.get("sectors"), list):
+            return False
+        names, order = {}, []
+        for s in data["sectors"]:
+            if isinstance(s, dict) and isinstance(s.get("id"), str):
+                n = s.get("name") if isinstance(s.get("name"), dict) else {}
+                names[s["id"]] = {"vi": _nfc(n.get("vi") or s["id"]), "en": _nfc(n.get("en") or n.get("vi") or s["id"])}
+                order.append(s["id"])
+        with self._lock:
+            self.sector_names, self.site_sectors = names, order
+        self._changed()
+        return True
+
+    def set_connected(self, up: bool) -> None:
+        with self._lock:
+            self.connected = up
+        self._changed()
+
+    # --- derived ---------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        return str((self.state or {}).get("status") or "closed")
+
+    @property
+    def serving(self) -> dict[str, Any] | None:
+        s = (self.state or {}).get("serving")
+        return s if isinstance(s, dict) and s.get("number") else None
+
+    def sector_name(self, sector: str | None, lang: str = "vi") -> str:
+        return self.sector_names.get(sector or "", {}).get(lang) or _nfc(sector or "")
+
+    def transfer_options(self) -> list[str]:
+        """Every other sector of the site: this counter's own first, then those it is trained for, then the rest."""
+        st = self.state or {}
+        current = (self.serving or {}).get("sector")
+        ordered: list[str] = []
+        for group in (st.get("sectors") or [], st.get("trained") or [], self.site_sectors):
+            for s in group:
+                if isinstance(s, str) and s != current and s not in ordered:
+                    ordered.append(s)
+        return ordered
+
+    # --- keys -----------------------------------------------------------------
+
+    def press(self, key: str) -> Action | None:
+        """A keypad key; returns the command to send, or None (the screen explains why)."""
+        if key not in KEYS:
+            return None
+        with self._lock:
+            self._expire_transfer()
+            if self.transfer is not None:
+                action = self._press_in_transfer(key)
+            elif self.busy:
+                self._say("info", "Please wait: the previous command is still being sent")
+                action = None
+            else:
+                action = self._press_normal(key)
+        self._changed()
+        return action
+
+    def _press_normal(self, key: str) -> Action | None:
+        serving = self.serving
+        number = serving["number"] if serving else None
+        if key == "next":
+            return Action("call.next")
+        if key == "pause":
+            return Action("counter.open") if self.status in ("paused", "closed") else Action("counter.pause")
+        if serving is None:
+            self._say("error", ERROR_TEXTS["no_current_ticket"])
+            return None
+        if key == "recall":
+            return Action("call.recall", number=number)
+        if key == "done":
+            return Action("serve.done", number=number)
+        if key == "no_show":
+            return Action("serve.no_show", number=number)
+        # transfer: open the sector list
+        options = self.transfer_options()
+        if not options:
+            self._say("error", "No other sector to transfer to")
+            return None
+        self.transfer = TransferChoice(number=number, options=options, index=0, opened_at=self.clock())
+        self.message = None
+        return None
+
+    def _press_in_transfer(self, key: str) -> Action | None:
+        tr = self.transfer
+        assert tr is not None
+        tr.opened_at = self.clock()   # any key keeps the list open
+        if key == "next":
+            tr.index = (tr.index + 1) % len(tr.options)
+            return None
+        if key == "recall":
+            tr.index = (tr.index - 1) % len(tr.options)
+            return None
+        if key in ("pause", "no_show"):
+            self.transfer = None
+            self._say("info", "Transfer cancelled")
+            return None
+        # transfer or done: confirm
+        sector = tr.options[tr.index]
+        self.transfer = None
+        if self.busy:
+            self._say("info", "Please wait: the previous command is still being sent")
+            return None
+        return Action("serve.transfer", {"to_sector": sector}, number=tr.number,
+                      sector_name=self.sector_name(sector, "vi"))
+
+    def _expire_transfer(self) -> None:
+        if self.transfer and self.clock() - self.transfer.opened_at > TRANSFER_TIMEOUT_S:
+            self.transfer = None
+
+    def tick(self) -> None:
+        """Called about once a second by the screen: closes a forgotten transfer list."""
+        with self._lock:
+            had = self.transfer is not None
+            self._expire_transfer()
+            changed = had and self.transfer is None
+        if changed:
+            self._changed()
+
+    # --- rating pad -------------------------------------------------------------
+
+    def rate(self, score: int) -> Action | None:
+        """A satisfaction button: rates the ticket served last at this counter, once per ticket."""
+        if score not in RATING_NAMES:
+            return None
+        with self._lock:
+            ticket = (self.state or {}).get("last_served")
+            if not ticket:
+                self._say("info", "Nothing to rate yet")
+                action = None
+            elif ticket in self.rated:
+                self._say("info", "This ticket has already been rated")
+                action = None
+            else:
+                self.rated.add(ticket)
+                action = Action("rating.submit", {"ticket_id": ticket, "score": score}, number=number_of(ticket))
+        self._changed()
+        return action
+
+    # --- sending and replies ------------------------------------------------------
+
+    def sending(self, action: Action) -> None:
+        if action.type == "rating.submit":
+            return   # the citizen's pad never blocks the clerk's keys
+        with self._lock:
+            self.busy = True
+            self._say("info", "Sending…")
+        self._changed()
+
+    def on_reply(self, action: Action, reply: dict[str, Any] | None) -> None:
+        """`reply` None means no answer before the deadline (server or network down)."""
+        with self._lock:
+            if action.type != "rating.submit":
+                self.busy = False
+            if reply is None:
+                if action.type == "rating.submit":
+                    self.rated.discard(action.fields.get("ticket_id"))   # let the citizen try again
+                self._say("error", ERROR_TEXTS["timeout"])
+            elif reply.get("ok"):
+                self._say_ok(action, reply.get("result") or {})
+            else:
+                self._say_error(action, reply.get("error") or {})
+        self._changed()
+
+    def _say_ok(self, action: Action, result: dict[str, Any]) -> None:
+        ticket = result.get("ticket") if isinstance(result.get("ticket"), dict) else {}
+        number = ticket.get("number") or action.number or ""
+        if action.type == "call.next":
+            self._say("ok", "Called {number}", number=number)
+        elif action.type == "call.recall":
+            self._say("ok", "Called {number} again", number=number)
+        elif action.type == "serve.done":
+            self._say("ok", "Finished {number}", number=number)
+        elif action.type == "serve.no_show":
+            self._say("ok", "{number} did not come", number=action.number or number)
+        elif action.type == "serve.transfer":
+            to = action.fields.get("to_sector")
+            self.message = Message("ok", T("{number} transferred to {sector}", "vi", number=action.number or number,
+                                           sector=self.sector_name(to, "vi")),
+                                   T("{number} transferred to {sector}", "en", number=action.number or number,
+                                     sector=self.sector_name(to, "en")))
+        elif action.type == "counter.pause":
+            self._say("ok", "Counter paused")
+        elif action.type == "counter.open":
+            self._say("ok", "Counter open")
+        elif action.type == "rating.submit":
+            self._say("ok", "Rating saved for {number}", number=action.number or "")
+
+    def _say_error(self, action: Action, error: dict[str, Any]) -> None:
+        code = str(error.get("code") or "internal")
+        text = str(error.get("message") or code)
+        if action.type == "rating.submit" and (code == "not_allowed" and "already" in text.lower()):
+            self._say("error", "This ticket has already been rated")
+        elif code in ERROR_TEXTS:
+            self._say("error", ERROR_TEXTS[code])
+        else:
+            vi = str(error.get("message_vi") or text)
+            self.message = Message("error", T("Error: {message}", "vi", message=vi),
+                                   T("Error: {message}", "en", message=text))
+
+    def _say(self, level: str, msgid: str, **params: Any) -> None:
+        self.message = Message(level, T(msgid, "vi", **params), T(msgid, "en", **params))
+
+    def _changed(self) -> None:
+        for fn in list(self.listeners):
+            try:
+                fn()
+            except Exception:
+                log.exception("counter view listener failed")
+
+    # --- what the screen shows ----------------------------------------------------
+
+    def screen(self) -> dict[str, Any]:
+        """Everything the status screen draws, as strings (Vietnamese first)."""
+        with self._lock:
+            st = self.state or {}
+            label = _nfc(st.get("label") or self.counter_id)
+            label_i18n = st.get("label_i18n") if isinstance(st.get("label_i18n"), dict) else {}
+            status = self.status
+            serving = self.serving
+            waiting = st.get("waiting") if isinstance(st.get("waiting"), dict) else {}
+            out: dict[str, Any] = {
+                "label": label, "label_en": _nfc(label_i18n.get("en") or label),
+                "status": status,
+                "status_vi": T(STATUS_NAMES.get(status, "Closed"), "vi"),
+                "status_en": T(STATUS_NAMES.get(status, "Closed"), "en"),
+                "number": serving["number"] if serving else "",
+                "serving_title": T("Now serving" if serving else "Nobody is being served", "vi"),
+                "sector_vi": self.sector_name(serving.get("sector"), "vi") if serving else "",
+                "priority": bool(serving and serving.get("priority") not in (None, "normal")),
+                "waiting": [(self.sector_name(s, "vi"), int(n) if isinstance(n, int) else 0)
+                            for s, n in waiting.items()],
+                "served_today": T("Served today: {n}", "vi", n=st.get("served_today") or 0),
+                "offline": not self.connected,
+                "ready": self.state is not None,
+                "busy": self.busy,
+                "message": self.message,
+                "keys": {k: T(KEY_NAMES[k], "vi") for k in KEYS},
+                "transfer": None,
+            }
+            if status in ("paused", "closed"):
+                out["keys"]["pause"] = T("Open counter", "vi")
+            if self.transfer:
+                tr = self.transfer
+                out["transfer"] = {
+                    "title": T("Transfer {number} to which sector?", "vi", number=tr.number),
+                    "hint": T("Next / Recall: choose · Transfer: confirm · Pause: cancel", "vi"),
+                    "options": [self.sector_name(s, "vi") for s in tr.options],
+                    "index": tr.index,
+                }
+            return out
+
+
+def _load(payload: bytes | str | dict) -> Any:
+    if isinstance(payload, dict):
+        return payload
+    try:
+        return json.loads(payload)
+    except (ValueError, TypeError, RecursionError):
+        return None

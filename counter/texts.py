@@ -1,0 +1,33 @@
+"""Every word the counter terminal shows the clerk, Vietnamese first (catalogue in locale/vi)."""
+from __future__ import annotations
+
+from motcua.i18n import Catalogue
+
+T = Catalogue(__file__)
+
+KEY_NAMES = {"next": "Next", "recall": "Recall", "done": "Done", "no_show": "No-show",
+             "transfer": "Transfer", "pause": "Pause"}
+STATUS_NAMES = {"open": "Open", "serving": "Serving", "paused": "Paused", "closed": "Closed"}
+RATING_NAMES = {4: "Very satisfied", 3: "Satisfied", 2: "Neutral", 1: "Unsatisfied"}
+# error codes of PROTOCOL.md in the clerk's words
+ERROR_TEXTS = {
+    "queue_empty": "No one is waiting for this counter",
+    "no_current_ticket": "No ticket is being served",
+    "counter_closed": "The counter is closed: press Pause to open it",
+    "not_allowed": "Not allowed here",
+    "unknown_sector": "Unknown sector",
+    "not_found": "Ticket not found",
+    "bad_request": "The server refused the command",
+    "rate_limited": "Too many presses: wait a moment",
+    "internal": "Server error: try again",
+    "timeout": "The server does not answer: check the network and try again",
+}
+MSGIDS = [*KEY_NAMES.values(), *STATUS_NAMES.values(), *RATING_NAMES.values(), *ERROR_TEXTS.values(),
+          "Open counter", "Now serving", "Nobody is being served", "Waiting", "Served today: {n}",
+          "Transfer {number} to which sector?", "Next / Recall: choose · Transfer: confirm · Pause: cancel",
+          "Called {number}", "Called {number} again", "Finished {number}", "{number} did not come",
+          "{number} transferred to {sector}", "Counter paused", "Counter open", "Transfer cancelled",
+          "Sending…", "Please wait: the previous command is still being sent", "Connection lost",
+          "Thank you for your rating", "This ticket has already been rated", "Nothing to rate yet",
+          "Rating saved for {number}", "Error: {message}", "Waiting for the server",
+          "No other sector to transfer to", "Priority"]

@@ -1,0 +1,1 @@
+"""Wall display (Kivy and browser) and the call announcer (chime + Vietnamese speech)."""

@@ -1,0 +1,229 @@
+"""What the wall display shows, as plain data: the view-model both screens observe.
+
+It folds the retained `board`, each `events/call` and the connection state into
+tiles, recent calls and sector rows. No Kivy here (DESIGN rule 5): the unit
+tests drive it with dicts, the Kivy screen and the tests read the same fields.
+Bad payloads are ignored (the last good board stays on screen) and logged.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from display.texts import T
+
+log = logging.getLogger(__name__)
+
+HIGHLIGHT_S = 10.0      # the newest call blinks this long
+RECENT_SHOWN = 6        # last calls listed for those who missed theirs
+
+
+def nfc(value: Any) -> str:
+    return unicodedata.normalize("NFC", str(value)) if value is not None else ""
+
+
+def wait_text(est_wait_s: Any, waiting: int, lang: str) -> str:
+    """`~14 phút` / `~14 min`; a dash when nobody waits."""
+    if not waiting:
+        return "—"
+    try:
+        seconds = max(0, int(est_wait_s))
+    except (TypeError, ValueError):
+        return "—"
+    if seconds < 60:
+        return T("Under 1 min", lang)
+    return "~" + T("{n} min", lang, n=round(seconds / 60))
+
+
+@dataclass(frozen=True)
+class Tile:
+    counter: str
+    label_vi: str
+    label_en: str
+    number: str          # "" when the counter serves nobody
+    status: str          # open | serving | paused
+    highlight: bool
+
+
+@dataclass(frozen=True)
+class RecentRow:
+    number: str
+    label_vi: str
+    label_en: str
+
+
+@dataclass(frozen=True)
+class SectorRow:
+    sector: str
+    prefix: str
+    name_vi: str
+    name_en: str
+    waiting: int
+    wait_vi: str
+    wait_en: str
+    over_target: bool
+
+
+@dataclass
+class BoardView:
+    """Thread-safe: MQTT callbacks write, the UI thread reads (through `snapshot()`)."""
+
+    clock: Callable[[], float] = time.monotonic
+    board: dict[str, Any] | None = None
+    last_call: dict[str, Any] | None = None
+    call_at: float = float("-inf")
+    broker_up: bool = False
+    server_online: bool = True
+    listeners: list[Callable[[], None]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # inputs -----------------------------------------------------------------
+
+    def apply_board(self, payload: bytes | str | dict) -> bool:
+        data = _load(payload)
+        if not (isinstance(data, dict) and data.get("type") == "board" and isinstance(data.get("counters"), list)):
+            log.warning("ignored a board payload of the wrong shape")
+            return False
+        with self._lock:
+            old = self.board
+            if old and isinstance(old.get("seq"), int) and isinstance(data.get("seq"), int) \
+                    and data["seq"] < old["seq"] and data.get("day") == old.get("day"):
+                return False  # an older board arriving late never replaces a newer one
+            self.board = data
+        self._changed()
+        return True
+
+    def apply_call(self, payload: bytes | str | dict) -> bool:
+        data = _load(payload)
+        if not (isinstance(data, dict) and isinstance(data.get("number"), str) and isinstance(data.get("counter"), str)):
+            log.warning("ignored a call payload of the wrong shape")
+            return False
+        with self._lock:
+            self.last_call = data
+            self.call_at = self.clock()
+        self._changed()
+        return True
+
+    def apply_server_status(self, payload: bytes | str | dict) -> bool:
+        data = _load(payload)
+        if not isinstance(data, dict) or not isinstance(data.get("online"), bool):
+            return False
+        with self._lock:
+            self.server_online = data["online"]
+        self._changed()
+        return True
+
+    def set_broker(self, up: bool) -> None:
+        with self._lock:
+            self.broker_up = up
+        self._changed()
+
+    def _changed(self) -> None:
+        for fn in list(self.listeners):
+            try:
+                fn()
+            except Exception:
+                log.exception("board listener failed")
+
+    # outputs ----------------------------------------------------------------
+
+    @property
+    def offline(self) -> bool:
+        return not self.broker_up or not self.server_online
+
+    @property
+    def highlight_active(self) -> bool:
+        return self.last_call is not None and self.clock() - self.call_at < HIGHLIGHT_S
+
+    def site_name(self, lang: str) -> str:
+        site = (self.board or {}).get("site") or {}
+        name = site.get("name") if isinstance(site, dict) else None
+        if isinstance(name, dict):
+            return nfc(name.get(lang) or name.get("vi") or "")
+        return nfc(name or "")
+
+    def tiles(self) -> list[Tile]:
+        """Every counter that is not closed, in the site's order."""
+        board = self.board or {}
+        hl = self.last_call.get("counter") if self.highlight_active and self.last_call else None
+        out = []
+        for c in board.get("counters") or []:
+            if not isinstance(c, dict) or c.get("status") == "closed":
+                continue
+            serving = c.get("serving") if isinstance(c.get("serving"), dict) else None
+            label = nfc(c.get("label") or c.get("id"))
+            out.append(Tile(counter=nfc(c.get("id")), label_vi=label, label_en=nfc(c.get("label_en") or label),
+                            number=nfc(serving.get("number")) if serving else "",
+                            status=str(c.get("status") or "open"), highlight=c.get("id") == hl))
+        return out
+
+    def recent(self, limit: int = RECENT_SHOWN) -> list[RecentRow]:
+        rows = []
+        for r in ((self.board or {}).get("recent_calls") or [])[:limit]:
+            if isinstance(r, dict) and r.get("number"):
+                label = nfc(r.get("counter_label") or r.get("counter"))
+                rows.append(RecentRow(nfc(r["number"]), label, nfc(r.get("counter_label_en") or label)))
+        return rows
+
+    def sectors(self) -> list[SectorRow]:
+        rows = []
+        for s in (self.board or {}).get("sectors") or []:
+            if not isinstance(s, dict):
+                continue
+            name = s.get("name") if isinstance(s.get("name"), dict) else {"vi": s.get("name") or s.get("id")}
+            waiting = s.get("waiting") if isinstance(s.get("waiting"), int) else 0
+            est = s.get("est_wait_s")
+            target = s.get("target_wait_s")
+            over = isinstance(est, int) and isinstance(target, int) and target > 0 and waiting > 0 and est > target
+            rows.append(SectorRow(sector=nfc(s.get("id")), prefix=nfc(s.get("prefix")),
+                                  name_vi=nfc(name.get("vi") or s.get("id")),
+                                  name_en=nfc(name.get("en") or name.get("vi") or s.get("id")),
+                                  waiting=waiting, wait_vi=wait_text(est, waiting, "vi"),
+                                  wait_en=wait_text(est, waiting, "en"), over_target=over))
+        return rows
+
+    def call_banner(self) -> dict[str, str] | None:
+        """"Mời số A023 đến Quầy 5" while the newest call is highlighted."""
+        if not self.highlight_active or not self.last_call:
+            return None
+        c = self.last_call
+        label_vi = nfc(c.get("counter_label") or c.get("counter"))
+        label_en = nfc(c.get("counter_label_en") or self._label_en(c.get("counter")) or label_vi)
+        return {"vi": T("Number {number}, please go to {counter}", "vi", number=nfc(c["number"]), counter=label_vi),
+                "en": T("Number {number}, please go to {counter}", "en", number=nfc(c["number"]), counter=label_en)}
+
+    def _label_en(self, counter: Any) -> str | None:
+        for c in (self.board or {}).get("counters") or []:
+            if isinstance(c, dict) and c.get("id") == counter:
+                return c.get("label_en")
+        return None
+
+    def status_line(self) -> dict[str, str] | None:
+        if self.offline:
+            return {"vi": T("Connection lost", "vi") + " · " + T("Reconnecting…", "vi"),
+                    "en": T("Connection lost", "en") + " · " + T("Reconnecting…", "en")}
+        if self.board is None:
+            return T.both("Waiting for data from the server")
+        return None
+
+
+def clock_text(now: datetime | None = None) -> str:
+    """`08:05` over `Thứ Tư, 25/11/2026`-style date, Vietnamese weekday names."""
+    now = now or datetime.now().astimezone()
+    weekday = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"][now.weekday()]
+    return f"{now:%H:%M}", f"{weekday}, {now:%d/%m/%Y}"
+
+
+def _load(payload: bytes | str | dict) -> Any:
+    if isinstance(payload, dict):
+        return payload
+    try:
+        return json.loads(payload)
+    except (ValueError, TypeError, RecursionError):
+        return None

@@ -1,0 +1,37 @@
+"""Every word the wall display shows, Vietnamese first, English second.
+
+Shared by the Kivy display and the browser display (queue_server/web/display_bp.py),
+so both read the same catalogue; nothing here imports Kivy.
+"""
+from __future__ import annotations
+
+from motcua.i18n import Catalogue
+
+T = Catalogue(__file__)
+
+# msgids the screens use; the unit test checks each has a Vietnamese translation
+MSGIDS = [
+    "Now serving",
+    "Recent calls",
+    "Sector",
+    "Waiting",
+    "Estimated wait",
+    "Connection lost",
+    "Reconnecting…",
+    "Paused",
+    "Waiting for data from the server",
+    "Number {number}, please go to {counter}",
+    "{n} min",
+    "Under 1 min",
+    "No open counter",
+    "{n} waiting",
+]
+
+
+def both(msgid: str, **params: object) -> dict[str, str]:
+    return T.both(msgid, **params)
+
+
+def page_labels() -> dict[str, dict[str, str]]:
+    """The fixed labels of the browser display, keyed by msgid, each {"vi":..., "en":...}."""
+    return {m: T.both(m) for m in MSGIDS}

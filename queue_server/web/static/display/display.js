@@ -1,0 +1,195 @@
+/* Browser wall display. Plain ES5 (old smart-TV browsers), no build, no library.
+   Live data: Server-Sent Events from the queue server (`board` first, then `board` and `call`).
+   Where EventSource is missing, it polls /api/v1/board instead. The layout and the words
+   follow the Kivy display (display/board_model.py); labels come from the display catalogue. */
+(function () {
+  "use strict";
+  var HIGHLIGHT_MS = 10000;   // the newest call blinks this long
+  var RECENT_SHOWN = 6;
+  var POLL_MS = 3000;
+  var L = JSON.parse(document.getElementById("labels").textContent || "{}");
+  var WEEKDAYS = ["Chủ Nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
+
+  var state = { board: null, call: null, callAt: 0, online: false, everOnline: false };
+
+  function $(id) { return document.getElementById(id); }
+  function esc(s) {
+    return String(s === null || s === undefined ? "" : s).replace(/&/g, "&amp;").replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  }
+  function t(msgid, lang, params) {
+    var s = (L[msgid] && L[msgid][lang]) || msgid;
+    if (params) { for (var k in params) { if (params.hasOwnProperty(k)) { s = s.split("{" + k + "}").join(params[k]); } } }
+    return s;
+  }
+  function pad2(n) { return (n < 10 ? "0" : "") + n; }
+
+  function waitText(est, waiting, lang) {
+    if (!waiting) { return "—"; }
+    if (typeof est !== "number") { return "—"; }
+    if (est < 60) { return t("Under 1 min", lang); }
+    return "~" + t("{n} min", lang, { n: Math.round(est / 60) });
+  }
+
+  function highlightActive() {
+    return state.call && (new Date().getTime() - state.callAt) < HIGHLIGHT_MS;
+  }
+
+  function labelEn(counterId) {
+    var cs = (state.board && state.board.counters) || [];
+    for (var i = 0; i < cs.length; i++) { if (cs[i].id === counterId) { return cs[i].label_en; } }
+    return null;
+  }
+
+  function tileCols(n) {
+    if (n <= 4) { return Math.max(1, Math.min(n, 2)); }
+    return Math.min(6, Math.ceil(Math.sqrt(n * 1.6)));
+  }
+
+  function renderClock() {
+    var d = new Date();
+    $("time").innerHTML = pad2(d.getHours()) + ":" + pad2(d.getMinutes());
+    $("date").innerHTML = WEEKDAYS[d.getDay()] + ", " + pad2(d.getDate()) + "/" + pad2(d.getMonth() + 1) + "/" + d.getFullYear();
+  }
+
+  function renderBanner() {
+    var b = $("banner"), vi, en, cls;
+    if (!state.online) {
+      cls = "offline";
+      vi = t("Connection lost", "vi") + " · " + t("Reconnecting…", "vi");
+      en = t("Connection lost", "en") + " · " + t("Reconnecting…", "en");
+    } else if (highlightActive()) {
+      var c = state.call;
+      var lvi = c.counter_label || c.counter, len = c.counter_label_en || labelEn(c.counter) || lvi;
+      cls = "call";
+      vi = t("Number {number}, please go to {counter}", "vi", { number: c.number, counter: lvi });
+      en = t("Number {number}, please go to {counter}", "en", { number: c.number, counter: len });
+    } else if (!state.board) {
+      cls = "title"; vi = t("Waiting for data from the server", "vi"); en = t("Waiting for data from the server", "en");
+    } else {
+      cls = "title"; vi = t("Now serving", "vi"); en = t("Now serving", "en");
+    }
+    b.className = cls;
+    $("banner-vi").innerHTML = esc(vi);
+    $("banner-en").innerHTML = esc(en);
+  }
+
+  function render() {
+    renderClock();
+    renderBanner();
+    var board = state.board;
+    if (!board) { return; }
+    var site = board.site || {}, name = site.name || {};
+    $("site-vi").innerHTML = esc(typeof name === "string" ? name : (name.vi || ""));
+    $("site-en").innerHTML = esc(typeof name === "string" ? "" : (name.en || ""));
+
+    var hl = highlightActive() ? state.call.counter : null;
+    var counters = [], i, c;
+    for (i = 0; i < (board.counters || []).length; i++) {
+      c = board.counters[i];
+      if (c && c.status !== "closed") { counters.push(c); }
+    }
+    var cols = tileCols(counters.length), rows = Math.max(1, Math.ceil(counters.length / cols));
+    var w = (100 / cols) + "%", h = (100 / rows) + "%";
+    var html = [];
+    for (i = 0; i < counters.length; i++) {
+      c = counters[i];
+      var serving = c.serving && c.serving.number ? c.serving.number : "";
+      var cls = "tile " + (c.id === hl ? "hl " : "") + (serving ? "serving" : (c.status === "paused" ? "paused" : "idle"));
+      var number = serving || (c.status === "paused" ? t("Paused", "vi") : "—");
+      var label = c.label_en && c.label_en !== c.label ? c.label + " · " + c.label_en : c.label;
+      html.push('<div class="' + cls + '" data-counter="' + esc(c.id) + '" data-number="' + esc(serving) +
+        '" style="width:' + w + ';height:' + h + '"><div class="tile-in"><div class="label">' + esc(label) +
+        '</div><div class="number">' + esc(number) + "</div></div></div>");
+    }
+    if (!counters.length) {
+      html.push('<div class="tile idle" style="width:100%;height:50%"><div class="tile-in"><div class="number">' +
+        esc(t("No open counter", "vi")) + '</div><div class="label">' + esc(t("No open counter", "en")) + "</div></div></div>");
+    }
+    $("tiles").innerHTML = html.join("");
+
+    $("recent-title").innerHTML = esc(t("Recent calls", "vi") + " / " + t("Recent calls", "en"));
+    html = [];
+    var recent = board.recent_calls || [];
+    for (i = 0; i < recent.length && i < RECENT_SHOWN; i++) {
+      html.push('<li><span class="num">' + esc(recent[i].number) + "</span>→ " +
+        esc(recent[i].counter_label || recent[i].counter) + "</li>");
+    }
+    $("recent").innerHTML = html.join("");
+
+    var sectors = board.sectors || [];
+    var scols = sectors.length > 4 ? Math.min(4, Math.ceil(sectors.length / 2)) : Math.max(1, sectors.length);
+    var srows = Math.max(1, Math.ceil(sectors.length / scols));
+    html = [];
+    for (i = 0; i < sectors.length; i++) {
+      var s = sectors[i], nm = s.name || {};
+      var waiting = typeof s.waiting === "number" ? s.waiting : 0;
+      var over = typeof s.est_wait_s === "number" && typeof s.target_wait_s === "number" && s.target_wait_s > 0 &&
+        waiting > 0 && s.est_wait_s > s.target_wait_s;
+      html.push('<div class="sector' + (over ? " over" : "") + '" data-sector="' + esc(s.id) + '" style="width:' +
+        (100 / scols) + "%;height:" + (100 / srows) + '%"><div class="sector-in"><div class="name-vi">' +
+        esc((s.prefix ? s.prefix + " · " : "") + (nm.vi || s.id)) + '</div><div class="name-en">' + esc(nm.en || "") +
+        '</div><div class="nums"><span class="waiting">' + esc(t("{n} waiting", "vi", { n: waiting })) +
+        '</span><span class="wait">' + esc(waitText(s.est_wait_s, waiting, "vi")) + "</span></div></div></div>");
+    }
+    $("sectors").innerHTML = html.join("");
+  }
+
+  function setOnline(up) {
+    state.online = up;
+    if (up) { state.everOnline = true; }
+    renderBanner();
+  }
+
+  function onBoard(data) {
+    var b;
+    try { b = JSON.parse(data); } catch (e) { return; }
+    if (!b || b.type !== "board" || !b.counters) { return; }
+    state.board = b;
+    setOnline(true);
+    render();
+  }
+
+  function onCall(data) {
+    var c;
+    try { c = JSON.parse(data); } catch (e) { return; }
+    if (!c || !c.number || !c.counter) { return; }
+    state.call = c;
+    state.callAt = new Date().getTime();
+    render();
+  }
+
+  function connectStream() {
+    var es = new window.EventSource(window.MOTCUA_STREAM_URL);
+    es.addEventListener("board", function (e) { onBoard(e.data); });
+    es.addEventListener("call", function (e) { onCall(e.data); });
+    es.onopen = function () { setOnline(true); };
+    es.onerror = function () {
+      setOnline(false);
+      // the browser retries by itself while CONNECTING; a CLOSED stream is restarted here
+      if (es.readyState === 2) { es.close(); setTimeout(connectStream, POLL_MS); }
+    };
+  }
+
+  function poll() {
+    var xhr = new XMLHttpRequest();
+    xhr.open("GET", "/api/v1/board", true);
+    xhr.timeout = POLL_MS;
+    xhr.onreadystatechange = function () {
+      if (xhr.readyState !== 4) { return; }
+      if (xhr.status === 200) { onBoard(xhr.responseText); } else { setOnline(false); }
+      setTimeout(poll, POLL_MS);
+    };
+    xhr.send();
+  }
+
+  var lastHl = false;
+  setInterval(function () {
+    renderClock();
+    var hl = !!highlightActive();
+    if (hl !== lastHl) { lastHl = hl; render(); }
+  }, 1000);
+
+  render();
+  if (window.EventSource) { connectStream(); } else { poll(); }
+})();
