@@ -1,0 +1,1 @@
+"""The citizens' touch kiosk: catalogue, view-model, Kivy screens, printing, buttons, speech."""

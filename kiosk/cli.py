@@ -1,0 +1,50 @@
+"""`motcua kiosk --config FILE`: run the citizens' touch kiosk."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, help="the kiosk's YAML config (role: kiosk)")
+    parser.add_argument("--cache-dir", default=None,
+                        help="where the last good catalogue is kept (default ~/.cache/motcua-kiosk)")
+    parser.add_argument("--windowed", action="store_true", help="ignore screen.fullscreen (for a desktop)")
+    parser.add_argument("--log-level", default="INFO")
+
+
+def configure_window(screen, windowed: bool = False) -> None:
+    """Kivy reads its window settings at import: set them before anything imports kivy.core.window."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    from kivy.config import Config
+    Config.set("graphics", "width", str(screen.width))
+    Config.set("graphics", "height", str(screen.height))
+    Config.set("graphics", "rotation", str(screen.rotation))
+    Config.set("graphics", "fullscreen", "auto" if screen.fullscreen and not windowed else "0")
+    Config.set("graphics", "show_cursor", "0" if screen.fullscreen and not windowed else "1")
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from firmware_config.device_config import DeviceConfigError, load_device_config
+    try:
+        config = load_device_config(args.config, "kiosk")
+    except DeviceConfigError as exc:
+        print(f"motcua kiosk: {exc}", file=sys.stderr)
+        return 2
+    configure_window(config.screen, args.windowed)
+    from kiosk.app import KioskApp, ui_post
+    from kiosk.runtime import build_kiosk
+
+    kiosk = build_kiosk(config, cache_dir=args.cache_dir, post=ui_post)
+    kiosk.start()
+    try:
+        KioskApp(kiosk.vm).run()
+    finally:
+        kiosk.stop()
+    return 0

@@ -1,0 +1,45 @@
+"""The parts every kiosk screen shares: the view-model reference, the top bar texts, the banner."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+from kivy.uix.screenmanager import Screen
+
+HERE = Path(__file__).resolve().parent
+_loaded: set[str] = set()
+
+
+def load_kv(name: str) -> None:
+    """Load `<name>.kv` from this folder once (path built from __file__, DESIGN rule 5)."""
+    if name not in _loaded:
+        Builder.load_file(str(HERE / f"{name}.kv"))
+        _loaded.add(name)
+
+
+class KioskScreen(Screen):
+    vm = ObjectProperty(None, allownone=True)
+    title = StringProperty("")
+    banner = StringProperty("")
+    help_banner = StringProperty("")
+    back_text = StringProperty("")
+    speak_text = StringProperty("")
+    help_text = StringProperty("")
+    lang_text = StringProperty("")
+    show_back = BooleanProperty(True)
+
+    def refresh(self) -> None:
+        vm = self.vm
+        t = vm.t
+        self.banner = vm.banner()
+        self.help_banner = (t("Staff have been called and will come to you. Touch here to cancel.")
+                            if vm.help_requested else "")
+        self.back_text = t("Back")
+        self.speak_text = t("Listen")
+        self.help_text = t("Help")
+        self.lang_text = "English" if vm.lang == "vi" else "Tiếng Việt"
+        self.fill(vm)
+
+    def fill(self, vm) -> None:  # each screen copies its own data
+        pass

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, StringProperty
+
+from kiosk.screens.base import KioskScreen, load_kv
+
+
+class ProcedureScreen(KioskScreen):
+    sector = StringProperty("")
+    documents_title = StringProperty("")
+    documents = StringProperty("")
+    facts = StringProperty("")
+    hint = StringProperty("")
+    take_text = StringProperty("")
+    online_text = StringProperty("")
+    can_file_online = BooleanProperty(False)
+
+    def fill(self, vm) -> None:
+        card = vm.card()
+        if card is None:
+            return
+        t = vm.t
+        self.title = card["name"]
+        self.sector = card["sector"]
+        self.documents_title = t("Documents to bring")
+        self.documents = "\n".join(f"•  {d}" for d in card["documents"])
+        self.facts = "\n".join([
+            f"[b]{t('Fee')}:[/b] {card['fee']}",
+            f"[b]{t('Processing time')}:[/b] {card['days']}",
+            f"[b]{t('Online')}:[/b] {card['online']}",
+            f"[b]{t('Waiting now')}:[/b] {t('{n} people', n=card['waiting'])} · {card['wait']}",
+        ])
+        self.hint = card["long_wait_hint"]
+        self.take_text = t("Take a ticket")
+        self.online_text = t("File online")
+        self.can_file_online = card["can_file_online"]
+
+
+load_kv("widgets")
+load_kv("procedure")
