@@ -1,0 +1,68 @@
+"""A report as CSV (UTF-8 with BOM, so Excel shows Vietnamese) or XLSX (openpyxl)."""
+from __future__ import annotations
+
+import csv
+import io
+
+from queue_server.reports.compute import GroupRow, Report
+
+TABLE_NAMES = {"sector": ("Lĩnh vực", "Sectors"), "counter": ("Quầy", "Counters"),
+               "procedure": ("Thủ tục", "Procedures"), "clerk": ("Cán bộ", "Clerks"), "total": ("Tổng", "Total")}
+INDICATOR_COLUMNS = ("id", "group_vi", "name_vi", "name_en", "value", "unit", "numerator", "denominator",
+                     "formula_vi", "formula_en")
+
+
+def _indicator_row(i: dict) -> list:
+    return [i["id"], i["group"]["vi"], i["name"]["vi"], i["name"]["en"], i["value"], i["unit"], i["numerator"],
+            i["denominator"], i["formula"]["vi"], i["formula"]["en"]]
+
+
+def to_csv(report: Report) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["table", *GroupRow.COLUMNS])
+    for name, rows in report.tables().items():
+        for r in rows:
+            row = r.as_row()
+            w.writerow([name, *[row[c] for c in GroupRow.COLUMNS]])
+    w.writerow([])
+    w.writerow(["indicator_766", *INDICATOR_COLUMNS])
+    for i in report.indicators:
+        w.writerow(["indicator_766", *_indicator_row(i)])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def to_xlsx(report: Report) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    wb = Workbook()
+    info = wb.active
+    info.title = "Báo cáo"
+    info.append(["Trung tâm / Centre", report.site["vi"]])
+    info.append(["Từ ngày / From", report.first_day])
+    info.append(["Đến ngày / To", report.last_day])
+    info.append(["Hướng dẫn nộp trực tuyến tại kiosk / Guided online at the kiosk", len(report.guided_online)])
+    info.append(["Yêu cầu trợ giúp / Help requests", report.help_requests])
+    for name, rows in report.tables().items():
+        ws = wb.create_sheet(TABLE_NAMES[name][0])
+        ws.append(list(GroupRow.COLUMNS))
+        for r in rows:
+            row = r.as_row()
+            ws.append([row[c] for c in GroupRow.COLUMNS])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+    ws = wb.create_sheet("Chỉ số 766")
+    ws.append(list(INDICATOR_COLUMNS))
+    for i in report.indicators:
+        ws.append(_indicator_row(i))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws = wb.create_sheet("Theo giờ")
+    ws.append(["sector", "series", *[f"{h:02d}h" for h in report.hourly["hours"]]])
+    for sector, values in report.hourly["arrivals"].items():
+        ws.append([sector, "arrivals", *values])
+    for sector, values in report.hourly["mean_wait_s"].items():
+        ws.append([sector, "mean_wait_s", *values])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
