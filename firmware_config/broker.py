@@ -165,7 +165,27 @@ def _run_as_line(directory: Path) -> str:
         user = pwd.getpwnam("mosquitto")
     except KeyError:
         return "user root"
+    if not _traversable_by(directory.resolve().parent, user.pw_uid, user.pw_gid):
+        # e.g. a 0700 temp dir of root (pytest's tmp_path): the dropped user could not even
+        # open the password file, so the broker would exit at start. Stay root there.
+        return "user root"
     for path in [directory, *directory.iterdir()]:
         if path.name != "credentials.json":
             os.chown(path, user.pw_uid, user.pw_gid)
     return "user mosquitto"
+
+
+def _traversable_by(directory: Path, uid: int, gid: int) -> bool:
+    """Can that user walk down to `directory` (x permission on it and every parent)?"""
+    import stat
+    for p in [directory, *directory.parents]:
+        st = p.stat()
+        if st.st_uid == uid:
+            ok = st.st_mode & stat.S_IXUSR
+        elif st.st_gid == gid:
+            ok = st.st_mode & stat.S_IXGRP
+        else:
+            ok = st.st_mode & stat.S_IXOTH
+        if not ok:
+            return False
+    return True
