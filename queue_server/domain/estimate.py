@@ -1,15 +1,41 @@
-"""Wait estimates from the live state: people ahead, counters that can serve, service times."""
+"""Wait estimates from the live state: people ahead, the counters that can serve them and
+how much of their time each sector gets, how long the citizens at the counters have
+been served already, and the service times observed today per sector.
+
+The estimate of a citizen with `ahead` people before them is the time of the
+(ahead+1)-th call of their sector, merging the expected call times of every
+open counter that serves it: a counter first frees when its current citizen
+is expected to finish, then calls this sector every `service / share` seconds,
+where `share` is the part of its calls this sector gets (by the work waiting
+in each of its sectors, as the dynamic policy balances them).
+
+Measured with the simulator's `est_wait_mae_s` (docs/balancing.md).
+"""
 from __future__ import annotations
+
+import heapq
+from datetime import datetime
 
 from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import SiteState
 
+# How sure a single day's mean is once this many services are seen.
+_TODAY_FULL_WEIGHT_N = 20
+# The least remaining service expected of a citizen already at a counter, as a share of the mean:
+# service times are skewed, so a long service so far says it may go on a while.
+_MIN_RESIDUAL = 0.3
+
 
 def mean_service_s(state: SiteState, config: SiteConfig, sector: str) -> float:
+    """Observed mean service time of the sector: today's mean blended with the running
+    average carried over from earlier days, or the configured guess before anything is seen."""
     stats = state.sectors[sector]
-    if stats.service_s_ewma is not None and stats.service_n >= 3:
-        return stats.service_s_ewma
-    return config.sector_by_id[sector].service_min * 60.0
+    prior = stats.service_s_ewma if stats.service_s_ewma is not None else config.sector_by_id[sector].service_min * 60.0
+    if stats.service_n <= 0:
+        return prior
+    today = stats.service_s_sum / stats.service_n
+    w = min(1.0, stats.service_n / _TODAY_FULL_WEIGHT_N)
+    return w * today + (1.0 - w) * prior
 
 
 def capacity(state: SiteState, config: SiteConfig, sector: str) -> float:
@@ -24,11 +50,62 @@ def capacity(state: SiteState, config: SiteConfig, sector: str) -> float:
     return cap
 
 
+def _now_epoch(state: SiteState) -> float | None:
+    if not state.last_event_ts:
+        return None
+    try:
+        return datetime.fromisoformat(state.last_event_ts).timestamp()
+    except ValueError:
+        return None
+
+
+def _call_streams(state: SiteState, config: SiteConfig, sector: str) -> list[tuple[float, float]]:
+    """(seconds until the counter's first call of `sector`, seconds between its calls of it), per counter."""
+    now = _now_epoch(state)
+    svc_cache: dict[str, float] = {}
+
+    def svc(s: str) -> float:
+        if s not in svc_cache:
+            svc_cache[s] = mean_service_s(state, config, s)
+        return svc_cache[s]
+
+    streams = []
+    servers = [c for c in state.counters.values() if c.status != "closed" and sector in c.sectors]
+    for c in servers:
+        pressures = {s: (state.waiting_count(s) + 0.5) * svc(s) / capacity(state, config, s) for s in c.sectors}
+        total = sum(pressures.values())
+        share = pressures[sector] / total if total > 0 else 1.0 / len(c.sectors)
+        share = max(share, 0.1)
+        gap = svc(sector) / share
+        first = 0.0
+        current = state.tickets.get(c.serving) if c.serving else None
+        if current is not None:
+            mean = svc(current.sector)
+            elapsed = (now - current.called_epoch) if (now is not None and current.called_epoch) else 0.0
+            first = max(mean - elapsed, _MIN_RESIDUAL * mean)
+            # Its calls go to other sectors too: on average half a gap of other work first.
+            first += 0.5 * (gap - svc(sector))
+        elif c.status == "paused":
+            first = svc(sector)  # a paused counter comes back, but not at once
+        streams.append((first, gap))
+    return streams
+
+
 def wait_for_position(state: SiteState, config: SiteConfig, sector: str, ahead: int) -> int:
     """Seconds until a citizen with `ahead` people before them in `sector` is called."""
-    if ahead <= 0:
+    streams = _call_streams(state, config, sector)
+    if not streams:
+        # Nobody serves it right now: the plain rate of the counters configured for it.
+        return int(round((ahead + 1) * mean_service_s(state, config, sector) / capacity(state, config, sector)))
+    if ahead <= 0 and any(first <= 0 for first, _ in streams):
         return 0
-    return int(round(ahead * mean_service_s(state, config, sector) / capacity(state, config, sector)))
+    heap = list(streams)
+    heapq.heapify(heap)
+    t = 0.0
+    for _ in range(ahead + 1):
+        t, gap = heapq.heappop(heap)
+        heapq.heappush(heap, (t + gap, gap))
+    return int(round(max(0.0, t)))
 
 
 def sector_wait(state: SiteState, config: SiteConfig, sector: str) -> int:

@@ -1,11 +1,17 @@
 """Calling policies: which waiting ticket a counter gets when it asks for the next one.
 
 A policy only reads the state; it never changes it. The live site and the
-simulator call the very same objects.
+simulator call the very same objects (`queue_server.sim` runs them on
+simulated days; docs/balancing.md has the figures).
+
+Every policy keeps one rule inside a sector: priority citizens first, then
+the ticket with the earliest `order` (a transferred citizen keeps the order
+of their first ticket, so they keep their place). Policies differ in which
+of the counter's sectors they call from.
 """
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Callable, Protocol
 
 from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import SiteState, Ticket
@@ -22,19 +28,208 @@ def eligible_sectors(state: SiteState, counter: str) -> list[str]:
     return list(state.counters[counter].sectors)
 
 
+def head_of(state: SiteState, sector: str) -> Ticket | None:
+    """The ticket a sector's queue calls next: priority first, then the earliest order."""
+    best: Ticket | None = None
+    for tid in state.waiting.get(sector, ()):
+        t = state.tickets[tid]
+        if best is None or (t.rank, t.order) < (best.rank, best.order):
+            best = t
+    return best
+
+
+def _oldest_over(state: SiteState, sectors) -> Ticket | None:
+    best: Ticket | None = None
+    for sector in sectors:
+        t = head_of(state, sector)
+        if t is not None and (best is None or (t.rank, t.order) < (best.rank, best.order)):
+            best = t
+    return best
+
+
 class OldestFirstPolicy:
     """Priority citizens first, then the ticket that has waited longest over the counter's sectors."""
 
     name = "oldest-first"
 
     def choose(self, state: SiteState, config: SiteConfig, counter: str, now: float) -> Ticket | None:
+        return _oldest_over(state, eligible_sectors(state, counter))
+
+
+class StaticPolicy:
+    """Each counter calls only its first sector: how most centres work today (the baseline)."""
+
+    name = "static"
+
+    def choose(self, state: SiteState, config: SiteConfig, counter: str, now: float) -> Ticket | None:
+        sectors = state.counters[counter].sectors
+        return head_of(state, sectors[0]) if sectors else None
+
+
+class PooledPolicy:
+    """Every counter serves every sector, oldest first: the reference lower bound no skill set can beat."""
+
+    name = "pooled"
+
+    def choose(self, state: SiteState, config: SiteConfig, counter: str, now: float) -> Ticket | None:
+        return _oldest_over(state, state.waiting.keys())
+
+
+class DynamicPolicy:
+    """The production policy: what a skilled floor manager weighs, as one score per sector.
+
+    For each of the counter's sectors with someone waiting, take the ticket
+    that sector would call next (priority first, then oldest; transferred
+    citizens keep their first order) and score the sector:
+
+        score = scarcity * (effective wait / target) ** 2 * (reference service / sector service) ** SERVICE_WEIGHT
+
+    - effective wait: how long the head ticket has waited, plus a bonus for a
+      transferred citizen (they queued once already), plus the queue behind it
+      spread over the counters that can serve the sector (a long queue presses
+      harder than a lone ticket of the same age);
+    - the square makes lateness convex: being far over target costs more
+      than many tickets a little over it (what p90 and "within target" reward);
+    - scarcity: a sector few other open counters can serve, or whose other
+      counters are loaded, weighs more here: this counter should not leave a
+      queue that only it can drain in favour of one many counters share;
+    - a short service frees the counter sooner (the c-mu rule), mildly.
+
+    Two rules sit above the score:
+
+    1. Bounded wait (no starvation). A ticket is *overdue* once it has waited
+       `STARVE_FACTOR` x its sector's target (half that for priority
+       citizens). Overdue tickets are called before anything else, earliest
+       deadline first (deadline = order + limit). Any ticket issued after a
+       ticket's deadline has a later deadline, so once a ticket is overdue no
+       newcomer overtakes it at any open counter serving its sector: it is
+       called after at most the tickets that were already waiting at its
+       deadline with an earlier deadline (tests/unit/test_policy_dynamic.py).
+    2. Priority citizens (by law) are called before normal tickets in the
+       counter's sectors, unless rule 1 applies.
+
+    Appointments: a ticket with an `appointment_epoch` attribute whose time
+    has come counts as a priority ticket (the ticket model has no appointments
+    yet; the hook costs nothing until it does).
+    """
+
+    name = "dynamic"
+    STARVE_FACTOR = 2.5
+    PRIORITY_STARVE_FACTOR = 1.25
+    TRANSFER_BONUS_S = 300.0
+    QUEUE_WEIGHT = 0.5
+    SCARCITY_WEIGHT = 0.6
+    SERVICE_WEIGHT = 0.25
+    LATENESS_POWER = 2.0
+
+    def choose(self, state: SiteState, config: SiteConfig, counter: str, now: float) -> Ticket | None:
+        mine = state.counters[counter].sectors
+        heads: dict[str, Ticket] = {}
+        for sector in mine:
+            t = head_of(state, sector)
+            if t is not None:
+                heads[sector] = t
+        if not heads:
+            return None
+        # Rule 1: overdue tickets, earliest deadline first. Only a sector's head
+        # can be its earliest deadline among normal tickets (same limit, earliest
+        # order); priority tickets have a shorter limit, so check those too.
+        overdue: list[tuple[float, float, Ticket]] = []
+        for sector in heads:
+            for t in self._overdue_candidates(state, sector, heads[sector]):
+                deadline = t.order + self.limit_s(config, t)
+                if deadline <= now:
+                    overdue.append((deadline, t.order, t))
+        if overdue:
+            return min(overdue, key=lambda x: (x[0], x[1]))[2]
+        # Rule 2: priority citizens (and appointments due) first, oldest of them.
+        urgent = [t for t in heads.values() if t.rank == 0 or _appointment_due(t, now)]
+        if urgent:
+            return min(urgent, key=lambda t: t.order)
+        # The score.
+        from queue_server.domain.estimate import mean_service_s  # estimate imports nothing from here
+        shares = _capacity_shares(state, counter)
+        svc = {s: mean_service_s(state, config, s) for s in heads}
+        ref = sum(svc.values()) / len(svc)
+        best_key: tuple[float, float] | None = None
         best: Ticket | None = None
-        for sector in eligible_sectors(state, counter):
-            for tid in state.waiting.get(sector, ()):
-                t = state.tickets[tid]
-                if best is None or (t.rank, t.order) < (best.rank, best.order):
-                    best = t
+        for sector, t in heads.items():
+            target = config.sector_by_id[sector].target_wait_min * 60.0
+            mine_share, others_share, others_free = shares.get(sector, (1.0, 0.0, 0.0))
+            waited = max(0.0, now - t.order)
+            if t.transferred:
+                waited += self.TRANSFER_BONUS_S
+            behind = state.waiting_count(sector) - 1
+            # The queue behind the head, spread over every counter's share of the sector.
+            backlog = behind * svc[sector] / max(mine_share + others_share, 0.25)
+            eff = waited + self.QUEUE_WEIGHT * backlog
+            # The less other counters can take this sector now, the more it is this counter's job.
+            scarcity = 1.0 + self.SCARCITY_WEIGHT / (1.0 + others_free)
+            score = scarcity * (eff / target) ** self.LATENESS_POWER * (ref / svc[sector]) ** self.SERVICE_WEIGHT
+            key = (score, -t.order)
+            if best_key is None or key > best_key:
+                best_key, best = key, t
         return best
 
+    def limit_s(self, config: SiteConfig, t: Ticket) -> float:
+        """How long `t` may wait before rule 1 (bounded wait) calls it ahead of everything."""
+        target = config.sector_by_id[t.sector].target_wait_min * 60.0
+        return target * (self.PRIORITY_STARVE_FACTOR if t.rank == 0 else self.STARVE_FACTOR)
 
-DEFAULT_POLICY = OldestFirstPolicy
+    def _overdue_candidates(self, state: SiteState, sector: str, head: Ticket):
+        yield head
+        if head.rank != 0:
+            return
+        # The head is a priority ticket; the oldest normal ticket may be overdue too.
+        oldest_normal = None
+        for tid in state.waiting.get(sector, ()):
+            t = state.tickets[tid]
+            if t.rank != 0 and (oldest_normal is None or t.order < oldest_normal.order):
+                oldest_normal = t
+        if oldest_normal is not None:
+            yield oldest_normal
+
+
+def _appointment_due(t: Ticket, now: float) -> bool:
+    at = getattr(t, "appointment_epoch", None)
+    return at is not None and at <= now
+
+
+def _capacity_shares(state: SiteState, counter: str) -> dict[str, tuple[float, float, float]]:
+    """sector -> (this counter's share, other open counters' share, their free capacity now).
+
+    A counter serving n sectors gives each 1/n of its time. Free capacity: an
+    idle other counter will call at once (a whole counter); a busy one gives
+    half its share (it calls again only after its citizen).
+    """
+    out: dict[str, list[float]] = {}
+    for c in state.counters.values():
+        if c.status != "open" or not c.sectors:
+            continue
+        share = 1.0 / len(c.sectors)
+        for s in c.sectors:
+            row = out.setdefault(s, [0.0, 0.0, 0.0])
+            if c.id == counter:
+                row[0] += share
+            else:
+                row[1] += share
+                row[2] += 0.5 * share if c.serving else 1.0
+    return {s: (r[0], r[1], r[2]) for s, r in out.items()}
+
+
+DEFAULT_POLICY = DynamicPolicy
+
+POLICIES: dict[str, Callable[[], Policy]] = {
+    "static": StaticPolicy,
+    "dynamic": DynamicPolicy,
+    "pooled": PooledPolicy,
+    "oldest-first": OldestFirstPolicy,
+}
+
+
+def make_policy(name: str) -> Policy:
+    """A policy by name (`POLICIES`); ValueError naming the known ones otherwise."""
+    try:
+        return POLICIES[name]()
+    except KeyError:
+        raise ValueError(f"unknown policy {name!r}; known: {', '.join(POLICIES)}") from None

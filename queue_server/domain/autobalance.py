@@ -1,0 +1,175 @@
+"""Auto mode: move trained counters toward a sector whose predicted wait runs over target,
+and back when the surge is over, as a floor manager would.
+
+Pure: `AutoBalancer.propose(state, config, now_epoch)` returns manager commands
+(`SetCounterSectors(..., by="auto")`); the caller runs each through
+`QueueCore.decide`, so every move is an event a manager sees and can undo.
+The live server calls it every few seconds while `state.auto_mode` is on; the
+simulator's `auto` policy calls the very same class.
+
+The move toward a surging sector S stays within the counter's `trained` list
+(never an override): a counter trained for S but not serving it, whose own
+sectors are calm (or at most half as pressed as S), takes S as well, and the
+dynamic policy shares its calls by urgency. (Dropping a counter's calm sector
+to focus it on S was tried and left out: in simulation it too often left the
+dropped sector short when it picked up again, for a small gain.)
+
+Hysteresis, so counters do not flap:
+- a surge starts when S's predicted wait is over `on_ratio` x target and is
+  over only when it has stayed under `off_ratio` x target (off < on) for
+  `calm_for_s`;
+- a counter stays moved at least `min_dwell_s`, and once moved back is left
+  alone for `min_dwell_s` too;
+- at most one move per surging sector per `sector_cooldown_s`, so the effect
+  of one move shows in the estimate before the next.
+
+Memory (which counters it moved, for which sector, since when) is rebuilt from
+the state after a restart: a counter whose sectors are its configured ones plus
+some trained extras (or a trained subset of them, without override) is taken
+as moved by auto mode for the extras (or for what it kept), moved "now", so
+the dwell time starts again rather than flapping. A counter whose sectors
+someone else changed while we ran is left alone until it is back home.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from queue_server.domain import estimate
+from queue_server.domain.commands import SetCounterSectors
+from queue_server.domain.site import SiteConfig
+from queue_server.domain.state import SiteState
+
+
+@dataclass
+class _Moved:
+    sectors: tuple[str, ...]      # what we set
+    for_sectors: tuple[str, ...]  # the surging sectors it was moved for
+    at: float
+
+
+class AutoBalancer:
+    def __init__(self, on_ratio: float = 1.2, off_ratio: float = 0.5, min_dwell_s: float = 900.0,
+                 sector_cooldown_s: float = 180.0, calm_ratio: float = 0.6, calm_for_s: float = 600.0, min_waiting: int = 2):
+        if not 0 < off_ratio < on_ratio:
+            raise ValueError("off_ratio must be above 0 and below on_ratio")
+        self.on_ratio = on_ratio
+        self.off_ratio = off_ratio
+        self.min_dwell_s = min_dwell_s
+        self.sector_cooldown_s = sector_cooldown_s
+        self.calm_ratio = calm_ratio
+        self.calm_for_s = calm_for_s
+        self.min_waiting = min_waiting
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything; the next `propose` rebuilds the memory from the state."""
+        self._moved: dict[str, _Moved] = {}
+        self._foreign: set[str] = set()
+        self._last_change: dict[str, float] = {}
+        self._sector_last: dict[str, float] = {}
+        self._calm_since: dict[str, float] = {}
+        self._synced = False
+
+    # --- memory -----------------------------------------------------------------
+
+    def _sync(self, state: SiteState, config: SiteConfig, now: float) -> None:
+        for cid, rt in state.counters.items():
+            conf = config.counter_by_id.get(cid)
+            if conf is None:
+                continue
+            home, cur = tuple(conf.sectors), tuple(rt.sectors)
+            moved = self._moved.get(cid)
+            if moved is not None:
+                if cur == moved.sectors:
+                    continue
+                # Not what we set: a manager moved it, or our command was refused.
+                del self._moved[cid]
+            if cur == home:
+                self._foreign.discard(cid)
+                continue
+            if cid in self._foreign:
+                continue
+            if not self._synced and not rt.sectors_override and set(cur) <= set(conf.trained):
+                extras = tuple(s for s in cur if s not in home)
+                self._moved[cid] = _Moved(cur, extras or cur, now)
+                self._last_change[cid] = now
+            else:
+                self._foreign.add(cid)
+        self._synced = True
+
+    def moved(self) -> dict[str, tuple[str, ...]]:
+        """counter -> the surging sectors auto mode moved it for (for a dashboard)."""
+        return {cid: m.for_sectors for cid, m in self._moved.items()}
+
+    # --- decisions --------------------------------------------------------------
+
+    def ratios(self, state: SiteState, config: SiteConfig) -> dict[str, float]:
+        """Predicted wait of a new ticket over the sector's target, per sector."""
+        return {s.id: estimate.sector_wait(state, config, s.id) / (s.target_wait_min * 60.0)
+                for s in config.sectors}
+
+    def propose(self, state: SiteState, config: SiteConfig, now_epoch: float) -> list[SetCounterSectors]:
+        now = now_epoch
+        self._sync(state, config, now)
+        ratio = self.ratios(state, config)
+        for s, r in ratio.items():
+            if r >= self.off_ratio:
+                self._calm_since.pop(s, None)
+            else:
+                self._calm_since.setdefault(s, now)
+        out: list[SetCounterSectors] = []
+        touched: set[str] = set()
+
+        # Back home when every sector it was moved for is calm again.
+        for cid, m in list(self._moved.items()):
+            if now - m.at < self.min_dwell_s:
+                continue
+            if all(now - self._calm_since.get(s, now) >= self.calm_for_s for s in m.for_sectors):
+                home = tuple(config.counter_by_id[cid].sectors)
+                out.append(SetCounterSectors(cid, home, reason="auto: surge over in " + ", ".join(m.for_sectors),
+                                             by="auto"))
+                del self._moved[cid]
+                self._last_change[cid] = now
+                touched.add(cid)
+
+        surging = sorted((s for s, r in ratio.items() if r > self.on_ratio and state.waiting_count(s) >= self.min_waiting),
+                         key=lambda s: -ratio[s])
+        for s in surging:
+            if now - self._sector_last.get(s, float("-inf")) < self.sector_cooldown_s:
+                continue
+            move = self._best_move(state, config, s, ratio, now, touched)
+            if move is None:
+                continue
+            cid, sectors = move
+            target_min = config.sector_by_id[s].target_wait_min
+            out.append(SetCounterSectors(
+                cid, sectors, by="auto",
+                reason=f"auto: {s} predicted wait {ratio[s] * target_min:.0f} min over target {target_min:g} min"))
+            prev = self._moved.get(cid)
+            for_sectors = tuple(dict.fromkeys((prev.for_sectors if prev else ()) + (s,)))
+            self._moved[cid] = _Moved(sectors, for_sectors, now)
+            self._last_change[cid] = now
+            self._sector_last[s] = now
+            touched.add(cid)
+        return out
+
+    def _best_move(self, state: SiteState, config: SiteConfig, s: str, ratio: dict[str, float], now: float,
+                   touched: set[str]) -> tuple[str, tuple[str, ...]] | None:
+        best: tuple[float, str, tuple[str, ...]] | None = None
+        for rt in state.counters.values():
+            cid = rt.id
+            conf = config.counter_by_id.get(cid)
+            if (conf is None or rt.status != "open" or cid in touched or cid in self._foreign
+                    or rt.sectors_override or now - self._last_change.get(cid, float("-inf")) < self.min_dwell_s):
+                continue
+            cur = tuple(rt.sectors)
+            if s in cur or s not in conf.trained:
+                continue
+            # Its own sectors must be clearly less pressed than S (the policy then shares its calls).
+            load = max((ratio.get(x, 0.0) for x in cur), default=0.0)
+            if load >= max(self.calm_ratio, ratio[s] / 2.0):
+                continue
+            cand = (load, cid, cur + (s,))
+            if best is None or cand[:2] < best[:2]:
+                best = cand
+        return None if best is None else (best[1], best[2])

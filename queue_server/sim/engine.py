@@ -1,0 +1,340 @@
+"""A discrete-event simulation of days at a site, driving the REAL domain.
+
+Citizens arrive (piecewise-constant Poisson per sector), take a ticket at the
+kiosk (`TicketIssue` through `QueueCore.decide`, folded with `SiteState.apply`),
+and counters call them (`CallNext`), serve them (`ServeDone`) or give up on
+them (`ServeNoShow`), all on a simulated clock passed in through `Context`.
+The calling policy is whatever `QueueCore` holds: the same objects as live.
+
+Common random numbers: each citizen (arrival time, procedure, priority,
+service time, no-show, whether they would accept online filing) is drawn from
+streams keyed by (seed, day, sector) before any policy acts, so every policy
+meets exactly the same citizens on the same seed.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from protocol.errors import ErrorCode
+from protocol.messages import CallNext, GuidanceOnline, ServeDone, ServeNoShow, TicketIssue
+from queue_server.domain import estimate
+from queue_server.domain.autobalance import AutoBalancer
+from queue_server.domain.commands import SetAutoMode, SetCounterSectors, SetCounterStatus
+from queue_server.domain.core import Context, QueueCore
+from queue_server.domain.events import Event
+from queue_server.domain.policy import make_policy
+from queue_server.domain.state import SiteState
+from queue_server.sim.scenario import Scenario, ServiceTime, clock_s
+
+SIM_POLICIES = ("static", "dynamic", "auto", "pooled")
+# Also simulated, for reference (not in --compare): the textbook rule over the counters' sectors.
+EXTRA_POLICIES = ("oldest-first",)
+FIRST_DAY = date(2026, 3, 2)         # a Monday; only used to stamp events
+NO_SHOW_GRACE_S = 60.0               # how long a counter waits for a called citizen who left
+BALANCE_EVERY_S = 30.0               # how often the auto balancer looks (the live server: every few seconds)
+CHART_BIN_S = 1800
+
+# Event kinds on the heap; the number also breaks ties at the same instant
+# (a counter finishing before a citizen arriving at the same second).
+_CHANGE, _END, _ARRIVAL, _BALANCE = 0, 1, 2, 3
+
+
+@dataclass
+class Citizen:
+    at: float               # seconds of day
+    sector: str
+    procedure: str | None
+    priority: str
+    service_s: float
+    no_show: bool
+    accept_online: float    # uniform draw, compared to online_diversion.accept
+
+
+@dataclass
+class Record:
+    """One called ticket, for the figures."""
+    sector: str
+    issued_s: float         # seconds of day
+    wait_s: float
+    est_wait_s: float
+    target_s: float
+
+
+@dataclass
+class DayResult:
+    records: list[Record] = field(default_factory=list)
+    tickets: int = 0
+    diverted: int = 0
+    never_called: int = 0
+    per_sector_tickets: dict[str, int] = field(default_factory=dict)
+    busy_s: dict[str, float] = field(default_factory=dict)
+    available_s: dict[str, float] = field(default_factory=dict)
+    waiting_curve: list[tuple[float, int]] = field(default_factory=list)  # (second of day, tickets waiting)
+    moves: int = 0
+
+
+# --- drawing citizens -----------------------------------------------------------
+
+def draw_service_s(rng: random.Random, spec: ServiceTime) -> float:
+    mean = spec.mean * 60.0
+    if spec.dist == "fixed" or spec.cv == 0:
+        return mean
+    if spec.dist == "exponential":
+        return rng.expovariate(1.0 / mean)
+    if spec.dist == "gamma":
+        k = 1.0 / (spec.cv ** 2)
+        return rng.gammavariate(k, mean / k)
+    sigma2 = math.log(1.0 + spec.cv ** 2)
+    return rng.lognormvariate(math.log(mean) - sigma2 / 2.0, math.sqrt(sigma2))
+
+
+def draw_citizens(sc: Scenario, seed: int, day: int) -> list[Citizen]:
+    """Everyone who comes on `day`, in arrival order; independent of any policy."""
+    periods = [(p[0].hour * 3600 + p[0].minute * 60, p[1].hour * 3600 + p[1].minute * 60)
+               for p in sc.site.site.periods]
+    groups = list(sc.site.priority_groups)
+    out: list[Citizen] = []
+    for sector, steps in sc.arrivals.items():
+        rng = random.Random(f"{seed}:{day}:{sector}")
+        procs = sc.site.sector_by_id[sector].procedures
+        for i, (start, rate) in enumerate(steps):
+            end = steps[i + 1][0] if i + 1 < len(steps) else 24 * 3600
+            if rate <= 0:
+                continue
+            t = float(start)
+            while True:
+                t += rng.expovariate(rate / 3600.0)
+                if t >= end:
+                    break
+                if not any(a <= t < b for a, b in periods):
+                    continue  # outside opening hours: nobody gets a ticket
+                proc = rng.choice(procs).id if procs else None
+                prio = rng.choice(groups) if groups and rng.random() < sc.priority_share else "normal"
+                out.append(Citizen(at=t, sector=sector, procedure=proc, priority=prio,
+                                   service_s=draw_service_s(rng, sc.service[sector]),
+                                   no_show=rng.random() < sc.no_show, accept_online=rng.random()))
+    out.sort(key=lambda c: (c.at, c.sector))
+    return out
+
+
+# --- the simulation -------------------------------------------------------------
+
+class Simulation:
+    """Simulate `days` days of a scenario under one policy; `run()` -> list of DayResult."""
+
+    def __init__(self, scenario: Scenario, policy: str, seed: int | None = None, days: int | None = None,
+                 balancer: AutoBalancer | None = None, sectors: str = "sectors", policy_obj: Any = None):
+        """`sectors="trained"` starts each counter on its whole trained list (a what-if for managers)."""
+        if policy not in SIM_POLICIES + EXTRA_POLICIES:
+            raise ValueError(f"unknown policy {policy!r}; known: {', '.join(SIM_POLICIES + EXTRA_POLICIES)}")
+        if sectors not in ("sectors", "trained"):
+            raise ValueError("sectors must be 'sectors' or 'trained'")
+        self.layout = sectors
+        self.sc = scenario
+        self.policy_name = policy
+        self.seed = scenario.seed if seed is None else seed
+        self.days = scenario.days if days is None else days
+        self.config = scenario.site
+        self.tz = self.config.site.tz
+        self.core = QueueCore(self.config, policy=policy_obj or make_policy("dynamic" if policy == "auto" else policy))
+        self.state: SiteState = self.core.state
+        self.balancer = (balancer or AutoBalancer()) if policy == "auto" else None
+        self.seq = 0
+        self.req = 0
+        self.periods = [(p[0].hour * 3600 + p[0].minute * 60, p[1].hour * 3600 + p[1].minute * 60)
+                        for p in self.config.site.periods]
+
+    # plumbing: one command through the real domain -----------------------------
+
+    def _now(self, t: float) -> datetime:
+        return self._midnight + timedelta(seconds=t)
+
+    def _do(self, kind: str, cmd: Any, t: float, device: str | None = None):
+        ctx = Context(now=self._now(t), device=device, token=f"sim{self.req}")
+        decision = self.core.decide(kind, cmd, ctx)
+        # Events come back even with a refusal (a call.next that finds the queue empty
+        # still finishes the current ticket); the service persists and applies them all.
+        for ne in decision.events:
+            self.seq += 1
+            self.state.apply(Event(self.seq, ne.type, ne.ts, ne.data, device))
+        return decision
+
+    def _req_id(self) -> str:
+        self.req += 1
+        return f"sim-{self.req}"
+
+    # one day ---------------------------------------------------------------
+
+    def run(self) -> list[DayResult]:
+        return [self.run_day(d) for d in range(self.days)]
+
+    def run_day(self, day: int) -> DayResult:
+        the_day = FIRST_DAY + timedelta(days=day)
+        self._midnight = datetime(the_day.year, the_day.month, the_day.day, tzinfo=self.tz)
+        res = DayResult()
+        cfg, st = self.config, self.state
+        opening = self.periods[0][0]
+        for ne in self.core.rollover(self._now(opening)):
+            self.seq += 1
+            st.apply(Event(self.seq, ne.type, ne.ts, ne.data))
+        # Every day starts from the site's own layout; yesterday's moves are undone.
+        for c in cfg.counters:
+            layout = list(c.trained if self.layout == "trained" else c.sectors)
+            if list(st.counters[c.id].sectors) != layout:
+                self._do("manager", SetCounterSectors(c.id, tuple(layout), by="sim", reason="start of day"), opening)
+            if st.counters[c.id].status != c.initial_status:
+                self._do("manager", SetCounterStatus(c.id, c.initial_status, by="sim"), opening)
+        if self.balancer is not None:
+            self._do("manager", SetAutoMode(True, by="sim"), opening)
+            self.balancer.reset()
+
+        heap: list[tuple[float, int, int, Any]] = []
+        n = 0
+        for cit in draw_citizens(self.sc, self.seed, day):
+            heap.append((cit.at, _ARRIVAL, n, cit))
+            n += 1
+        for ch in self.sc.counter_changes:
+            heap.append((float(clock_s(ch.at)), _CHANGE, n, ch))
+            n += 1
+        if self.balancer is not None:
+            heap.append((float(opening), _BALANCE, n, None))
+            n += 1
+        heapq.heapify(heap)
+
+        busy: dict[str, tuple[float, float, bool]] = {}   # counter -> (started at, ends at, no-show)
+        idle_since = {c.id: float(opening) for c in cfg.counters}
+        pending_status: dict[str, str] = {}
+        issued: dict[str, tuple[float, int, str]] = {}  # ticket id -> (issued at, est wait, sector)
+        busy_s = {c.id: 0.0 for c in cfg.counters}
+        last_finish = {c.id: [0.0] * len(self.periods) for c in cfg.counters}
+        closed_since: dict[str, float] = {}
+        closed_s = {c.id: 0.0 for c in cfg.counters}
+        last_arrival = max((c.at for _, k, _, c in heap if k == _ARRIVAL), default=float(opening))
+        waiting_total = 0
+        curve = res.waiting_curve
+
+        def period_of(t: float) -> int:
+            idx = 0
+            for i, (a, _) in enumerate(self.periods):
+                if t >= a:
+                    idx = i
+            return idx
+
+        def start(counter: str, t: float) -> bool:
+            nonlocal waiting_total, n
+            d = self._do("counter", CallNext(v=1, req_id=self._req_id(), type="call.next"), t, counter)
+            if d.error is not None:
+                if d.error.code != ErrorCode.QUEUE_EMPTY:
+                    raise RuntimeError(f"call.next refused at {counter}: {d.error.en}")
+                return False
+            tid = d.result(st)["ticket"]["id"]
+            t_issued, est, sector = issued[tid]
+            cit_service, cit_noshow = self._service[tid]
+            res.records.append(Record(sector=sector, issued_s=t_issued, wait_s=t - t_issued, est_wait_s=est,
+                                      target_s=cfg.sector_by_id[sector].target_wait_min * 60.0))
+            dur = NO_SHOW_GRACE_S if cit_noshow else cit_service
+            busy[counter] = (t, t + dur, cit_noshow)
+            busy_s[counter] += dur
+            heapq.heappush(heap, (t + dur, _END, n, counter))
+            n += 1
+            waiting_total -= 1
+            curve.append((t, waiting_total))
+            return True
+
+        def dispatch(t: float) -> None:
+            free = [c for c, rt in st.counters.items() if rt.status == "open" and c not in busy]
+            free.sort(key=lambda c: idle_since[c])
+            for c in free:
+                if waiting_total <= 0:
+                    break
+                start(c, t)
+
+        def set_status(counter: str, status: str, t: float) -> None:
+            self._do("manager", SetCounterStatus(counter, status, by="sim"), t)
+            if status == "open":
+                if counter in closed_since:
+                    closed_s[counter] += t - closed_since.pop(counter)
+                idle_since[counter] = t
+            else:
+                closed_since.setdefault(counter, t)
+
+        self._service: dict[str, tuple[float, bool]] = {}
+        diversion = self.sc.online_diversion
+        while heap:
+            t, kind, _, item = heapq.heappop(heap)
+            if kind == _ARRIVAL:
+                cit: Citizen = item
+                proc = cfg.sector_by_id[cit.sector].procedures_by_id.get(cit.procedure) if cit.procedure else None
+                if diversion is not None and proc is not None and proc.online == "full":
+                    shown = estimate.sector_wait(st, cfg, cit.sector)
+                    if shown > diversion.when_wait_over_min * 60.0 and cit.accept_online < diversion.accept:
+                        self._do("kiosk", GuidanceOnline(v=1, req_id=self._req_id(), type="guidance.online",
+                                                         procedure=proc.id), t, "sim-kiosk")
+                        res.diverted += 1
+                        continue
+                d = self._do("kiosk", TicketIssue(v=1, req_id=self._req_id(), type="ticket.issue",
+                                                  sector=cit.sector, procedure=cit.procedure,
+                                                  priority=cit.priority), t, "sim-kiosk")
+                if d.error is not None:
+                    raise RuntimeError(f"ticket.issue refused: {d.error.en}")
+                tk = d.result(st)["ticket"]
+                issued[tk["id"]] = (t, tk["est_wait_s"], cit.sector)
+                self._service[tk["id"]] = (cit.service_s, cit.no_show)
+                res.tickets += 1
+                res.per_sector_tickets[cit.sector] = res.per_sector_tickets.get(cit.sector, 0) + 1
+                waiting_total += 1
+                curve.append((t, waiting_total))
+                dispatch(t)
+            elif kind == _END:
+                counter = item
+                started, _ends, noshow = busy.pop(counter)
+                if noshow:
+                    self._do("counter", ServeNoShow(v=1, req_id=self._req_id(), type="serve.no_show"), t, counter)
+                else:
+                    self._do("counter", ServeDone(v=1, req_id=self._req_id(), type="serve.done"), t, counter)
+                p = period_of(started)  # overtime belongs to the period the service began in
+                last_finish[counter][p] = max(last_finish[counter][p], t)
+                idle_since[counter] = t
+                if counter in pending_status:
+                    set_status(counter, pending_status.pop(counter), t)
+                if st.counters[counter].status == "open" and waiting_total > 0:
+                    start(counter, t)
+                if waiting_total > 0:
+                    dispatch(t)   # a waiting ticket another free counter may take (e.g. after a move)
+            elif kind == _CHANGE:
+                ch = item
+                if ch.counter in busy and ch.status != "open":
+                    pending_status[ch.counter] = ch.status
+                else:
+                    pending_status.pop(ch.counter, None)
+                    set_status(ch.counter, ch.status, t)
+                    if ch.status == "open":
+                        dispatch(t)
+            elif kind == _BALANCE:
+                moves = self.balancer.propose(st, cfg, self._midnight.timestamp() + t)
+                for mv in moves:
+                    d = self._do("manager", mv, t)
+                    if d.error is None:
+                        res.moves += 1
+                if moves and waiting_total > 0:
+                    dispatch(t)
+                if t < last_arrival or waiting_total > 0 or busy:
+                    heapq.heappush(heap, (t + BALANCE_EVERY_S, _BALANCE, n, None))
+                    n += 1
+
+        res.never_called = waiting_total
+        res.busy_s = busy_s
+        for c in cfg.counters:
+            avail = 0.0
+            for i, (a, b) in enumerate(self.periods):
+                avail += max(b, last_finish[c.id][i]) - a
+            if c.id in closed_since:
+                # Closed until the end of the day: count from then to the last closing time.
+                closed_s[c.id] += max(0.0, self.periods[-1][1] - closed_since[c.id])
+            res.available_s[c.id] = max(avail - closed_s[c.id], 0.0)
+        return res

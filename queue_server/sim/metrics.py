@@ -1,0 +1,89 @@
+"""The figures SIMULATION.md lists, pooled over the simulated days."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from queue_server.sim.engine import CHART_BIN_S, DayResult
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default), without numpy."""
+    if not values:
+        return 0.0
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q / 100.0
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def summarize(policy: str, scenario: str, days: list[DayResult], sectors: list[str]) -> dict[str, Any]:
+    """One JSON object, fields exactly as SIMULATION.md ("Command and output")."""
+    records = [r for d in days for r in d.records]
+    waits = [r.wait_s for r in records]
+    per_sector: dict[str, Any] = {}
+    for s in sectors:
+        w = [r.wait_s for r in records if r.sector == s]
+        per_sector[s] = {"tickets": sum(d.per_sector_tickets.get(s, 0) for d in days),
+                         "mean_wait_s": round(_mean(w), 1), "p90_wait_s": round(percentile(w, 90), 1)}
+    counters = list(days[0].busy_s) if days else []
+    util = {}
+    for c in counters:
+        busy = sum(d.busy_s.get(c, 0.0) for d in days)
+        avail = sum(d.available_s.get(c, 0.0) for d in days)
+        util[c] = round(busy / avail, 3) if avail > 0 else 0.0
+    return {
+        "policy": policy,
+        "scenario": scenario,
+        "days": len(days),
+        "tickets": sum(d.tickets for d in days),
+        "diverted_online": sum(d.diverted for d in days),
+        "mean_wait_s": round(_mean(waits), 1),
+        "p90_wait_s": round(percentile(waits, 90), 1),
+        "max_wait_s": round(max(waits, default=0.0), 1),
+        "served_within_target_share": round(_mean([1.0 if r.wait_s <= r.target_s else 0.0 for r in records]), 3),
+        "est_wait_mae_s": round(_mean([abs(r.est_wait_s - r.wait_s) for r in records]), 1),
+        "per_sector": per_sector,
+        "counter_utilization": util,
+    }
+
+
+def never_called(days: list[DayResult]) -> int:
+    return sum(d.never_called for d in days)
+
+
+def wait_by_time_of_day(days: list[DayResult]) -> tuple[list[float], list[float]]:
+    """(bin start in hours of day, mean wait in minutes of the tickets issued in that bin)."""
+    bins: dict[int, list[float]] = {}
+    for d in days:
+        for r in d.records:
+            bins.setdefault(int(r.issued_s // CHART_BIN_S), []).append(r.wait_s)
+    keys = sorted(bins)
+    return [k * CHART_BIN_S / 3600.0 for k in keys], [_mean(bins[k]) / 60.0 for k in keys]
+
+
+def waiting_over_day(days: list[DayResult], step_s: int = 300) -> tuple[list[float], list[float]]:
+    """(hour of day, tickets waiting, averaged over the days), sampled every `step_s`."""
+    if not days:
+        return [], []
+    lo = min((c[0][0] for c in (d.waiting_curve for d in days) if c), default=0.0)
+    hi = max((c[-1][0] for c in (d.waiting_curve for d in days) if c), default=0.0)
+    xs, ys = [], []
+    t = int(lo // step_s) * step_s
+    idx = [0] * len(days)
+    level = [0] * len(days)
+    while t <= hi + step_s:
+        for i, d in enumerate(days):
+            curve = d.waiting_curve
+            while idx[i] < len(curve) and curve[idx[i]][0] <= t:
+                level[i] = curve[idx[i]][1]
+                idx[i] += 1
+        xs.append(t / 3600.0)
+        ys.append(sum(level) / len(days))
+        t += step_s
+    return xs, ys

@@ -1,0 +1,179 @@
+"""The scenario file of a simulated day (SIMULATION.md), validated into typed objects.
+
+Every bad field is named in the error (`ScenarioError`), like the site config.
+Additions beyond SIMULATION.md (both optional):
+- `counter_changes: [{at: "10:00", counter: q3, status: closed}]`: a counter
+  closes, pauses or opens at a time of day (it finishes its citizen first);
+- service `dist` may be `lognormal` (default), `exponential`, `gamma` or `fixed`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from queue_server.domain.site import SiteConfig, SiteConfigError, _format_loc, parse_site
+
+_CLOCK_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be simulated; the message names every bad field."""
+
+
+def clock_s(value: str) -> int:
+    """"07:30" -> seconds after midnight."""
+    m = _CLOCK_RE.match(value)
+    if not m:
+        raise ValueError(f"{value!r} is not a time of day like '07:30'")
+    return int(m.group(1)) * 3600 + int(m.group(2)) * 60
+
+
+class ServiceTime(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    dist: Literal["lognormal", "exponential", "gamma", "fixed"] = "lognormal"
+    mean: float = Field(gt=0, le=600, description="minutes")
+    cv: float = Field(default=0.5, ge=0, le=5)
+
+
+class OnlineDiversion(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    when_wait_over_min: float = Field(ge=0)
+    accept: float = Field(ge=0, le=1)
+
+
+class CounterChange(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    at: str
+    counter: str
+    status: Literal["open", "paused", "closed"]
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, v: str) -> str:
+        clock_s(v)
+        return v
+
+
+class ScenarioModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(min_length=1)
+    site: str | dict[str, Any]
+    days: int = Field(default=1, ge=1, le=3650)
+    seed: int = 0
+    arrivals: dict[str, dict[str, float]]
+    service_min: dict[str, ServiceTime]
+    no_show: float = Field(default=0.0, ge=0, lt=1)
+    priority_share: float = Field(default=0.0, ge=0, le=1)
+    counters: Literal["default"] | list[dict[str, Any]] = "default"
+    online_diversion: OnlineDiversion | None = None
+    counter_changes: list[CounterChange] = []
+
+    @field_validator("arrivals")
+    @classmethod
+    def _rates(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for sector, steps in v.items():
+            if not steps:
+                raise ValueError(f"{sector}: needs at least one 'HH:MM: rate' step")
+            for at, rate in steps.items():
+                try:
+                    clock_s(at)
+                except ValueError as exc:
+                    raise ValueError(f"{sector}: {exc}") from None
+                if rate < 0 or rate > 10000:
+                    raise ValueError(f"{sector} at {at}: rate {rate} must be between 0 and 10000 tickets per hour")
+        return v
+
+    @model_validator(mode="after")
+    def _service_for_each_sector(self) -> "ScenarioModel":
+        missing = [s for s in self.arrivals if s not in self.service_min]
+        if missing:
+            raise ValueError(f"service_min: no service time for sectors {missing} that have arrivals")
+        return self
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    site: SiteConfig
+    days: int
+    seed: int
+    arrivals: dict[str, list[tuple[int, float]]]   # sector -> [(second of day, tickets per hour)], sorted
+    service: dict[str, ServiceTime]
+    no_show: float
+    priority_share: float
+    online_diversion: OnlineDiversion | None
+    counter_changes: tuple[CounterChange, ...]
+    source: str = "scenario"
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; ScenarioError names any bad field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"cannot read scenario {path}: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path} is not valid YAML: {exc}") from None
+    return parse_scenario(data, base_dir=path.parent, source=str(path))
+
+
+def parse_scenario(data: Any, base_dir: str | Path = ".", source: str = "scenario") -> Scenario:
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: expected a mapping with name, site, arrivals and service_min")
+    try:
+        model = ScenarioModel.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"  {_format_loc(e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()]
+        raise ScenarioError(f"{source} is not valid:\n" + "\n".join(lines)) from None
+
+    if isinstance(model.site, str):
+        site_path = Path(base_dir) / model.site
+        try:
+            site_data = yaml.safe_load(site_path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ScenarioError(f"{source}: site: cannot read {site_path}: {exc.strerror or exc}") from None
+        except yaml.YAMLError as exc:
+            raise ScenarioError(f"{source}: site: {site_path} is not valid YAML: {exc}") from None
+        site_source = str(site_path)
+    else:
+        site_data, site_source = model.site, f"{source}: site"
+    if not isinstance(site_data, dict):
+        raise ScenarioError(f"{source}: site: expected a site config mapping")
+    if model.counters != "default":
+        site_data = {**site_data, "counters": model.counters}
+    try:
+        site = parse_site(site_data, source=site_source)
+    except SiteConfigError as exc:
+        raise ScenarioError(f"{source}: site: {exc}") from None
+
+    problems = []
+    for sector in model.arrivals:
+        if sector not in site.sector_by_id:
+            problems.append(f"arrivals.{sector}: not a sector of site {site.id!r}")
+    for sector in model.service_min:
+        if sector not in site.sector_by_id:
+            problems.append(f"service_min.{sector}: not a sector of site {site.id!r}")
+    for i, ch in enumerate(model.counter_changes):
+        if ch.counter not in site.counter_by_id:
+            problems.append(f"counter_changes[{i}].counter: unknown counter {ch.counter!r}")
+    for sector in model.arrivals:
+        if sector in site.sector_by_id and not any(sector in c.trained for c in site.counters):
+            problems.append(f"arrivals.{sector}: no counter is trained for this sector, its tickets would never be called")
+    if problems:
+        raise ScenarioError(f"{source} is not valid:\n" + "\n".join("  " + p for p in problems))
+
+    arrivals = {s: sorted((clock_s(at), float(rate)) for at, rate in steps.items())
+                for s, steps in model.arrivals.items()}
+    return Scenario(name=model.name, site=site, days=model.days, seed=model.seed, arrivals=arrivals,
+                    service=dict(model.service_min), no_show=model.no_show,
+                    priority_share=model.priority_share, online_diversion=model.online_diversion,
+                    counter_changes=tuple(sorted(model.counter_changes, key=lambda c: clock_s(c.at))),
+                    source=source)
