@@ -27,7 +27,8 @@ HOME, PRIORITY, PROCEDURES, PROCEDURE, TICKET, GUIDANCE, ERROR = (
 SCREENS = (HOME, PRIORITY, PROCEDURES, PROCEDURE, TICKET, GUIDANCE, ERROR)
 
 # Sector ids/icon names -> a glyph DejaVu Sans has (checked with fontTools).
-ICONS = {"justice": "⚖", "tu-phap": "⚖", "ho-tich": "☺", "ly-lich": "✎", "record": "✎", "land": "☘",
+# Checked in this order, so "ly-lich-tu-phap" gets ✎ and not the ⚖ of "tu-phap".
+ICONS = {"ly-lich": "✎", "record": "✎", "justice": "⚖", "tu-phap": "⚖", "ho-tich": "☺", "land": "☘",
          "dat-dai": "☘", "construction": "⚒", "xay-dung": "⚒", "business": "⚙", "kinh-doanh": "⚙",
          "social": "♥", "lao-dong": "♥", "results": "✉", "tra-ket-qua": "✉"}
 DEFAULT_ICON = "★"

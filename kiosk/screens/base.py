@@ -5,6 +5,7 @@ from pathlib import Path
 
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
 HERE = Path(__file__).resolve().parent
@@ -16,6 +17,20 @@ def load_kv(name: str) -> None:
     if name not in _loaded:
         Builder.load_file(str(HERE / f"{name}.kv"))
         _loaded.add(name)
+
+
+class TopBar(BoxLayout):
+    title = StringProperty("")
+    back_text = StringProperty("")
+    speak_text = StringProperty("")
+    help_text = StringProperty("")
+    lang_text = StringProperty("")
+    show_back = BooleanProperty(True)
+
+
+class Banners(BoxLayout):
+    banner = StringProperty("")
+    help_banner = StringProperty("")
 
 
 class KioskScreen(Screen):
@@ -40,6 +55,12 @@ class KioskScreen(Screen):
         self.help_text = t("Help")
         self.lang_text = "English" if vm.lang == "vi" else "Tiếng Việt"
         self.fill(vm)
+        bar, banners = self.ids.get("topbar"), self.ids.get("banners")
+        if bar is not None:
+            for key in ("title", "back_text", "speak_text", "help_text", "lang_text", "show_back"):
+                setattr(bar, key, getattr(self, key))
+        if banners is not None:
+            banners.banner, banners.help_banner = self.banner, self.help_banner
 
     def fill(self, vm) -> None:  # each screen copies its own data
         pass

@@ -29,7 +29,7 @@ class ProceduresScreen(KioskScreen):
     def on_kv_post(self, base_widget) -> None:
         for row in KEY_ROWS:
             for ch in row:
-                self.ids.keys.add_widget(KeyButton(key=ch, text="␣" if ch == " " else ch.upper()))
+                self.ids.keypad.add_widget(KeyButton(key=ch, text="␣" if ch == " " else ch.upper()))
 
     def on_pre_enter(self, *args) -> None:
         # searching from home opens the keyboard at once; a sector's short list does not need it

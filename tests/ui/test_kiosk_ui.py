@@ -1,0 +1,322 @@
+"""The real Kivy kiosk under Xvfb, touched like a citizen would, against a real mosquitto.
+
+A stand-in server (kiosk.fakesite) answers ticket.issue / guidance.online on the
+reply topic and serves the catalogue over HTTP; the printer is escpos Dummy.
+Screenshots of the main screens go to docs/screenshots/ (committed for readers).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "docs" / "screenshots"
+DEMO_SITE = ROOT / "queue_server" / "sites" / "demo-district.yaml"
+W, H = 800, 480
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _start_xvfb():
+    """An Xvfb of our own unless a DISPLAY is already given (e.g. under xvfb-run)."""
+    if os.environ.get("DISPLAY"):
+        return None
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_fd)
+    number = b""
+    deadline = time.monotonic() + 10
+    while not number.endswith(b"\n") and time.monotonic() < deadline:
+        chunk = os.read(read_fd, 16)
+        if not chunk:
+            break
+        number += chunk
+    os.close(read_fd)
+    os.environ["DISPLAY"] = f":{number.decode().strip()}"
+    return proc
+
+
+@pytest.fixture(scope="module")
+def kiosk_ui(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("kiosk-ui")
+    xvfb = _start_xvfb()
+    os.environ["KIVY_HOME"] = str(tmp / "kivy-home")
+    os.environ["KIVY_NO_ARGS"] = "1"
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    from firmware_config.device_config import ScreenSettings, parse_device_config
+    from kiosk.cli import configure_window
+    configure_window(ScreenSettings(width=W, height=H), windowed=True)
+
+    from tests.support.broker import Mosquitto
+    from kiosk.fakesite import CatalogueServer, FakeTicketServer, catalogue_from_site, load_site
+    broker = Mosquitto(tmp / "broker").start()
+    site = load_site(DEMO_SITE)
+    http = CatalogueServer(catalogue_from_site(site, {"tu-phap-ho-tich": {"waiting": 4, "est_wait_s": 1200}})).start()
+    server = FakeTicketServer(broker.url, site).start()
+    server.publish_stats("tu-phap-ho-tich", 4, 1200)
+    server.publish_stats("dat-dai", 9, 3300)
+
+    from kivy.base import EventLoop
+    from kiosk.app import KioskApp, ui_post
+    from kiosk.runtime import build_kiosk
+    config = parse_device_config({"site": site.id, "id": "k1", "mqtt": {"url": broker.url},
+                                  "server_url": http.url, "printer": {"kind": "dummy"},
+                                  "speech": {"enabled": False}}, "kiosk")
+    kiosk = build_kiosk(config, cache_dir=tmp / "cache", post=ui_post, with_buttons=False)
+    kiosk.vm.settings.request_timeout_s = 2.0
+    kiosk.start(wait=5)
+    app = KioskApp(kiosk.vm)
+    app._run_prepare()
+    EventLoop.ensure_window()
+    ui = UI(app, kiosk, server, broker)
+    ui.pump(0.3)
+    yield ui
+    app.stop()
+    kiosk.stop()
+    server.stop()
+    http.stop()
+    broker.stop()
+    if xvfb is not None:
+        xvfb.terminate()
+        xvfb.wait(5)
+
+
+class UI:
+    def __init__(self, app, kiosk, server, broker):
+        self.app, self.kiosk, self.vm, self.server, self.broker = app, kiosk, kiosk.vm, server, broker
+
+    def pump(self, seconds: float = 0.05) -> None:
+        from kivy.base import EventLoop
+        end = time.monotonic() + seconds
+        while True:
+            EventLoop.idle()
+            if time.monotonic() >= end:
+                return
+            time.sleep(0.01)
+
+    def wait(self, pred, timeout: float = 8.0, what: str = "condition") -> None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self.pump(0.02)
+            if pred():
+                return
+        raise AssertionError(f"timed out waiting for {what}; screen={self.vm.screen}")
+
+    def screen(self):
+        return self.app.screens[self.vm.screen]
+
+    def tap(self, widget) -> None:
+        from kivy.tests.common import UnitTestTouch
+        assert widget.opacity > 0 and not widget.disabled, f"{widget} is hidden or disabled"
+        x, y = widget.to_window(*widget.center)
+        assert 0 <= x <= W and 0 <= y <= H, f"{widget} centre {x, y} is off the screen"
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        self.pump(0.03)
+        touch.touch_up()
+        self.pump(0.05)
+
+    def find(self, cls_name: str, **attrs):
+        for w in self.screen().walk():
+            if type(w).__name__ == cls_name and all(getattr(w, k, None) == v for k, v in attrs.items()):
+                return w
+        raise AssertionError(f"no {cls_name} {attrs} on screen {self.vm.screen}")
+
+    def home(self) -> None:
+        self.vm.go_home()
+        self.wait(lambda: self.app.root.current == "home", what="home")
+        self.pump(0.1)
+
+    def shot(self, name: str) -> Path:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.pump(0.15)
+        path = SHOTS / name
+        self.app.root.export_to_png(str(path))
+        return path
+
+    def assert_fits(self) -> None:
+        """Every visible widget lies inside 800x480 and no button's text overflows it."""
+        from kivy.uix.button import Button
+        from kivy.uix.scrollview import ScrollView
+        scrolled = set()
+        for sv in self.screen().walk():
+            if isinstance(sv, ScrollView):
+                scrolled.update(id(w) for w in sv.walk() if w is not sv)
+        for w in self.screen().walk():
+            if w.opacity == 0 or w.width <= 1 or w.height <= 1 or id(w) in scrolled:
+                continue
+            x0, y0 = w.to_window(w.x, w.y)
+            assert -1 <= x0 and x0 + w.width <= W + 1 and -1 <= y0 and y0 + w.height <= H + 1, \
+                f"{type(w).__name__} {getattr(w, 'text', '')[:40]!r} at {(x0, y0, w.width, w.height)} leaves the screen"
+            if isinstance(w, Button) and w.text:
+                tw, th = w.texture_size
+                assert th <= w.height + 2 and tw <= w.width + 2, \
+                    f"button text {w.text[:50]!r} ({tw}x{th}) overflows its {w.width}x{w.height} button"
+
+
+def test_home_to_printed_ticket_in_three_taps(kiosk_ui):
+    ui = kiosk_ui
+    ui.home()
+    ui.wait(lambda: ui.vm.stats.get("dat-dai", {}).get("waiting") == 9, what="live sector stats")
+    ui.pump(0.2)
+    assert ui.app.root.current == "home"
+    ui.assert_fits()
+    ui.shot("kiosk-home.png")
+    issued_before = len(ui.server.issued)
+    before = len(ui.kiosk.printer._printer().output)
+
+    ui.tap(ui.find("SectorTile", sector_id="tu-phap-ho-tich"))                 # tap 1
+    ui.wait(lambda: ui.app.root.current == "procedures", what="procedures")
+    ui.pump(0.1)
+    ui.assert_fits()
+    ui.tap(ui.find("ProcedureRow", procedure_id="khai-sinh"))                  # tap 2
+    ui.wait(lambda: ui.app.root.current == "procedure", what="procedure card")
+    ui.pump(0.1)
+    card = ui.screen()
+    assert "Giấy chứng sinh" in card.documents and "miễn phí" in card.facts
+    ui.assert_fits()
+    ui.shot("kiosk-procedure.png")
+    ui.tap(card.ids.take)                                                      # tap 3
+    ui.wait(lambda: ui.vm.print_status == "ok", what="ticket printed")
+    ui.pump(0.2)
+    assert ui.app.root.current == "ticket"
+    assert len(ui.server.issued) == issued_before + 1
+    ticket = ui.server.issued[-1]
+    assert ticket["sector"] == "tu-phap-ho-tich" and ticket["procedure"] == "khai-sinh"
+    assert ui.screen().number == ticket["number"]
+    assert len(ui.kiosk.printer._printer().output) > before + 5000   # a raster ticket went to the printer
+    ui.assert_fits()
+    ui.shot("kiosk-ticket.png")
+
+
+def test_ticket_screen_goes_home_by_itself(kiosk_ui):
+    ui = kiosk_ui
+    ui.home()
+    ui.vm.settings.ticket_home_s = 0.5
+    try:
+        ui.tap(ui.find("SectorTile", sector_id="kinh-doanh"))
+        ui.wait(lambda: ui.app.root.current == "procedures")
+        ui.tap(ui.screen().ids.take)    # 2 taps: a ticket for the whole field
+        ui.wait(lambda: ui.vm.print_status == "ok", what="printed")
+        ui.wait(lambda: ui.app.root.current == "home", timeout=5, what="auto home")
+    finally:
+        ui.vm.settings.ticket_home_s = 12
+
+
+def test_search_without_diacritics_on_the_letter_keys(kiosk_ui):
+    ui = kiosk_ui
+    ui.home()
+    ui.tap(ui.find("SearchTile"))
+    ui.wait(lambda: ui.app.root.current == "procedures")
+    ui.pump(0.1)
+    assert ui.screen().keyboard_open
+    for ch in "khai s":
+        ui.tap(ui.find("KeyButton", key=ch))
+    assert ui.vm.query == "khai s"
+    ui.pump(0.1)
+    rows = [w.procedure_id for w in ui.screen().walk() if type(w).__name__ == "ProcedureRow"]
+    assert rows == ["khai-sinh"]
+    ui.assert_fits()
+    ui.shot("kiosk-search.png")
+
+
+def test_priority_ticket_in_three_taps(kiosk_ui):
+    ui = kiosk_ui
+    ui.home()
+    ui.tap(ui.screen().ids.priority)                                           # tap 1
+    ui.wait(lambda: ui.app.root.current == "priority")
+    ui.pump(0.1)
+    ui.tap(ui.find("GroupButton", group="elderly"))                             # tap 2
+    ui.pump(0.1)
+    ui.assert_fits()
+    ui.shot("kiosk-priority.png")
+    ui.tap(ui.find("PrioritySectorButton", sector_id="dat-dai"))               # tap 3
+    ui.wait(lambda: ui.vm.print_status == "ok", what="priority ticket printed")
+    assert ui.server.issued[-1]["priority"] == "elderly"
+    assert ui.server.issued[-1]["sector"] == "dat-dai"
+
+
+def test_online_guidance_with_qr_and_gentle_long_wait_hint(kiosk_ui):
+    ui = kiosk_ui
+    ui.home()
+    ui.vm.on_sector_stats("ly-lich-tu-phap", {"waiting": 30, "est_wait_s": 3 * 3600})
+    ui.tap(ui.find("SectorTile", sector_id="ly-lich-tu-phap"))
+    ui.wait(lambda: ui.app.root.current == "procedures")
+    ui.tap(ui.find("ProcedureRow", procedure_id="phieu-lltp-1"))
+    ui.wait(lambda: ui.app.root.current == "procedure")
+    ui.pump(0.1)
+    assert "trực tuyến" in ui.screen().hint          # the wait is long and it is fully online
+    ui.assert_fits()
+    guided = len(ui.server.guided)
+    ui.tap(ui.screen().ids.online)
+    ui.wait(lambda: ui.vm.guidance_status == "ready", what="guidance reply")
+    ui.pump(0.2)
+    assert len(ui.server.guided) == guided + 1     # the centre counts the citizen guided online
+    screen = ui.screen()
+    assert screen.qr_texture is not None and screen.portal_url.startswith("https://")
+    ui.assert_fits()
+    ui.shot("kiosk-guidance.png")
+    out_before = len(ui.kiosk.printer._printer().output)
+    ui.tap(screen.ids.print_guide)
+    ui.wait(lambda: ui.vm.guidance_print_status == "ok", what="guide printed")
+    assert len(ui.kiosk.printer._printer().output) > out_before + 5000
+
+
+def test_server_not_answering_then_retry_issues_exactly_one_ticket(kiosk_ui):
+    ui = kiosk_ui
+    ui.home()
+    ui.server.ignore_next = 100            # the server is up but answers nothing
+    received = len(ui.server.received)
+    issued = len(ui.server.issued)
+    ui.tap(ui.find("SectorTile", sector_id="xay-dung"))
+    ui.wait(lambda: ui.app.root.current == "procedures")
+    ui.tap(ui.screen().ids.take)
+    ui.wait(lambda: ui.app.root.current == "error", timeout=10, what="error screen")
+    ui.pump(0.1)
+    err = ui.screen()
+    assert err.can_retry and "chưa phản hồi" in err.headline
+    ui.assert_fits()
+    ui.shot("kiosk-offline.png")
+    first_ids = {r["req_id"] for r in ui.server.received[received:]}
+    assert len(first_ids) == 1             # every resend carried the same req_id
+    ui.server.ignore_next = 0
+    ui.tap(err.ids.retry)
+    ui.wait(lambda: ui.vm.print_status == "ok", what="ticket after retry")
+    assert {r["req_id"] for r in ui.server.received[received:]} == first_ids
+    assert len(ui.server.issued) == issued + 1
+
+
+def test_idle_timeout_returns_home_and_resets_language(kiosk_ui):
+    ui = kiosk_ui
+    ui.home()
+    ui.tap(ui.screen().ids.get("grid").children[-1])   # first sector tile
+    ui.wait(lambda: ui.app.root.current == "procedures")
+    ui.vm.toggle_lang()
+    ui.pump(0.1)
+    assert ui.vm.lang == "en"
+    ui.assert_fits()                                    # English labels fit too
+    old = ui.vm.settings.idle_timeout_s
+    ui.vm.settings.idle_timeout_s = 1
+    try:
+        ui.wait(lambda: ui.app.root.current == "home", timeout=4, what="idle home")
+        assert ui.vm.lang == "vi"
+    finally:
+        ui.vm.settings.idle_timeout_s = old
+
+
+def test_screenshots_are_not_blank():
+    from PIL import Image
+    for name in ("kiosk-home.png", "kiosk-ticket.png"):
+        path = SHOTS / name
+        if not path.exists():
+            pytest.fail(f"{name} was not written (run the whole module)")
+        img = Image.open(path).convert("L")
+        assert img.size == (W, H)
+        lo, hi = img.getextrema()
+        assert hi - lo > 150, f"{name} looks blank"
