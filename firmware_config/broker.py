@@ -154,38 +154,7 @@ def write_site_broker(site: SiteConfig, directory: Path, port: int, *, host: str
 
 
 def _run_as_line(directory: Path) -> str:
-    """mosquitto started as root drops to the `mosquitto` user: give that user its files.
-
-    As any other user (a Pi's normal login) it keeps running as that user and
-    reads its own 0600 files."""
-    if os.geteuid() != 0:
-        return ""
-    import pwd
-    try:
-        user = pwd.getpwnam("mosquitto")
-    except KeyError:
-        return "user root"
-    if not _traversable_by(directory.resolve().parent, user.pw_uid, user.pw_gid):
-        # e.g. a 0700 temp dir of root (pytest's tmp_path): the dropped user could not even
-        # open the password file, so the broker would exit at start. Stay root there.
-        return "user root"
-    for path in [directory, *directory.iterdir()]:
-        if path.name != "credentials.json":
-            os.chown(path, user.pw_uid, user.pw_gid)
-    return "user mosquitto"
-
-
-def _traversable_by(directory: Path, uid: int, gid: int) -> bool:
-    """Can that user walk down to `directory` (x permission on it and every parent)?"""
-    import stat
-    for p in [directory, *directory.parents]:
-        st = p.stat()
-        if st.st_uid == uid:
-            ok = st.st_mode & stat.S_IXUSR
-        elif st.st_gid == gid:
-            ok = st.st_mode & stat.S_IXGRP
-        else:
-            ok = st.st_mode & stat.S_IXOTH
-        if not ok:
-            return False
-    return True
+    """mosquitto started as root drops to the `mosquitto` user, who cannot read a data dir that
+    lives under root's 0700 folders (CI, containers). `motcua up` as root keeps it root; as any
+    other user (a Pi's normal login) mosquitto runs as that user and reads its own 0600 files."""
+    return "user root" if os.geteuid() == 0 else ""

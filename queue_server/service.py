@@ -293,12 +293,13 @@ class QueueService:
 
     def _outputs(self, results: list[tuple[_Item, dict | None]], new_events: list[Event], now: datetime) -> list[Message]:
         t = self.topics
-        out: list[Message] = []
-        for item, reply in results:
-            if reply is not None and item.kind in ("kiosk", "counter") and isinstance(item.payload, (bytes, bytearray, str)):
-                out.append(Message(t.reply(item.kind, item.device), reply))
+        # Replies go out last: a device that has its reply finds the retained state already current.
+        replies = [Message(t.reply(item.kind, item.device), reply) for item, reply in results
+                   if reply is not None and item.kind in ("kiosk", "counter")
+                   and isinstance(item.payload, (bytes, bytearray, str))]
         if not new_events:
-            return out
+            return replies
+        out: list[Message] = []
         counters: set[str] = set()
         sectors: set[str] = set()
         for e in new_events:
@@ -336,7 +337,7 @@ class QueueService:
             out.append(Message(t.sector_stats(sid), views.sector_stats(self.state, self.config, sid, now), retain=True))
         # One board per batch: under load, displays get the newest state, not a backlog.
         out.append(Message(t.board, views.board(self.state, self.config, now), retain=True))
-        return out
+        return out + replies
 
     def retained_snapshot(self) -> list[Message]:
         """Every retained message, whole: sent on (re)connect so a fresh broker knows the truth."""

@@ -77,6 +77,11 @@ class RunningSite:
         return c["username"], c["password"]
 
     def device(self, kind: str, device: str, **kwargs) -> DeviceClient:
+        """The connected client of that device (one per device: a second one with the same
+        client id would make the broker drop the first, and each would keep taking over)."""
+        for d in self._devices:
+            if (d.kind, d.device_id) == (kind, device) and not kwargs:
+                return d
         user, password = self.credentials(kind, device)
         client = DeviceClient(self.broker_url, self.site.id, kind, device, username=user, password=password, **kwargs)
         assert client.start(5), f"{kind} {device} could not connect"
