@@ -1,0 +1,63 @@
+"""Which nearby sites have a shorter wait for the same sector: pure, from the latest waits.
+
+Published retained on `motcua/v1/province/nearby/{site}/{sector}` (protocol.topics.ProvinceTopics);
+each site's bridge brings its own sectors' advice back to its broker for the kiosks:
+
+    {"v": 1, "type": "province.nearby", "ts": "...", "site": "a", "sector": "dat-dai",
+     "own": {"waiting": 14, "est_wait_s": 2400},
+     "nearby": [{"site": "b", "name": {"vi": "...", "en": "..."}, "distance_km": 3.2,
+                 "waiting": 2, "est_wait_s": 300, "address": {"vi": "...", "en": "..."} | null}],
+     "title": {"vi": "Điểm tiếp nhận gần đây chờ ít hơn", "en": "Nearby centres with shorter waits"}}
+
+An empty `nearby` list clears the advice. The kiosk decides when to show it (its own
+`long_wait_min`); the province only says where it is shorter.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from firmware_config.province.config import ProvinceConfig, distance_km
+from firmware_config.province.texts import T
+
+
+@dataclass
+class SectorNow:
+    site: str
+    sector: str
+    waiting: int
+    est_wait_s: int
+    at: float                 # epoch seconds when the province last heard of it
+    site_name: dict | None = None
+
+
+def compute(now: dict[tuple[str, str], SectorNow], config: ProvinceConfig, clock: float,
+            ts: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """(site, sector) -> advice payload, for every fresh (site, sector) of a located site."""
+    rules = config.nearby
+    fresh = {k: v for k, v in now.items() if clock - v.at <= rules.stale_s}
+    out = {}
+    for (site, sector), own in fresh.items():
+        here = config.location(site)
+        if here is None:
+            continue
+        options = []
+        for (other, osector), cand in fresh.items():
+            if osector != sector or other == site:
+                continue
+            there = config.location(other)
+            if there is None:
+                continue
+            km = distance_km(here, there)
+            if km > rules.max_km or cand.est_wait_s > own.est_wait_s - rules.min_gain_s:
+                continue
+            name = there.name.model_dump() if there.name else (cand.site_name or {"vi": other, "en": other})
+            options.append({"site": other, "name": name, "distance_km": round(km, 1), "waiting": cand.waiting,
+                            "est_wait_s": cand.est_wait_s,
+                            "address": there.address.model_dump() if there.address else None})
+        options.sort(key=lambda o: (o["est_wait_s"], o["distance_km"]))
+        out[(site, sector)] = {"v": 1, "type": "province.nearby", "ts": ts, "site": site, "sector": sector,
+                               "own": {"waiting": own.waiting, "est_wait_s": own.est_wait_s},
+                               "nearby": options[:rules.max_results],
+                               "title": T.both("Nearby centres with shorter waits")}
+    return out

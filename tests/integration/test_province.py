@@ -1,0 +1,198 @@
+"""The province consumer against a real mosquitto and a real PostgreSQL."""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta, timezone
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from firmware_config.province.config import parse_province_config
+from firmware_config.province.consumer import ProvinceService, parse_event
+from firmware_config.province.store import Store
+from firmware_config.province.web import create_app
+from protocol.topics import ProvinceTopics, Topics
+from tests.support.postgres import pg_url  # noqa: F401  (fixture)
+
+VN = timezone(timedelta(hours=7))
+DAY = datetime(2026, 11, 24, 7, 30, tzinfo=VN)
+
+
+def event(site: str, seq: int, kind: str, at: datetime, data: dict) -> str:
+    return json.dumps({"v": 1, "type": "event", "ts": at.isoformat(), "seq": seq, "event": kind, "data": data,
+                       "site": site})
+
+
+def day_events(site: str, n_tickets: int, start_seq: int = 1, wait_s: float = 600.0) -> list[str]:
+    """issued / called / served for n tickets of sector dat-dai, one ticket a minute."""
+    out, seq = [], start_seq
+    for i in range(n_tickets):
+        issued = DAY + timedelta(minutes=i)
+        called = issued + timedelta(seconds=wait_s)
+        tid = f"20261124-C{i + 1:03d}"
+        out.append(event(site, seq, "ticket.issued", issued,
+                         {"ticket": {"id": tid, "number": f"C{i + 1:03d}", "sector": "dat-dai"}}))
+        out.append(event(site, seq + 1, "ticket.called", called,
+                         {"ticket_id": tid, "counter": "q4", "number": f"C{i + 1:03d}", "sector": "dat-dai",
+                          "wait_s": wait_s}))
+        out.append(event(site, seq + 2, "ticket.served", called + timedelta(minutes=5),
+                         {"ticket_id": tid, "counter": "q4", "outcome": "completed", "service_s": 300}))
+        seq += 3
+    return out
+
+
+class Pub:
+    def __init__(self, port: int):
+        self.c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="fake-servers")
+        self.got: list[tuple[str, dict]] = []
+        self.c.on_message = lambda c, u, m: self.got.append((m.topic, json.loads(m.payload)))
+        self.c.connect("127.0.0.1", port)
+        self.c.loop_start()
+
+    def send(self, topic: str, payloads: list[str], retain: bool = False) -> None:
+        infos = [self.c.publish(topic, p, qos=1, retain=retain) for p in payloads]
+        for i in infos:
+            i.wait_for_publish(5)
+
+    def close(self):
+        self.c.disconnect()
+        self.c.loop_stop()
+
+
+def wait_until(pred, timeout: float = 10.0, step: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
+def board(site: str, name: str, waiting: int, est_wait_s: int) -> str:
+    return json.dumps({"v": 1, "type": "board", "ts": DAY.isoformat(), "seq": 1,
+                       "site": {"id": site, "name": {"vi": f"Trung tâm {name}", "en": f"{name} centre"}},
+                       "counters": [], "recent_calls": [],
+                       "sectors": [{"id": "dat-dai", "name": {"vi": "Đất đai", "en": "Land"}, "prefix": "C",
+                                    "waiting": waiting, "est_wait_s": est_wait_s}]})
+
+
+CONFIG = parse_province_config({
+    "name": {"vi": "Tỉnh mẫu", "en": "Sample province"},
+    "sites": [{"id": "site-a", "lat": 10.80, "lon": 106.70},
+              {"id": "site-b", "lat": 10.83, "lon": 106.72, "address": {"vi": "12 Lê Lợi", "en": "12 Le Loi St"}},
+              {"id": "site-far", "lat": 11.90, "lon": 107.50}],
+    "nearby": {"max_km": 20, "min_gain_s": 600, "interval_s": 0.2}})
+
+
+def test_parse_event_refuses_bad_messages():
+    t = Topics("site-a").events_log
+    assert parse_event(t, b"{").endswith("not JSON")
+    assert "envelope" in parse_event(t, b'{"v":2}')
+    assert "seq" in parse_event(t, json.dumps({"v": 1, "type": "event", "seq": 0, "event": "x",
+                                               "ts": DAY.isoformat()}).encode())
+    assert "offset" in parse_event(t, json.dumps({"v": 1, "type": "event", "seq": 1, "event": "x",
+                                                  "ts": "2026-11-24T07:30:00"}).encode())
+    assert "site" in parse_event(t, event("site-b", 1, "x", DAY, {}).encode())
+    row = parse_event(t, event("site-a", 7, "ticket.issued", DAY, {"a": 1}).encode())
+    assert (row.site, row.seq, row.type) == ("site-a", 7, "ticket.issued")
+
+
+def test_events_into_postgres_idempotent_and_restartable(mosquitto, pg_url):
+    svc = ProvinceService(mosquitto.url, pg_url, CONFIG, publish_advice=False).start()
+    pub = Pub(mosquitto.port)
+    try:
+        assert svc.connected.wait(5)
+        a, b = Topics("site-a").events_log, Topics("site-b").events_log
+        evs_a = day_events("site-a", 20)          # 60 events
+        pub.send(a, evs_a)
+        pub.send(a, evs_a[:10])                   # redelivered: must not double
+        pub.send(b, day_events("site-b", 5))      # 15 events
+        pub.send(a, ["not json", json.dumps({"v": 1, "type": "event", "seq": -1})])
+        assert wait_until(lambda: svc.counters.received >= 87)
+        store = Store(pg_url)
+        assert store.count() == 75
+        assert [s for s, _ in store.events("site-a")] == list(range(1, 61))
+        assert svc.counters.duplicates == 10 and svc.counters.rejected == 2
+
+        # the consumer goes away; the province broker keeps its session; it comes back and catches up
+        svc.stop()
+        pub.send(a, day_events("site-a", 10, start_seq=61))
+        svc = ProvinceService(mosquitto.url, pg_url, CONFIG, publish_advice=False).start()
+        assert wait_until(lambda: store.count() == 105, timeout=15)
+        assert [s for s, _ in store.events("site-a")] == list(range(1, 91))
+        sites = {s["site"]: s for s in store.sites()}
+        assert sites["site-a"]["missing"] == 0 and sites["site-a"]["last_seq"] == 90
+
+        hours = store.day(DAY.date(), "Asia/Ho_Chi_Minh")
+        h7 = next(h for h in hours if h["site"] == "site-a" and h["hour"] == 7)
+        assert h7["issued"] == 30 and h7["mean_wait_s"] == pytest.approx(600)
+        store.close()
+    finally:
+        pub.close()
+        svc.stop()
+
+
+def test_boards_dashboard_and_nearby_advice(mosquitto, pg_url):
+    svc = ProvinceService(mosquitto.url, pg_url, CONFIG).start()
+    pub = Pub(mosquitto.port)
+    P = ProvinceTopics()
+    try:
+        assert svc.connected.wait(5)
+        pub.c.subscribe(P.root + "/nearby/#", 1)
+        pub.send(Topics("site-a").events_log, day_events("site-a", 3))
+        pub.send(Topics("site-a").board, [board("site-a", "A", 14, 2400)], retain=True)
+        pub.send(Topics("site-b").board, [board("site-b", "B", 2, 300)], retain=True)
+        pub.send(Topics("site-far").board, [board("site-far", "Xa", 0, 0)], retain=True)
+        stats = json.dumps({"v": 1, "type": "sector.stats", "ts": DAY.isoformat(), "sector": "dat-dai",
+                            "waiting": 15, "est_wait_s": 2500, "served_today": 9})
+        pub.send(Topics("site-a").sector_stats("dat-dai"), [stats])
+
+        def advice_for_a():
+            return [p for t, p in pub.got if t == P.nearby("site-a", "dat-dai") and p["nearby"]]
+        assert wait_until(advice_for_a, timeout=5)
+        adv = advice_for_a()[-1]
+        assert adv["own"] == {"waiting": 15, "est_wait_s": 2500}
+        assert [o["site"] for o in adv["nearby"]] == ["site-b"]          # site-far is 140 km away
+        near = adv["nearby"][0]
+        assert near["name"]["vi"] == "Trung tâm B" and near["address"]["en"] == "12 Le Loi St"
+        assert 0 < near["distance_km"] < 5
+        assert adv["title"] == {"vi": "Điểm tiếp nhận gần đây chờ ít hơn", "en": "Nearby centres with shorter waits"}
+        # site-b has the shortest wait: its advice is an empty list (nothing shorter nearby)
+        assert wait_until(lambda: any(t == P.nearby("site-b", "dat-dai") and p["nearby"] == []
+                                      for t, p in pub.got))
+
+        store = Store(pg_url)
+        assert wait_until(lambda: svc.idle() and store.count() == 9)
+        store.close()
+        app = create_app({"DB_URL": pg_url, "PROVINCE": CONFIG, "SERVICE": svc})
+        client = app.test_client()
+        html = client.get("/?day=2026-11-24").get_data(as_text=True)
+        assert "Thời gian chờ toàn tỉnh" in html and "Province waiting times" in html
+        assert "Trung tâm B" in html and "Đất đai" in html
+        now = client.get("/api/v1/province/now").get_json()["sectors"]
+        a = next(r for r in now if r["site"] == "site-a")
+        assert (a["waiting"], a["est_wait_s"], a["served_today"]) == (15, 2500, 9)
+        day = client.get("/api/v1/province/day?day=2026-11-24").get_json()
+        assert day["hours"][0]["issued"] == 3
+        sites = client.get("/api/v1/province/sites").get_json()
+        assert sites["sites"][0]["events"] == 9 and sites["consumer"]["connected"] is True
+        bad = client.get("/?day=yesterday")
+        assert bad.status_code == 400 and "YYYY-MM-DD" in bad.get_json()["error"]["message"]["vi"]
+    finally:
+        pub.close()
+        svc.stop()
+
+
+def test_cli_refuses_bad_arguments(tmp_path, capsys):
+    import argparse
+    from firmware_config import province_cli
+    parser = argparse.ArgumentParser()
+    province_cli.add_arguments(parser)
+    bad = tmp_path / "province.yaml"
+    bad.write_text("sites:\n  - {id: a, lat: 200, lon: 1}\n")
+    assert province_cli.run(parser.parse_args(["--broker", "mqtt://127.0.0.1:1", "--db", "postgresql://x/y",
+                                               "--config", str(bad)])) == 2
+    assert "sites[0].lat" in capsys.readouterr().err
+    assert province_cli.run(parser.parse_args(["--broker", "mqtt://127.0.0.1:1", "--db", "sqlite:///x"])) == 2
