@@ -186,7 +186,7 @@ def set_auto():
 @require_role("manager")
 def events():
     after = request.args.get("after", default=0, type=int)
-    limit = min(request.args.get("limit", default=500, type=int), 5000)
+    limit = max(1, min(request.args.get("limit", default=500, type=int), 5000))  # 0 or less: at least one
     out = []
     for e in service().store.read(after=after, batch=limit):
         out.append(e.to_dict())

@@ -1,0 +1,81 @@
+/* The web counter console: buttons send the counter's commands; the SSE stream keeps it current. */
+(function () {
+  "use strict";
+  var D = JSON.parse(document.getElementById("data").textContent);
+  var I = D.i18n, LANG = D.lang, counter = D.counter, state = D.data;
+  function $(id) { return document.getElementById(id); }
+  function say(text, isError) { var m = $("msg"); m.textContent = text; m.className = isError ? "msg error" : "msg"; }
+  function newId() { return "web-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10); }
+
+  function render() {
+    var c = state.counter;
+    $("now").textContent = c.serving ? c.serving.number : "—";
+    $("served").textContent = String(c.served_today);
+    $("status").textContent = I[c.status] || c.status;
+    $("status").className = "badge " + c.status;
+    var box = $("queues");
+    box.textContent = "";
+    state.queues.forEach(function (q) {
+      var h = document.createElement("h3");
+      h.textContent = (q.name[LANG] || q.name.vi) + " (" + q.tickets.length + ")";
+      box.appendChild(h);
+      var ul = document.createElement("ul");
+      ul.className = "queue-list";
+      if (!q.tickets.length) { var li0 = document.createElement("li"); li0.textContent = I.nobody; ul.appendChild(li0); }
+      q.tickets.forEach(function (t) {
+        var li = document.createElement("li");
+        li.textContent = t.number + " · " + Math.round(t.waited_s / 60) + " " + I.waiting_min +
+          (t.priority !== "normal" ? " · " + I.priority : "") + (t.transferred ? " · " + I.transferred : "");
+        ul.appendChild(li);
+      });
+      box.appendChild(ul);
+    });
+  }
+
+  var loading = false, again = false;
+  function reload() {
+    if (loading) { again = true; return; }
+    loading = true;
+    fetch("/console/api/" + encodeURIComponent(counter) + "/waiting", {credentials: "same-origin"})
+      .then(function (r) { return r.json(); })
+      .then(function (j) { loading = false; if (j.ok) { state = j; render(); } if (again) { again = false; reload(); } })
+      .catch(function () { loading = false; });
+  }
+
+  function act(action, button) {
+    var body = {req_id: newId()};
+    if (action === "transfer") { body.to_sector = $("to-sector").value; body.note = $("note").value; }
+    button.disabled = true;
+    fetch("/console/api/" + encodeURIComponent(counter) + "/" + action, {method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)})
+      .then(function (r) { return r.json(); })
+      .then(function (j) {
+        button.disabled = false;
+        if (j.ok) {
+          var t = j.result && j.result.ticket;
+          say(t && action === "next" ? I.called.replace("{number}", t.number) : I.ok);
+          if (action === "transfer") $("note").value = "";
+        } else {
+          var e = j.error || {};
+          say((LANG === "vi" ? (e.message_vi || e.message) : e.message) || "error", true);
+        }
+        reload();
+      })
+      .catch(function (e) { button.disabled = false; say(String(e), true); });
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-action]"), function (b) {
+    b.addEventListener("click", function () { act(b.getAttribute("data-action"), b); });
+  });
+
+  var es = new EventSource("/api/v1/stream?kinds=counter,board");
+  es.addEventListener("open", function () { $("live").textContent = I.live; $("live").className = "live on"; });
+  es.addEventListener("error", function () { $("live").textContent = I.offline; $("live").className = "live"; });
+  es.addEventListener("counter", function (e) {
+    var c = JSON.parse(e.data);
+    if (c.counter === counter) { state.counter = c; render(); reload(); }
+  });
+  es.addEventListener("board", function () { reload(); });
+  render();
+  setInterval(render, 30000);
+})();

@@ -1,0 +1,252 @@
+/* The managers' dashboard: state from the SSE stream, rebalancing through the JSON API. */
+(function () {
+  "use strict";
+  function json(id) { return JSON.parse(document.getElementById(id).textContent); }
+  var META = json("meta"), S = json("state"), I = json("i18n"), LANG = I.lang;
+  var received = Date.now();
+  var sectorName = {}, sectorTarget = {};
+  META.sectors.forEach(function (s) { sectorName[s.id] = s.name[LANG] || s.name.vi; sectorTarget[s.id] = s.target_wait_s; });
+  var counterMeta = {};
+  META.counters.forEach(function (c) { counterMeta[c.id] = c; });
+  var extraAlerts = [];   // help requests seen on the event stream
+
+  function $(id) { return document.getElementById(id); }
+  function node(tag, attrs, text) {
+    var e = document.createElement(tag);
+    if (attrs) for (var k in attrs) if (attrs.hasOwnProperty(k)) {
+      if (k === "class") e.className = attrs[k]; else e.setAttribute(k, attrs[k]);
+    }
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+  function fmt(text, params) { return text.replace(/\{(\w+)\}/g, function (m, k) { return params[k] !== undefined ? params[k] : m; }); }
+  function minutes(s) {
+    if (s === null || s === undefined) return "–";
+    var t = (s / 60).toFixed(1);
+    return LANG === "vi" ? t.replace(".", ",") : t;
+  }
+  function say(text, isError) { var m = $("msg"); m.textContent = text; m.className = isError ? "msg error" : "msg"; }
+
+  function post(url, body) {
+    return fetch(url, {method: "POST", credentials: "same-origin", headers: {"Content-Type": "application/json"},
+      body: JSON.stringify(body)}).then(function (r) {
+      return r.json().then(function (j) {
+        if (!r.ok || !j.ok) {
+          var e = j.error || {};
+          throw new Error((LANG === "vi" ? (e.message_vi || e.message) : e.message) || ("HTTP " + r.status));
+        }
+        return j;
+      });
+    });
+  }
+
+  function elapsed() { return Math.round((Date.now() - received) / 1000); }
+  function overTarget(st) {
+    var oldest = st.waiting ? st.oldest_wait_s + elapsed() : 0;
+    return st.waiting > 0 && (st.est_wait_s > st.target_wait_s || oldest > st.target_wait_s);
+  }
+
+  function renderSectors() {
+    var tb = $("sectors").tBodies[0];
+    tb.textContent = "";
+    S.sectors.forEach(function (st) {
+      var over = overTarget(st);
+      var tr = node("tr", {"data-sector": st.sector, "class": over ? "over" : ""});
+      var th = node("th", {scope: "row"}, sectorName[st.sector] || st.sector);
+      if (over) { th.appendChild(document.createTextNode(" ")); th.appendChild(node("span", {"class": "badge over"}, I.over)); }
+      tr.appendChild(th);
+      tr.appendChild(node("td", {"class": "num waiting"}, String(st.waiting)));
+      tr.appendChild(node("td", {"class": "num"}, st.waiting ? minutes(st.oldest_wait_s + elapsed()) : "–"));
+      tr.appendChild(node("td", {"class": "num"}, minutes(st.est_wait_s)));
+      tr.appendChild(node("td", {"class": "num"}, minutes(st.target_wait_s)));
+      tr.appendChild(node("td", {"class": "num"}, String(st.served_today)));
+      tr.appendChild(node("td", {"class": "num"}, String(st.no_show_today)));
+      tr.appendChild(node("td", {}, (st.counters || []).map(function (c) {
+        return counterMeta[c] ? (counterMeta[c].label[LANG] || c) : c; }).join(", ")));
+      tb.appendChild(tr);
+    });
+  }
+
+  function counterCard(c) {
+    var m = counterMeta[c.counter];
+    var card = node("article", {"class": "card counter", "data-counter": c.counter, "aria-labelledby": "ch-" + c.counter});
+    var h = node("h3", {id: "ch-" + c.counter});
+    h.appendChild(node("span", {}, m.label[LANG] || c.counter));
+    h.appendChild(node("span", {"class": "badge " + c.status}, I[c.status] || c.status));
+    card.appendChild(h);
+    card.appendChild(node("div", {"class": "serving", "aria-label": I.now_serving},
+      c.serving ? c.serving.number : "—"));
+    card.appendChild(node("div", {"class": "muted"}, I.served_today + ": " + c.served_today));
+    var fs = node("fieldset"), lg = node("legend", {}, I.sectors);
+    fs.appendChild(lg);
+    var others = node("fieldset"), lg2 = node("legend", {}, I.override);
+    others.appendChild(lg2);
+    var anyOther = false;
+    META.sectors.forEach(function (s) {
+      var trained = m.trained.indexOf(s.id) >= 0;
+      var id = "cs-" + c.counter + "-" + s.id;
+      var lab = node("label", {"for": id});
+      var box = node("input", {type: "checkbox", id: id, "data-sector": s.id, "data-trained": trained ? "1" : "0"});
+      box.checked = c.sectors.indexOf(s.id) >= 0;
+      box.disabled = !I.can_manage;
+      box.addEventListener("change", function () { changeSectors(c.counter, card, box); });
+      lab.appendChild(box);
+      lab.appendChild(document.createTextNode(" " + (s.name[LANG] || s.name.vi)));
+      if (trained) fs.appendChild(lab); else { others.appendChild(lab); anyOther = true; }
+    });
+    card.appendChild(fs);
+    if (anyOther && I.can_manage) {
+      var det = node("details");
+      if (c.sectors.some(function (s) { return m.trained.indexOf(s) < 0; })) det.open = true;
+      det.appendChild(node("summary", {}, I.override));
+      var rid = "reason-" + c.counter;
+      det.appendChild(node("label", {"for": rid}, I.reason));
+      var reason = node("input", {id: rid, "class": "reason", maxlength: "200"});
+      det.appendChild(reason);
+      det.appendChild(others);
+      card.appendChild(det);
+    }
+    if (I.can_manage) {
+      var row = node("div", {"class": "row"});
+      var open = node("button", {type: "button", "data-action": "open"}, I.open_btn);
+      var pause = node("button", {type: "button", "data-action": "paused"}, I.pause_btn);
+      open.disabled = c.status === "open" || c.status === "serving";
+      pause.disabled = c.status === "paused";
+      [open, pause].forEach(function (b) {
+        b.addEventListener("click", function () {
+          post("/api/v1/counters/" + encodeURIComponent(c.counter) + "/status", {status: b.getAttribute("data-action")})
+            .then(function () { say(I.saved); }, function (e) { say(e.message, true); });
+        });
+      });
+      row.appendChild(open); row.appendChild(pause);
+      card.appendChild(row);
+    }
+    return card;
+  }
+
+  function changeSectors(counter, card, box) {
+    var boxes = card.querySelectorAll("input[type=checkbox][data-sector]");
+    var sectors = [], override = false;
+    // keep the current order (the first sector is the counter's own), then add new ones
+    var current = (findCounter(counter) || {sectors: []}).sectors.slice();
+    var checked = {};
+    Array.prototype.forEach.call(boxes, function (b) { if (b.checked) { checked[b.getAttribute("data-sector")] = b; } });
+    current.forEach(function (s) { if (checked[s]) sectors.push(s); });
+    Object.keys(checked).forEach(function (s) { if (sectors.indexOf(s) < 0) sectors.push(s); });
+    sectors.forEach(function (s) { if (checked[s].getAttribute("data-trained") !== "1") override = true; });
+    var reasonEl = card.querySelector("input.reason");
+    var reason = reasonEl ? reasonEl.value.trim() : "";
+    if (override && !reason) {
+      box.checked = !box.checked;
+      say(I.need_reason, true);
+      if (reasonEl) reasonEl.focus();
+      return;
+    }
+    var body = {sectors: sectors};
+    if (override) { body.override = true; body.reason = reason; }
+    post("/api/v1/counters/" + encodeURIComponent(counter) + "/sectors", body)
+      .then(function () { say(I.saved); }, function (e) { box.checked = !box.checked; say(e.message, true); });
+  }
+
+  function findCounter(id) {
+    for (var i = 0; i < S.counters.length; i++) if (S.counters[i].counter === id) return S.counters[i];
+    return null;
+  }
+
+  function renderCounters() {
+    var box = $("counters");
+    var focused = document.activeElement && document.activeElement.id;
+    var reasons = {};
+    Array.prototype.forEach.call(box.querySelectorAll("input.reason"), function (r) { reasons[r.id] = r.value; });
+    box.textContent = "";
+    S.counters.forEach(function (c) { box.appendChild(counterCard(c)); });
+    Object.keys(reasons).forEach(function (id) { var r = $(id); if (r) r.value = reasons[id]; });
+    if (focused && $(focused)) $(focused).focus();
+  }
+
+  function renderAlerts() {
+    var ul = $("alerts");
+    ul.textContent = "";
+    var items = [];
+    S.sectors.forEach(function (st) {
+      if (overTarget(st)) items.push({bad: true, text: fmt(I.alert_over, {sector: sectorName[st.sector],
+        est: minutes(Math.max(st.est_wait_s, st.oldest_wait_s + elapsed())), target: minutes(st.target_wait_s)})});
+    });
+    (S.alerts || []).concat(extraAlerts).forEach(function (a) {
+      var key = "alert_" + a.kind;
+      if (I[key]) items.push({bad: a.kind !== "help", text: fmt(I[key], {device: a.device_kind + " " + a.device})});
+    });
+    if (!items.length) { ul.appendChild(node("li", {"class": "ok"}, I.none)); return; }
+    items.forEach(function (a) { ul.appendChild(node("li", {"class": a.bad ? "bad" : ""}, a.text)); });
+  }
+
+  function render() { renderSectors(); renderCounters(); renderAlerts(); $("auto-mode").checked = !!S.auto_mode; }
+
+  // --- charts of the day ------------------------------------------------------------
+  var chartTimer = null;
+  function loadCharts() {
+    chartTimer = null;
+    fetch("/dashboard/api/today", {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (d) {
+      var labels = d.hourly.hours.map(function (h) { return h + "h"; });
+      var arr = [], wait = [];
+      META.sectors.forEach(function (s) {
+        arr.push({name: sectorName[s.id], values: d.hourly.arrivals[s.id] || []});
+        wait.push({name: sectorName[s.id], values: (d.hourly.mean_wait_s[s.id] || []).map(function (v) {
+          return v === null ? null : Math.round(v / 6) / 10; })});
+      });
+      window.MotcuaCharts.draw($("chart-arrivals"), labels, arr, {kind: "stack", title: document.querySelector("#chart-arrivals").previousElementSibling.textContent});
+      window.MotcuaCharts.draw($("chart-wait"), labels, wait, {kind: "line", title: document.querySelector("#chart-wait").previousElementSibling.textContent});
+      window.MotcuaCharts.draw($("chart-util"), d.utilisation.map(function (u) { return u.label[LANG] || u.counter; }),
+        [{name: "%", values: d.utilisation.map(function (u) { return u.utilisation_pct || 0; })}],
+        {kind: "bar", max: 100, title: document.querySelector("#chart-util").previousElementSibling.textContent});
+    }).catch(function () {});
+  }
+  function scheduleCharts() { if (!chartTimer) chartTimer = setTimeout(loadCharts, 2000); }
+
+  // --- live -----------------------------------------------------------------------------
+  function onStats(st) {
+    for (var i = 0; i < S.sectors.length; i++) if (S.sectors[i].sector === st.sector) { S.sectors[i] = st; }
+    received = Date.now();
+  }
+  function onCounter(c) {
+    for (var i = 0; i < S.counters.length; i++) if (S.counters[i].counter === c.counter) { S.counters[i] = c; }
+  }
+  var renderTimer = null;
+  function soon() { if (!renderTimer) renderTimer = setTimeout(function () { renderTimer = null; render(); }, 150); }
+
+  function connect() {
+    var es = new EventSource("/api/v1/stream?kinds=board,stats,counter,event");
+    es.addEventListener("open", function () { $("live").textContent = I.live; $("live").className = "live on"; });
+    es.addEventListener("error", function () { $("live").textContent = I.offline; $("live").className = "live"; });
+    es.addEventListener("board", function (e) { var b = JSON.parse(e.data); S.auto_mode = b.auto_mode; soon(); });
+    es.addEventListener("stats", function (e) { onStats(JSON.parse(e.data)); soon(); });
+    es.addEventListener("counter", function (e) { onCounter(JSON.parse(e.data)); soon(); });
+    es.addEventListener("event", function (e) {
+      var ev = JSON.parse(e.data);
+      if (ev.event === "device.help_requested") {
+        extraAlerts.push({kind: "help", device_kind: ev.data.kind, device: ev.data.device});
+        soon();
+      }
+      scheduleCharts();
+    });
+  }
+
+  // Device health (printer, offline, help button) is not on the event stream: refresh it now and then.
+  function refreshDevices() {
+    fetch("/dashboard/api/state", {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (d) {
+      S.alerts = d.alerts; S.devices = d.devices; soon();
+    }).catch(function () {});
+  }
+
+  $("auto-mode").addEventListener("change", function () {
+    var box = this;
+    post("/api/v1/site/auto", {on: box.checked}).then(function () { say(I.saved); },
+      function (e) { box.checked = !box.checked; say(e.message, true); });
+  });
+
+  render();
+  loadCharts();
+  connect();
+  setInterval(refreshDevices, 10000);
+  setInterval(soon, 15000);   // oldest waits keep growing between events
+})();
