@@ -127,7 +127,7 @@ class DisplayRoot(BoxLayout):
             waiting = T("{n} waiting", "vi", n=s.waiting)
             sectors.add_widget(SectorCard(name_vi=f"{s.prefix} · {s.name_vi}" if s.prefix else s.name_vi,
                                           name_en=s.name_en, over_target=s.over_target,
-                                          numbers_text=f"{waiting}   [color=ffffff]{s.wait_vi}[/color]"))
+                                          numbers_text=f"{waiting}  [color=ffffff]{s.wait_vi}[/color]"))
 
 
 class DisplayApp(App):

@@ -21,4 +21,5 @@ def display_page():
     stream_url = current_app.config.get("MOTCUA_DISPLAY_STREAM_URL", "/api/v1/stream?kinds=board,call")
     # embedded as JSON in a <script type="application/json">: "</" must not close the tag early
     labels = json.dumps(page_labels(), ensure_ascii=False).replace("</", "<\\/")
-    return render_template("display/index.html", stream_url=stream_url, labels_json=labels)
+    health_url = current_app.config.get("MOTCUA_DISPLAY_HEALTH_URL", "/health")
+    return render_template("display/index.html", stream_url=stream_url, health_url=health_url, labels_json=labels)

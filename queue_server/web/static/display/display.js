@@ -10,7 +10,9 @@
   var L = JSON.parse(document.getElementById("labels").textContent || "{}");
   var WEEKDAYS = ["Chủ Nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
 
-  var state = { board: null, call: null, callAt: 0, online: false, everOnline: false };
+  var HEALTH_MS = 1000 * (parseFloat((/[?&]health=([0-9.]+)/.exec(location.search) || [])[1]) || 10);
+  var state = { board: null, call: null, callAt: 0, online: false, healthOk: true };
+  var es = null;
 
   function $(id) { return document.getElementById(id); }
   function esc(s) {
@@ -136,8 +138,7 @@
   }
 
   function setOnline(up) {
-    state.online = up;
-    if (up) { state.everOnline = true; }
+    state.online = up && state.healthOk;
     renderBanner();
   }
 
@@ -146,6 +147,7 @@
     try { b = JSON.parse(data); } catch (e) { return; }
     if (!b || b.type !== "board" || !b.counters) { return; }
     state.board = b;
+    state.healthOk = true;   // data is arriving: the server is there
     setOnline(true);
     render();
   }
@@ -160,15 +162,44 @@
   }
 
   function connectStream() {
-    var es = new window.EventSource(window.MOTCUA_STREAM_URL);
-    es.addEventListener("board", function (e) { onBoard(e.data); });
-    es.addEventListener("call", function (e) { onCall(e.data); });
-    es.onopen = function () { setOnline(true); };
-    es.onerror = function () {
+    if (es) { es.close(); }
+    var mine = es = new window.EventSource(window.MOTCUA_STREAM_URL);
+    mine.addEventListener("board", function (e) { if (mine === es) { onBoard(e.data); } });
+    mine.addEventListener("call", function (e) { if (mine === es) { onCall(e.data); } });
+    mine.onopen = function () { if (mine === es) { setOnline(true); } };
+    mine.onerror = function () {
+      if (mine !== es) { return; }
       setOnline(false);
       // the browser retries by itself while CONNECTING; a CLOSED stream is restarted here
-      if (es.readyState === 2) { es.close(); setTimeout(connectStream, POLL_MS); }
+      if (mine.readyState === 2) { setTimeout(function () { if (mine === es) { connectStream(); } }, POLL_MS); }
     };
+  }
+
+  /* A stream can die silently (a TV on Wi-Fi, a server that went away without closing its
+     sockets): SSE keep-alives are comments the page never sees. So the page also asks the
+     server's /health now and then; a failure shows "Mất kết nối", the next success opens a
+     fresh stream (which starts with the current board). */
+  function checkHealth() {
+    var xhr = new XMLHttpRequest(), done = false;
+    function finish(ok) {
+      if (done) { return; }
+      done = true;
+      if (!ok) {
+        state.healthOk = false;
+        setOnline(false);
+      } else if (!state.healthOk) {
+        state.healthOk = true;
+        if (window.EventSource) { connectStream(); }
+      }
+      setTimeout(checkHealth, HEALTH_MS);
+    }
+    try {
+      xhr.open("GET", window.MOTCUA_HEALTH_URL + (window.MOTCUA_HEALTH_URL.indexOf("?") < 0 ? "?" : "&") + "t=" + new Date().getTime(), true);
+      xhr.timeout = Math.min(HEALTH_MS, 5000);
+      xhr.ontimeout = function () { finish(false); };
+      xhr.onreadystatechange = function () { if (xhr.readyState === 4) { finish(xhr.status === 200); } };
+      xhr.send();
+    } catch (e) { finish(false); }
   }
 
   function poll() {
@@ -192,4 +223,5 @@
 
   render();
   if (window.EventSource) { connectStream(); } else { poll(); }
+  setTimeout(checkHealth, HEALTH_MS);
 })();

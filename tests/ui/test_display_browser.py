@@ -1,0 +1,101 @@
+"""The browser display /display in headless Chromium (Playwright), live from a real site's SSE stream:
+a call made by a counter appears on the page; the network going away shows "Mất kết nối", and it recovers."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.support.site import RunningSite
+
+CHROMIUM = "/usr/bin/chromium"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+def test_call_by_a_counter_appears_live(tmp_path, browser):
+    with RunningSite(tmp_path / "site") as site:
+        kiosk = site.device("kiosk", "k1")
+        for sector in ("tu-phap-ho-tich", "dat-dai", "tu-phap-ho-tich"):
+            assert kiosk.request("ticket.issue", {"sector": sector})["ok"]
+        assert site.device("counter", "q4").request("call.next")["ok"]
+
+        context = browser.new_context(viewport={"width": 1920, "height": 1080})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(site.http_url + "/display?health=1")   # check the server every second (10 s by default)
+        # the stream sends the current board first
+        page.wait_for_selector('.tile[data-counter="q4"][data-number="C001"]', timeout=10_000)
+        assert page.inner_text("#site-vi") == "Trung tâm Phục vụ hành chính công (mẫu)"
+        assert "Đang phục vụ" in page.inner_text("#banner-vi")
+        assert page.locator(".tile").count() == 8
+        assert "2 người chờ" in page.inner_text('.sector[data-sector="tu-phap-ho-tich"]')
+
+        # a counter calls: the page shows it within a moment, highlighted, with the banner
+        reply = site.device("counter", "q2").request("call.next")
+        number = reply["result"]["ticket"]["number"]
+        page.wait_for_selector(f'.tile.hl[data-counter="q2"][data-number="{number}"]', timeout=5_000)
+        assert page.get_attribute("#banner", "class") == "call"
+        assert page.inner_text("#banner-vi") == f"Mời số {number} đến Quầy 2"
+        assert page.inner_text("#banner-en") == f"Number {number}, please go to Counter 2"
+        assert number in page.inner_text("#recent")
+        page.screenshot(path=str(tmp_path / "display-browser.png"))
+        if os.environ.get("MOTCUA_SCREENSHOTS"):
+            shutil.copy(tmp_path / "display-browser.png", DOCS / "display-browser.png")
+
+        # the TV loses the network: connection lost; meanwhile q1 calls; back online: the page
+        # recovers by itself and shows the state it missed (a fresh stream starts with the board)
+        context.set_offline(True)
+        page.wait_for_selector("#banner.offline", timeout=10_000)
+        assert page.inner_text("#banner-vi").startswith("Mất kết nối")
+        missed = site.device("counter", "q1").request("call.next")["result"]["ticket"]["number"]
+        context.set_offline(False)
+        page.wait_for_selector(f'.tile[data-counter="q1"][data-number="{missed}"]', timeout=15_000)
+        page.wait_for_selector("#banner:not(.offline)", timeout=5_000)
+        assert errors == []
+        context.close()
+
+
+def test_page_without_server_data_says_so_in_both_languages(tmp_path, browser):
+    """A stub app with only the blueprint and a stream that never sends: the page waits, politely."""
+    from flask import Flask, Response
+
+    from queue_server.web.display_bp import bp
+    from tests.support.broker import free_port
+    from werkzeug.serving import make_server
+    import threading
+
+    app = Flask(__name__)
+    app.register_blueprint(bp)
+
+    @app.get("/api/v1/stream")
+    def stream():
+        return Response("retry: 500\n\n: nothing yet\n\n", mimetype="text/event-stream")
+
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(f"http://127.0.0.1:{port}/display")
+        assert page.evaluate("document.documentElement.lang") == "vi"
+        page.wait_for_function("document.getElementById('banner-vi').textContent.length > 0")
+        text = page.inner_text("#banner-vi")
+        assert text in ("Đang chờ dữ liệu từ máy chủ", "Mất kết nối · Đang kết nối lại…")
+        page.close()
+    finally:
+        server.shutdown()
