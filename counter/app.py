@@ -9,10 +9,10 @@ from pathlib import Path
 from kivy.app import App
 from kivy.clock import Clock, mainthread
 from kivy.core.window import Window
-from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
 from counter.model import CounterView
@@ -20,6 +20,11 @@ from counter.texts import T
 
 # not "counter.kv": App would load a kv named after CounterApp a second time by itself
 KV = Path(__file__).resolve().parent / "status_screen.kv"
+
+
+class OptionRow(Label):
+    """One sector in the transfer list; the chosen one is drawn yellow (status_screen.kv)."""
+    selected = BooleanProperty(False)
 
 
 class StatusRoot(BoxLayout):
@@ -81,7 +86,7 @@ class StatusRoot(BoxLayout):
             # show a window of 5 options around the choice: the list may be longer than the screen
             start = max(0, min(tr["index"] - 2, len(tr["options"]) - 5))
             for i, name in enumerate(tr["options"][start:start + 5], start):
-                options.add_widget(Factory.OptionRow(text=name, selected=i == tr["index"]))
+                options.add_widget(OptionRow(text=name, selected=i == tr["index"]))
             options.add_widget(Widget())
 
 

@@ -1,0 +1,95 @@
+"""The counter's 800x480 status screen under Xvfb, on a real site, keypad on gpiozero's mock pins.
+Set MOTCUA_SCREENSHOTS=1 to refresh docs/screenshots/counter-status.png."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.support.site import RunningSite
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is not installed")
+
+
+def test_status_screen_shows_the_ticket_and_the_queue(tmp_path):
+    with RunningSite(tmp_path / "site") as site:
+        kiosk = site.device("kiosk", "k1")
+        for sector in ("tu-phap-ho-tich", "tu-phap-ho-tich", "tu-phap-ho-tich", "tra-ket-qua"):
+            assert kiosk.request("ticket.issue", {"sector": sector})["ok"]
+        # another client of the same counter account calls first, so the retained state shows a ticket
+        desk = site.device("counter", "q1", client_id="test-desk-q1")
+        assert desk.request("call.next")["ok"]
+        desk.stop()
+        user, password = site.credentials("counter", "q1")
+        cfg = tmp_path / "counter.yaml"
+        cfg.write_text(f"""role: counter
+site: demo-district
+id: q1
+mqtt: {{url: "{site.broker_url}", username: "{user}", password: "{password}"}}
+screen: {{width: 800, height: 480, fullscreen: false}}
+""")
+        shot = tmp_path / "counter-status.png"
+        env = {**os.environ, "KIVY_HOME": str(tmp_path / "kivy"), "GPIOZERO_PIN_FACTORY": "mock"}
+        proc = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1024x768x24", sys.executable, "-m", "motcua",
+                               "counter", "--config", str(cfg), "--windowed", "--screenshot", str(shot),
+                               "--exit-after", "2.5"], cwd=ROOT, env=env, capture_output=True, timeout=90)
+        assert proc.returncode == 0, proc.stdout.decode(errors="replace")[-3000:]
+    img = Image.open(shot).convert("RGB")
+    assert img.size == (800, 480)
+    small = img.resize((160, 96))
+    px = [small.getpixel((x, y)) for y in range(96) for x in range(160)]
+    yellow = sum(1 for p in px if p[0] > 200 and p[1] > 150 and p[2] < 80) / len(px)
+    red = sum(1 for p in px if p[0] > 170 and p[1] < 50 and p[2] < 50) / len(px)
+    assert yellow > 0.01, "the serving number is not on screen"
+    assert red < 0.02, "the screen says connection lost while connected"
+    if os.environ.get("MOTCUA_SCREENSHOTS"):
+        shutil.copy(shot, ROOT / "docs" / "screenshots" / "counter-status.png")
+
+
+def test_bad_config_is_a_clear_error(tmp_path):
+    cfg = tmp_path / "counter.yaml"
+    cfg.write_text("role: counter\nsite: Demo District\nid: q1\nkeypad: {next: 99}\n")
+    proc = subprocess.run([sys.executable, "-m", "motcua", "counter", "--config", str(cfg)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2
+    assert "site" in proc.stderr and "keypad.next" in proc.stderr
+
+
+TRANSFER_SCRIPT = r'''
+import sys
+from counter.cli import configure_window
+configure_window(800, 480, False, 0)
+from counter.model import CounterView
+from counter.app import CounterApp
+view = CounterView("q1")
+view.apply_board({"sectors": [
+    {"id": "tu-phap-ho-tich", "name": {"vi": "Tư pháp – Hộ tịch", "en": "Justice"}},
+    {"id": "ly-lich-tu-phap", "name": {"vi": "Lý lịch tư pháp", "en": "Judicial record"}},
+    {"id": "dat-dai", "name": {"vi": "Đất đai", "en": "Land"}},
+    {"id": "tra-ket-qua", "name": {"vi": "Trả kết quả", "en": "Results"}}]})
+view.apply_state({"counter": "q1", "label": "Quầy 1", "status": "serving",
+                  "sectors": ["tu-phap-ho-tich", "tra-ket-qua"], "trained": ["ly-lich-tu-phap"],
+                  "serving": {"number": "A007", "sector": "tu-phap-ho-tich"}, "waiting": {"tu-phap-ho-tich": 4}})
+view.set_connected(True)
+view.press("transfer"); view.press("next")
+CounterApp(view, view.press, screenshot=sys.argv[1], exit_after=1.0).run()
+'''
+
+
+def test_transfer_list_screen(tmp_path):
+    """Transfer opens a list the clerk walks with Next / Recall: the screen shows the choice in yellow."""
+    shot = tmp_path / "counter-transfer.png"
+    env = {**os.environ, "KIVY_HOME": str(tmp_path / "kivy"), "KIVY_NO_ARGS": "1"}
+    proc = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1024x768x24", sys.executable, "-c", TRANSFER_SCRIPT,
+                           str(shot)], cwd=ROOT, env=env, capture_output=True, timeout=90)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr).decode(errors="replace")[-3000:]
+    img = Image.open(shot).convert("RGB")
+    assert img.size == (800, 480)
+    if os.environ.get("MOTCUA_SCREENSHOTS"):
+        shutil.copy(shot, ROOT / "docs" / "screenshots" / "counter-transfer.png")
