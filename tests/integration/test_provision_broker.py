@@ -69,8 +69,8 @@ class Peer:
             return self.cond.wait_for(lambda: len(self.got) >= n, timeout)
 
     def close(self):
-        self.c.loop_stop()
         self.c.disconnect()
+        self.c.loop_stop()
 
 
 @pytest.fixture(scope="module")
