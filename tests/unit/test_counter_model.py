@@ -1,0 +1,155 @@
+"""The counter terminal's view-model: keys -> commands, transfer without a mouse, rating once, messages."""
+from __future__ import annotations
+
+from counter.model import TRANSFER_TIMEOUT_S, CounterView
+from counter.texts import MSGIDS, T
+
+BOARD = {"type": "board", "sectors": [
+    {"id": "a", "name": {"vi": "Tư pháp", "en": "Justice"}}, {"id": "b", "name": {"vi": "Đất đai", "en": "Land"}},
+    {"id": "c", "name": {"vi": "Xây dựng", "en": "Construction"}}, {"id": "k", "name": {"vi": "Trả kết quả", "en": "Results"}}]}
+
+
+def state(**kw):
+    base = {"counter": "q1", "label": "Quầy 1", "status": "serving", "sectors": ["a", "k"], "trained": ["a", "k", "c"],
+            "serving": {"number": "A007", "sector": "a", "ticket_id": "20261125-A007", "priority": "normal"},
+            "served_today": 3, "last_served": "20261125-A006", "waiting": {"a": 4, "k": 0}}
+    base.update(kw)
+    return base
+
+
+class Clock:
+    t = 0.0
+
+    def __call__(self):
+        return self.t
+
+
+def view(**kw) -> CounterView:
+    v = CounterView("q1", clock=Clock())
+    v.apply_board(BOARD)
+    v.apply_state(state(**kw))
+    v.set_connected(True)
+    return v
+
+
+def test_keys_map_to_commands():
+    v = view()
+    assert v.press("next").type == "call.next"
+    assert v.press("recall").type == "call.recall"
+    assert v.press("done").type == "serve.done"
+    a = v.press("no_show")
+    assert a.type == "serve.no_show" and a.number == "A007"
+    assert v.press("pause").type == "counter.pause"
+    assert v.press("bogus") is None
+    assert view(status="paused").press("pause").type == "counter.open"
+    assert view(status="closed").press("pause").type == "counter.open"
+
+
+def test_keys_that_need_a_ticket_explain_when_there_is_none():
+    v = view(serving=None, status="open")
+    for key in ("recall", "done", "no_show", "transfer"):
+        assert v.press(key) is None
+        assert v.message.vi == "Quầy chưa gọi số nào" and v.message.level == "error"
+    assert v.transfer is None
+
+
+def test_transfer_walk_with_next_recall_then_confirm():
+    v = view()
+    assert v.press("transfer") is None
+    assert v.transfer.options == ["k", "c", "b"]      # own sectors, then trained, then the rest; not the current one
+    scr = v.screen()["transfer"]
+    assert scr["title"] == "Chuyển số A007 sang lĩnh vực nào?" and scr["options"] == ["Trả kết quả", "Xây dựng", "Đất đai"]
+    v.press("next")
+    v.press("next")
+    v.press("next")                                   # wraps around
+    assert v.transfer.index == 0
+    v.press("recall")
+    assert v.transfer.index == 2
+    action = v.press("transfer")
+    assert action.type == "serve.transfer" and action.fields == {"to_sector": "b"} and v.transfer is None
+    v.sending(action)
+    assert v.busy
+    v.on_reply(action, {"ok": True, "result": {}})
+    assert not v.busy and v.message.vi == "Đã chuyển số A007 sang Đất đai"
+    assert v.message.en == "A007 transferred to Land"
+
+
+def test_transfer_cancel_and_timeout():
+    v = view()
+    v.press("transfer")
+    assert v.press("pause") is None and v.transfer is None and v.message.vi == "Đã hủy chuyển"
+    v.press("transfer")
+    v.clock.t += TRANSFER_TIMEOUT_S + 1
+    v.tick()
+    assert v.transfer is None
+    assert v.press("next").type == "call.next"        # keys work normally again
+
+
+def test_transfer_closes_when_the_ticket_leaves():
+    v = view()
+    v.press("transfer")
+    v.apply_state(state(serving=None, status="open"))
+    assert v.transfer is None
+
+
+def test_busy_refuses_a_second_clerk_command_but_not_the_rating_pad():
+    v = view()
+    a = v.press("next")
+    v.sending(a)
+    assert v.press("next") is None and v.message.vi == "Vui lòng chờ: lệnh trước đang được gửi"
+    r = v.rate(4)
+    assert r.type == "rating.submit" and r.fields == {"ticket_id": "20261125-A006", "score": 4}
+    v.on_reply(a, {"ok": False, "error": {"code": "queue_empty", "message": "No one is waiting"}})
+    assert not v.busy and v.message.vi == "Không còn ai chờ ở quầy này"
+
+
+def test_rating_once_per_ticket_and_retry_after_timeout():
+    v = view()
+    a = v.rate(3)
+    assert a is not None and a.number == "A006"
+    assert v.rate(4) is None and v.message.vi == "Số này đã được đánh giá"
+    v.on_reply(a, None)                              # no answer: the citizen may press again
+    assert v.message.level == "error"
+    again = v.rate(2)
+    assert again is not None
+    v.on_reply(again, {"ok": False, "error": {"code": "not_allowed", "message": "This ticket has already been rated"}})
+    assert v.message.vi == "Số này đã được đánh giá"
+    assert view(last_served=None).rate(4) is None
+    assert v.rate(7) is None
+
+
+def test_messages_for_replies_and_unknown_errors():
+    v = view()
+    a = v.press("next")
+    v.on_reply(a, {"ok": True, "result": {"ticket": {"number": "A008"}}})
+    assert v.message.vi == "Đã gọi số A008" and v.message.en == "Called A008"
+    a = v.press("recall")
+    v.on_reply(a, None)
+    assert v.message.vi == "Máy chủ không trả lời: kiểm tra mạng rồi thử lại"
+    a = v.press("done")
+    v.on_reply(a, {"ok": False, "error": {"code": "weird", "message": "Odd", "message_vi": "Lạ"}})
+    assert v.message.vi == "Lỗi: Lạ" and v.message.en == "Error: Odd"
+
+
+def test_screen_texts_vietnamese_first():
+    v = view(serving={"number": "A009", "sector": "a", "priority": "elderly"})
+    s = v.screen()
+    assert s["label"] == "Quầy 1" and s["status_vi"] == "Đang phục vụ" and s["number"] == "A009"
+    assert s["priority"] and s["sector_vi"] == "Tư pháp"
+    assert s["waiting"] == [("Tư pháp", 4), ("Trả kết quả", 0)]
+    assert s["served_today"] == "Đã phục vụ hôm nay: 3"
+    assert s["keys"]["next"] == "Gọi tiếp" and s["keys"]["pause"] == "Tạm dừng"
+    v.set_connected(False)
+    assert v.screen()["offline"]
+
+
+def test_bad_state_payloads_are_ignored():
+    v = view()
+    for junk in (b"x", b"[]", {"counter": "q2", "status": "open"}, {"counter": "q1"}):
+        assert not v.apply_state(junk)
+    assert v.state["serving"]["number"] == "A007"
+    assert not v.apply_board(b"nope")
+
+
+def test_catalogue_complete():
+    assert T.missing(MSGIDS) == []
