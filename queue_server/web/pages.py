@@ -101,6 +101,13 @@ def fmt_minutes(seconds: float | None) -> str:
     return f"{seconds / 60:.1f}".replace(".", ",") if current_lang() == "vi" else f"{seconds / 60:.1f}"
 
 
+def fmt_num(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    text = f"{value:.{digits}f}"
+    return text.replace(".", ",") if current_lang() == "vi" else text
+
+
 def fmt_pct(value: float | None) -> str:
     if value is None:
         return "–"
@@ -119,6 +126,7 @@ def install(app: Flask) -> None:
                                  fmt_minutes=fmt_minutes, fmt_pct=fmt_pct, LANGS=LANGS)
     app.jinja_env.filters["minutes"] = fmt_minutes
     app.jinja_env.filters["pct"] = fmt_pct
+    app.jinja_env.filters["num"] = fmt_num
 
     @app.after_request
     def _headers(resp):

@@ -8,7 +8,8 @@
   META.sectors.forEach(function (s) { sectorName[s.id] = s.name[LANG] || s.name.vi; sectorTarget[s.id] = s.target_wait_s; });
   var counterMeta = {};
   META.counters.forEach(function (c) { counterMeta[c.id] = c; });
-  var extraAlerts = [];   // help requests seen on the event stream
+  var extraAlerts = [];
+  var openDetails = {};   // overrides panels the manager opened stay open across live re-renders   // help requests seen on the event stream
 
   function $(id) { return document.getElementById(id); }
   function node(tag, attrs, text) {
@@ -74,7 +75,7 @@
     h.appendChild(node("span", {}, m.label[LANG] || c.counter));
     h.appendChild(node("span", {"class": "badge " + c.status}, I[c.status] || c.status));
     card.appendChild(h);
-    card.appendChild(node("div", {"class": "serving", "aria-label": I.now_serving},
+    card.appendChild(node("div", {"class": "now-serving", "aria-label": I.now_serving},
       c.serving ? c.serving.number : "—"));
     card.appendChild(node("div", {"class": "muted"}, I.served_today + ": " + c.served_today));
     var fs = node("fieldset"), lg = node("legend", {}, I.sectors);
@@ -97,7 +98,8 @@
     card.appendChild(fs);
     if (anyOther && I.can_manage) {
       var det = node("details");
-      if (c.sectors.some(function (s) { return m.trained.indexOf(s) < 0; })) det.open = true;
+      if (openDetails[c.counter] || c.sectors.some(function (s) { return m.trained.indexOf(s) < 0; })) det.open = true;
+      det.addEventListener("toggle", function () { openDetails[c.counter] = det.open; });
       det.appendChild(node("summary", {}, I.override));
       var rid = "reason-" + c.counter;
       det.appendChild(node("label", {"for": rid}, I.reason));
