@@ -1,5 +1,5 @@
 /* Browser wall display. Plain ES5 (old smart-TV browsers), no build, no library.
-   Live data: Server-Sent Events from the queue server (`board` first, then `board` and `call`).
+   Live data: Server-Sent Events from the queue server ("board" first, then "board" and "call").
    Where EventSource is missing, it polls /api/v1/board instead. The layout and the words
    follow the Kivy display (display/board_model.py); labels come from the display catalogue. */
 (function () {
