@@ -189,6 +189,12 @@ def open_printer(settings) -> escpos_printer.Escpos:
     if kind == "network":
         return escpos_printer.Network(host=settings.host or "127.0.0.1", port=settings.port, timeout=5,
                                       profile=profile)
+    if kind in ("usb", "serial"):
+        cls = escpos_printer.Usb if kind == "usb" else escpos_printer.Serial
+        if not cls.is_usable():
+            # checked before building: escpos's own check fires again in __del__ and cannot be caught
+            extra = "pyusb" if kind == "usb" else "pyserial"
+            raise RuntimeError(f"{kind} printing needs {extra} (pip install python-escpos[{kind}])")
     if kind == "serial":
         return escpos_printer.Serial(devfile=settings.serial_port, baudrate=settings.baudrate, timeout=2,
                                      profile=profile)

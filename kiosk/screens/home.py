@@ -27,16 +27,27 @@ class HomeScreen(KioskScreen):
         tiles = vm.sector_tiles()
         tiles.append({"id": "", "prefix": "", "icon": "⚲", "name": vm.t("Search by name"), "wait": ""})
         if tiles == self._shown:
-            return  # rebuilding mid-touch would swallow a tap
-        self._shown = tiles
+            return
         grid = self.ids.grid
+        same_tiles = self._shown is not None and [t["id"] for t in tiles] == [t["id"] for t in self._shown]
+        self._shown = tiles
+        if same_tiles:
+            # live waits change often: update the text in place, since removing a tile
+            # between touch-down and touch-up would swallow the citizen's tap
+            for widget, t in zip(reversed(grid.children), tiles):
+                widget.text = self._label(t)
+            return
         grid.clear_widgets()
         for t in tiles:
             tile = SectorTile(sector_id=t["id"]) if t["id"] else SearchTile()
-            head = f"[size=36sp][b]{t['icon']} {t['prefix']}[/b][/size]" if t["prefix"] else \
-                f"[size=36sp][b]{t['icon']}[/b][/size]"
-            tile.text = f"{head}\n[b]{t['name']}[/b]" + (f"\n[size=16sp]{t['wait']}[/size]" if t["wait"] else "")
+            tile.text = self._label(t)
             grid.add_widget(tile)
+
+    @staticmethod
+    def _label(t: dict) -> str:
+        head = f"[size=36sp][b]{t['icon']} {t['prefix']}[/b][/size]" if t["prefix"] else \
+            f"[size=36sp][b]{t['icon']}[/b][/size]"
+        return f"{head}\n[b]{t['name']}[/b]" + (f"\n[size=16sp]{t['wait']}[/size]" if t["wait"] else "")
 
 
 load_kv("widgets")

@@ -310,6 +310,50 @@ def test_idle_timeout_returns_home_and_resets_language(kiosk_ui):
         ui.vm.settings.idle_timeout_s = old
 
 
+def test_touch_to_ticket_against_the_real_queue_server(kiosk_ui, tmp_path):
+    """The same app, now wired to the real server (RunningSite: mosquitto with ACL + queue server)."""
+    from kivy.app import App
+    from kivy.core.window import Window
+    from firmware_config.device_config import parse_device_config
+    from kiosk.app import KioskApp, ui_post
+    from kiosk.runtime import build_kiosk
+    from tests.support.site import RunningSite
+    first = kiosk_ui.app
+    with RunningSite(tmp_path / "site", DEMO_SITE) as running:
+        user, password = running.credentials("kiosk", "k2")
+        config = parse_device_config({"site": running.site.id, "id": "k2",
+                                      "mqtt": {"url": running.broker_url, "username": user, "password": password},
+                                      "server_url": running.http_url, "printer": {"kind": "dummy"},
+                                      "speech": {"enabled": False}}, "kiosk")
+        kiosk = build_kiosk(config, cache_dir=tmp_path / "cache", post=ui_post, with_buttons=False)
+        kiosk.start(wait=5)
+        # on_stop also clears kv's cached `app`, so handlers reach the new app's view-model
+        first.dispatch("on_stop")
+        Window.remove_widget(first.root)
+        app = KioskApp(kiosk.vm)
+        app._run_prepare()
+        ui = UI(app, kiosk, None, None)
+        try:
+            ui.wait(lambda: ui.vm.server_online is True, what="server online")
+            ui.home()
+            ui.wait(lambda: len(ui.vm.stats) == 7, what="every sector's retained stats")
+            tile = ui.find("SectorTile", sector_id="dat-dai")
+            ui.tap(tile)
+            ui.wait(lambda: app.root.current == "procedures")
+            ui.tap(ui.screen().ids.take)
+            ui.wait(lambda: ui.vm.print_status == "ok", what="ticket from the real server")
+            ui.pump(0.1)
+            assert ui.screen().number == ui.vm.ticket["number"] and ui.vm.ticket["number"].startswith("C")
+            board = running.http_get("/api/v1/board")
+            assert next(x for x in board["sectors"] if x["id"] == "dat-dai")["waiting"] == 1
+        finally:
+            app.dispatch("on_stop")
+            Window.remove_widget(app.root)
+            kiosk.stop()
+            App._running_app = first
+            Window.add_widget(first.root)
+
+
 def test_screenshots_are_not_blank():
     from PIL import Image
     for name in ("kiosk-home.png", "kiosk-ticket.png"):
