@@ -333,10 +333,12 @@ class QueueService:
                 counters.add(c.id)
         for cid in sorted(counters):
             out.append(Message(t.counter_state(cid), views.counter_state(self.state, self.config, cid, now), retain=True))
+        waits = views.sector_waits(self.state, self.config)   # once per batch, not once per message
         for sid in sorted(sectors):
-            out.append(Message(t.sector_stats(sid), views.sector_stats(self.state, self.config, sid, now), retain=True))
+            out.append(Message(t.sector_stats(sid), views.sector_stats(self.state, self.config, sid, now, waits),
+                               retain=True))
         # One board per batch: under load, displays get the newest state, not a backlog.
-        out.append(Message(t.board, views.board(self.state, self.config, now), retain=True))
+        out.append(Message(t.board, views.board(self.state, self.config, now, waits), retain=True))
         return out + replies
 
     def retained_snapshot(self) -> list[Message]:

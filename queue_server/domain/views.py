@@ -38,13 +38,20 @@ def counter_state(state: SiteState, config: SiteConfig, counter: str, now: datet
             "waiting": {s: state.waiting_count(s) for s in c.sectors}}
 
 
-def sector_stats(state: SiteState, config: SiteConfig, sector: str, now: datetime) -> dict[str, Any]:
+def sector_waits(state: SiteState, config: SiteConfig) -> dict[str, int]:
+    """Every sector's expected wait, computed once to be shared by the board and the sector stats."""
+    return {s.id: estimate.sector_wait(state, config, s.id) for s in config.sectors}
+
+
+def sector_stats(state: SiteState, config: SiteConfig, sector: str, now: datetime,
+                 waits: dict[str, int] | None = None) -> dict[str, Any]:
     st = state.sectors[sector]
     conf = config.sector_by_id[sector]
     waiting = state.waiting_in(sector)
     oldest = min((t.order for t in waiting), default=None)
     return {"v": 1, "type": "sector.stats", "ts": now.isoformat(), "seq": state.last_seq, "sector": sector,
-            "waiting": len(waiting), "est_wait_s": estimate.sector_wait(state, config, sector),
+            "waiting": len(waiting),
+            "est_wait_s": waits[sector] if waits is not None else estimate.sector_wait(state, config, sector),
             "served_today": st.served_today, "issued_today": st.issued_today,
             "no_show_today": st.no_show_today,
             "oldest_wait_s": 0 if oldest is None else max(0, int(now.timestamp() - oldest)),
@@ -53,7 +60,8 @@ def sector_stats(state: SiteState, config: SiteConfig, sector: str, now: datetim
             "counters": [c.id for c in state.counters.values() if sector in c.sectors and c.status != "closed"]}
 
 
-def board(state: SiteState, config: SiteConfig, now: datetime) -> dict[str, Any]:
+def board(state: SiteState, config: SiteConfig, now: datetime, waits: dict[str, int] | None = None) -> dict[str, Any]:
+    waits = waits if waits is not None else sector_waits(state, config)
     counters = []
     for conf in config.counters:
         c = state.counters[conf.id]
@@ -67,7 +75,7 @@ def board(state: SiteState, config: SiteConfig, now: datetime) -> dict[str, Any]
                "counter_label_en": config.counter_by_id[r["counter"]].label.en,
                "sector": r["sector"], "at": r["at"]} for r in state.recent_calls]
     sectors = [{"id": s.id, "name": s.name.model_dump(), "prefix": s.prefix,
-                "waiting": state.waiting_count(s.id), "est_wait_s": estimate.sector_wait(state, config, s.id),
+                "waiting": state.waiting_count(s.id), "est_wait_s": waits[s.id],
                 "target_wait_s": int(s.target_wait_min * 60)} for s in config.sectors]
     return {"v": 1, "type": "board", "ts": now.isoformat(), "seq": state.last_seq,
             "site": {"id": config.site.id, "name": config.site.name.model_dump()},
