@@ -48,7 +48,7 @@ class _Moved:
 
 
 class AutoBalancer:
-    def __init__(self, on_ratio: float = 1.2, off_ratio: float = 0.5, min_dwell_s: float = 900.0,
+    def __init__(self, on_ratio: float = 1.0, off_ratio: float = 0.5, min_dwell_s: float = 900.0,
                  sector_cooldown_s: float = 180.0, calm_ratio: float = 0.6, calm_for_s: float = 600.0, min_waiting: int = 2):
         if not 0 < off_ratio < on_ratio:
             raise ValueError("off_ratio must be above 0 and below on_ratio")

@@ -21,9 +21,12 @@ from queue_server.domain.state import SiteState
 
 # How sure a single day's mean is once this many services are seen.
 _TODAY_FULL_WEIGHT_N = 20
-# The least remaining service expected of a citizen already at a counter, as a share of the mean:
+# The least remaining service expected of a citizen already at a counter, as a share of the mean
+# (tuned on simulated days so the printed waits are unbiased; docs/balancing.md):
 # service times are skewed, so a long service so far says it may go on a while.
-_MIN_RESIDUAL = 0.3
+_MIN_RESIDUAL = 0.5
+# Before its first call of this sector a shared counter serves others: this share of one gap of it.
+_OTHER_WORK = 0.0
 
 
 def mean_service_s(state: SiteState, config: SiteConfig, sector: str) -> float:
@@ -84,7 +87,7 @@ def _call_streams(state: SiteState, config: SiteConfig, sector: str) -> list[tup
             elapsed = (now - current.called_epoch) if (now is not None and current.called_epoch) else 0.0
             first = max(mean - elapsed, _MIN_RESIDUAL * mean)
             # Its calls go to other sectors too: on average half a gap of other work first.
-            first += 0.5 * (gap - svc(sector))
+            first += _OTHER_WORK * (gap - svc(sector))
         elif c.status == "paused":
             first = svc(sector)  # a paused counter comes back, but not at once
         streams.append((first, gap))

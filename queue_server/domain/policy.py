@@ -79,48 +79,57 @@ class DynamicPolicy:
     """The production policy: what a skilled floor manager weighs, as one score per sector.
 
     For each of the counter's sectors with someone waiting, take the ticket
-    that sector would call next (priority first, then oldest; transferred
-    citizens keep their first order) and score the sector:
+    that sector would call next (priority first, then oldest; a transferred
+    citizen keeps the order of their first ticket, so keeps their place) and
+    score the sector:
 
-        score = scarcity * (effective wait / target) ** 2 * (reference service / sector service) ** SERVICE_WEIGHT
+        score = scarcity x (effective wait / target ** TARGET_EXP) x (mean service / sector service) ** SERVICE_WEIGHT
 
     - effective wait: how long the head ticket has waited, plus a bonus for a
-      transferred citizen (they queued once already), plus the queue behind it
-      spread over the counters that can serve the sector (a long queue presses
-      harder than a lone ticket of the same age);
-    - the square makes lateness convex: being far over target costs more
-      than many tickets a little over it (what p90 and "within target" reward);
-    - scarcity: a sector few other open counters can serve, or whose other
-      counters are loaded, weighs more here: this counter should not leave a
-      queue that only it can drain in favour of one many counters share;
+      transferred citizen (they queued once already), plus part of the queue
+      behind it spread over the counters that can serve the sector (a long
+      queue presses harder than a lone ticket of the same age);
+    - target: a sector promising 10 minutes presses sooner than one promising
+      20 (the square root keeps a long-target sector from being left far
+      behind in absolute minutes, which is what p90 measures);
+    - scarcity: a sector few other open counters can take now (none idle,
+      few sharing it) weighs more here: a counter should not leave a queue
+      that only it can drain in favour of one many counters share;
     - a short service frees the counter sooner (the c-mu rule), mildly.
 
     Two rules sit above the score:
 
     1. Bounded wait (no starvation). A ticket is *overdue* once it has waited
-       `STARVE_FACTOR` x its sector's target (half that for priority
-       citizens). Overdue tickets are called before anything else, earliest
-       deadline first (deadline = order + limit). Any ticket issued after a
-       ticket's deadline has a later deadline, so once a ticket is overdue no
-       newcomer overtakes it at any open counter serving its sector: it is
-       called after at most the tickets that were already waiting at its
-       deadline with an earlier deadline (tests/unit/test_policy_dynamic.py).
+       `STARVE_FACTOR` x its sector's target (`PRIORITY_STARVE_FACTOR` for
+       priority citizens). Overdue tickets are called before anything else,
+       earliest deadline first (deadline = order + limit). A ticket issued
+       after another's deadline has a later deadline, so once a ticket is
+       overdue no newcomer overtakes it at any open counter serving its
+       sector: it is called after at most the tickets already waiting at its
+       deadline with an earlier deadline, i.e. within its limit plus the time
+       those take (tests/unit/test_policy_dynamic.py checks both the rule, as
+       a property over random queues, and a flood case).
     2. Priority citizens (by law) are called before normal tickets in the
        counter's sectors, unless rule 1 applies.
 
     Appointments: a ticket with an `appointment_epoch` attribute whose time
     has come counts as a priority ticket (the ticket model has no appointments
     yet; the hook costs nothing until it does).
+
+    The weights were chosen on simulated days of five scenarios
+    (docs/balancing.md); they move the results little, which is itself a
+    finding: on these sites the skill sets, not the order, set the waits.
     """
 
     name = "dynamic"
-    STARVE_FACTOR = 2.5
-    PRIORITY_STARVE_FACTOR = 1.25
+    STARVE_FACTOR = 4.0
+    PRIORITY_STARVE_FACTOR = 2.0
     TRANSFER_BONUS_S = 300.0
     QUEUE_WEIGHT = 0.5
-    SCARCITY_WEIGHT = 0.6
+    SCARCITY_WEIGHT = 1.5
     SERVICE_WEIGHT = 0.25
-    LATENESS_POWER = 2.0
+    LATENESS_POWER = 1.0
+    TARGET_EXP = 0.5
 
     def choose(self, state: SiteState, config: SiteConfig, counter: str, now: float) -> Ticket | None:
         mine = state.counters[counter].sectors
@@ -165,7 +174,7 @@ class DynamicPolicy:
             eff = waited + self.QUEUE_WEIGHT * backlog
             # The less other counters can take this sector now, the more it is this counter's job.
             scarcity = 1.0 + self.SCARCITY_WEIGHT / (1.0 + others_free)
-            score = scarcity * (eff / target) ** self.LATENESS_POWER * (ref / svc[sector]) ** self.SERVICE_WEIGHT
+            score = scarcity * (eff / target ** self.TARGET_EXP) ** self.LATENESS_POWER * (ref / svc[sector]) ** self.SERVICE_WEIGHT
             key = (score, -t.order)
             if best_key is None or key > best_key:
                 best_key, best = key, t

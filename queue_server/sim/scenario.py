@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from queue_server.domain.site import SiteConfig, SiteConfigError, _format_loc, parse_site
 
@@ -88,13 +88,6 @@ class ScenarioModel(BaseModel):
                     raise ValueError(f"{sector} at {at}: rate {rate} must be between 0 and 10000 tickets per hour")
         return v
 
-    @model_validator(mode="after")
-    def _service_for_each_sector(self) -> "ScenarioModel":
-        missing = [s for s in self.arrivals if s not in self.service_min]
-        if missing:
-            raise ValueError(f"service_min: no service time for sectors {missing} that have arrivals")
-        return self
-
 
 @dataclass(frozen=True)
 class Scenario:
@@ -158,6 +151,8 @@ def parse_scenario(data: Any, base_dir: str | Path = ".", source: str = "scenari
     for sector in model.arrivals:
         if sector not in site.sector_by_id:
             problems.append(f"arrivals.{sector}: not a sector of site {site.id!r}")
+        elif sector not in model.service_min:
+            problems.append(f"service_min.{sector}: missing; every sector with arrivals needs a service time")
     for sector in model.service_min:
         if sector not in site.sector_by_id:
             problems.append(f"service_min.{sector}: not a sector of site {site.id!r}")

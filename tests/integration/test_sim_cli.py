@@ -1,0 +1,60 @@
+"""`motcua simulate` as a user runs it: a real process, real files."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DISTRICT = ROOT / "queue_server" / "sim" / "scenarios" / "district-normal-day.yaml"
+
+
+def motcua(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "motcua.cli", "simulate", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_json_output():
+    out = motcua(str(DISTRICT), "--policy", "dynamic", "--days", "2", "--seed", "9", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert list(data) == ["policy", "scenario", "days", "tickets", "diverted_online", "mean_wait_s", "p90_wait_s",
+                          "max_wait_s", "served_within_target_share", "est_wait_mae_s", "per_sector",
+                          "counter_utilization"]
+    assert data["policy"] == "dynamic" and data["days"] == 2
+    again = motcua(str(DISTRICT), "--policy", "dynamic", "--days", "2", "--seed", "9", "--json")
+    assert again.stdout == out.stdout
+
+
+def test_readable_table():
+    out = motcua(str(DISTRICT), "--policy", "static", "--days", "1")
+    assert out.returncode == 0, out.stderr
+    assert "mean wait" in out.stdout and "tu-phap-ho-tich" in out.stdout and "{" not in out.stdout
+
+
+def test_compare_with_chart(tmp_path):
+    chart = tmp_path / "chart.png"
+    out = motcua(str(DISTRICT), "--compare", "--days", "2", "--chart", str(chart))
+    assert out.returncode == 0, out.stderr
+    header = out.stdout.splitlines()[2].split()
+    assert header == ["static", "dynamic", "auto", "pooled"]
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 10_000
+
+
+def test_compare_json_lists_the_four(tmp_path):
+    out = motcua(str(DISTRICT), "--compare", "--days", "1", "--json")
+    assert [r["policy"] for r in json.loads(out.stdout)] == ["static", "dynamic", "auto", "pooled"]
+
+
+def test_bad_scenario_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(DISTRICT.read_text(encoding="utf-8").replace("no_show: 0.04", "no_show: 7")
+                   .replace("../site-sample.yaml", str(DISTRICT.parent.parent / "site-sample.yaml")), encoding="utf-8")
+    out = motcua(str(bad), "--json")
+    assert out.returncode == 2
+    assert "no_show" in out.stderr and "Traceback" not in out.stderr
+    missing = motcua(str(tmp_path / "nope.yaml"))
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
+    wrong = motcua(str(DISTRICT), "--policy", "fastest")
+    assert wrong.returncode == 2 and "invalid choice" in wrong.stderr
