@@ -71,9 +71,12 @@ class Postgres:
         self._own(self.sockets)
         log = self.directory / "postgres.log"
         if not self.data.exists():
-            subprocess.run(self.as_user + [str(self.bin / "initdb"), "-D", str(self.data), "-U", "motcua",
-                                           "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
-                           check=True, capture_output=True, cwd=self.directory)
+            res = subprocess.run(self.as_user + [str(self.bin / "initdb"), "-D", str(self.data), "-U", "motcua",
+                                                 "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
+                                 capture_output=True, text=True, cwd=self.directory)
+            if res.returncode != 0:
+                raise RuntimeError(f"initdb failed (every parent of {self.directory} must be reachable by "
+                                   f"the user running PostgreSQL): {res.stderr.strip()[-1000:]}")
         # durability off: a test database, thrown away at the end
         args = [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.sockets),
                 "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
