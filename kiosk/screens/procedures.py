@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.button import Button
+from kivy.uix.widget import Widget
 
 from kiosk.screens.base import KioskScreen, load_kv
 
@@ -30,6 +31,8 @@ class ProceduresScreen(KioskScreen):
         for row in KEY_ROWS:
             for ch in row:
                 self.ids.keypad.add_widget(KeyButton(key=ch, text="␣" if ch == " " else ch.upper()))
+            for _ in range(10 - len(row)):   # keep each row of letters on its own line
+                self.ids.keypad.add_widget(Widget())
 
     def on_pre_enter(self, *args) -> None:
         # searching from home opens the keyboard at once; a sector's short list does not need it
