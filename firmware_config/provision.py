@@ -152,6 +152,8 @@ def boot_settings(h: HostSpec) -> tuple[str, list[str]]:
         if s.touch and s.output == "usb-touch":
             lines.append("# USB touch panel: cage maps it to the output, so it turns with the picture")
         # KMS rotation: the console now; the app's output is turned by wlr-randr in motcua-session
+        lines.append(f"# screen {s.width}x{s.height} on {conn}, rotation {s.rotation}: cmdline.txt video=... "
+                     f"turns the console, motcua-session turns the app and its touch input (wlr-randr)")
         cmdline.append(f"video={conn}:{s.width}x{s.height}@60,rotate={s.rotation}" if s.rotation
                        else f"video={conn}:{s.width}x{s.height}@60")
     lines.append("# <<< motcua <<<")
