@@ -158,6 +158,9 @@ def set_sectors(counter: str):
         return bad_request("body must be JSON with a list of sector ids in `sectors`",
                            "Dữ liệu phải là JSON có danh sách lĩnh vực `sectors`")
     reason = body.get("reason")
+    if (reason is not None and not isinstance(reason, str)) or not isinstance(body.get("override", False), bool):
+        return bad_request("`reason` must be a string and `override` true or false",
+                           "`reason` phải là chuỗi và `override` là true hoặc false")
     cmd = SetCounterSectors(counter=counter, sectors=tuple(body["sectors"]), override=bool(body.get("override")),
                             reason=reason if isinstance(reason, str) else None, by=_by())
     return reply_response(service().execute("manager", _by(), cmd))
@@ -185,6 +188,9 @@ def set_auto():
 @bp.get("/api/v1/events")
 @require_role("manager")
 def events():
+    for name in ("after", "limit"):
+        if name in request.args and request.args.get(name, type=int) is None:
+            return bad_request(f"`{name}` must be an integer", f"`{name}` phải là số nguyên")
     after = request.args.get("after", default=0, type=int)
     limit = max(1, min(request.args.get("limit", default=500, type=int), 5000))  # 0 or less: at least one
     out = []

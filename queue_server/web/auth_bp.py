@@ -90,7 +90,12 @@ def _http_error(exc):
     if not request.path.startswith(JSON_PREFIXES):
         return exc
     name, en, vi = HTTP_ERRORS.get(code, ("error", "error", "Lỗi"))
-    return jsonify(ok=False, error={"code": name, "message": en, "message_vi": vi}), code
+    resp = jsonify(ok=False, error={"code": name, "message": en, "message_vi": vi})
+    resp.status_code = code
+    for key, value in exc.get_headers():          # keeps `Allow` on a 405 (RFC 9110)
+        if key.lower() != "content-type":
+            resp.headers[key] = value
+    return resp
 
 
 def init_app(app: Flask) -> None:
@@ -99,5 +104,5 @@ def init_app(app: Flask) -> None:
     app.extensions.setdefault("motcua_login_throttle", LoginThrottle())
     app.register_blueprint(bp)
     app.register_blueprint(openapi.bp)
-    for code in (400, 404, 405, 413):
+    for code in (400, 404, 405, 413, 500):
         app.register_error_handler(code, _http_error)

@@ -46,6 +46,23 @@ def waiting_for(counter: str) -> dict:
         return {"counter": state, "queues": queues}
 
 
+OUTCOMES = ("completed", "received_dossier", "guided_online", "returned_result")
+
+
+def _check_body(body: dict) -> str | None:
+    """Every field that is present has the right type, whatever the action (the OpenAPI document says so)."""
+    if "req_id" in body and not (isinstance(body["req_id"], str) and REQ_ID_RE.match(body["req_id"])):
+        return "req_id: 1-100 characters from A-Z a-z 0-9 _ . : -"
+    if "to_sector" in body and not (isinstance(body["to_sector"], str)
+                                    and body["to_sector"] in pages.service().config.sector_by_id):
+        return "to_sector: not a sector of this site"
+    if "note" in body and not (isinstance(body["note"], str) and len(body["note"]) <= 500):
+        return "note: a string of at most 500 characters"
+    if "outcome" in body and body["outcome"] not in OUTCOMES:
+        return "outcome: one of " + ", ".join(OUTCOMES)
+    return None
+
+
 @bp.get("/console")
 @pages.login_required("clerk")
 def index():
@@ -81,7 +98,7 @@ def waiting(counter: str):
     return jsonify(ok=True, **waiting_for(counter))
 
 
-@bp.post("/console/api/<counter>/<action>")
+@bp.post("/console/api/<counter>/<any(next, recall, done, no_show, transfer, pause, open):action>")
 @require_role("clerk")
 def act(counter: str, action: str):
     if pages.service().config.counter_by_id.get(counter) is None:
@@ -90,20 +107,20 @@ def act(counter: str, action: str):
     if action not in ACTIONS:
         return jsonify(ok=False, error={"code": "not_found", "message": "unknown action",
                                         "message_vi": "Không có thao tác này"}), 404
-    body = request.get_json(silent=True)
-    if body is None:
-        body = {}
+    body = request.get_json(silent=True) if request.get_data() else {}
     if not isinstance(body, dict):
         return jsonify(ok=False, error={"code": "bad_request", "message": "body must be a JSON object",
                                         "message_vi": "Dữ liệu phải là một đối tượng JSON"}), 400
-    req_id = body.get("req_id")
-    if not isinstance(req_id, str) or not REQ_ID_RE.match(req_id):
-        req_id = uuid.uuid4().hex
+    problem = _check_body(body)
+    if problem:
+        return jsonify(ok=False, error={"code": "bad_request", "message": problem,
+                                        "message_vi": "Dữ liệu gửi lên không hợp lệ: " + problem}), 400
+    req_id = body.get("req_id") or uuid.uuid4().hex
     payload = {"v": 1, "type": ACTIONS[action], "req_id": req_id, "ts": datetime.now().astimezone().isoformat()}
     if action == "transfer":
         payload["to_sector"] = body.get("to_sector")
-        if isinstance(body.get("note"), str):
-            payload["note"] = body["note"][:500]
+        if body.get("note"):
+            payload["note"] = body["note"]
     if action == "done" and body.get("outcome") is not None:
         payload["outcome"] = body.get("outcome")
     # The same bytes a hardware terminal publishes: parsed, validated and made idempotent by the service.

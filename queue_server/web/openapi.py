@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 bp = Blueprint("openapi", __name__)
 
@@ -50,12 +50,19 @@ def responses(ok: dict[str, Any], *codes: str) -> dict[str, Any]:
 VIEWER = [{"bearerAuth": []}, {"sessionCookie": []}]
 COUNTER_PARAM = {"name": "counter", "in": "path", "required": True, "schema": SLUG}
 PERIOD = [{"name": "from", "in": "query", "required": False, "schema": DATE,
-           "description": "first local day (default: today)"},
+           "description": "first local day (default: `to` if given, else today); 400 if after `to`"},
           {"name": "to", "in": "query", "required": False, "schema": DATE,
            "description": "last local day, inclusive (default: `from`); at most 366 days"}]
 
 
-def document() -> dict[str, Any]:
+def document(config: Any = None) -> dict[str, Any]:
+    """The document; with a site config, counter and sector ids are listed as enums (exact for that site)."""
+    counter_schema: dict[str, Any] = dict(SLUG)
+    sector_item: dict[str, Any] = {"type": "string"}
+    if config is not None:
+        counter_schema = {"type": "string", "enum": [c.id for c in config.counters]}
+        sector_item = {"type": "string", "enum": [s.id for s in config.sectors]}
+    counter_param = {**COUNTER_PARAM, "schema": counter_schema}
     schemas = {
         "Error": {"type": "object", "required": ["ok", "error"], "properties": {
             "ok": {"type": "boolean", "enum": [False]},
@@ -186,16 +193,16 @@ def document() -> dict[str, Any]:
             "responses": {"200": {"description": "text/event-stream",
                                   "content": {"text/event-stream": {"schema": {"type": "string"}}}}, **DEFAULT}}},
         "/api/v1/counters/{counter}/sectors": {
-            "parameters": [COUNTER_PARAM],
+            "parameters": [counter_param],
             "post": {"summary": "set the sectors a counter serves (manager); live on its next call",
                      "operationId": "setCounterSectors", "security": VIEWER,
                      "requestBody": json_body({"type": "object", "required": ["sectors"], "properties": {
-                         "sectors": {"type": "array", "items": {"type": "string"}},
+                         "sectors": {"type": "array", "items": sector_item, "minItems": 1},
                          "override": {"type": "boolean", "description": "allow sectors outside `trained`"},
-                         "reason": {"type": "string", "description": "required with an override"}}}),
+                         "reason": {"type": "string", "nullable": True, "description": "required with an override"}}}),
                      "responses": responses(_json(ref("Ok"), "changed"), "400", "401", "403", "404")}},
         "/api/v1/counters/{counter}/status": {
-            "parameters": [COUNTER_PARAM],
+            "parameters": [counter_param],
             "post": {"summary": "open, pause or close a counter (manager)", "operationId": "setCounterStatus",
                      "security": VIEWER,
                      "requestBody": json_body({"type": "object", "required": ["status"], "properties": {
@@ -209,7 +216,8 @@ def document() -> dict[str, Any]:
             "summary": "the event log after a sequence number (manager)", "operationId": "events", "security": VIEWER,
             "parameters": [{"name": "after", "in": "query", "required": False, "schema": {"type": "integer", "default": 0}},
                            {"name": "limit", "in": "query", "required": False,
-                            "schema": {"type": "integer", "default": 500, "maximum": 5000}}],
+                            "schema": {"type": "integer", "default": 500},
+                            "description": "at most this many events (1 to 5000; other values are brought into that range)"}],
             "responses": responses(_json({"type": "object", "required": ["events"], "properties": {
                 "events": {"type": "array", "items": ref("Event")}}}, "events in order"), "401", "403")}},
         "/api/v1/reports": {"get": {
@@ -247,14 +255,14 @@ def document() -> dict[str, Any]:
                 "utilisation": {"type": "array", "items": {"type": "object"}}, "total": ref("ReportRow")}},
                 "today"), "401")}},
         "/console/api/{counter}/waiting": {
-            "parameters": [COUNTER_PARAM],
+            "parameters": [counter_param],
             "get": {"summary": "a counter's state and the tickets waiting for it, in calling order (clerk)",
                     "operationId": "consoleWaiting", "security": VIEWER,
                     "responses": responses(_json({"type": "object", "required": ["ok", "counter", "queues"], "properties": {
                         "ok": {"type": "boolean"}, "counter": ref("CounterState"),
                         "queues": {"type": "array", "items": {"type": "object"}}}}, "what waits"), "401", "403", "404")}},
         "/console/api/{counter}/{action}": {
-            "parameters": [COUNTER_PARAM,
+            "parameters": [counter_param,
                            {"name": "action", "in": "path", "required": True, "schema": {"type": "string", "enum": [
                                "next", "recall", "done", "no_show", "transfer", "pause", "open"]}}],
             "post": {"summary": "a counter command from the web console (clerk): the same command as the MQTT "
@@ -263,7 +271,7 @@ def document() -> dict[str, Any]:
                      "requestBody": {"required": False, "content": {"application/json": {"schema": {
                          "type": "object", "properties": {
                              "req_id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,100}$"},
-                             "to_sector": {"type": "string", "description": "for transfer"},
+                             "to_sector": {**sector_item, "description": "for transfer"},
                              "note": {"type": "string", "maxLength": 500},
                              "outcome": {"type": "string", "enum": ["completed", "received_dossier", "guided_online",
                                                                     "returned_result"]}}}}}},
@@ -284,4 +292,4 @@ def document() -> dict[str, Any]:
 
 @bp.get("/api/v1/openapi.json")
 def openapi_json():
-    return jsonify(document())
+    return jsonify(document(current_app.extensions["motcua_service"].config))

@@ -29,8 +29,8 @@ def period() -> tuple[str, str]:
     svc = pages.service()
     today = svc.clock().date()
     try:
-        first = date.fromisoformat(request.args.get("from") or today.isoformat())
-        last = date.fromisoformat(request.args.get("to") or first.isoformat())
+        first = date.fromisoformat(request.args.get("from", request.args.get("to", today.isoformat())))
+        last = date.fromisoformat(request.args.get("to", first.isoformat()))
     except (ValueError, TypeError):
         raise PeriodError("dates must be YYYY-MM-DD", "Ngày phải có dạng YYYY-MM-DD") from None
     if last < first:
