@@ -58,6 +58,7 @@
           next.counter !== t.counter;
         t = next;
         if (changed) render();
+        if (t.status !== "waiting" && t.status !== "called") close();
       }
       if (again) { again = false; refresh(); }
     };
@@ -80,14 +81,22 @@
     x.send("{}");
   });
 
-  if (window.EventSource) {
-    var es = new EventSource("/api/v1/stream?kinds=board,call");
+  // Each open stream holds a server thread: a phone in a pocket (page hidden) closes it and
+  // catches up when the citizen looks again. A finished ticket needs no stream at all.
+  var es = null;
+  function open() {
+    if (es || !window.EventSource || t.status === "served" || t.status === "cancelled" ||
+        t.status === "no_show" || t.status === "expired") return;
+    es = new EventSource("/api/v1/stream?kinds=board,call");
     es.addEventListener("board", function () { refresh(); });
     es.addEventListener("call", function (e) {
       var c = JSON.parse(e.data);
       if (c.number === t.number) refresh();
     });
-  } else {
-    setInterval(refresh, 15000);
   }
+  function close() { if (es) { es.close(); es = null; } }
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) close(); else { refresh(); open(); }
+  });
+  if (window.EventSource) open(); else setInterval(refresh, 15000);
 })();

@@ -3,8 +3,18 @@
   "use strict";
   var I = JSON.parse(document.getElementById("i18n").textContent);
   if (!window.EventSource) { setTimeout(function () { location.reload(); }, 60000); return; }
-  var es = new EventSource("/api/v1/stream?kinds=board");
-  es.addEventListener("board", function (e) {
+  var es = null;
+  function open() {
+    if (es) return;
+    es = new EventSource("/api/v1/stream?kinds=board");
+    es.addEventListener("board", onBoard);
+  }
+  // A hidden page (another tab, a phone in a pocket) gives its server thread back.
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) { if (es) { es.close(); es = null; } } else open();
+  });
+  open();
+  function onBoard(e) {
     var b = JSON.parse(e.data);
     b.sectors.forEach(function (s) {
       var row = document.querySelector('tr[data-sector="' + s.id + '"]');
@@ -21,5 +31,5 @@
       li.textContent = r.number + " → " + r.counter_label;
       ul.appendChild(li);
     });
-  });
+  }
 })();
