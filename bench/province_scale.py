@@ -246,15 +246,21 @@ def main() -> int:
 
     pconf = province_broker_conf(out / "province", persistence=work / "persist" / "province").replace(
         f"listener {pport} 0.0.0.0", f"listener {pport} 127.0.0.1")
+    import atexit
     province = Mosquitto(work / "run" / "province", port=pport, conf=pconf).start()
-    pg = Postgres(work / "pg").start()
+    atexit.register(province.stop)          # also when the bench fails half-way
+    pg = Postgres(work / "pg")
+    atexit.register(pg.stop)
+    pg.start()
     db = pg.create_database("province")
     pcreds = json.loads((out / "province" / "credentials.json").read_text())
     consumer = subprocess.Popen(
         [sys.executable, "-m", "motcua", "province", "--broker", province.url, "--db", db,
          "--credentials", str(out / "province" / "credentials.json"), "--http", "", "--log-level", "WARNING"],
         cwd=ROOT, stdout=open(work / "province.log", "wb"), stderr=subprocess.STDOUT)
+    atexit.register(lambda: consumer.poll() is None and consumer.terminate())
     for s in sites:
+        atexit.register(s["broker"].stop)
         s["broker"].start()
     del pcreds
 

@@ -132,4 +132,5 @@ def write_province_broker(directory: Path, creds: dict, *, port: int = 1883, bin
                                  extra="max_queued_messages 1000000\nmax_inflight_messages 1000")
     path = directory / "mosquitto.conf"
     path.write_text(conf)
+    (directory / ".gitignore").write_text("*\n")   # passwords inside: never committed
     return {"conf": path, "passwd": passwd, "acl": acl}

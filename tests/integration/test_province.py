@@ -196,3 +196,38 @@ def test_cli_refuses_bad_arguments(tmp_path, capsys):
                                                "--config", str(bad)])) == 2
     assert "sites[0].lat" in capsys.readouterr().err
     assert province_cli.run(parser.parse_args(["--broker", "mqtt://127.0.0.1:1", "--db", "sqlite:///x"])) == 2
+
+
+def test_cli_runs_consumer_and_dashboard(mosquitto, pg_url, tmp_path):
+    """`motcua province` as a process: stores events, serves the dashboard, stops on SIGTERM."""
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    from tests.support.broker import free_port, wait_port
+    root = Path(__file__).resolve().parents[2]
+    http = free_port()
+    conf = tmp_path / "province.yaml"
+    conf.write_text("name: {vi: Tỉnh mẫu, en: Sample province}\nsites:\n  - {id: site-a, lat: 10.8, lon: 106.7}\n",
+                    encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "motcua", "province", "--broker", mosquitto.url, "--db", pg_url,
+                             "--config", str(conf), "--http", f"127.0.0.1:{http}"], cwd=root,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    pub = Pub(mosquitto.port)
+    try:
+        wait_port(http, 15)
+        pub.send(Topics("site-a").events_log, day_events("site-a", 2))
+        store = Store(pg_url)
+        assert wait_until(lambda: store.count() == 6, timeout=10)
+        store.close()
+        with urllib.request.urlopen(f"http://127.0.0.1:{http}/?day=2026-11-24", timeout=5) as r:
+            html = r.read().decode()
+        assert "Tỉnh mẫu" in html and "Nhật ký sự kiện theo điểm" in html
+        with urllib.request.urlopen(f"http://127.0.0.1:{http}/api/v1/province/sites", timeout=5) as r:
+            assert json.loads(r.read())["sites"][0]["events"] == 6
+    finally:
+        pub.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
