@@ -6,6 +6,7 @@ Screenshots of the main screens go to docs/screenshots/ (committed for readers).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import tempfile
@@ -45,46 +46,71 @@ def _start_xvfb():
 @pytest.fixture(scope="module")
 def kiosk_ui(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("kiosk-ui")
-    xvfb = _start_xvfb()
-    os.environ["KIVY_HOME"] = str(tmp / "kivy-home")
-    os.environ["KIVY_NO_ARGS"] = "1"
-    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
-    from firmware_config.device_config import ScreenSettings, parse_device_config
-    from kiosk.cli import configure_window
-    configure_window(ScreenSettings(width=W, height=H), windowed=True)
+    saved_env = {k: os.environ.get(k) for k in ("DISPLAY", "KIVY_HOME", "KIVY_NO_ARGS", "KIVY_NO_CONSOLELOG")}
+    with contextlib.ExitStack() as stack:
+        # every step registers its own undo, so a failing set-up leaves no Xvfb or broker behind
+        stack.callback(_restore_env, saved_env)
+        xvfb = _start_xvfb()
+        if xvfb is not None:
+            stack.callback(_stop_process, xvfb)
+        os.environ["KIVY_HOME"] = str(tmp / "kivy-home")
+        os.environ["KIVY_NO_ARGS"] = "1"
+        os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+        from firmware_config.device_config import ScreenSettings, parse_device_config
+        from kiosk.cli import configure_window
+        configure_window(ScreenSettings(width=W, height=H), windowed=True)
 
-    from tests.support.broker import Mosquitto
-    from kiosk.fakesite import CatalogueServer, FakeTicketServer, catalogue_from_site, load_site
-    broker = Mosquitto(tmp / "broker").start()
-    site = load_site(DEMO_SITE)
-    http = CatalogueServer(catalogue_from_site(site, {"tu-phap-ho-tich": {"waiting": 4, "est_wait_s": 1200}})).start()
-    server = FakeTicketServer(broker.url, site).start()
-    server.publish_stats("tu-phap-ho-tich", 4, 1200)
-    server.publish_stats("dat-dai", 9, 3300)
+        from tests.support.broker import Mosquitto
+        from kiosk.fakesite import CatalogueServer, FakeTicketServer, catalogue_from_site, load_site
+        broker = Mosquitto(tmp / "broker").start()
+        stack.callback(broker.stop)
+        site = load_site(DEMO_SITE)
+        http = CatalogueServer(catalogue_from_site(site, {"tu-phap-ho-tich": {"waiting": 4, "est_wait_s": 1200}}))
+        http.start()
+        stack.callback(http.stop)
+        server = FakeTicketServer(broker.url, site).start()
+        stack.callback(server.stop)
+        server.publish_stats("tu-phap-ho-tich", 4, 1200)
+        server.publish_stats("dat-dai", 9, 3300)
 
-    from kivy.base import EventLoop
-    from kiosk.app import KioskApp, ui_post
-    from kiosk.runtime import build_kiosk
-    config = parse_device_config({"site": site.id, "id": "k1", "mqtt": {"url": broker.url},
-                                  "server_url": http.url, "printer": {"kind": "dummy"},
-                                  "speech": {"enabled": False}}, "kiosk")
-    kiosk = build_kiosk(config, cache_dir=tmp / "cache", post=ui_post, with_buttons=False)
-    kiosk.vm.settings.request_timeout_s = 2.0
-    kiosk.start(wait=5)
-    app = KioskApp(kiosk.vm)
-    app._run_prepare()
-    EventLoop.ensure_window()
-    ui = UI(app, kiosk, server, broker)
-    ui.pump(0.3)
-    yield ui
-    app.stop()
-    kiosk.stop()
-    server.stop()
-    http.stop()
-    broker.stop()
-    if xvfb is not None:
-        xvfb.terminate()
-        xvfb.wait(5)
+        from kivy.base import EventLoop
+        from kivy.core.window import Window
+        from kiosk.app import KioskApp, ui_post
+        from kiosk.runtime import build_kiosk
+        config = parse_device_config({"site": site.id, "id": "k1", "mqtt": {"url": broker.url},
+                                      "server_url": http.url, "printer": {"kind": "dummy"},
+                                      "speech": {"enabled": False}}, "kiosk")
+        kiosk = build_kiosk(config, cache_dir=tmp / "cache", post=ui_post, with_buttons=False)
+        kiosk.vm.settings.request_timeout_s = 2.0
+        kiosk.start(wait=5)
+        stack.callback(kiosk.stop)
+        Window.size = (W, H)           # in case a window of another size already exists in this process
+        for child in list(Window.children):
+            Window.remove_widget(child)
+        app = KioskApp(kiosk.vm)
+        app._run_prepare()
+        stack.callback(app.stop)
+        EventLoop.ensure_window()
+        ui = UI(app, kiosk, server, broker)
+        ui.pump(0.3)
+        yield ui
+
+
+def _restore_env(saved: dict) -> None:
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def _stop_process(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 class UI:
