@@ -253,7 +253,6 @@ def main() -> int:
     atexit.register(pg.stop)
     pg.start()
     db = pg.create_database("province")
-    pcreds = json.loads((out / "province" / "credentials.json").read_text())
     consumer = subprocess.Popen(
         [sys.executable, "-m", "motcua", "province", "--broker", province.url, "--db", db,
          "--credentials", str(out / "province" / "credentials.json"), "--http", "", "--log-level", "WARNING"],
@@ -262,7 +261,6 @@ def main() -> int:
     for s in sites:
         atexit.register(s["broker"].stop)
         s["broker"].start()
-    del pcreds
 
     # the day
     jobs, total = [], 0
