@@ -34,12 +34,13 @@ def configure_window(width: int, height: int, fullscreen: bool, rotation: int) -
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         cfg = load_device_config(args.config, "counter")
     except DeviceConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if args.no_screen or not cfg.show_screen:   # with the screen, Kivy's root-logger handler prints records
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from counter.model import CounterView
     from counter.terminal import CounterTerminal, make_client
     view = CounterView(cfg.id)

@@ -35,7 +35,7 @@ def configure_window(width: int, height: int, fullscreen: bool, rotation: int) -
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # no logging.basicConfig here: Kivy puts its own handler on the root logger (one line per record)
     try:
         cfg = load_device_config(args.config, "display")
     except DeviceConfigError as exc:
