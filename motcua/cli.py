@@ -11,6 +11,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "up": ("queue_server.up", "run a whole demo site here: mosquitto, queue server, web app"),
     "server": ("queue_server.run", "run the queue server of a site against a broker and a database"),
     "rebalance": ("queue_server.rebalance_cli", "change a counter's sectors, open/pause it, switch auto mode"),
+    "user": ("queue_server.users_cli", "add, list or change the web accounts (manager, clerk, viewer)"),
     "simulate": ("queue_server.sim.cli", "simulate days of a scenario under a calling policy"),
     "kiosk": ("kiosk.cli", "run the citizens' touch kiosk"),
     "display": ("display.cli", "run the wall display (and its announcer)"),

@@ -72,6 +72,8 @@ class SiteServer:
         web_secrets = load_or_create_web_secrets(Path(data_dir) / "web-secrets.json")
         self.api_token = web_secrets["api_token"]
         self.store = EventStore(options.db)
+        from queue_server.users import ensure_admin
+        self.admin_user, self.admin_password_file = ensure_admin(data_dir, self.store)
         public_url = options.public_url or f"http://{_display_host(options.http_host)}:{options.http_port}"
         self.service = QueueService(site, self.store, policy=make_policy(options.policy), public_url=public_url,
                                     snapshot_every=options.snapshot_every, balancer=make_balancer())

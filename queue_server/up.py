@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
             print("motcua up: the queue server could not connect to mosquitto", file=sys.stderr)
             return 1
         print(f"motcua up: site {site.id} ready · MQTT mqtt://127.0.0.1:{mqtt_port} · web {server.http_url} · "
-              f"credentials {files.credentials} · manager token in {data / 'web-secrets.json'} · Ctrl-C to stop",
+              f"credentials {files.credentials} · web login {server.admin_user} (password in "
+              f"{server.admin_password_file}) · Ctrl-C to stop",
               flush=True)
         stop.wait()
     finally:
