@@ -99,7 +99,12 @@ class SiteServer:
 
     def stop(self) -> None:
         try:
+            # close() alone only stops listening: keep-alive browsers would still be answered.
+            for channel in list(self.http._map.values()):
+                if channel is not self.http:
+                    channel.close()
             self.http.close()
+            self.http.task_dispatcher.shutdown(timeout=2)
         except Exception:
             log.debug("http close", exc_info=True)
         self.gateway.stop()
