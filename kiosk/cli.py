@@ -29,8 +29,6 @@ def configure_window(screen, windowed: bool = False) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from firmware_config.device_config import DeviceConfigError, load_device_config
     try:
         config = load_device_config(args.config, "kiosk")
@@ -38,6 +36,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"motcua kiosk: {exc}", file=sys.stderr)
         return 2
     configure_window(config.screen, args.windowed)
+    # Kivy owns the root logger's console handler (imported just above); only set levels
+    logging.getLogger().setLevel(getattr(logging, str(args.log_level).upper(), logging.INFO))
+    logging.getLogger("escpos").setLevel(logging.WARNING)
     from kiosk.app import KioskApp, ui_post
     from kiosk.runtime import build_kiosk
 

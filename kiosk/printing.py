@@ -291,6 +291,21 @@ class TicketPrinter:
                 self.last = PrintOutcome(OFFLINE, f"{exc.__class__.__name__}: {exc}"[:200])
                 return self.last
 
+    def check(self) -> PrintOutcome:
+        """Status without printing: lets a refilled or replugged printer clear its fault by itself."""
+        with self._lock:
+            try:
+                p = self._printer()
+                if self.settings.kind in ("file", *self.QUERYABLE):
+                    _ = p.device          # escpos opens lazily: this raises if the device is gone
+                state = self._query(p)
+            except (DeviceNotFoundError, RuntimeError, OSError, EscposError, AssertionError, ValueError,
+                    AttributeError) as exc:
+                self._drop()
+                state = PrintOutcome(OFFLINE, f"{exc.__class__.__name__}: {exc}"[:200])
+            self.last = state
+            return state
+
     def print_ticket(self, slip: TicketSlip) -> PrintOutcome:
         return self.print_image(render_ticket(slip, self.width))
 

@@ -60,6 +60,7 @@ class KioskSettings:
     guidance_timeout_s: float = 3.0
     catalogue_retry_s: float = 15.0    # without a catalogue, try again this often
     catalogue_refresh_s: float = 600.0
+    printer_recheck_s: float = 20.0    # while the printer is in fault, ask it again this often
 
 
 class KioskViewModel:
@@ -83,6 +84,8 @@ class KioskViewModel:
         self.help_requested = False
         self.help_requested_at: str | None = None
         self.printer_status = OK
+        self._printer_checking = False
+        self._printer_checked_at = -1e9
         self._reset_journey()
         self.screen = HOME if catalogue else ERROR
         self.error = None if catalogue else self._no_catalogue_error()
@@ -376,6 +379,21 @@ class KioskViewModel:
             self._publish(printer=outcome.status, printer_detail=outcome.detail or None,
                           paper_low=outcome.paper_low)
 
+    def _recheck_printer(self) -> None:
+        self._printer_checking = True
+        self._printer_checked_at = self.clock()
+
+        def work() -> None:
+            outcome = self.printer.check()
+            self.post(lambda: self._printer_checked(outcome))
+
+        self.run_async(work)
+
+    def _printer_checked(self, outcome: PrintOutcome) -> None:
+        self._printer_checking = False
+        self._report_printer(outcome)
+        self._changed()
+
     def reprint(self) -> None:
         self.touch()
         if self.ticket is not None and self.print_status != "printing":
@@ -563,6 +581,9 @@ class KioskViewModel:
                      else self.settings.catalogue_refresh_s)
             if now - self._catalogue_tried_at >= every:
                 self.reload_catalogue()
+        if (self.printer is not None and self.printer_status != OK and not self._printer_checking
+                and now - self._printer_checked_at >= self.settings.printer_recheck_s):
+            self._recheck_printer()
         if self.ticket_status == "requesting" or self.guidance_status == "requesting":
             return  # never leave a screen while its request is on the way
         if (self.screen == TICKET and self.print_status in (OK, None) and self.ticket_status == "issued"

@@ -237,3 +237,16 @@ def test_network_printer_out_of_paper_and_refused_connection():
         dead_port = s.getsockname()[1]        # nothing listens once closed
     tp2 = TicketPrinter(PrinterSettings(kind="network", host="127.0.0.1", port=dead_port))
     assert tp2.print_ticket(SLIP).status == "offline"
+
+
+def test_check_reports_without_printing_and_sees_a_refill():
+    p = Scripted(paper=0x72)
+    tp = TicketPrinter(PrinterSettings(kind="dummy"), factory=lambda s: p)
+    assert tp.check().status == "paper_out"
+    p.replies[b"\x10\x04\x04"] = 0x12
+    assert tp.check().status == "ok" and b"\x1dv0" not in p.output
+
+
+def test_check_of_a_missing_device_file_is_offline(tmp_path):
+    tp = TicketPrinter(PrinterSettings(kind="file", path=str(tmp_path / "no-such-dir" / "lp0")))
+    assert tp.check().status == "offline"

@@ -70,6 +70,9 @@ class Printer:
         self.guides.append(slip)
         return self._next()
 
+    def check(self):
+        return self._next()
+
 
 class Speaker:
     def __init__(self):
@@ -364,3 +367,19 @@ def test_every_text_has_a_vietnamese_translation():
     ids |= set(PRIORITY_LABELS.values()) | set(ERROR_TEXTS.values()) | {GENERIC_ERROR} | set(LOCAL_GUIDE_STEPS)
     ids |= {"Fee", "Processing time", "Waiting now", "{n} people"}
     assert T.missing(sorted(ids)) == []
+
+
+def test_a_refilled_printer_clears_the_fault_by_itself(catalogue):
+    printer = Printer(["paper_out", "paper_out", "ok"])
+    vm, clock, _ = make(catalogue, printer=printer, printer_recheck_s=20)
+    vm.open_sector("dat-dai")
+    vm.take_ticket()
+    assert vm.backend.status["printer"] == "paper_out"
+    clock.now += 21
+    vm.tick()                                  # still out of paper
+    assert vm.backend.status["printer"] == "paper_out"
+    clock.now += 5
+    vm.tick()                                  # too soon to ask again
+    clock.now += 16
+    vm.tick()                                  # refilled
+    assert vm.backend.status["printer"] == "ok" and vm.status_led == "ready"
