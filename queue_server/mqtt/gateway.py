@@ -67,7 +67,13 @@ class MqttGateway:
 
     def publish(self, messages: list[Message]) -> None:
         for m in messages:
-            self.client.publish(m.topic, dumps(m.payload), qos=m.qos, retain=m.retain)
+            try:
+                data = dumps(m.payload)
+            except UnicodeEncodeError:
+                # A client's req_id echoed back may hold a lone surrogate ("\ud800" in its JSON):
+                # escape it rather than drop this reply and every message after it in the batch.
+                data = json.dumps(m.payload, separators=(",", ":")).encode("ascii")
+            self.client.publish(m.topic, data, qos=m.qos, retain=m.retain)
 
     # paho callbacks -----------------------------------------------------------------------
 
