@@ -256,7 +256,8 @@ class KioskViewModel:
             sector_id = sector.id if sector else None
         if self.catalogue.sector(sector_id) is None:
             return
-        fields: dict[str, Any] = {"sector": sector_id, "priority": priority or self.priority, "lang": self.lang}
+        # priority only through the priority screen: a group tapped there and left does not stick
+        fields: dict[str, Any] = {"sector": sector_id, "priority": priority or "normal", "lang": self.lang}
         if procedure_id:
             fields["procedure"] = procedure_id
         self.sector_id, self.procedure_id = sector_id, procedure_id

@@ -336,6 +336,32 @@ def test_idle_timeout_returns_home_and_resets_language(kiosk_ui):
         ui.vm.settings.idle_timeout_s = old
 
 
+def test_english_screens_fit_too(kiosk_ui):
+    ui = kiosk_ui
+    ui.home()
+    ui.tap(ui.screen().ids.topbar.ids.lang)
+    assert ui.vm.lang == "en"
+    ui.pump(0.1)
+    ui.assert_fits()
+    ui.tap(ui.screen().ids.priority)
+    ui.wait(lambda: ui.app.root.current == "priority")
+    ui.tap(ui.find("GroupButton", group="child_under_6"))
+    ui.pump(0.1)
+    ui.assert_fits()
+    ui.vm.open_procedure("cap-gcn-lan-dau")
+    ui.wait(lambda: ui.app.root.current == "procedure")
+    ui.pump(0.1)
+    assert "Documents to bring" == ui.screen().documents_title
+    ui.assert_fits()
+    ui.tap(ui.screen().ids.take)
+    ui.wait(lambda: ui.vm.print_status == "ok")
+    ui.pump(0.1)
+    ui.assert_fits()
+    ui.shot("kiosk-ticket-en.png")
+    assert ui.server.issued[-1]["procedure"] == "cap-gcn-lan-dau"
+    assert ui.server.issued[-1]["priority"] == "normal"     # the group tapped earlier did not stick
+
+
 def test_touch_to_ticket_against_the_real_queue_server(kiosk_ui, tmp_path):
     """The same app, now wired to the real server (RunningSite: mosquitto with ACL + queue server)."""
     from kivy.app import App

@@ -162,6 +162,13 @@ def test_priority_ticket_needs_a_group_then_one_tap(catalogue):
     vm.take_priority_ticket("dat-dai")
     assert vm.backend.calls[-1][1]["priority"] == "pregnant"
     assert vm.ticket_view()["priority"] == "Ưu tiên: Phụ nữ mang thai"
+    vm.go_home()
+    vm.open_priority()
+    vm.choose_priority("veteran")
+    vm.back()                                     # left the priority screen: a normal ticket after
+    vm.open_sector("dat-dai")
+    vm.take_ticket()
+    assert vm.backend.calls[-1][1]["priority"] == "normal"
 
 
 def test_no_answer_then_retry_uses_the_same_req_id(catalogue):
