@@ -306,9 +306,11 @@ class KioskViewModel:
     def _ticket_reply(self, pending: dict, reply: dict[str, Any]) -> None:
         if pending is not self.pending:
             return
-        ticket = (reply.get("result") or {}).get("ticket") if isinstance(reply, dict) else None
+        reply = reply if isinstance(reply, dict) else {}
+        result = reply.get("result") if isinstance(reply.get("result"), dict) else {}
+        ticket = result.get("ticket")
         if not reply.get("ok") or not isinstance(ticket, dict) or not ticket.get("number"):
-            err = reply.get("error") or {}
+            err = reply.get("error") if isinstance(reply.get("error"), dict) else {}
             # the server answered: a retry of this req_id would get the same answer, so start afresh
             self.pending = None
             self.ticket_status = "idle"
@@ -437,8 +439,10 @@ class KioskViewModel:
     def _guidance_reply(self, proc: Procedure, reply: dict[str, Any] | None) -> None:
         if self.screen != GUIDANCE or self.procedure_id != proc.id:
             return
-        guidance = (reply or {}).get("result", {}).get("guidance") if isinstance(reply, dict) else None
-        if reply and reply.get("ok") and isinstance(guidance, dict) and guidance.get("portal_url"):
+        reply = reply if isinstance(reply, dict) else {}
+        result = reply.get("result") if isinstance(reply.get("result"), dict) else {}
+        guidance = result.get("guidance")
+        if reply.get("ok") and isinstance(guidance, dict) and isinstance(guidance.get("portal_url"), str):
             steps = [str(s) for s in guidance.get("steps") or []] or self._local_guidance(proc)["steps"]
             self.guidance = {**guidance, "steps": steps}
             self.guidance_status = "ready"

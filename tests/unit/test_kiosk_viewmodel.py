@@ -200,14 +200,20 @@ def test_server_refusal_is_explained_and_not_retried(catalogue):
     assert "not taking tickets" in vm.error_view()["message"]
 
 
-def test_malformed_reply_never_crashes(catalogue):
+@pytest.mark.parametrize("junk", [{"ok": True, "result": {"ticket": "nope"}}, {"ok": True, "result": None},
+                                  {"ok": False, "error": "boom"}, [], None, {"ok": True}])
+def test_malformed_reply_never_crashes(catalogue, junk):
     class Weird(Backend):
         def request(self, *a, **k):
-            return {"ok": True, "result": {"ticket": "nope"}}
+            return junk
     vm, _, _ = make(catalogue, Weird())
     vm.open_sector("dat-dai")
     vm.take_ticket()
-    assert vm.screen == "error"
+    assert vm.screen == "error" and vm.error_view()["title"]
+    vm.go_home()
+    vm.open_procedure("ket-hon")
+    vm.file_online()                              # junk guidance: the local steps instead
+    assert vm.guidance_status == "local" and vm.guidance_view()["steps"]
 
 
 def test_double_tap_while_requesting_sends_once(catalogue):
