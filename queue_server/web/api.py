@@ -191,7 +191,7 @@ def events():
     for name in ("after", "limit"):
         if name in request.args and request.args.get(name, type=int) is None:
             return bad_request(f"`{name}` must be an integer", f"`{name}` phải là số nguyên")
-    after = request.args.get("after", default=0, type=int)
+    after = max(0, min(request.args.get("after", default=0, type=int), 2**62))  # SQLite integers are 64-bit
     limit = max(1, min(request.args.get("limit", default=500, type=int), 5000))  # 0 or less: at least one
     out = []
     for e in service().store.read(after=after, batch=limit):

@@ -214,7 +214,8 @@ def document(config: Any = None) -> dict[str, Any]:
             "responses": responses(_json(ref("Ok"), "changed"), "400", "401", "403")}},
         "/api/v1/events": {"get": {
             "summary": "the event log after a sequence number (manager)", "operationId": "events", "security": VIEWER,
-            "parameters": [{"name": "after", "in": "query", "required": False, "schema": {"type": "integer", "default": 0}},
+            "parameters": [{"name": "after", "in": "query", "required": False, "schema": {"type": "integer", "default": 0},
+                            "description": "events with a greater sequence number (negative counts as 0)"},
                            {"name": "limit", "in": "query", "required": False,
                             "schema": {"type": "integer", "default": 500},
                             "description": "at most this many events (1 to 5000; other values are brought into that range)"}],

@@ -157,6 +157,7 @@ def test_openapi_paths_are_routed_and_garbage_is_a_4xx(site):
         resp = client.post("/console/api/q1/transfer", data=body, headers={**token, "Content-Type": "application/json"})
         assert 400 <= resp.status_code < 500
     assert client.get("/api/v1/events?limit=0", headers=token).status_code == 200
+    assert client.get(f"/api/v1/events?after={-10**30}&limit={10**30}", headers=token).status_code == 200
     r = client.open("/api/v1/board", method="DELETE")
     assert r.status_code == 405 and "GET" in r.headers["Allow"] and r.mimetype == "application/json"
 
