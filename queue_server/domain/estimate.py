@@ -13,7 +13,6 @@ Measured with the simulator's `est_wait_mae_s` (docs/balancing.md).
 """
 from __future__ import annotations
 
-import heapq
 from datetime import datetime
 
 from queue_server.domain.site import SiteConfig
@@ -41,12 +40,20 @@ def mean_service_s(state: SiteState, config: SiteConfig, sector: str) -> float:
     return w * today + (1.0 - w) * prior
 
 
-def capacity(state: SiteState, config: SiteConfig, sector: str) -> float:
-    """Counters' worth of service the sector gets now: a counter shared by n sectors gives 1/n."""
-    cap = 0.0
+def _shares(state: SiteState) -> dict[str, float]:
+    """Counters' worth of service each sector gets now, in one pass over the counters."""
+    cap: dict[str, float] = {}
     for c in state.counters.values():
-        if c.status != "closed" and sector in c.sectors:
-            cap += 1.0 / len(c.sectors)
+        if c.status != "closed" and c.sectors:
+            share = 1.0 / len(c.sectors)
+            for s in c.sectors:
+                cap[s] = cap.get(s, 0.0) + share
+    return cap
+
+
+def capacity(state: SiteState, config: SiteConfig, sector: str, _shares_now: dict[str, float] | None = None) -> float:
+    """Counters' worth of service the sector gets now: a counter shared by n sectors gives 1/n."""
+    cap = (_shares_now if _shares_now is not None else _shares(state)).get(sector, 0.0)
     if cap == 0.0:
         # Nobody serves it right now: assume the counters configured for it will open.
         cap = sum(1.0 / len(c.sectors) for c in config.counters if sector in c.sectors) or 0.5
@@ -64,7 +71,11 @@ def _now_epoch(state: SiteState) -> float | None:
 
 def _call_streams(state: SiteState, config: SiteConfig, sector: str) -> list[tuple[float, float]]:
     """(seconds until the counter's first call of `sector`, seconds between its calls of it), per counter."""
+    servers = [c for c in state.counters.values() if c.status != "closed" and sector in c.sectors]
+    if not servers:
+        return []
     now = _now_epoch(state)
+    shares_now = _shares(state)
     svc_cache: dict[str, float] = {}
 
     def svc(s: str) -> float:
@@ -72,13 +83,17 @@ def _call_streams(state: SiteState, config: SiteConfig, sector: str) -> list[tup
             svc_cache[s] = mean_service_s(state, config, s)
         return svc_cache[s]
 
+    def pressure(s: str) -> float:
+        return (state.waiting_count(s) + 0.5) * svc(s) / capacity(state, config, s, shares_now)
+
     streams = []
-    servers = [c for c in state.counters.values() if c.status != "closed" and sector in c.sectors]
     for c in servers:
-        pressures = {s: (state.waiting_count(s) + 0.5) * svc(s) / capacity(state, config, s) for s in c.sectors}
-        total = sum(pressures.values())
-        share = pressures[sector] / total if total > 0 else 1.0 / len(c.sectors)
-        share = max(share, 0.1)
+        if len(c.sectors) == 1:
+            share = 1.0
+        else:
+            pressures = {s: pressure(s) for s in c.sectors}
+            total = sum(pressures.values())
+            share = max(pressures[sector] / total if total > 0 else 1.0 / len(c.sectors), 0.1)
         gap = svc(sector) / share
         first = 0.0
         current = state.tickets.get(c.serving) if c.serving else None
@@ -86,7 +101,7 @@ def _call_streams(state: SiteState, config: SiteConfig, sector: str) -> list[tup
             mean = svc(current.sector)
             elapsed = (now - current.called_epoch) if (now is not None and current.called_epoch) else 0.0
             first = max(mean - elapsed, _MIN_RESIDUAL * mean)
-            # Its calls go to other sectors too: on average half a gap of other work first.
+            # Its calls go to other sectors too: some of a gap of other work first.
             first += _OTHER_WORK * (gap - svc(sector))
         elif c.status == "paused":
             first = svc(sector)  # a paused counter comes back, but not at once
@@ -94,21 +109,31 @@ def _call_streams(state: SiteState, config: SiteConfig, sector: str) -> list[tup
     return streams
 
 
+def _calls_by(t: float, streams: list[tuple[float, float]]) -> int:
+    return sum(int((t - first) // gap) + 1 for first, gap in streams if t >= first)
+
+
 def wait_for_position(state: SiteState, config: SiteConfig, sector: str, ahead: int) -> int:
-    """Seconds until a citizen with `ahead` people before them in `sector` is called."""
+    """Seconds until a citizen with `ahead` people before them in `sector` is called:
+    the time of the sector's (ahead+1)-th call, over every counter's stream of calls."""
     streams = _call_streams(state, config, sector)
     if not streams:
         # Nobody serves it right now: the plain rate of the counters configured for it.
         return int(round((ahead + 1) * mean_service_s(state, config, sector) / capacity(state, config, sector)))
-    if ahead <= 0 and any(first <= 0 for first, _ in streams):
+    ahead = max(0, ahead)
+    need = ahead + 1
+    lo = 0.0
+    hi = min(first + ahead * gap for first, gap in streams)   # the fastest counter alone gets there by then
+    if _calls_by(lo, streams) >= need:
         return 0
-    heap = list(streams)
-    heapq.heapify(heap)
-    t = 0.0
-    for _ in range(ahead + 1):
-        t, gap = heapq.heappop(heap)
-        heapq.heappush(heap, (t + gap, gap))
-    return int(round(max(0.0, t)))
+    # Bisection: cheap whatever the queue length (a long queue on a busy day stays O(counters)).
+    while hi - lo > 0.5:
+        mid = (lo + hi) / 2
+        if _calls_by(mid, streams) >= need:
+            hi = mid
+        else:
+            lo = mid
+    return int(round(hi))
 
 
 def sector_wait(state: SiteState, config: SiteConfig, sector: str) -> int:
