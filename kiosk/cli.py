@@ -21,7 +21,9 @@ def configure_window(screen, windowed: bool = False) -> None:
     from kivy.config import Config
     Config.set("graphics", "width", str(screen.width))
     Config.set("graphics", "height", str(screen.height))
-    Config.set("graphics", "rotation", str(screen.rotation))
+    # rotation_by "os": config.txt/the session already turned the output and the touch panel;
+    # turning the window again would put the picture (and the touches) 90° off
+    Config.set("graphics", "rotation", str(screen.rotation if screen.rotation_by == "app" else 0))
     Config.set("graphics", "fullscreen", "auto" if screen.fullscreen and not windowed else "0")
     Config.set("graphics", "show_cursor", "0" if screen.fullscreen and not windowed else "1")
     Config.set("kivy", "exit_on_escape", "0")

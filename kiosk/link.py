@@ -10,6 +10,7 @@ import logging
 from typing import Any, Callable
 
 from protocol.client import DeviceClient, ReplyTimeout, new_req_id  # noqa: F401  (re-exported)
+from protocol.topics import ProvinceTopics
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,12 @@ class KioskLink:
         self.on_stats: Callable[[str, dict[str, Any]], None] = lambda sector, stats: None
         self.on_server_status: Callable[[dict[str, Any]], None] = lambda payload: None
         self.on_connection: Callable[[bool], None] = lambda up: None
+        self.on_nearby: Callable[[str, dict[str, Any]], None] = lambda sector, advice: None
+        self.province = ProvinceTopics()
         self.client.subscribe(self.topics.all_sector_stats, self._stats)
+        # the province's advice, brought to this site's broker by its bridge (firmware_config/bridge.py);
+        # a site without a province simply never gets any
+        self.client.subscribe(self.province.nearby_site(config.site), self._nearby)
         self.client.subscribe(self.topics.server_status, self._server)
         self.client.on_connection_change = lambda up: self.on_connection(up)
 
@@ -58,6 +64,13 @@ class KioskLink:
         data = self._json(payload)
         if sector and data is not None:
             self.on_stats(sector, data)
+
+    def _nearby(self, topic: str, payload: bytes) -> None:
+        where = self.province.parse_nearby(topic)
+        if where is None or where[0] != self.topics.site:
+            return
+        data = self._json(payload) if payload else {"nearby": []}   # an emptied retained message clears it
+        self.on_nearby(where[1], data if data is not None else {})
 
     def _server(self, topic: str, payload: bytes) -> None:
         data = self._json(payload)

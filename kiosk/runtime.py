@@ -68,6 +68,7 @@ def build_kiosk(config, *, cache_dir: str | Path | None = None, post: Callable |
     link.on_stats = lambda sector, stats: post(lambda: vm.on_sector_stats(sector, stats))
     link.on_server_status = lambda payload: post(lambda: vm.on_server_status(payload))
     link.on_connection = lambda up: post(lambda: vm.on_connection(up))
+    link.on_nearby = lambda sector, advice: post(lambda: vm.on_nearby(sector, advice))
     buttons = None
     if with_buttons and any(getattr(config.buttons, n) is not None for n in ("ticket", "priority", "help",
                                                                              "speak", "help_led")):

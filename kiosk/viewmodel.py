@@ -32,6 +32,7 @@ ICONS = {"ly-lich": "✎", "record": "✎", "justice": "⚖", "tu-phap": "⚖", 
          "dat-dai": "☘", "construction": "⚒", "xay-dung": "⚒", "business": "⚙", "kinh-doanh": "⚙",
          "social": "♥", "lao-dong": "♥", "results": "✉", "tra-ket-qua": "✉"}
 DEFAULT_ICON = "★"
+NEARBY_MAX = 3   # at most this many other centres on the card: a short list, read aloud in full
 
 LOCAL_GUIDE_STEPS = (
     "Scan the QR code with your phone to open the National Public Service Portal.",
@@ -79,6 +80,7 @@ class KioskViewModel:
         self._catalogue_tried_at = -1e9
         self.lang = self.settings.lang
         self.stats: dict[str, dict[str, Any]] = {}
+        self.nearby: dict[str, list[dict[str, Any]]] = {}   # sector -> the province's latest advice
         self.server_online: bool | None = None
         self.connected: bool = backend is not None
         self.help_requested = False
@@ -532,6 +534,19 @@ class KioskViewModel:
         if self.screen in (HOME, PROCEDURES, PROCEDURE, PRIORITY):
             self._changed()
 
+    def on_nearby(self, sector: str, advice: Any) -> None:
+        """The province's retained advice for one sector: nearby centres with shorter waits.
+        An empty list clears it; so does a message we cannot read (better no advice than stale)."""
+        options = parse_nearby(advice)
+        if options is None:
+            log.warning("unreadable nearby advice for %s: %.200r", sector, advice)
+        if options:
+            self.nearby[sector] = options
+        else:
+            self.nearby.pop(sector, None)
+        if self.screen == PROCEDURE:
+            self._changed()
+
     def on_server_status(self, payload: dict[str, Any]) -> None:
         self.server_online = bool(payload.get("online"))
         self._changed()
@@ -651,11 +666,36 @@ class KioskViewModel:
                           "and skip the queue.", wait=minutes_text(wait_s, self.lang))
         note = p.fee_note.get(self.lang) if p.fee_note else None
         return {"name": p.name.get(self.lang), "sector": sector.name.get(self.lang),
+                "nearby": self.nearby_view(sector.id),
                 "documents": [d.get(self.lang) for d in p.documents] or [self.t("Staff will tell you at the counter.")],
                 "fee": fee_text(p.fee_vnd, note, self.lang), "days": days_text(p.days, self.lang),
                 "online": online_text(p.online, self.lang), "can_file_online": p.online in ("full", "partial"),
                 "wait": minutes_text(wait_s, self.lang), "waiting": self.sector_waiting(sector),
                 "long_wait_hint": hint}
+
+    def nearby_view(self, sector_id: str | None) -> dict[str, Any] | None:
+        """Other centres with shorter waits, only when our own wait for the sector is long.
+        Advice, never a gate: the card keeps its "take a ticket" button."""
+        sector = self.catalogue.sector(sector_id) if self.catalogue and sector_id else None
+        if sector is None or not self.nearby.get(sector.id):
+            return None
+        own = self.sector_wait_s(sector)
+        if own <= self.settings.long_wait_min * 60:
+            return None
+        # the province computed "shorter" from its own view; keep only what is shorter than ours now
+        options = [o for o in self.nearby[sector.id] if o["est_wait_s"] < own][:NEARBY_MAX]
+        if not options:
+            return None
+        rows = []
+        for o in options:
+            km = f"{o['distance_km']:.1f}"
+            rows.append({"site": o["site"], "name": _pick(o["name"], self.lang) or o["site"],
+                         "address": _pick(o["address"], self.lang),
+                         "distance": self.t("{km} km away", km=km.replace(".", ",") if self.lang == "vi" else km),
+                         "wait": self.t("wait {wait}", wait=minutes_text(o["est_wait_s"], self.lang)),
+                         "waiting": o["waiting"]})
+        return {"title": self.t("Nearby centres with shorter waits"),
+                "note": self.t("You can still take a ticket here."), "rows": rows}
 
     def ticket_view(self) -> dict[str, Any]:
         if self.ticket_status == "requesting" or self.ticket is None:
@@ -762,7 +802,13 @@ class KioskViewModel:
             text = self.t("{name}. Documents to bring: {docs}. Fee: {fee}. Processing time: {days}. "
                           "Estimated wait: {wait}.", name=c.get("name", ""), docs=docs, fee=c.get("fee", ""),
                           days=c.get("days", ""), wait=c.get("wait", ""))
-            return f"{text} {c.get('long_wait_hint', '')}".strip()
+            parts = [text, c.get("long_wait_hint", "")]
+            near = c.get("nearby")
+            if near:
+                places = ". ".join(", ".join(x for x in (r["name"], r["address"], r["distance"], r["wait"]) if x)
+                                   for r in near["rows"])
+                parts += [f"{near['title']}: {places}.", near["note"]]
+            return " ".join(x for x in parts if x)
         if s == TICKET:
             v = self.ticket_view()
             if self.ticket is None:
@@ -775,3 +821,37 @@ class KioskViewModel:
             return " ".join([v["procedure"] + ".", v["status"], *v["steps"]])
         v = self.error_view()
         return f"{v['title']}. {v['message']}"
+
+
+def _pick(text: Any, lang: str) -> str:
+    """A {"vi", "en"} text in `lang`, falling back to the other language; a plain string as is."""
+    if isinstance(text, str):
+        return text.strip()
+    if isinstance(text, dict):
+        for key in (lang, "vi", "en"):
+            if isinstance(text.get(key), str) and text[key].strip():
+                return text[key].strip()
+    return ""
+
+
+def parse_nearby(advice: Any) -> list[dict[str, Any]] | None:
+    """The usable options of a `province.nearby` payload (firmware_config/province/nearby.py);
+    None when the payload itself is unreadable. A bad option is dropped, the others kept."""
+    if not isinstance(advice, dict) or not isinstance(advice.get("nearby"), list):
+        return None
+    options = []
+    for o in advice["nearby"]:
+        if not isinstance(o, dict) or not isinstance(o.get("site"), str):
+            continue
+        try:
+            km, est, waiting = float(o["distance_km"]), int(o["est_wait_s"]), int(o.get("waiting") or 0)
+        except (KeyError, TypeError, ValueError, OverflowError):
+            continue
+        if not (0 <= km < 10_000) or est < 0 or waiting < 0:
+            continue
+        name, address = o.get("name"), o.get("address")
+        options.append({"site": o["site"][:60], "name": name if isinstance(name, (str, dict)) else o["site"],
+                        "address": address if isinstance(address, (str, dict)) else "",
+                        "distance_km": km, "est_wait_s": est, "waiting": waiting})
+    options.sort(key=lambda o: (o["est_wait_s"], o["distance_km"]))
+    return options

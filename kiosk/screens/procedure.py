@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
+from kivy.utils import escape_markup
 
 from kiosk.screens.base import KioskScreen, load_kv
 
@@ -11,6 +12,8 @@ class ProcedureScreen(KioskScreen):
     documents = StringProperty("")
     facts = StringProperty("")
     hint = StringProperty("")
+    nearby_title = StringProperty("")
+    nearby = StringProperty("")
     take_text = StringProperty("")
     online_text = StringProperty("")
     can_file_online = BooleanProperty(False)
@@ -31,6 +34,12 @@ class ProcedureScreen(KioskScreen):
             f"[b]{t('Waiting now')}:[/b] {t('{n} people', n=card['waiting'])} · {card['wait']}",
         ])
         self.hint = card["long_wait_hint"]
+        near = card["nearby"]
+        self.nearby_title = near["title"] if near else ""
+        self.nearby = "\n".join(
+            [f"•  [b]{escape_markup(r['name'])}[/b] · {r['distance']} · {r['wait']}"
+             + (f"\n    {escape_markup(r['address'])}" if r["address"] else "") for r in near["rows"]]
+            + [f"[i]{near['note']}[/i]"]) if near else ""
         self.take_text = t("Take a ticket")
         self.online_text = t("File online")
         self.can_file_online = card["can_file_online"]

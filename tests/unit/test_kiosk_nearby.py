@@ -1,0 +1,139 @@
+"""Nearby centres with shorter waits (province advice) on the procedure card, and who rotates the screen."""
+from __future__ import annotations
+
+import pytest
+
+from firmware_config.device_config import ScreenSettings
+from kiosk.catalogue import parse_catalogue
+from kiosk.fakesite import catalogue_from_site, load_site
+from kiosk.viewmodel import parse_nearby
+from tests.unit.test_kiosk_viewmodel import DEMO, make
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return parse_catalogue(catalogue_from_site(load_site(DEMO)))
+
+
+def advice(*options, sector="dat-dai"):
+    """A payload shaped like firmware_config/province/nearby.py publishes it."""
+    return {"v": 1, "type": "province.nearby", "ts": "2026-11-25T09:00:00+07:00", "site": "demo-district",
+            "sector": sector, "own": {"waiting": 14, "est_wait_s": 3000}, "nearby": list(options),
+            "title": {"vi": "Điểm tiếp nhận gần đây chờ ít hơn", "en": "Nearby centres with shorter waits"}}
+
+
+PHUONG_2 = {"site": "phuong-2", "name": {"vi": "Bộ phận một cửa Phường 2", "en": "Ward 2 one-stop desk"},
+            "distance_km": 3.24, "waiting": 2, "est_wait_s": 300,
+            "address": {"vi": "12 Lê Lợi, Phường 2", "en": "12 Le Loi St, Ward 2"}}
+XA_AN_BINH = {"site": "xa-an-binh", "name": {"vi": "UBND xã An Bình", "en": "An Binh Commune"},
+              "distance_km": 6.0, "waiting": 5, "est_wait_s": 900, "address": None}
+
+
+def at_card(vm, wait_s=3000):
+    vm.on_sector_stats("dat-dai", {"waiting": 14, "est_wait_s": wait_s})
+    vm.open_sector("dat-dai")
+    vm.open_procedure("cap-gcn-lan-dau")
+
+
+def test_long_wait_shows_nearby_centres_on_the_card_and_reads_them(catalogue):
+    vm, _, changes = make(catalogue, long_wait_min=30)
+    at_card(vm, wait_s=3000)
+    assert vm.card()["nearby"] is None                 # no advice yet
+    n = len(changes)
+    vm.on_nearby("dat-dai", advice(XA_AN_BINH, PHUONG_2))
+    assert len(changes) > n                            # the card on screen is told
+    near = vm.card()["nearby"]
+    assert near["title"] == "Điểm tiếp nhận gần đây chờ ít hơn"
+    assert [r["name"] for r in near["rows"]] == ["Bộ phận một cửa Phường 2", "UBND xã An Bình"]  # shortest first
+    first = near["rows"][0]
+    assert first["address"] == "12 Lê Lợi, Phường 2" and first["distance"] == "cách đây 3,2 km"
+    assert first["wait"] == "chờ khoảng 5 phút" and near["rows"][1]["address"] == ""
+    assert near["note"] == "Bạn vẫn có thể lấy số thứ tự tại đây."
+    said = vm.speech_text()
+    assert "Điểm tiếp nhận gần đây chờ ít hơn: Bộ phận một cửa Phường 2, 12 Lê Lợi, Phường 2, cách đây 3,2 km" in said
+    assert "UBND xã An Bình, cách đây 6,0 km, chờ khoảng 15 phút" in said
+    vm.set_lang("en")
+    near = vm.card()["nearby"]
+    assert near["title"] == "Nearby centres with shorter waits"
+    assert near["rows"][0]["name"] == "Ward 2 one-stop desk" and near["rows"][0]["distance"] == "3.2 km away"
+    # advice, not a gate: the ticket is still one tap away
+    vm.take_ticket()
+    assert vm.screen == "ticket" and vm.ticket["sector"] == "dat-dai"
+
+
+def test_short_own_wait_hides_the_advice(catalogue):
+    vm, _, _ = make(catalogue, long_wait_min=30)
+    at_card(vm, wait_s=1200)                           # 20 min: not long
+    vm.on_nearby("dat-dai", advice(PHUONG_2))
+    assert vm.nearby["dat-dai"] and vm.card()["nearby"] is None
+    assert "gần đây" not in vm.speech_text()
+    vm.on_sector_stats("dat-dai", {"waiting": 30, "est_wait_s": 2400})   # the queue grows: now it shows
+    assert vm.card()["nearby"]["rows"][0]["site"] == "phuong-2"
+
+
+def test_only_centres_shorter_than_our_own_wait_now(catalogue):
+    vm, _, _ = make(catalogue, long_wait_min=10)
+    at_card(vm, wait_s=800)
+    slow = dict(XA_AN_BINH, est_wait_s=900)           # the province saw us slower than we are now
+    vm.on_nearby("dat-dai", advice(slow))
+    assert vm.card()["nearby"] is None
+    many = [dict(PHUONG_2, site=f"p{i}", est_wait_s=60 * i) for i in range(1, 6)]
+    vm.on_nearby("dat-dai", advice(*many))
+    assert [r["site"] for r in vm.card()["nearby"]["rows"]] == ["p1", "p2", "p3"]   # a short list
+
+
+def test_empty_list_clears_and_other_sectors_are_kept_apart(catalogue):
+    vm, _, _ = make(catalogue, long_wait_min=30)
+    at_card(vm)
+    vm.on_nearby("dat-dai", advice(PHUONG_2))
+    vm.on_nearby("xay-dung", advice(XA_AN_BINH, sector="xay-dung"))
+    assert vm.card()["nearby"]["rows"][0]["site"] == "phuong-2"
+    vm.on_nearby("dat-dai", advice())
+    assert vm.card()["nearby"] is None and "dat-dai" not in vm.nearby
+    assert vm.nearby["xay-dung"][0]["site"] == "xa-an-binh"
+
+
+@pytest.mark.parametrize("payload", [None, "x", 42, [], {"nearby": "no"}, {"no": []}])
+def test_unreadable_advice_clears_instead_of_crashing(catalogue, payload):
+    vm, _, _ = make(catalogue, long_wait_min=30)
+    at_card(vm)
+    vm.on_nearby("dat-dai", advice(PHUONG_2))
+    vm.on_nearby("dat-dai", payload)
+    assert vm.card()["nearby"] is None and vm.speech_text()
+
+
+def test_bad_options_are_dropped_good_ones_kept():
+    bad = [None, {"site": 3}, dict(PHUONG_2, distance_km="far"), dict(PHUONG_2, est_wait_s=-5),
+           dict(PHUONG_2, distance_km=float("nan")), dict(PHUONG_2, est_wait_s=None),
+           dict(PHUONG_2, name=7, address=["x"], waiting=None, site="ok")]
+    got = parse_nearby(advice(*bad))
+    assert [o["site"] for o in got] == ["ok"]
+    assert got[0]["name"] == "ok" and got[0]["address"] == "" and got[0]["waiting"] == 0
+
+
+# --- who rotates the screen (firmware_config ScreenSettings.rotation_by) --------------------
+
+@pytest.fixture
+def kivy_graphics(tmp_path, monkeypatch):
+    """Kivy's Config without a window; the graphics section put back afterwards for other tests."""
+    monkeypatch.setenv("KIVY_HOME", str(tmp_path / "kivy"))
+    monkeypatch.setenv("KIVY_NO_ARGS", "1")
+    from kivy.config import Config
+    saved = dict(Config.items("graphics"))
+    yield Config
+    for key, value in saved.items():
+        Config.set("graphics", key, value)
+
+
+@pytest.mark.parametrize("rotation_by, expected", [("app", "90"), ("os", "0")])
+def test_kiosk_rotates_only_when_the_os_does_not(kivy_graphics, rotation_by, expected):
+    from kiosk.cli import configure_window
+    configure_window(ScreenSettings(width=800, height=480, rotation=90, rotation_by=rotation_by))
+    assert kivy_graphics.get("graphics", "rotation") == expected
+
+
+def test_default_is_the_app_rotates(kivy_graphics):
+    from kiosk.cli import configure_window
+    assert ScreenSettings().rotation_by == "app"
+    configure_window(ScreenSettings(rotation=270))
+    assert kivy_graphics.get("graphics", "rotation") == "270"
