@@ -53,8 +53,10 @@ def run(args: argparse.Namespace) -> int:
     terminal.start(wait=None)
     try:
         if cfg.show_screen and not args.no_screen:
+            # rotation_by "os": the OS already turned the output and the touch (provisioning); not again here
+            rotation = cfg.screen.rotation if cfg.screen.rotation_by == "app" else 0
             configure_window(cfg.screen.width, cfg.screen.height, cfg.screen.fullscreen and not args.windowed,
-                             cfg.screen.rotation)
+                             rotation)
             from counter.app import CounterApp
             CounterApp(view, terminal.press, screenshot=args.screenshot, exit_after=args.exit_after).run()
         else:

@@ -48,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
         except ValueError:
             print(f"--size {args.size!r}: expected WIDTHxHEIGHT, e.g. 1280x720", file=sys.stderr)
             return 2
-    configure_window(width, height, cfg.screen.fullscreen and not args.windowed, cfg.screen.rotation)
+    # rotation_by "os": the OS already turned the output (provisioning); turning it again would be wrong
+    rotation = cfg.screen.rotation if cfg.screen.rotation_by == "app" else 0
+    configure_window(width, height, cfg.screen.fullscreen and not args.windowed, rotation)
 
     from display.board_model import BoardView
     from display.feed import attach_board, make_client
