@@ -100,6 +100,7 @@ class Listener:
     cafile: str | None = None
     certfile: str | None = None
     keyfile: str | None = None
+    require_certificate: bool = False
 
 
 def mosquitto_conf(*, listeners: list[Listener], password_path: Path | None, acl_path: Path | None,
@@ -119,10 +120,27 @@ def mosquitto_conf(*, listeners: list[Listener], password_path: Path | None, acl
         if lst.protocol != "mqtt":
             lines.append(f"protocol {lst.protocol}")
         if lst.certfile:
-            lines += [f"cafile {lst.cafile}", f"certfile {lst.certfile}", f"keyfile {lst.keyfile}"]
+            lines += [f"cafile {lst.cafile}", f"certfile {lst.certfile}", f"keyfile {lst.keyfile}",
+                      "tls_version tlsv1.2"]
+            if lst.require_certificate:
+                lines += ["require_certificate true"]
     if extra:
         lines.append(extra)
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class SiteTls:
+    """A TLS listener signed by the site's own CA (see docs/security.md for making one).
+
+    Devices then connect to `mqtts://host:port` with `ca_file` = the CA certificate. With
+    `require_certificate`, each device must also show a client certificate from the same CA."""
+    port: int
+    cafile: Path
+    certfile: Path
+    keyfile: Path
+    host: str | None = None            # default: the plain listener's host
+    require_certificate: bool = False
 
 
 @dataclass
@@ -132,25 +150,40 @@ class SiteBrokerFiles:
     acl: Path
     credentials: Path
     creds: dict
+    tls_ca: Path | None = None         # the CA certificate devices need for mqtts://
 
 
 def write_site_broker(site: SiteConfig, directory: Path, port: int, *, host: str = "127.0.0.1",
                       credentials_path: Path | None = None, ws_port: int | None = None,
-                      extra_listeners: list[Listener] | None = None) -> SiteBrokerFiles:
-    """All files of a site broker with auth and ACL, in `directory`."""
+                      extra_listeners: list[Listener] | None = None, tls: SiteTls | None = None,
+                      plain: bool = True) -> SiteBrokerFiles:
+    """All files of a site broker with auth and ACL, in `directory`.
+
+    `tls` adds a TLS listener (the same users and ACL); `plain=False` then drops the
+    unencrypted listener, for a site whose LAN is not trusted."""
     directory.mkdir(parents=True, exist_ok=True)
     cred_path = credentials_path or directory / "credentials.json"
     creds = load_or_create_credentials(site, cred_path)
     passwd, acl = directory / "passwd", directory / "acl"
     password_file(creds, passwd)
     acl.write_text(acl_text(site))
-    listeners = [Listener(port, host)] + list(extra_listeners or [])
+    listeners = ([Listener(port, host)] if plain or tls is None else []) + list(extra_listeners or [])
+    tls_ca = None
+    if tls is not None:
+        # copies beside the other broker files, so the `mosquitto` user can read them (chown below)
+        tls_ca, cert, key = directory / "tls-ca.crt", directory / "tls-server.crt", directory / "tls-server.key"
+        for src, dst in ((tls.cafile, tls_ca), (tls.certfile, cert)):
+            if Path(src).resolve() != dst.resolve():
+                shutil.copyfile(src, dst)
+        write_private(key, Path(tls.keyfile).read_text())
+        listeners.append(Listener(tls.port, tls.host or host, cafile=str(tls_ca), certfile=str(cert),
+                                  keyfile=str(key), require_certificate=tls.require_certificate))
     if ws_port:
         listeners.append(Listener(ws_port, host, "websockets"))
     conf = directory / "mosquitto.conf"
     conf.write_text(mosquitto_conf(listeners=listeners, password_path=passwd, acl_path=acl,
                                    persistence_dir=directory, extra=_run_as_line(directory)))
-    return SiteBrokerFiles(conf, passwd, acl, cred_path, creds)
+    return SiteBrokerFiles(conf, passwd, acl, cred_path, creds, tls_ca)
 
 
 def _run_as_line(directory: Path) -> str:
