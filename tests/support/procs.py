@@ -348,3 +348,26 @@ def crash_scenario(directory: Path, *, kiosks: int = 8, tickets: int = 2000, kil
                 pass
         server.stop()
         broker.stop()
+
+
+# --- a site CA for TLS tests (openssl CLI; the `cryptography` package is not a dependency) ----------
+
+def make_test_ca(directory: Path, name: str = "motcua test site CA", hosts: tuple[str, ...] = ("127.0.0.1",
+                                                                                              "localhost")) -> dict:
+    """A self-signed CA and a server certificate it signs for `hosts`; returns their paths.
+    The same commands, for a real site, are in docs/security.md."""
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    san = ",".join(f"IP:{h}" if re.fullmatch(r"[\d.]+|[0-9a-f:]+", h) else f"DNS:{h}" for h in hosts)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
+    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", f"/CN={name}",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", f"/CN={hosts[0]}")
+    (d / "server.ext").write_text(f"subjectAltName={san}\nextendedKeyUsage=serverAuth\n"
+                                  "basicConstraints=CA:FALSE\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "server.crt", "-days", "2", "-extfile", "server.ext")
+    return {"ca": d / "ca.crt", "ca_key": d / "ca.key", "cert": d / "server.crt", "key": d / "server.key"}
