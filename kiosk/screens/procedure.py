@@ -36,10 +36,12 @@ class ProcedureScreen(KioskScreen):
         self.hint = card["long_wait_hint"]
         near = card["nearby"]
         self.nearby_title = near["title"] if near else ""
+        # one line per centre: name, address, distance, wait; then that this is only advice
         self.nearby = "\n".join(
-            [f"•  [b]{escape_markup(r['name'])}[/b] · {r['distance']} · {r['wait']}"
-             + (f"\n    {escape_markup(r['address'])}" if r["address"] else "") for r in near["rows"]]
-            + [f"[i]{near['note']}[/i]"]) if near else ""
+            [f"•  [b][color=#ffffff]{escape_markup(r['name'])}[/color][/b]"
+             + (f", {escape_markup(r['address'])}" if r["address"] else "")
+             + f" — {r['distance']}, {r['wait']}" for r in near["rows"]]
+            + [near["note"]]) if near else ""
         self.take_text = t("Take a ticket")
         self.online_text = t("File online")
         self.can_file_online = card["can_file_online"]

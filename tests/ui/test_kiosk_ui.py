@@ -362,6 +362,54 @@ def test_english_screens_fit_too(kiosk_ui):
     assert ui.server.issued[-1]["priority"] == "normal"     # the group tapped earlier did not stick
 
 
+def test_nearby_centres_with_shorter_waits_on_the_card(kiosk_ui):
+    """The province's retained advice (through the broker, as the bridge brings it) on a long wait."""
+    import json
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+    from protocol.topics import ProvinceTopics
+    ui = kiosk_ui
+    ui.home()
+    advice = {"v": 1, "type": "province.nearby", "ts": "2026-11-25T09:00:00+07:00", "site": "demo-district",
+              "sector": "dat-dai", "own": {"waiting": 9, "est_wait_s": 3300}, "nearby": [
+                  {"site": "phuong-2", "name": {"vi": "Bộ phận một cửa Phường 2", "en": "Ward 2 one-stop desk"},
+                   "distance_km": 3.2, "waiting": 2, "est_wait_s": 420,
+                   "address": {"vi": "12 Lê Lợi, Phường 2", "en": "12 Le Loi St, Ward 2"}},
+                  {"site": "xa-an-binh", "name": {"vi": "UBND xã An Bình", "en": "An Binh Commune"},
+                   "distance_km": 6.4, "waiting": 4, "est_wait_s": 900,
+                   "address": {"vi": "Quốc lộ 1A, xã An Bình", "en": "Highway 1A, An Binh"}}],
+              "title": {"vi": "Điểm tiếp nhận gần đây chờ ít hơn", "en": "Nearby centres with shorter waits"}}
+    c = mqtt.Client(CallbackAPIVersion.VERSION2)
+    c.connect("127.0.0.1", ui.broker.port)
+    c.loop_start()
+    try:
+        c.publish(ProvinceTopics().nearby("demo-district", "dat-dai"), json.dumps(advice, ensure_ascii=False),
+                  qos=1, retain=True).wait_for_publish(3)
+    finally:
+        c.disconnect()
+        c.loop_stop()
+    ui.wait(lambda: "dat-dai" in ui.vm.nearby, what="advice from the broker")
+    ui.vm.on_sector_stats("dat-dai", {"waiting": 9, "est_wait_s": 3300})   # 55 min: over long_wait_min
+    ui.tap(ui.find("SectorTile", sector_id="dat-dai"))
+    ui.wait(lambda: ui.app.root.current == "procedures")
+    ui.tap(ui.find("ProcedureRow", procedure_id="cung-cap-thong-tin-dat"))
+    ui.wait(lambda: ui.app.root.current == "procedure")
+    ui.pump(0.2)
+    screen = ui.screen()
+    assert screen.nearby_title == "Điểm tiếp nhận gần đây chờ ít hơn"
+    assert "Bộ phận một cửa Phường 2" in screen.nearby and "12 Lê Lợi" in screen.nearby
+    assert screen.ids.nearby.height > 40 and screen.ids.take.opacity == 1   # a ticket is still one tap away
+    ui.assert_fits()
+    ui.shot("kiosk-nearby.png")
+    ui.vm.toggle_lang()
+    ui.pump(0.1)
+    assert screen.nearby_title == "Nearby centres with shorter waits" and "Ward 2 one-stop desk" in screen.nearby
+    ui.assert_fits()
+    ui.tap(screen.ids.take)
+    ui.wait(lambda: ui.vm.print_status == "ok", what="ticket despite the advice")
+    assert ui.server.issued[-1]["procedure"] == "cung-cap-thong-tin-dat"
+
+
 def test_touch_to_ticket_against_the_real_queue_server(kiosk_ui, tmp_path):
     """The same app, now wired to the real server (RunningSite: mosquitto with ACL + queue server)."""
     from kivy.app import App
