@@ -43,6 +43,7 @@ class SequentialDevice:
         self.inflight: str | None = None
         self.stop = threading.Event()
         self.error: str | None = None
+        self.lock = threading.Lock()       # acked and inflight change together
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
@@ -51,7 +52,8 @@ class SequentialDevice:
             while not self.stop.is_set():
                 typ, fields = self.commands[i % len(self.commands)]
                 req = f"{self.client.device_id}-{i:05d}"
-                self.inflight = req
+                with self.lock:
+                    self.inflight = req
                 while True:
                     try:
                         reply = self.client.request(typ, fields, req_id=req, timeout=30, retry_every=0.3)
@@ -62,8 +64,9 @@ class SequentialDevice:
                 if not reply.get("ok") and reply["error"]["code"] == "rate_limited":
                     time.sleep(0.1)
                     continue
-                self.acked[req] = reply
-                self.inflight = None
+                with self.lock:
+                    self.acked[req] = reply
+                    self.inflight = None
                 i += 1
         except Exception as exc:
             self.error = repr(exc)
@@ -109,12 +112,14 @@ def test_sigkill_at_random_points_keeps_exactly_what_was_acknowledged(tmp_path):
             time.sleep(0.1)     # let every reply already on its way land
             on_disk = db_keys(server.db)
             for d in devices:
-                acked_changing = {r for r, rep in d.acked.items() if rep.get("ok")}
+                with d.lock:
+                    acked, inflight = dict(d.acked), d.inflight
+                acked_changing = {r for r, rep in acked.items() if rep.get("ok")}
                 have = on_disk.get(d.name, set())
                 missing = acked_changing - have
                 assert not missing, f"{d.name}: acknowledged but not on disk: {sorted(missing)[:5]}"
-                extra = have - set(d.acked)
-                assert extra <= ({d.inflight} if d.inflight else set()), \
+                extra = have - set(acked)
+                assert extra <= ({inflight} if inflight else set()), \
                     f"{d.name}: on disk but never acknowledged nor in flight: {sorted(extra)[:5]}"
                 checked_inflight += bool(extra)
             server.start()
