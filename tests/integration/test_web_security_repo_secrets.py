@@ -69,7 +69,7 @@ def test_the_scanner_finds_what_it_looks_for():
     key = "-----BEGIN " + "PRIVATE KEY-----"
     assert EVERYWHERE["private key"].search(key)
     assert EVERYWHERE["mosquitto password hash"].search("kiosk-k1:$7$101$abcdefgh$xyz")
-    assert EVERYWHERE["URL with a password"].search("mqtt://server:s3cr3t-pass@10.0.0.1:1883")
+    assert EVERYWHERE["URL with a password"].search("mqtt://server:" + "s3cr3t-pass@10.0.0.1:1883")
     assert not EVERYWHERE["URL with a password"].search("mqtt://user:{password}@host")
     assert LITERALS.search('password = "hunter2hunter2"')
     assert LITERALS.search('"api_token": "abcdefghijklmnop"')
