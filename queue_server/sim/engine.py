@@ -129,11 +129,12 @@ class Simulation:
 
     def __init__(self, scenario: Scenario, policy: str, seed: int | None = None, days: int | None = None,
                  balancer: AutoBalancer | None = None, sectors: str = "sectors", policy_obj: Any = None):
-        """`sectors="trained"` starts each counter on its whole trained list (a what-if for managers)."""
+        """`sectors="trained"` starts each counter on its whole trained list (a what-if for managers);
+        a dict {counter: [sectors]} starts the counters it names on those sectors (a standing layout)."""
         if policy not in SIM_POLICIES + EXTRA_POLICIES:
             raise ValueError(f"unknown policy {policy!r}; known: {', '.join(SIM_POLICIES + EXTRA_POLICIES)}")
-        if sectors not in ("sectors", "trained"):
-            raise ValueError("sectors must be 'sectors' or 'trained'")
+        if not isinstance(sectors, dict) and sectors not in ("sectors", "trained"):
+            raise ValueError("sectors must be 'sectors', 'trained' or a {counter: [sectors]} layout")
         self.layout = sectors
         self.sc = scenario
         self.policy_name = policy
@@ -184,7 +185,10 @@ class Simulation:
             st.apply(Event(self.seq, ne.type, ne.ts, ne.data))
         # Every day starts from the site's own layout; yesterday's moves are undone.
         for c in cfg.counters:
-            layout = list(c.trained if self.layout == "trained" else c.sectors)
+            if isinstance(self.layout, dict):
+                layout = list(self.layout.get(c.id, c.sectors))
+            else:
+                layout = list(c.trained if self.layout == "trained" else c.sectors)
             if list(st.counters[c.id].sectors) != layout:
                 self._do("manager", SetCounterSectors(c.id, tuple(layout), by="sim", reason="start of day"), opening)
             if st.counters[c.id].status != c.initial_status:

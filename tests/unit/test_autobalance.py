@@ -79,7 +79,9 @@ def test_no_flapping_with_hysteresis():
 def test_slow_swings_respect_the_dwell_time():
     site = small_site()
     d = Driver(site, DynamicPolicy())
-    b = AutoBalancer()
+    # The surge rule alone: `a` always has someone waiting here, so the work-conserving rule
+    # (tested below) would keep an idle helper on it all day, which is its job.
+    b = AutoBalancer(work_conserving=False)
     changes: dict[str, list[float]] = {}
     for step in range(0, 8 * 3600, 30):
         swing = 2.0 if (step // 1500) % 2 == 0 else 0.1   # 25 minutes on, 25 off
@@ -135,3 +137,42 @@ def test_rejects_bad_thresholds():
     import pytest
     with pytest.raises(ValueError):
         AutoBalancer(on_ratio=0.5, off_ratio=0.8)
+
+
+def test_an_idle_counter_takes_its_trained_list_while_a_trained_sector_waits_and_goes_home_after():
+    """Work-conserving: q3 (own sector `c` empty) would idle while `a` waits; it takes its whole trained
+    list, calls `a`, and goes home once nobody has waited in `a` for `idle_calm_for_s`."""
+    site = small_site()
+    d = Driver(site, DynamicPolicy())
+    b = AutoBalancer(idle_wait_s=60.0, idle_calm_for_s=1800.0)
+    d.call("q1", 0)                                  # q1 busy with nobody: its queue empty
+    d.issue("a", 1)
+    d.call("q1", 2)                                  # q1 serves the first `a`
+    d.issue("a", 3)                                  # one more waits; q1 is busy
+    assert run(d, b, 30) == []                       # not yet waited idle_wait_s: no move for a blip
+    moves = run(d, b, 70)
+    by = {m.counter: m for m in moves}
+    assert "q3" in by and by["q3"].sectors == ("c", "a") and by["q3"].by == "auto"
+    assert "idle" in by["q3"].reason and by["q3"].override is False
+    assert d.call("q3", 71)["sector"] == "a"         # the next call takes effect
+    d.done("q3", 300)
+    d.done("q1", 300)
+    assert run(d, b, 300) == []                      # it looks often (every 2 s live): `a` is empty since 300
+    # Nobody waits in `a` any more: it stays through the calm spell (no flapping) ...
+    assert all(m.counter != "q3" for m in run(d, b, 300 + 1700))
+    # ... and then goes home.
+    back = run(d, b, 300 + 1800 + 31)
+    assert ("q3", ("c",)) in [(m.counter, m.sectors) for m in back]
+
+
+def test_a_counter_with_its_own_queue_is_not_moved_by_the_idle_rule():
+    site = small_site()
+    d = Driver(site, DynamicPolicy())
+    b = AutoBalancer(idle_wait_s=0.0)
+    d.issue("c", 0)                                  # q3's own sector has someone waiting
+    d.issue("a", 1)
+    d.call("q1", 2)                                  # q1 takes `a`'s first ...
+    d.issue("a", 3)                                  # ... a second waits
+    moves = run(d, b, 100)
+    assert all(m.counter != "q3" for m in moves)     # q3 has its own citizen to call
+    assert [m.counter for m in moves] == ["q2"]      # q2 (sector `b` empty) helps instead
