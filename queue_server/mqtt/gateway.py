@@ -17,6 +17,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from protocol.client import BrokerUrl, set_nodelay
 from protocol.messages import dumps
+from protocol.version import MAX_PAYLOAD_BYTES
 from queue_server.service import Message, QueueService
 
 log = logging.getLogger(__name__)
@@ -104,9 +105,13 @@ class MqttGateway:
         parsed = self.topics.parse_device_status(msg.topic)
         if parsed is None:
             return
+        if len(msg.payload) > MAX_PAYLOAD_BYTES:
+            return
         try:
             payload = json.loads(msg.payload) if msg.payload else None
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError too: `[[[[...` from any device used to escape this callback and end
+            # paho's network thread, after which the server never read a command again.
             return
         if payload is None or isinstance(payload, dict):
             self.service.device_status(parsed[0], parsed[1], payload)
