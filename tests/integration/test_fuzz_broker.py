@@ -74,6 +74,12 @@ def test_bad_payloads_over_the_broker(tmp_path):
         finally:
             spy.stop()
 
+        # nasty status payloads on k1's own status topic (it may publish there): deep nesting
+        # once ended the server's MQTT thread
+        for nasty in (b"[" * 100_000, b'{"a":' * 5_000 + b"1" + b"}" * 5_000, b"\xff\xfe", b"x" * 70_000, b"[]"):
+            kiosk.publish(kiosk.topics.device_status("kiosk", "k1"), nasty).wait_for_publish(5)
+        time.sleep(0.3)
+
         assert site.service.state.last_seq == seq0, "a bad payload changed the state"
         # (this test's own subscriptions replaced k1's and q1's reply handlers: ask as k2)
         assert site.device("kiosk", "k2").request("ticket.issue", {"sector": "dat-dai"})["ok"], \

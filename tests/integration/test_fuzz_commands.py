@@ -259,3 +259,26 @@ def test_v_must_be_the_integer_1(v):
     from protocol.messages import ProtocolError, parse_command
     with pytest.raises(ProtocolError):
         parse_command("counter", f'{{"v":{v},"type":"counter.open","req_id":"a"}}')
+
+
+def test_device_status_payloads_never_escape_the_gateway(harness, site_config):
+    """Any device may publish its own status: nothing it sends may raise out of the paho callback
+    (an exception there ends paho's network thread and the server hears no command again)."""
+    h = harness
+    targets = [("kiosk", k) for k in site_config.devices.kiosks] + [("counter", c.id) for c in site_config.counters]
+    n = 0
+
+    @settings(max_examples=400, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from(targets), payloads | json_values.map(lambda v: json.dumps(v).encode())
+           | st.just(b"[" * 100_000) | st.just(b'{"a":' * 5_000 + b"1" + b"}" * 5_000))
+    def one(target, payload):
+        nonlocal n
+        kind, device = target
+        h.gateway._on_device_status(None, None, SimpleNamespace(topic=h.topics.device_status(kind, device),
+                                                                payload=payload))
+        n += 1
+        status = h.svc.devices.get((kind, device))
+        assert status is None or isinstance(status, dict)
+
+    one()
+    assert n >= 400
