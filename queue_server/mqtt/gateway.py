@@ -22,6 +22,8 @@ from queue_server.service import Message, QueueService
 
 log = logging.getLogger(__name__)
 
+LOG_TAIL = 1000     # events re-published on events/log at start (see _log_tail)
+
 
 class MqttGateway:
     def __init__(self, service: QueueService, broker: str, *, username: str | None = None,
@@ -46,6 +48,7 @@ class MqttGateway:
         self.client.message_callback_add(self.topics.all_counter_cmds, self._on_cmd)
         self.client.message_callback_add(self.topics.all_device_status, self._on_device_status)
         service.publish = self.publish
+        self._tail_sent = False
 
     def _status(self, online: bool) -> dict:
         return {"v": 1, "type": "server.status", "ts": datetime.now(timezone.utc).isoformat(), "online": online,
@@ -76,6 +79,20 @@ class MqttGateway:
                 data = json.dumps(m.payload, separators=(",", ":")).encode("ascii")
             self.client.publish(m.topic, data, qos=m.qos, retain=m.retain)
 
+    def _log_tail(self) -> list[Message]:
+        """`events/log` again for the newest events, once per process start.
+
+        A crash between the commit of a batch and its publication (or with messages still in
+        paho's buffer) left those events in the log but never on `events/log`, so an upstream
+        consumer had a gap for ever. Consumers are idempotent on (site, seq); repeats are harmless."""
+        svc = self.service
+        out = []
+        for e in svc.store.read(after=max(0, svc.state.last_seq - LOG_TAIL)):
+            out.append(Message(self.topics.events_log, {"v": 1, "type": "event", "ts": e.ts, "seq": e.seq,
+                                                        "event": e.type, "data": e.data, "site": svc.config.id,
+                                                        "device": e.device}))
+        return out
+
     # paho callbacks -----------------------------------------------------------------------
 
     def _on_connect(self, client, userdata, flags, reason_code, properties=None) -> None:
@@ -86,6 +103,9 @@ class MqttGateway:
         client.subscribe([(self.topics.all_kiosk_cmds, 1), (self.topics.all_counter_cmds, 1),
                           (self.topics.all_device_status, 1)])
         self.publish(self.service.retained_snapshot())
+        if not self._tail_sent:
+            self._tail_sent = True
+            self.publish(self._log_tail())
         client.publish(self.topics.server_status, dumps(self._status(True)), qos=1, retain=True)
         self.connected.set()
         log.info("connected to %s:%s", self.broker.host, self.broker.port)
