@@ -68,8 +68,14 @@ def check_crash_run(run, kiosks: int, tickets: int, kills: int) -> dict:
         assert comparable_board(run.board_http) == comparable_board(replay_board)
         assert run.board_retained is not None
         assert comparable_board(run.board_retained) == comparable_board(replay_board)
+        # upstream (events/log, what the province bridges) saw every event: a batch committed just
+        # before a kill but never published is sent again when the server starts
+        missing = sorted(set(range(1, len(log) + 1)) - run.upstream_seqs)
+        assert not missing, f"events never published on events/log: {missing[:10]}"
     finally:
         store.close()
+    # the broker told everyone the server was gone (its last will) and back
+    assert run.server_status.count(False) >= kills and run.server_status[-1] is True, run.server_status
     lat = [x for r in run.runs for x in r.latencies]
     return {"elapsed_s": round(run.elapsed_s, 2), "kills": run.kills,
             "attempts": sum(r.attempts for r in run.runs), "timeouts": sum(r.timeouts for r in run.runs),

@@ -287,6 +287,8 @@ class CrashRun:
     board_http: dict
     board_retained: dict | None
     server_log: Path
+    server_status: list[bool] = field(default_factory=list)      # online flags seen on server/status
+    upstream_seqs: set[int] = field(default_factory=set)         # seqs seen on events/log
 
 
 def crash_scenario(directory: Path, *, kiosks: int = 8, tickets: int = 2000, kills: int = 2,
@@ -308,6 +310,16 @@ def crash_scenario(directory: Path, *, kiosks: int = 8, tickets: int = 2000, kil
         clients.append(display)
         boards: list[dict] = []
         display.subscribe(display.topics.board, lambda _t, p: boards.append(json.loads(p)))
+        server_status: list[bool] = []
+        display.subscribe(display.topics.server_status, lambda _t, p: server_status.append(json.loads(p)["online"]))
+        # what an upstream consumer (the province bridge) sees: events/log, readable by the server user only
+        upstream = DeviceClient(broker.url, site.id, "display", "upstream", username=files.creds["server"]["username"],
+                                password=files.creds["server"]["password"], client_id="upstream-observer")
+        upstream_seqs: set[int] = set()
+        upstream.subscribe(upstream.topics.events_log, lambda _t, p: upstream_seqs.add(json.loads(p)["seq"]))
+        if not upstream.start(10):
+            raise TimeoutError("the upstream observer could not connect")
+        clients.append(upstream)
         sectors = [s.id for s in site.sectors]
         runs = [KioskRun(f"k{i}") for i in range(1, kiosks + 1)]
         progress = [0]
@@ -339,7 +351,8 @@ def crash_scenario(directory: Path, *, kiosks: int = 8, tickets: int = 2000, kil
         board_http = server.get_json("/api/v1/board")
         time.sleep(0.3)   # the retained board of the last batch
         board_retained = boards[-1] if boards else None
-        return CrashRun(site, server.db, runs, kill_log, elapsed, board_http, board_retained, server.log_path)
+        return CrashRun(site, server.db, runs, kill_log, elapsed, board_http, board_retained, server.log_path,
+                        server_status, upstream_seqs)
     finally:
         for c in clients:
             try:
