@@ -7,8 +7,10 @@ Prints, per scenario, mean / p90 wait, within-target share, estimate error, and:
 - gap captured: (static - policy) / (static - pooled) mean wait;
 - auto vs oldest-first over trained (target: at least 10% lower mean wait);
 - dynamic vs oldest-first over sectors (target: mean no worse, p90 better);
-- est_wait_mae_s / mean wait (target: at most 30%).
-A bench/ script can call `main()`; docs/balancing.md quotes its output.
+- est_wait_mae_s / mean wait (target: at most 30%);
+then one table of the targets, each marked met or MISSED. It exits 0 whatever
+the verdicts (they are figures for the docs, not a test).
+bench/policy_targets.py calls `main()`; docs/balancing.md quotes its output.
 """
 from __future__ import annotations
 
@@ -57,6 +59,36 @@ def verdicts(name: str, r: dict[str, dict]) -> str:
             f"auto moved counters {auto['moves_per_day']:.1f} times a day")
 
 
+def _pct(a: float, b: float) -> float:
+    return 100.0 * (a / b - 1.0) if b > 0 else 0.0
+
+
+def targets(name: str, r: dict[str, dict]) -> tuple[str, int]:
+    """One row of the issue's targets for a scenario, each with met / MISSED; (row, how many missed)."""
+    gap = r["static"]["mean_wait_s"] - r["pooled"]["mean_wait_s"]
+    auto, dyn, oft, of = r["auto"], r["dynamic"], r["oldest-first/trained"], r["oldest-first"]
+    captured = 100 * (r["static"]["mean_wait_s"] - auto["mean_wait_s"]) / gap if gap > 0 else 100.0
+    checks = [
+        (f"{captured:.0f}%", captured >= 80.0),
+        (f"{_pct(auto['mean_wait_s'], oft['mean_wait_s']):+.1f}%", _pct(auto["mean_wait_s"], oft["mean_wait_s"]) <= -10.0),
+        (f"{_pct(dyn['mean_wait_s'], of['mean_wait_s']):+.1f}%", dyn["mean_wait_s"] <= of["mean_wait_s"]),
+        (f"{_pct(dyn['p90_wait_s'], of['p90_wait_s']):+.1f}%", dyn["p90_wait_s"] < of["p90_wait_s"]),
+        (f"{100 * auto['est_wait_mae_s'] / max(auto['mean_wait_s'], 1):.0f}%",
+         auto["est_wait_mae_s"] <= 0.3 * auto["mean_wait_s"]),
+        (f"{100 * dyn['est_wait_mae_s'] / max(dyn['mean_wait_s'], 1):.0f}%",
+         dyn["est_wait_mae_s"] <= 0.3 * dyn["mean_wait_s"]),
+    ]
+    cells = [f"{v} {'met' if ok else 'MISSED'}" for v, ok in checks]
+    missed = sum(1 for _, ok in checks if not ok)
+    return f"| {name} | " + " | ".join(cells) + f" | {auto['moves_per_day']:.1f} |", missed
+
+
+TARGET_HEAD = ("| scenario | auto gap captured (>= 80%) | auto vs oldest-first/trained mean (<= -10%) | "
+               "dynamic vs oldest-first mean (<= 0) | dynamic vs oldest-first p90 (< 0) | "
+               "auto estimate MAE / mean (<= 30%) | dynamic estimate MAE / mean (<= 30%) | auto moves a day |\n"
+               "|---|---|---|---|---|---|---|---|")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m queue_server.sim.report", description=__doc__.split("\n")[0])
     parser.add_argument("--days", type=int, default=30)
@@ -66,14 +98,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.days} simulated days per scenario and policy\n")
     print("| scenario | policy | mean wait (min) | p90 wait (min) | within target | gap captured | estimate MAE / mean |")
     print("|---|---|---|---|---|---|---|")
-    notes = []
+    notes, target_rows, missed = [], [], 0
     for path in paths:
         r = measure(path, args.days)
         name = r["static"]["scenario"]
         print("\n".join(rows(name, r)), flush=True)
         notes.append(verdicts(name, r))
+        row, m = targets(name, r)
+        target_rows.append(row)
+        missed += m
     print()
     print("\n".join(notes))
+    print(f"\nThe issue's targets ({args.days} days):\n")
+    print(TARGET_HEAD)
+    print("\n".join(target_rows))
+    print(f"\n{missed} of {6 * len(target_rows)} target checks missed")
     return 0
 
 

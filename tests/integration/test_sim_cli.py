@@ -58,3 +58,16 @@ def test_bad_scenario_is_a_clear_error(tmp_path):
     assert missing.returncode == 2 and "cannot read" in missing.stderr
     wrong = motcua(str(DISTRICT), "--policy", "fastest")
     assert wrong.returncode == 2 and "invalid choice" in wrong.stderr
+
+
+def test_policy_targets_bench_prints_the_target_table():
+    """bench/policy_targets.py (30 days by default; 1 day here to stay fast) exits 0 and marks each target."""
+    rural = ROOT / "queue_server" / "sim" / "scenarios" / "rural-commune.yaml"
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "policy_targets.py"), "--days", "1", str(rural)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "1 simulated days per scenario and policy" in out.stdout
+    row = next(line for line in out.stdout.splitlines() if line.startswith("| rural-commune | ") and "met" in line
+               or line.startswith("| rural-commune | ") and "MISSED" in line)
+    assert row.count("|") == 9                      # scenario + 6 targets + moves a day
+    assert "target checks missed" in out.stdout
