@@ -387,7 +387,7 @@ def reference_throughput(port: int, login: tuple[str, str], topic: str, n: int =
 
 
 def print_reference(ref: dict[str, dict], extra: str = "") -> None:
-    print_table("physical reference: bare mosquitto, paho pair, QoS 1, loopback (same run)",
+    print_table("physical reference (same run): bare mosquitto with a paho pair, QoS 1, loopback; the disk",
                 ["path", "n", "p50 ms", "p99 ms", "max ms", "~40 ms"],
                 [[k, v["n"], v["p50"], v["p99"], v["max"], v["nagle"]] for k, v in ref.items()])
     if extra:
@@ -686,3 +686,27 @@ def load_average() -> str:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
         return "?"
+
+
+def reference_commit(directory: Path, n: int = 300) -> dict[str, float]:
+    """The disk's part: one small SQLite transaction committed durably (WAL, synchronous=FULL,
+    as the event store does), timed n times. Every batch of commands waits for one."""
+    import sqlite3
+    path = directory / "commit-reference.db"
+    con = sqlite3.connect(str(path), isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=FULL")
+    con.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, data TEXT)")
+    samples = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        con.execute("BEGIN")
+        con.execute("INSERT INTO t (data) VALUES (?)", ("x" * 300,))
+        con.execute("COMMIT")
+        samples.append(time.perf_counter() - t0)
+    con.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    out = summary_ms(samples)
+    out["nagle"] = "-"
+    return out
