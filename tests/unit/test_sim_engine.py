@@ -152,3 +152,18 @@ def test_reproduces_erlang_c_dedicated_and_pooled():
     pooled = simulate(sc, "pooled")[0]["mean_wait_s"]
     assert dedicated == pytest.approx(erlang_c_wait_s(3, 10, 1), rel=0.06)   # 600 s
     assert pooled == pytest.approx(erlang_c_wait_s(6, 10, 2), rel=0.06)      # 200 s
+
+
+def test_a_standing_layout_starts_the_counters_on_it(district):
+    """`sectors={counter: [...]}` (used in docs/balancing.md to measure the district bound): the counters
+    named start each day on those sectors, the others on their own; only those sectors are called there."""
+    only = ["tu-phap-ho-tich", "ly-lich-tu-phap"]
+    sim = Simulation(district, "oldest-first", days=1, sectors={"q1": only, "q2": only})
+    days = sim.run()
+    assert sim.state.counters["q1"].sectors == only and sim.state.counters["q2"].sectors == only
+    assert sim.state.counters["q5"].sectors == list(district.site.counter_by_id["q5"].sectors)
+    served_by = {t.sector for t in sim.state.tickets.values() if t.served_by in ("q1", "q2")}
+    assert served_by and served_by <= set(only)
+    assert days[0].never_called == 0
+    with pytest.raises(ValueError):
+        Simulation(district, "dynamic", sectors="everything")
