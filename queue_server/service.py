@@ -154,7 +154,10 @@ class QueueService:
             try:
                 first = self._queue.get(timeout=IDLE_TICK_S)
             except queue.Empty:
-                self._tick()
+                try:
+                    self._tick()
+                except Exception:
+                    log.exception("idle tick failed")
                 continue
             if first is None:
                 return
@@ -168,7 +171,13 @@ class QueueService:
                     self._queue.put(None)
                     break
                 batch.append(nxt)
-            self.process(batch)
+            try:
+                self.process(batch)
+            except Exception:  # the loop must outlive any bug; process() already answered what it could
+                log.exception("a batch failed")
+                for item in batch:
+                    if item.future and not item.future.done():
+                        item.future.set_exception(RuntimeError("internal error"))
 
     def process(self, batch: list[_Item]) -> None:
         with self.lock:
@@ -200,7 +209,13 @@ class QueueService:
                 os._exit(70)
             if snapshot:
                 self._last_snapshot_seq = snapshot[0]
-            outputs = self._outputs(results, new_events, now)
+            try:
+                outputs = self._outputs(results, new_events, now)
+            except Exception:
+                # The batch is durable; a bug in a view must not stop the loop. Devices still get
+                # their replies, and the next batch republishes the state.
+                log.exception("building the messages of a batch failed")
+                outputs = [m for m in self._replies_of(results)]
         self._emit(outputs)
         for item, reply in results:
             if item.future and not item.future.done():
@@ -297,9 +312,7 @@ class QueueService:
     def _outputs(self, results: list[tuple[_Item, dict | None]], new_events: list[Event], now: datetime) -> list[Message]:
         t = self.topics
         # Replies go out last: a device that has its reply finds the retained state already current.
-        replies = [Message(t.reply(item.kind, item.device), reply) for item, reply in results
-                   if reply is not None and item.kind in ("kiosk", "counter")
-                   and isinstance(item.payload, (bytes, bytearray, str))]
+        replies = self._replies_of(results)
         if not new_events:
             return replies
         out: list[Message] = []
@@ -343,6 +356,11 @@ class QueueService:
         # One board per batch: under load, displays get the newest state, not a backlog.
         out.append(Message(t.board, views.board(self.state, self.config, now, waits), retain=True))
         return out + replies
+
+    def _replies_of(self, results: list[tuple[_Item, dict | None]]) -> list[Message]:
+        return [Message(self.topics.reply(item.kind, item.device), reply) for item, reply in results
+                if reply is not None and item.kind in ("kiosk", "counter")
+                and isinstance(item.payload, (bytes, bytearray, str))]
 
     def retained_snapshot(self) -> list[Message]:
         """Every retained message, whole: sent on (re)connect so a fresh broker knows the truth."""

@@ -26,6 +26,12 @@ _TODAY_FULL_WEIGHT_N = 20
 _MIN_RESIDUAL = 0.5
 # Before its first call of this sector a shared counter serves others: this share of one gap of it.
 _OTHER_WORK = 0.0
+# Auto mode on: count the counters its work-conserving rule would move onto the sector.
+AUTO_HELPERS = True
+HELPER_DELAY_S = 60.0
+
+
+MIN_SERVICE_S = 5.0
 
 
 def mean_service_s(state: SiteState, config: SiteConfig, sector: str) -> float:
@@ -34,10 +40,11 @@ def mean_service_s(state: SiteState, config: SiteConfig, sector: str) -> float:
     stats = state.sectors[sector]
     prior = stats.service_s_ewma if stats.service_s_ewma is not None else config.sector_by_id[sector].service_min * 60.0
     if stats.service_n <= 0:
-        return prior
+        return max(prior, MIN_SERVICE_S)
     today = stats.service_s_sum / stats.service_n
     w = min(1.0, stats.service_n / _TODAY_FULL_WEIGHT_N)
-    return w * today + (1.0 - w) * prior
+    # A double press of Next "serves" a citizen in 0 s; a floor keeps every divisor above zero.
+    return max(w * today + (1.0 - w) * prior, MIN_SERVICE_S)
 
 
 def _shares(state: SiteState) -> dict[str, float]:
@@ -72,6 +79,14 @@ def _now_epoch(state: SiteState) -> float | None:
 def _call_streams(state: SiteState, config: SiteConfig, sector: str) -> list[tuple[float, float]]:
     """(seconds until the counter's first call of `sector`, seconds between its calls of it), per counter."""
     servers = [c for c in state.counters.values() if c.status != "closed" and sector in c.sectors]
+    helpers = []
+    if AUTO_HELPERS and state.auto_mode:
+        # Auto mode moves an open counter trained for the sector onto it once its own queue is empty.
+        for c in state.counters.values():
+            conf = config.counter_by_id.get(c.id)
+            if (c.status == "open" and sector not in c.sectors and conf is not None and sector in conf.trained
+                    and not c.sectors_override and not any(state.waiting_count(x) for x in c.sectors)):
+                helpers.append(c)
     if not servers:
         return []
     now = _now_epoch(state)
@@ -106,6 +121,18 @@ def _call_streams(state: SiteState, config: SiteConfig, sector: str) -> list[tup
         elif c.status == "paused":
             first = svc(sector)  # a paused counter comes back, but not at once
         streams.append((first, gap))
+    for c in helpers:
+        trained = config.counter_by_id[c.id].trained
+        pressures = {s: pressure(s) for s in trained}
+        total = sum(pressures.values())
+        share = max(pressures[sector] / total if total > 0 else 1.0 / len(trained), 0.1)
+        current = state.tickets.get(c.serving) if c.serving else None
+        first = HELPER_DELAY_S
+        if current is not None:
+            mean = svc(current.sector)
+            elapsed = (now - current.called_epoch) if (now is not None and current.called_epoch) else 0.0
+            first = max(first, max(mean - elapsed, _MIN_RESIDUAL * mean))
+        streams.append((first, svc(sector) / share))
     return streams
 
 
