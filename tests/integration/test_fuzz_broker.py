@@ -5,11 +5,11 @@ and its state does not move.
 """
 from __future__ import annotations
 
+import json
 import threading
 import time
 
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from tests.integration.test_fuzz_commands import CONTRACT_ERRORS, command_payload
 from tests.support.site import RunningSite
@@ -25,7 +25,6 @@ def test_bad_payloads_over_the_broker(tmp_path):
         seq0 = site.service.state.last_seq
         replies: dict[str, list[dict]] = {"k1": [], "q1": []}
         lock = threading.Lock()
-        import json
 
         def collect(name):
             def cb(_topic, payload):
