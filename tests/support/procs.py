@@ -349,7 +349,9 @@ def crash_scenario(directory: Path, *, kiosks: int = 8, tickets: int = 2000, kil
             t.join(max(0.0, deadline - time.monotonic()) + 5)
         elapsed = time.monotonic() - t0
         board_http = server.get_json("/api/v1/board")
-        time.sleep(0.3)   # the retained board of the last batch
+        settle = time.monotonic() + 5          # the board of the last batch may still be on its way
+        while time.monotonic() < settle and not (boards and boards[-1]["seq"] >= board_http["seq"]):
+            time.sleep(0.02)
         board_retained = boards[-1] if boards else None
         return CrashRun(site, server.db, runs, kill_log, elapsed, board_http, board_retained, server.log_path,
                         server_status, upstream_seqs)
