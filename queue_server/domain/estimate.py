@@ -9,6 +9,10 @@ is expected to finish, then calls this sector every `service / share` seconds,
 where `share` is the part of its calls this sector gets (by the work waiting
 in each of its sectors, as the dynamic policy balances them).
 
+With auto mode on, an open counter trained for the sector whose own queue is
+empty counts too, from `HELPER_DELAY_S` on: auto mode's work-conserving rule
+will move it there (AutoBalancer).
+
 Measured with the simulator's `est_wait_mae_s` (docs/balancing.md).
 """
 from __future__ import annotations

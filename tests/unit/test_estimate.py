@@ -77,3 +77,22 @@ def test_no_counter_serves_the_sector_now():
     d = Driver(site, DynamicPolicy())
     d.set_status("q3", "closed", 0)
     assert estimate.wait_for_position(d.state, site, "c", 2) > 0
+
+
+def test_auto_mode_counts_the_idle_counters_it_would_move():
+    """With auto mode on, an open counter trained for the sector whose own queue is empty will be moved
+    onto it (the work-conserving rule), so the estimate counts it; off, or with its own queue, it does not."""
+    from queue_server.domain.commands import SetAutoMode
+    site = small_site()
+    d = Driver(site, DynamicPolicy())
+    d.issue("c", 0)
+    d.call("q3", 1)                                   # q3, the only counter serving c, is busy
+    for i in range(4):
+        d.issue("c", 2 + i)
+    off = estimate.sector_wait(d.state, site, "c")    # q1 is trained for c, but auto mode is off
+    d.send(SetAutoMode(True, by="test"), 10)
+    on = estimate.sector_wait(d.state, site, "c")
+    assert on < off
+    d.issue("a", 11)                                  # q1 now has its own citizen waiting
+    mine = estimate.sector_wait(d.state, site, "c")
+    assert mine > on and abs(mine - off) <= 10        # back to q3 alone (its citizen 6 s further on)
