@@ -13,10 +13,10 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
-from kivy.uix.widget import Widget
 
 from counter.model import CounterView
 from counter.texts import T
+from display.widget_sync import sync_children
 
 # not "counter.kv": App would load a kv named after CounterApp a second time by itself
 KV = Path(__file__).resolve().parent / "status_screen.kv"
@@ -79,15 +79,16 @@ class StatusRoot(BoxLayout):
             setattr(self, f"key_{k}", text)
         tr = s["transfer"]
         self.transfer_active = tr is not None
-        options = self.ids.options
-        options.clear_widgets()
+        rows = []
         if tr:
             self.transfer_title, self.transfer_hint = tr["title"], tr["hint"]
             # show a window of 5 options around the choice: the list may be longer than the screen
             start = max(0, min(tr["index"] - 2, len(tr["options"]) - 5))
-            for i, name in enumerate(tr["options"][start:start + 5], start):
-                options.add_widget(OptionRow(text=name, selected=i == tr["index"]))
-            options.add_widget(Widget())
+            rows = [dict(text=name, selected=i == tr["index"])
+                    for i, name in enumerate(tr["options"][start:start + 5], start)]
+        # in place: refresh runs on every board the site publishes, and walking the list with
+        # Next / Recall should only move the yellow bar, not rebuild the rows
+        sync_children(self.ids.options, OptionRow, rows, keep_last=1)
 
 
 class CounterApp(App):
