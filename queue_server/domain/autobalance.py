@@ -21,8 +21,8 @@ sectors first); the dynamic policy still calls its own sectors' citizens when
 they press more. It goes home once nobody has waited in the sectors it was
 moved for during `idle_calm_for_s` (2 hours: a long calm, so a counter that
 helps all day is moved twice, not forty times). Over 30 simulated days this
-brings auto to within -2.5% .. +1.7% of every counter serving its whole
-trained list all day (docs/balancing.md), at 11-23 moves a day.
+brings auto to within -2.7% .. +1.7% of every counter serving its whole
+trained list all day (docs/balancing.md), at 10-23 moves a day.
 
 Hysteresis, so counters do not flap:
 - a surge starts when S's predicted wait is over `on_ratio` x target and is
