@@ -42,6 +42,11 @@ MAX_BATCH = 256
 # which at 50,000 (about 1.4 KB each) grew by ~70 MiB over a busy centre's first 11 days.
 REPLY_CACHE = 2_000
 IDLE_TICK_S = 2.0
+# Counter states whose only change is the waiting count of a sector they serve are published at
+# most once per window (the counters an event names go out with their batch, before its replies).
+# On a 60-counter site nearly every batch touched every counter's waiting counts, and those ~60
+# retained messages per batch cost more than the commands themselves.
+STATE_WINDOW_S = 0.02
 
 
 @dataclass
@@ -101,6 +106,8 @@ class QueueService:
         self._queue: queue.Queue[_Item | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._last_snapshot_seq = 0
+        self._owed_counters: set[str] = set()   # counter states not yet published for a waiting count
+        self._owed_sent = 0.0                   # monotonic time they were last published
         self.recover()
 
     # --- start-up -------------------------------------------------------------------
@@ -151,9 +158,15 @@ class QueueService:
 
     def _run(self) -> None:
         while True:
+            timeout = IDLE_TICK_S
+            if self._owed_counters:
+                timeout = max(0.0, min(timeout, self._owed_sent + STATE_WINDOW_S - time.monotonic()))
             try:
-                first = self._queue.get(timeout=IDLE_TICK_S)
+                first = self._queue.get(timeout=timeout)
             except queue.Empty:
+                if self._owed_counters:
+                    self._publish_owed()
+                    continue
                 try:
                     self._tick()
                 except Exception:
@@ -178,6 +191,8 @@ class QueueService:
                 for item in batch:
                     if item.future and not item.future.done():
                         item.future.set_exception(RuntimeError("internal error"))
+            if self._owed_counters and time.monotonic() >= self._owed_sent + STATE_WINDOW_S:
+                self._publish_owed()
 
     def process(self, batch: list[_Item]) -> None:
         with self.lock:
@@ -343,10 +358,17 @@ class QueueService:
             if e.type in (ev.DAY_STARTED, ev.COUNTER_SECTORS, ev.COUNTER_STATUS, ev.AUTO_MODE):
                 counters.update(self.state.counters)
                 sectors.update(self.state.sectors)
-        # A counter's state shows the waiting count of its sectors, so those counters change too.
+        # A counter's state shows the waiting count of its sectors, so those counters change too:
+        # now if none went out within the window, else within it (STATE_WINDOW_S, _publish_owed).
+        owed = self._owed_counters
         for c in self.state.counters.values():
-            if sectors.intersection(c.sectors):
-                counters.add(c.id)
+            if c.id not in counters and sectors.intersection(c.sectors):
+                owed.add(c.id)
+        owed.difference_update(counters)
+        if owed and time.monotonic() >= self._owed_sent + STATE_WINDOW_S:
+            counters.update(owed)
+            owed.clear()
+            self._owed_sent = time.monotonic()
         for cid in sorted(counters):
             out.append(Message(t.counter_state(cid), views.counter_state(self.state, self.config, cid, now), retain=True))
         waits = views.sector_waits(self.state, self.config)   # once per batch, not once per message
@@ -356,6 +378,22 @@ class QueueService:
         # One board per batch: under load, displays get the newest state, not a backlog.
         out.append(Message(t.board, views.board(self.state, self.config, now, waits), retain=True))
         return out + replies
+
+    def _publish_owed(self) -> None:
+        """The counter states owed for a waiting count, as they are now (every batch before this
+        one is durable: the loop calls this only between batches)."""
+        try:
+            with self.lock:
+                now = self.clock()
+                msgs = [Message(self.topics.counter_state(cid), views.counter_state(self.state, self.config, cid, now),
+                                retain=True) for cid in sorted(self._owed_counters) if cid in self.state.counters]
+                self._owed_counters.clear()
+                self._owed_sent = time.monotonic()
+        except Exception:
+            log.exception("building the owed counter states failed")
+            self._owed_counters.clear()
+            return
+        self._emit(msgs)
 
     def _replies_of(self, results: list[tuple[_Item, dict | None]]) -> list[Message]:
         return [Message(self.topics.reply(item.kind, item.device), reply) for item, reply in results
