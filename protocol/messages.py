@@ -9,6 +9,7 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal, Union
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from protocol.errors import ErrorCode
@@ -169,7 +170,12 @@ def reply_error(req_id: str | None, code: ErrorCode | str, message: str, ts: dat
 
 
 def dumps(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON. orjson gives the same bytes as the standard library for these payloads
+    at about a tenth of the cost (the server serialises several messages per command)."""
+    try:
+        return orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:   # orjson.JSONEncodeError, e.g. a lone surrogate: the standard library decides
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 # Models of the outgoing payloads, for the JSON Schema export and for clients

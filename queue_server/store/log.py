@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import bindparam, create_engine, event, func, insert, select
@@ -26,6 +27,14 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # time cost more than the indexed lookup itself (82 -> 30 us of CPU per command).
 _REPLY_FOR = select(replies.c.reply).where(replies.c.device == bindparam("device"),
                                            replies.c.req_id == bindparam("req_id"))
+
+
+def _json(value: Any) -> str:
+    """Compact JSON text; orjson (same text, a tenth of the cost) unless it refuses the value."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -87,17 +96,17 @@ class EventStore:
             if new_events:
                 conn.execute(insert(events), [
                     {"seq": e.seq, "ts": e.ts, "type": e.type, "device": e.device, "req_id": e.req_id,
-                     "data": json.dumps(e.data, ensure_ascii=False, separators=(",", ":"))}
+                     "data": _json(e.data)}
                     for e in new_events])
             if new_replies:
                 conn.execute(insert(replies), [
                     {"device": r.device, "req_id": r.req_id, "seq": r.seq,
-                     "reply": json.dumps(r.reply, ensure_ascii=False, separators=(",", ":"))}
+                     "reply": _json(r.reply)}
                     for r in new_replies])
             if snapshot is not None:
                 seq, state = snapshot
                 conn.execute(insert(snapshots), [{"seq": seq, "created": datetime.now(timezone.utc).isoformat(),
-                                                  "state": json.dumps(state, ensure_ascii=False)}])
+                                                  "state": _json(state)}])
 
     # reading ---------------------------------------------------------------------
 
