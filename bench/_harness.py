@@ -131,6 +131,9 @@ def bench_site_config(counters: int = 20, kiosks: int = 4, displays: int = 2, si
     data["site"] = {**demo["site"], "id": site_id,
                     "name": {"vi": "Trung tâm đo hiệu năng", "en": "Benchmark centre"}}
     data["site"].pop("enforce_hours", None)
+    # A load test plays many devices at machine speed: lift the per-device limits.
+    data["site"]["limits"] = {"device_cmds_per_s": 1e9, "device_burst": 1e9,
+                              "kiosk_tickets_per_s": 1e9, "kiosk_ticket_burst": 1e9}
     data["counters"] = [{"id": f"q{i + 1}", "label": {"vi": f"Quầy {i + 1}", "en": f"Counter {i + 1}"},
                          "sectors": [sectors[i % n], sectors[(i + 1) % n]],
                          "trained": [sectors[i % n], sectors[(i + 1) % n], sectors[(i + 2) % n]]}
@@ -592,14 +595,79 @@ class BoardWatcher:
         close_client(self.client)
 
 
+class CounterStateWatcher:
+    """A subscriber to the board and every `counter/+/state`: how long a counter's retained state
+    lags the board. The server publishes a counter's state with its batch when an event names
+    that counter, but a state whose only change is a sector's waiting count at most once per
+    short window (service.STATE_WINDOW_S). For each board, and each counter whose newest state
+    then shows other waiting counts than the board, the lag is the time until a state of that
+    counter with the board's seq or newer arrives."""
+
+    def __init__(self, site: BenchSite):
+        self._raw: list[tuple[float, str, bytes]] = []
+        self._lock = threading.Lock()
+        self.client = raw_client(site.port, *site.bench_login(), name="states", on_message=self._on_msg,
+                                 subscribe=[site.topics.board, site.topics.all_counter_states])
+
+    def _on_msg(self, client, userdata, msg) -> None:
+        now = time.perf_counter()
+        with self._lock:
+            self._raw.append((now, msg.topic, msg.payload))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._raw = []
+
+    def lags(self) -> tuple[list[float], int]:
+        """(lag of every out-of-date counter state after a board, in s; states never caught up)."""
+        with self._lock:
+            raw, self._raw = self._raw, []
+        latest: dict[str, dict] = {}                     # counter -> newest state so far
+        pending: list[tuple[float, int, str]] = []       # (board time, board seq, counter)
+        lags: list[float] = []
+        for t, topic, payload in raw:
+            try:
+                m = json.loads(payload)
+            except ValueError:
+                continue
+            if m.get("type") == "counter.state":
+                c = m["counter"]
+                latest[c] = m
+                still = []
+                for tb, seq, pc in pending:
+                    if pc == c and m["seq"] >= seq:
+                        lags.append(t - tb)
+                    else:
+                        still.append((tb, seq, pc))
+                pending = still
+            elif m.get("type") == "board":
+                waiting = {s["id"]: s["waiting"] for s in m["sectors"]}
+                for c in m["counters"]:
+                    st = latest.get(c["id"])
+                    if st is None:
+                        continue
+                    if any(waiting.get(s) != n for s, n in st["waiting"].items()) and \
+                            not any(pc == c["id"] for _, _, pc in pending):
+                        pending.append((t, m["seq"], c["id"]))
+        return lags, len(pending)
+
+    def close(self) -> None:
+        close_client(self.client)
+
+
 # --- the command loop alone, in this process ---------------------------------------------------
 
 def command_loop_cpu(directory: Path, counters: int = 60, kiosks: int = 40, commands: int = 6000,
-                     batch: int = 20) -> dict[str, float]:
+                     batch: int = 20, mqtt: "BenchSite | None" = None) -> dict[str, float]:
     """The server's command loop without MQTT: a fixed mixed stream (issue / call.next /
     serve.done) through `QueueService.process` in batches, the durable SQLite log on, every
     output serialised as the gateway would. CPU time of this thread per command (robust to other
-    load on the machine) and wall time per batch (includes the fsync)."""
+    load on the machine) and wall time per batch (includes the fsync).
+
+    With `mqtt` (a running BenchSite), the real `MqttGateway` publishes every output to its
+    broker instead, and the CPU is the whole process's (command loop + paho's network thread
+    reading the PUBACKs), measured until every publish is acknowledged: what one command costs
+    the server process with MQTT, without the neighbours' load in the figure."""
     import json as _json
 
     from protocol.messages import dumps
@@ -609,6 +677,14 @@ def command_loop_cpu(directory: Path, counters: int = 60, kiosks: int = 40, comm
     store = EventStore(str(directory / "cpu.db"))
     svc = QueueService(site, store)
     svc.publish = lambda msgs: [dumps(m.payload) for m in msgs]
+    gateway = None
+    if mqtt is not None:
+        from queue_server.mqtt.gateway import MqttGateway
+        cred = mqtt.creds["server"]
+        gateway = MqttGateway(svc, mqtt.url, username=cred["username"], password=cred["password"],
+                              client_id=f"cpu-bench-{os.getpid()}")
+        if not gateway.start():
+            raise RuntimeError("the CPU benchmark's gateway could not connect")
     sectors = [s.id for s in site.sectors]
     cids = [c.id for c in site.counters]
     kids = list(site.devices.kiosks)
@@ -629,13 +705,31 @@ def command_loop_cpu(directory: Path, counters: int = 60, kiosks: int = 40, comm
             stream.append(item("counter", c, nxt[c]))
             nxt[c] = "serve.done" if nxt[c] == "call.next" else "call.next"
     svc.limiter.rate = svc.limiter.burst = 1e9   # one thread plays every device at once here
-    cpu0, wall0 = time.thread_time(), time.perf_counter()
+    clock = time.thread_time if gateway is None else time.process_time
+    if gateway is not None:
+        _wait_acked(gateway.client, 30)
+    cpu0, wall0 = clock(), time.perf_counter()
     for i in range(0, len(stream), batch):
         svc.process(stream[i:i + batch])
-    cpu, wall = time.thread_time() - cpu0, time.perf_counter() - wall0
+    if svc._owed_counters:      # what the loop publishes when the state window ends
+        svc._publish_owed()
+    if gateway is not None:
+        _wait_acked(gateway.client, 60)
+    cpu, wall = clock() - cpu0, time.perf_counter() - wall0
+    if gateway is not None:
+        import logging
+        logging.getLogger("queue_server.mqtt.gateway").setLevel(logging.ERROR)   # "disconnected" is expected
+        gateway.stop()
     store.close()
     return {"cpu_us_per_cmd": cpu / commands * 1e6, "wall_ms_per_batch": wall / (commands / batch) * 1e3,
             "cmds_per_cpu_s": commands / cpu}
+
+
+def _wait_acked(client: mqtt.Client, timeout: float) -> None:
+    """Until paho holds no unacknowledged or queued outgoing message (polls its own tables)."""
+    deadline = time.monotonic() + timeout
+    while (client._out_messages or client._out_packet) and time.monotonic() < deadline:
+        time.sleep(0.002)
 
 
 # --- who else uses the CPU ---------------------------------------------------------------------

@@ -33,6 +33,7 @@ def test_throughput_prints_its_table():
     assert "replied/s" in out and "stale p99" in out
     assert "mosquitto_pub -> mosquitto_sub" in out
     assert "the command loop alone" in out
+    assert "counter state lag p99" in out and "the command loop with MQTT" in out
 
 
 def test_restart_prints_its_table():
