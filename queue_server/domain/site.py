@@ -91,6 +91,18 @@ class Devices(BaseModel):
     # Counter terminals are the counters themselves; no list needed.
 
 
+class Limits(BaseModel):
+    """Per-device rate limits. A stuck button or a broken client must not flood the site or use
+    up a sector's numbers; a load test raises them."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    device_cmds_per_s: float = Field(default=50.0, gt=0)
+    device_burst: float = Field(default=200.0, ge=1)
+    # ~1,000 tickets an hour per kiosk after a burst of 300: more than a printer can print,
+    # fewer than a stuck button would take (9,999 numbers a sector a day).
+    kiosk_tickets_per_s: float = Field(default=0.3, gt=0)
+    kiosk_ticket_burst: float = Field(default=300.0, ge=1)
+
+
 class SiteInfo(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: Slug
@@ -102,6 +114,7 @@ class SiteInfo(BaseModel):
     announce_en: bool = False
     # Refuse tickets outside `hours`. Off by default so a demo works at any hour.
     enforce_hours: bool = False
+    limits: Limits = Limits()
 
     @field_validator("timezone")
     @classmethod

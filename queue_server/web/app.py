@@ -42,6 +42,12 @@ def create_app(service: QueueService, settings: WebSettings) -> Flask:
     app.extensions["motcua_live"] = LiveHub(service)
     from queue_server.web import api
     app.register_blueprint(api.bp)
+
+    @app.errorhandler(RecursionError)
+    def _too_deep(_exc):
+        # A JSON body nested thousands deep: the parser gives up; the client gets a 400, not a 500.
+        return {"ok": False, "error": {"code": "bad_request", "message": "the JSON body is nested too deeply",
+                                       "message_vi": "Dữ liệu JSON lồng quá sâu"}}, 400
     for name in OPTIONAL_BLUEPRINTS:
         try:
             module = importlib.import_module(name)

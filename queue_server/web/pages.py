@@ -24,7 +24,6 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
        "connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'")
 
 
-OWN_BLUEPRINTS = ("auth", "dashboard", "reports", "track", "console")
 
 
 def service():
@@ -130,10 +129,11 @@ def install(app: Flask) -> None:
 
     @app.after_request
     def _headers(resp):
-        if resp.mimetype == "text/html" and request.blueprint in OWN_BLUEPRINTS:
+        # Every response, JSON and the wall display included.
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if resp.mimetype == "text/html":
             resp.headers.setdefault("Content-Security-Policy", CSP)
-            resp.headers.setdefault("X-Content-Type-Options", "nosniff")
-            resp.headers.setdefault("Referrer-Policy", "same-origin")
         return resp
 
 

@@ -75,7 +75,10 @@ def test_login_roles_and_csrf(site):
     assert resp.status_code == 401 and "Sai tên đăng nhập" in resp.get_data(as_text=True)
     client, resp = login(site, "boss", "manager-pass-1")
     assert resp.status_code == 302 and resp.location.endswith("/dashboard")
-    assert client.post("/api/v1/site/auto", json={"on": False}).status_code == 200
+    # a logged-in browser's JSON post needs the page's CSRF token (meta csrf-token), as our pages send it
+    assert client.post("/api/v1/site/auto", json={"on": False}).status_code == 403
+    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/dashboard").get_data(as_text=True)).group(1)
+    assert client.post("/api/v1/site/auto", json={"on": False}, headers={"X-CSRF-Token": token}).status_code == 200
     viewer, resp = login(site, "viewer1", "viewer-pass-123")
     assert viewer.get("/dashboard").status_code == 200
     assert viewer.post("/api/v1/site/auto", json={"on": True}).status_code == 403

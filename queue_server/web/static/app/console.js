@@ -1,6 +1,7 @@
 /* The web counter console: buttons send the counter's commands; the SSE stream keeps it current. */
 (function () {
   "use strict";
+  function csrfToken() { var m = document.querySelector('meta[name="csrf-token"]'); return m ? m.getAttribute("content") : ""; }
   var D = JSON.parse(document.getElementById("data").textContent);
   var I = D.i18n, LANG = D.lang, counter = D.counter, state = D.data;
   function $(id) { return document.getElementById(id); }
@@ -47,7 +48,7 @@
     if (action === "transfer") { body.to_sector = $("to-sector").value; body.note = $("note").value; }
     button.disabled = true;
     fetch("/console/api/" + encodeURIComponent(counter) + "/" + action, {method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)})
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrfToken()}, body: JSON.stringify(body)})
       .then(function (r) { return r.json(); })
       .then(function (j) {
         button.disabled = false;

@@ -1,6 +1,7 @@
 /* The managers' dashboard: state from the SSE stream, rebalancing through the JSON API. */
 (function () {
   "use strict";
+  function csrfToken() { var m = document.querySelector('meta[name="csrf-token"]'); return m ? m.getAttribute("content") : ""; }
   function json(id) { return JSON.parse(document.getElementById(id).textContent); }
   var META = json("meta"), S = json("state"), I = json("i18n"), LANG = I.lang;
   var received = Date.now();
@@ -29,7 +30,7 @@
   function say(text, isError) { var m = $("msg"); m.textContent = text; m.className = isError ? "msg error" : "msg"; }
 
   function post(url, body) {
-    return fetch(url, {method: "POST", credentials: "same-origin", headers: {"Content-Type": "application/json"},
+    return fetch(url, {method: "POST", credentials: "same-origin", headers: {"Content-Type": "application/json", "X-CSRF-Token": csrfToken()},
       body: JSON.stringify(body)}).then(function (r) {
       return r.json().then(function (j) {
         if (!r.ok || !j.ok) {

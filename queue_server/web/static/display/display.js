@@ -8,6 +8,10 @@
   var RECENT_SHOWN = 6;
   var POLL_MS = 3000;
   var L = JSON.parse(document.getElementById("labels").textContent || "{}");
+  // Addresses come as data, not an inline script, so the page runs under a strict CSP.
+  var U = JSON.parse((document.getElementById("urls") || {}).textContent || "{}");
+  window.MOTCUA_STREAM_URL = window.MOTCUA_STREAM_URL || U.stream;
+  window.MOTCUA_HEALTH_URL = window.MOTCUA_HEALTH_URL || U.health;
   var WEEKDAYS = ["Chủ Nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
 
   var HEALTH_MS = 1000 * (parseFloat((/[?&]health=([0-9.]+)/.exec(location.search) || [])[1]) || 10);
