@@ -87,7 +87,7 @@ class QueueService:
     def __init__(self, config: SiteConfig, store: EventStore, *, policy: Policy | None = None,
                  clock: Callable[[], datetime] | None = None, public_url: str = "http://127.0.0.1:8080",
                  token_factory: Callable[[], str] | None = None, snapshot_every: int = 10_000,
-                 rate_per_s: float = 50.0, burst: float = 200.0, balancer: Any = None):
+                 rate_per_s: float | None = None, burst: float | None = None, balancer: Any = None):
         self.config = config
         self.store = store
         self.topics = Topics(config.id)
@@ -95,7 +95,10 @@ class QueueService:
         self.public_url = (config.site.public_url or public_url).rstrip("/")
         self.token_factory = token_factory or (lambda: secrets.token_urlsafe(16))
         self.snapshot_every = snapshot_every
-        self.limiter = RateLimiter(rate_per_s, burst)
+        limits = config.site.limits
+        self.limiter = RateLimiter(rate_per_s or limits.device_cmds_per_s, burst or limits.device_burst)
+        # A separate, slower bucket for tickets: a stuck kiosk button must not use up a sector's numbers.
+        self.ticket_limiter = RateLimiter(limits.kiosk_tickets_per_s, limits.kiosk_ticket_burst)
         self.balancer = balancer
         self.core = QueueCore(config, policy)
         self.lock = threading.RLock()          # readers (web) take it to see a consistent state
@@ -277,7 +280,9 @@ class QueueService:
             if not self.config.is_device(item.kind, item.device):
                 return reply_error(req_id, ErrorCode.NOT_ALLOWED, "this device is not registered at this site", now,
                                    texts.error_message("This device is not registered at this site"))
-            if not self.limiter.allow(key_device, time.monotonic()):
+            mono = time.monotonic()
+            if not self.limiter.allow(key_device, mono) or (
+                    cmd.type == "ticket.issue" and not self.ticket_limiter.allow(key_device, mono)):
                 return reply_error(req_id, ErrorCode.RATE_LIMITED, "too many requests; slow down", now,
                                    texts.error_message("Too many requests; please wait a moment"))
         else:
