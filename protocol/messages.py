@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, Union
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, field_validator
 
 from protocol.errors import ErrorCode
 from protocol.version import MAX_PAYLOAD_BYTES, PROTOCOL_VERSION
@@ -30,6 +30,14 @@ class _Command(BaseModel):
     v: Literal[1]
     req_id: ReqId
     ts: str | None = None
+
+    @field_validator("v", mode="before")
+    @classmethod
+    def _v_is_the_integer_1(cls, value: Any) -> Any:
+        # Literal[1] alone lets `true` and `1.0` through (they equal 1 in Python).
+        if type(value) is not int:
+            raise ValueError("v must be the integer 1")
+        return value
 
 
 # Kiosk commands -----------------------------------------------------------

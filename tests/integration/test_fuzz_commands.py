@@ -252,8 +252,6 @@ def test_unknown_fields_on_a_good_command_are_ignored(harness):
     one()
 
 
-@pytest.mark.xfail(strict=True, reason="gap (protocol/messages.py, lead): pydantic's Literal[1] accepts `true` and "
-                   "`1.0` for v although the module says nothing is coerced; make v a StrictInt-checked 1")
 @pytest.mark.parametrize("v", ["true", "1.0"])
 def test_v_must_be_the_integer_1(v):
     from protocol.messages import ProtocolError, parse_command
