@@ -81,7 +81,8 @@ class SiteServer:
                                    password=options.password, ca_file=options.ca_file)
         self.app = create_app(self.service, WebSettings(secret_key=web_secrets["secret_key"],
                                                         api_token=self.api_token,
-                                                        data_dir=str(data_dir)))
+                                                        data_dir=str(data_dir),
+                                                        secure_cookies=public_url.startswith("https://")))
         self.http = create_server(self.app, host=options.http_host, port=options.http_port, threads=128,  # each open live page (SSE) holds a thread
                                   channel_timeout=30, ident="motcua")
         self._http_thread: threading.Thread | None = None

@@ -29,6 +29,9 @@ class WebSettings:
     secret_key: str
     api_token: str                  # bearer token for manager endpoints (CLI, scripts)
     data_dir: str | None = None
+    # Behind HTTPS (a reverse proxy with the site's certificate) cookies are Secure; a plain-HTTP
+    # LAN site cannot use them, or nobody could log in.
+    secure_cookies: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -36,7 +39,7 @@ def create_app(service: QueueService, settings: WebSettings) -> Flask:
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, JSON_AS_ASCII=False, MOTCUA_API_TOKEN=settings.api_token,
                       MOTCUA_DATA_DIR=settings.data_dir, SESSION_COOKIE_HTTPONLY=True,
-                      SESSION_COOKIE_SAMESITE="Lax", MAX_CONTENT_LENGTH=64 * 1024, **settings.extra)
+                      SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=settings.secure_cookies, MAX_CONTENT_LENGTH=64 * 1024, **settings.extra)
     app.json.ensure_ascii = False
     app.extensions["motcua_service"] = service
     app.extensions["motcua_live"] = LiveHub(service)

@@ -277,3 +277,15 @@ def test_a_stuck_kiosk_cannot_empty_a_sector_in_a_working_day(site):
         allowed += limiter.allow("kiosk/k1", t)
         t += 0.05
     assert allowed < 9_999, f"a stuck kiosk got {allowed} tickets after {t:.0f} s"
+
+
+def test_cookies_are_secure_behind_https(tmp_path):
+    from queue_server.config import load_site
+    from queue_server.service import QueueService
+    from queue_server.store import EventStore
+    from queue_server.web.app import WebSettings, create_app
+    svc = QueueService(load_site(), EventStore(str(tmp_path / "db")))
+    app = create_app(svc, WebSettings(secret_key="k" * 32, api_token="t" * 32, secure_cookies=True))
+    resp = app.test_client().get("/login")      # the login form puts a CSRF token in the session
+    cookie = resp.headers.get("Set-Cookie", "")
+    assert "session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie, cookie
