@@ -64,6 +64,7 @@ class _Item:
     payload: Any                   # bytes from MQTT, or a command object
     future: Future | None = None
     received: float = field(default_factory=time.monotonic)
+    parsed: Any = None             # the command parsed from `payload`, once (see _prefetch_replies)
 
 
 class RateLimiter:
@@ -106,6 +107,7 @@ class QueueService:
         self.listeners: list[Callable[[list[Message]], None]] = []
         self.devices: dict[tuple[str, str], dict[str, Any]] = {}
         self._replies: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self._stored_replies: dict[tuple[str, str], dict[str, Any]] | None = None   # this batch's, from the store
         self._queue: queue.Queue[_Item | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._last_snapshot_seq = 0
@@ -203,6 +205,7 @@ class QueueService:
             new_events: list[Event] = []
             new_replies: list[StoredReply] = []
             results: list[tuple[_Item, dict[str, Any] | None]] = []
+            self._prefetch_replies(batch)
             for item in batch:
                 try:
                     reply = self._handle(item, now, new_events, new_replies)
@@ -269,7 +272,7 @@ class QueueService:
         req_id: str | None = None
         if isinstance(item.payload, (bytes, bytearray, str)):
             try:
-                cmd = parse_command(item.kind, item.payload)
+                cmd = item.parsed if item.parsed is not None else parse_command(item.kind, item.payload)
             except ProtocolError as err:
                 msgid = "The request is too large" if err.code == ErrorCode.TOO_LARGE else "The request could not be read"
                 return reply_error(err.req_id, err.code, err.message, now, texts.error_message(msgid))
@@ -317,10 +320,40 @@ class QueueService:
         key = (key_device, req_id)
         if key in self._replies:
             return self._replies[key]
-        stored = self.store.reply_for(key_device, req_id)
+        if self._stored_replies is not None:
+            stored = self._stored_replies.get(key)
+        else:
+            stored = self.store.reply_for(key_device, req_id)
         if stored is not None:
             self._remember(key_device, req_id, stored)
         return stored
+
+    def _prefetch_replies(self, batch: list[_Item]) -> None:
+        """Parse the batch's MQTT commands once and look up, in ONE query, the stored replies of
+        the req_ids not in memory. A query per command took a quarter of the loop's time at
+        1,000 cmd/s (py-spy): each one hands the GIL to paho's network thread and waits for it."""
+        self._stored_replies = None
+        keys: list[tuple[str, str]] = []
+        in_memory: dict[tuple[str, str], dict[str, Any]] = {}
+        try:
+            for item in batch:
+                if isinstance(item.payload, (bytes, bytearray, str)):
+                    try:
+                        item.parsed = parse_command(item.kind, item.payload)
+                    except ProtocolError:
+                        continue          # _handle parses it again and replies with the error
+                    key = (f"{item.kind}/{item.device}", item.parsed.req_id)
+                    if key in self._replies:
+                        # Kept here too: this batch's own replies may push it out of the cache.
+                        in_memory[key] = self._replies[key]
+                    else:
+                        keys.append(key)
+            stored = self.store.replies_for(keys) if keys else {}
+            stored.update(in_memory)
+            self._stored_replies = stored
+        except Exception:   # fall back to one lookup per command
+            log.exception("looking up the batch's stored replies failed")
+            self._stored_replies = None
 
     def _remember(self, key_device: str, req_id: str, reply: dict[str, Any]) -> None:
         self._replies[(key_device, req_id)] = reply
