@@ -36,13 +36,41 @@ def run() -> int:
         # Per batch: queue wait of its first item, time in process(), time in the commit.
         import json
         import time
+        from queue_server.store import log as store_log
         rows: list = []
         orig_process = service.QueueService.process
+        orig_append = store_log.EventStore.append
+        in_append = [0.0, False]
+
+        def append(self, new_events, new_replies, snapshot=None):
+            t = time.monotonic()
+            try:
+                return orig_append(self, new_events, new_replies, snapshot)
+            finally:
+                in_append[0] += time.monotonic() - t
+                in_append[1] = in_append[1] or snapshot is not None
+        store_log.EventStore.append = append
+
+        import gc
+        gc_rows: list = []
+        gc_t0 = [0.0]
+
+        def on_gc(phase, info):
+            if phase == "start":
+                gc_t0[0] = time.monotonic()
+            else:
+                gc_rows.append((info["generation"], time.monotonic() - gc_t0[0], info["collected"]))
+                if len(gc_rows) % 50 == 0:
+                    Path(trace + ".gc").write_text(json.dumps(gc_rows))
+        gc.callbacks.append(on_gc)
 
         def process(self, batch):
+            # Per batch: queue wait of its first item, time in process(), batch size, start,
+            # time in the durable commit, whether a snapshot was written.
             t0 = time.monotonic()
+            in_append[:] = [0.0, False]
             orig_process(self, batch)
-            rows.append((t0 - batch[0].received, time.monotonic() - t0, len(batch), t0))
+            rows.append((t0 - batch[0].received, time.monotonic() - t0, len(batch), t0, in_append[0], in_append[1]))
             if len(rows) % 20 == 0:
                 Path(trace).write_text(json.dumps(rows))
         service.QueueService.process = process
