@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from motcua.yamlfile import read_yaml
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
 Pin = Annotated[int, Field(ge=0, le=27)]  # BCM numbering on the 40-pin header
@@ -151,14 +151,7 @@ def parse_device_config(data: Any, role: str | None = None, source: str = "devic
 
 
 def load_device_config(path: str | Path, role: str | None = None):
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DeviceConfigError(f"{p}: no such file") from None
-    except yaml.YAMLError as exc:
-        raise DeviceConfigError(f"{p}: not valid YAML: {exc}") from None
-    return parse_device_config(data, role, str(p))
+    return parse_device_config(read_yaml(path, DeviceConfigError), role, str(path))
 
 
 def json_schemas() -> dict[str, dict]:

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from firmware_config.device_config import PrinterSettings
 from queue_server.domain.site import SiteConfig, SiteConfigError, _format_loc, parse_site
+from motcua.yamlfile import read_yaml
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
 Hostname = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
@@ -240,11 +240,4 @@ def parse_inventory(data: Any, source: str = "site inventory") -> Inventory:
 
 
 def load_inventory(path: str | Path) -> Inventory:
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InventoryError(f"{p}: no such file") from None
-    except yaml.YAMLError as exc:
-        raise InventoryError(f"{p}: not valid YAML: {exc}") from None
-    return parse_inventory(data, str(p))
+    return parse_inventory(read_yaml(path, InventoryError), str(path))
