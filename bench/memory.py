@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--changes", type=int, default=10_000,
                     help="kiosk screen changes / display calls through the view-models")
     ap.add_argument("--app-changes", type=int, default=1000,
-                    help="the same through the Kivy apps (slow: the display redraws every tile per change)")
+                    help="the same through the Kivy apps (slow: Xvfb draws every frame in software)")
     ap.add_argument("--sample-every", type=int, default=1000)
     ap.add_argument("--display-width", type=int, default=1280, help="display window width (16:9)")
     ap.add_argument("--parts", default="server,kiosk-vm,display-vm,kiosk-app,display-app")
