@@ -83,6 +83,8 @@ def test_link_outage_site_alone_then_province_catches_up(tmp_path, pg_url):
         time.sleep(0.5)
         for e in events_a[20:]:
             server_a.c.publish(ta.events_log, e, qos=1).wait_for_publish(3)
+        # a board made during the outage is queued too (on its own bridge connection)
+        server_a.c.publish(ta.board, board("site-a", "A", 77, 7777), qos=1).wait_for_publish(3)
         # the site works alone: a kiosk's command reaches the server, the reply reaches the kiosk
         server_a.sub(ta.all_kiosk_cmds)
         k1 = peer("site-a", "kiosk", "k1")
@@ -102,6 +104,8 @@ def test_link_outage_site_alone_then_province_catches_up(tmp_path, pg_url):
         assert caught_up < 60
         assert [s for s, _ in store.events("site-a")] == list(range(1, 121))
         assert [s for s, _ in store.events("site-b")] == list(range(1, 13))
+        assert wait_until(lambda: getattr(svc.now.get(("site-a", "dat-dai")), "waiting", None) == 77, timeout=30), \
+            "the board made during the outage never reached the province"
         by_site = {s["site"]: s for s in store.sites()}
         assert by_site["site-a"]["missing"] == 0 and by_site["site-a"]["events"] == 120
         time.sleep(0.5)
@@ -111,8 +115,7 @@ def test_link_outage_site_alone_then_province_catches_up(tmp_path, pg_url):
         topic = ProvinceTopics().nearby("site-a", "dat-dai")
         k1.got.clear()
         k1.sub(topic)
-        # boards are snapshots bridged at QoS 0 (not queued): a site's server sends one on every
-        # change, so keep sending until the bridges are back and the advice arrives
+        # a site's server sends a board on every change: keep sending until the advice arrives
         def advised() -> bool:
             server_b.c.publish(tb.board, board("site-b", "B", 1, 120), qos=1)
             server_a.c.publish(ta.board, board("site-a", "A", 20, 3000), qos=1)
