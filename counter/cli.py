@@ -8,6 +8,7 @@ import sys
 import threading
 
 from firmware_config.device_config import DeviceConfigError, load_device_config
+from motcua.kivy_window import configure_window
 
 log = logging.getLogger("motcua.counter")
 
@@ -18,19 +19,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--windowed", action="store_true", help="ignore screen.fullscreen (desk testing)")
     parser.add_argument("--screenshot", metavar="PNG", help="save the screen to PNG after --exit-after seconds")
     parser.add_argument("--exit-after", type=float, metavar="S", help="quit after S seconds (tests, screenshots)")
-
-
-def configure_window(width: int, height: int, fullscreen: bool, rotation: int) -> None:
-    """Must run before anything imports kivy.core.window."""
-    import os
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    from kivy.config import Config
-    Config.set("graphics", "width", str(width))
-    Config.set("graphics", "height", str(height))
-    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
-    Config.set("graphics", "rotation", str(rotation))
-    Config.set("kivy", "exit_on_escape", "0" if fullscreen else "1")
-    Config.set("input", "mouse", "mouse,disable_multitouch")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,10 +41,8 @@ def run(args: argparse.Namespace) -> int:
     terminal.start(wait=None)
     try:
         if cfg.show_screen and not args.no_screen:
-            # rotation_by "os": the OS already turned the output and the touch (provisioning); not again here
-            rotation = cfg.screen.rotation if cfg.screen.rotation_by == "app" else 0
             configure_window(cfg.screen.width, cfg.screen.height, cfg.screen.fullscreen and not args.windowed,
-                             rotation)
+                             cfg.screen.app_rotation)
             from counter.app import CounterApp
             CounterApp(view, terminal.press, screenshot=args.screenshot, exit_after=args.exit_after).run()
         else:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 
 from firmware_config.device_config import DeviceConfigError, load_device_config
+from motcua.kivy_window import configure_window
 
 log = logging.getLogger("motcua.display")
 
@@ -19,19 +19,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--player", help="audio player command instead of aplay (the WAV path is appended)")
     parser.add_argument("--screenshot", metavar="PNG", help="save the screen to PNG after --exit-after seconds")
     parser.add_argument("--exit-after", type=float, metavar="S", help="quit after S seconds (tests, screenshots)")
-
-
-def configure_window(width: int, height: int, fullscreen: bool, rotation: int) -> None:
-    """Must run before anything imports kivy.core.window."""
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    from kivy.config import Config
-    Config.set("graphics", "width", str(width))
-    Config.set("graphics", "height", str(height))
-    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
-    Config.set("graphics", "rotation", str(rotation))
-    Config.set("graphics", "show_cursor", "0" if fullscreen else "1")
-    Config.set("kivy", "exit_on_escape", "0" if fullscreen else "1")
-    Config.set("input", "mouse", "mouse,disable_multitouch")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,9 +35,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError:
             print(f"--size {args.size!r}: expected WIDTHxHEIGHT, e.g. 1280x720", file=sys.stderr)
             return 2
-    # rotation_by "os": the OS already turned the output (provisioning); turning it again would be wrong
-    rotation = cfg.screen.rotation if cfg.screen.rotation_by == "app" else 0
-    configure_window(width, height, cfg.screen.fullscreen and not args.windowed, rotation)
+    configure_window(width, height, cfg.screen.fullscreen and not args.windowed, cfg.screen.app_rotation)
 
     from display.board_model import BoardView
     from display.feed import attach_board, make_client

@@ -41,6 +41,12 @@ class ScreenSettings(_Model):
     rotation_by: Literal["app", "os"] = "app"
 
 
+    @property
+    def app_rotation(self) -> int:
+        """The rotation the app applies: none when the OS already turned the output and the touch
+        panel (provisioning writes `rotation_by: os`); turning it again would put it 90° off."""
+        return self.rotation if self.rotation_by == "app" else 0
+
 class PrinterSettings(_Model):
     kind: Literal["usb", "serial", "network", "file", "dummy"] = "dummy"
     usb_vendor: int | None = None          # e.g. 0x04b8 for Epson

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
+from motcua.kivy_window import configure_window as _configure_window
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,17 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def configure_window(screen, windowed: bool = False) -> None:
     """Kivy reads its window settings at import: set them before anything imports kivy.core.window."""
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    from kivy.config import Config
-    Config.set("graphics", "width", str(screen.width))
-    Config.set("graphics", "height", str(screen.height))
-    # rotation_by "os": config.txt/the session already turned the output and the touch panel;
-    # turning the window again would put the picture (and the touches) 90° off
-    Config.set("graphics", "rotation", str(screen.rotation if screen.rotation_by == "app" else 0))
-    Config.set("graphics", "fullscreen", "auto" if screen.fullscreen and not windowed else "0")
-    Config.set("graphics", "show_cursor", "0" if screen.fullscreen and not windowed else "1")
-    Config.set("kivy", "exit_on_escape", "0")
-    Config.set("input", "mouse", "mouse,disable_multitouch")
+    fullscreen = screen.fullscreen and not windowed
+    _configure_window(screen.width, screen.height, fullscreen, screen.app_rotation)
 
 
 def run(args: argparse.Namespace) -> int:
