@@ -80,63 +80,94 @@ def _now_epoch(state: SiteState) -> float | None:
         return None
 
 
-def _call_streams(state: SiteState, config: SiteConfig, sector: str) -> list[tuple[float, float]]:
+class _Now:
+    """What every sector's streams share at one moment of the state: the clock, each sector's
+    counters' worth of service, mean service time and pressure. Built once for a whole board
+    (all_sector_waits) instead of once per sector; each value is computed exactly as before."""
+
+    __slots__ = ("state", "config", "epoch", "shares", "svc_cache", "pressure_cache")
+
+    def __init__(self, state: SiteState, config: SiteConfig) -> None:
+        self.state = state
+        self.config = config
+        self.epoch = _now_epoch(state)
+        self.shares = _shares(state)
+        self.svc_cache: dict[str, float] = {}
+        self.pressure_cache: dict[str, float] = {}
+
+    def svc(self, s: str) -> float:
+        v = self.svc_cache.get(s)
+        if v is None:
+            v = self.svc_cache[s] = mean_service_s(self.state, self.config, s)
+        return v
+
+    def pressure(self, s: str) -> float:
+        v = self.pressure_cache.get(s)
+        if v is None:
+            st = self.state
+            v = self.pressure_cache[s] = ((st.waiting_count(s) + 0.5) * self.svc(s)
+                                          / capacity(st, self.config, s, self.shares))
+        return v
+
+    def residual(self, c) -> float | None:
+        """Seconds its current citizen is still expected to take, or None if it serves nobody."""
+        current = self.state.tickets.get(c.serving) if c.serving else None
+        if current is None:
+            return None
+        mean = self.svc(current.sector)
+        now = self.epoch
+        elapsed = (now - current.called_epoch) if (now is not None and current.called_epoch) else 0.0
+        return max(mean - elapsed, _MIN_RESIDUAL * mean)
+
+
+def _share(now: _Now, sectors, sector: str) -> float:
+    """The part of a counter's calls `sector` gets among `sectors`, by the work waiting in each."""
+    pressures = {s: now.pressure(s) for s in sectors}
+    total = sum(pressures.values())
+    return max(pressures[sector] / total if total > 0 else 1.0 / len(sectors), 0.1)
+
+
+def _server_stream(now: _Now, c, sector: str) -> tuple[float, float]:
+    share = 1.0 if len(c.sectors) == 1 else _share(now, c.sectors, sector)
+    svc = now.svc(sector)
+    gap = svc / share
+    first = 0.0
+    residual = now.residual(c)
+    if residual is not None:
+        # Its calls go to other sectors too: some of a gap of other work first.
+        first = residual + _OTHER_WORK * (gap - svc)
+    elif c.status == "paused":
+        first = svc  # a paused counter comes back, but not at once
+    return first, gap
+
+
+def _helper_stream(now: _Now, c, sector: str) -> tuple[float, float]:
+    trained = now.config.counter_by_id[c.id].trained
+    share = _share(now, trained, sector)
+    residual = now.residual(c)
+    first = HELPER_DELAY_S if residual is None else max(HELPER_DELAY_S, residual)
+    return first, now.svc(sector) / share
+
+
+def _is_helper(state: SiteState, config: SiteConfig, c, sector: str) -> bool:
+    # Auto mode moves an open counter trained for the sector onto it once its own queue is empty.
+    conf = config.counter_by_id.get(c.id)
+    return (c.status == "open" and sector not in c.sectors and conf is not None and sector in conf.trained
+            and not c.sectors_override and not any(state.waiting_count(x) for x in c.sectors))
+
+
+def _call_streams(state: SiteState, config: SiteConfig, sector: str,
+                  now: _Now | None = None) -> list[tuple[float, float]]:
     """(seconds until the counter's first call of `sector`, seconds between its calls of it), per counter."""
     servers = [c for c in state.counters.values() if c.status != "closed" and sector in c.sectors]
-    helpers = []
-    if AUTO_HELPERS and state.auto_mode:
-        # Auto mode moves an open counter trained for the sector onto it once its own queue is empty.
-        for c in state.counters.values():
-            conf = config.counter_by_id.get(c.id)
-            if (c.status == "open" and sector not in c.sectors and conf is not None and sector in conf.trained
-                    and not c.sectors_override and not any(state.waiting_count(x) for x in c.sectors)):
-                helpers.append(c)
     if not servers:
         return []
-    now = _now_epoch(state)
-    shares_now = _shares(state)
-    svc_cache: dict[str, float] = {}
-
-    def svc(s: str) -> float:
-        if s not in svc_cache:
-            svc_cache[s] = mean_service_s(state, config, s)
-        return svc_cache[s]
-
-    def pressure(s: str) -> float:
-        return (state.waiting_count(s) + 0.5) * svc(s) / capacity(state, config, s, shares_now)
-
-    streams = []
-    for c in servers:
-        if len(c.sectors) == 1:
-            share = 1.0
-        else:
-            pressures = {s: pressure(s) for s in c.sectors}
-            total = sum(pressures.values())
-            share = max(pressures[sector] / total if total > 0 else 1.0 / len(c.sectors), 0.1)
-        gap = svc(sector) / share
-        first = 0.0
-        current = state.tickets.get(c.serving) if c.serving else None
-        if current is not None:
-            mean = svc(current.sector)
-            elapsed = (now - current.called_epoch) if (now is not None and current.called_epoch) else 0.0
-            first = max(mean - elapsed, _MIN_RESIDUAL * mean)
-            # Its calls go to other sectors too: some of a gap of other work first.
-            first += _OTHER_WORK * (gap - svc(sector))
-        elif c.status == "paused":
-            first = svc(sector)  # a paused counter comes back, but not at once
-        streams.append((first, gap))
-    for c in helpers:
-        trained = config.counter_by_id[c.id].trained
-        pressures = {s: pressure(s) for s in trained}
-        total = sum(pressures.values())
-        share = max(pressures[sector] / total if total > 0 else 1.0 / len(trained), 0.1)
-        current = state.tickets.get(c.serving) if c.serving else None
-        first = HELPER_DELAY_S
-        if current is not None:
-            mean = svc(current.sector)
-            elapsed = (now - current.called_epoch) if (now is not None and current.called_epoch) else 0.0
-            first = max(first, max(mean - elapsed, _MIN_RESIDUAL * mean))
-        streams.append((first, svc(sector) / share))
+    helpers = []
+    if AUTO_HELPERS and state.auto_mode:
+        helpers = [c for c in state.counters.values() if _is_helper(state, config, c, sector)]
+    now = now if now is not None else _Now(state, config)
+    streams = [_server_stream(now, c, sector) for c in servers]
+    streams += [_helper_stream(now, c, sector) for c in helpers]
     return streams
 
 
@@ -144,10 +175,19 @@ def _calls_by(t: float, streams: list[tuple[float, float]]) -> int:
     return sum(int((t - first) // gap) + 1 for first, gap in streams if t >= first)
 
 
-def wait_for_position(state: SiteState, config: SiteConfig, sector: str, ahead: int) -> int:
-    """Seconds until a citizen with `ahead` people before them in `sector` is called:
-    the time of the sector's (ahead+1)-th call, over every counter's stream of calls."""
-    streams = _call_streams(state, config, sector)
+def _enough_calls_by(t: float, streams: list[tuple[float, float]], need: int) -> bool:
+    """`_calls_by(t, streams) >= need`, stopping as soon as the count gets there (every term is >= 0)."""
+    n = 0
+    for first, gap in streams:
+        if t >= first:
+            n += int((t - first) // gap) + 1
+            if n >= need:
+                return True
+    return False
+
+
+def _wait_from_streams(state: SiteState, config: SiteConfig, sector: str, ahead: int,
+                       streams: list[tuple[float, float]]) -> int:
     if not streams:
         # Nobody serves it right now: the plain rate of the counters configured for it.
         return int(round((ahead + 1) * mean_service_s(state, config, sector) / capacity(state, config, sector)))
@@ -155,16 +195,64 @@ def wait_for_position(state: SiteState, config: SiteConfig, sector: str, ahead: 
     need = ahead + 1
     lo = 0.0
     hi = min(first + ahead * gap for first, gap in streams)   # the fastest counter alone gets there by then
-    if _calls_by(lo, streams) >= need:
+    if _enough_calls_by(lo, streams, need):
         return 0
     # Bisection: cheap whatever the queue length (a long queue on a busy day stays O(counters)).
     while hi - lo > 0.5:
         mid = (lo + hi) / 2
-        if _calls_by(mid, streams) >= need:
+        if _enough_calls_by(mid, streams, need):
             hi = mid
         else:
             lo = mid
     return int(round(hi))
+
+
+def wait_for_position(state: SiteState, config: SiteConfig, sector: str, ahead: int) -> int:
+    """Seconds until a citizen with `ahead` people before them in `sector` is called:
+    the time of the sector's (ahead+1)-th call, over every counter's stream of calls."""
+    return _wait_from_streams(state, config, sector, ahead, _call_streams(state, config, sector))
+
+
+def all_sector_waits(state: SiteState, config: SiteConfig) -> dict[str, int]:
+    """`sector_wait` of every sector (same values), sharing the clock, shares, service means
+    and pressures between sectors and building every sector's streams in one pass over the counters."""
+    now = _Now(state, config)
+    by_sector: dict[str, list[tuple[float, float]]] = {s.id: [] for s in config.sectors}
+    served: set[str] = set()
+    for c in state.counters.values():
+        if c.status != "closed" and c.sectors:
+            # The counter's pressures, total and residual once for all its sectors (same values
+            # as _server_stream computes for each).
+            single = len(c.sectors) == 1
+            if not single:
+                pressures = {s: now.pressure(s) for s in c.sectors}
+                total = sum(pressures.values())
+            residual = now.residual(c)
+            paused = c.status == "paused"
+            for s in c.sectors:
+                if s not in by_sector:
+                    continue
+                share = 1.0 if single else max(pressures[s] / total if total > 0 else 1.0 / len(c.sectors), 0.1)
+                svc = now.svc(s)
+                gap = svc / share
+                if residual is not None:
+                    first = residual + _OTHER_WORK * (gap - svc)
+                else:
+                    first = svc if paused else 0.0
+                by_sector[s].append((first, gap))
+                served.add(s)
+    if AUTO_HELPERS and state.auto_mode:
+        for c in state.counters.values():
+            conf = config.counter_by_id.get(c.id)
+            if (c.status != "open" or conf is None or c.sectors_override
+                    or any(state.waiting_count(x) for x in c.sectors)):
+                continue
+            for s in dict.fromkeys(conf.trained):   # each sector once, as the per-sector scan counts it
+                if s in served and s not in c.sectors:
+                    by_sector[s].append(_helper_stream(now, c, s))
+    return {s.id: _wait_from_streams(state, config, s.id, state.waiting_count(s.id),
+                                     by_sector[s.id] if s.id in served else [])
+            for s in config.sectors}
 
 
 def sector_wait(state: SiteState, config: SiteConfig, sector: str) -> int:

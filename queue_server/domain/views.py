@@ -40,7 +40,7 @@ def counter_state(state: SiteState, config: SiteConfig, counter: str, now: datet
 
 def sector_waits(state: SiteState, config: SiteConfig) -> dict[str, int]:
     """Every sector's expected wait, computed once to be shared by the board and the sector stats."""
-    return {s.id: estimate.sector_wait(state, config, s.id) for s in config.sectors}
+    return estimate.all_sector_waits(state, config)
 
 
 def sector_stats(state: SiteState, config: SiteConfig, sector: str, now: datetime,
