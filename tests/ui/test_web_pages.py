@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import time
 import re
 from pathlib import Path
 
@@ -109,8 +110,20 @@ def test_rebalance_by_clicking_and_the_next_call_follows(browser, site, shots):
         const c = document.querySelector('article[data-counter="q1"]');
         return c && !c.querySelector('input[data-sector="tra-ket-qua"]').checked
                   && !c.querySelector('input[data-sector="tu-phap-ho-tich"]').checked; }""")
+    # the clicks' POSTs go out one after another; wait until the last one is applied
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with site.service.lock:
+            if site.service.state.counters["q1"].sectors == ["ly-lich-tu-phap"]:
+                break
+        time.sleep(0.05)
     with site.service.lock:
         assert site.service.state.counters["q1"].sectors == ["ly-lich-tu-phap"]
+    # and the card still shows what was clicked after the live updates that follow
+    page.wait_for_timeout(500)
+    q1 = page.locator('article[data-counter="q1"]')
+    assert q1.locator('input[data-sector="ly-lich-tu-phap"]').is_checked()
+    assert not q1.locator('input[data-sector="tu-phap-ho-tich"]').is_checked()
 
     # an override outside `trained` needs a reason
     q1 = page.locator('article[data-counter="q1"]')

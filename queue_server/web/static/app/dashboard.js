@@ -10,6 +10,17 @@
   var counterMeta = {};
   META.counters.forEach(function (c) { counterMeta[c.id] = c; });
   var extraAlerts = [];
+  // A manager's sector change, from the click until the live stream shows it: re-renders in between
+  // (from any other live update) must show what was clicked, not the state from before the click.
+  var pending = {};       // counter -> {sectors, until}
+  var chains = {};        // counter -> the last POST, so one counter's changes reach the server in order
+  function sectorsOf(c) {
+    var p = pending[c.counter];
+    if (p && Date.now() < p.until) return p.sectors;
+    delete pending[c.counter];
+    return c.sectors;
+  }
+  function sameSet(a, b) { return a.length === b.length && a.every(function (x) { return b.indexOf(x) >= 0; }); }
   var openDetails = {};   // overrides panels the manager opened stay open across live re-renders   // help requests seen on the event stream
 
   function $(id) { return document.getElementById(id); }
@@ -89,7 +100,7 @@
       var id = "cs-" + c.counter + "-" + s.id;
       var lab = node("label", {"for": id});
       var box = node("input", {type: "checkbox", id: id, "data-sector": s.id, "data-trained": trained ? "1" : "0"});
-      box.checked = c.sectors.indexOf(s.id) >= 0;
+      box.checked = sectorsOf(c).indexOf(s.id) >= 0;
       box.disabled = !I.can_manage;
       box.addEventListener("change", function () { changeSectors(c.counter, card, box); });
       lab.appendChild(box);
@@ -99,7 +110,7 @@
     card.appendChild(fs);
     if (anyOther && I.can_manage) {
       var det = node("details");
-      if (openDetails[c.counter] || c.sectors.some(function (s) { return m.trained.indexOf(s) < 0; })) det.open = true;
+      if (openDetails[c.counter] || sectorsOf(c).some(function (s) { return m.trained.indexOf(s) < 0; })) det.open = true;
       det.addEventListener("toggle", function () { openDetails[c.counter] = det.open; });
       det.appendChild(node("summary", {}, I.override));
       var rid = "reason-" + c.counter;
@@ -131,7 +142,7 @@
     var boxes = card.querySelectorAll("input[type=checkbox][data-sector]");
     var sectors = [], override = false;
     // keep the current order (the first sector is the counter's own), then add new ones
-    var current = (findCounter(counter) || {sectors: []}).sectors.slice();
+    var current = sectorsOf(findCounter(counter) || {counter: counter, sectors: []}).slice();
     var checked = {};
     Array.prototype.forEach.call(boxes, function (b) { if (b.checked) { checked[b.getAttribute("data-sector")] = b; } });
     current.forEach(function (s) { if (checked[s]) sectors.push(s); });
@@ -147,8 +158,12 @@
     }
     var body = {sectors: sectors};
     if (override) { body.override = true; body.reason = reason; }
-    post("/api/v1/counters/" + encodeURIComponent(counter) + "/sectors", body)
-      .then(function () { say(I.saved); }, function (e) { box.checked = !box.checked; say(e.message, true); });
+    pending[counter] = {sectors: sectors, until: Date.now() + 5000};
+    chains[counter] = (chains[counter] || Promise.resolve()).then(function () {
+      return post("/api/v1/counters/" + encodeURIComponent(counter) + "/sectors", body)
+        .then(function () { say(I.saved); },
+              function (e) { delete pending[counter]; say(e.message, true); soon(); });
+    });
   }
 
   function findCounter(id) {
@@ -213,6 +228,8 @@
   }
   function onCounter(c) {
     for (var i = 0; i < S.counters.length; i++) if (S.counters[i].counter === c.counter) { S.counters[i] = c; }
+    var p = pending[c.counter];
+    if (p && sameSet(p.sectors, c.sectors)) delete pending[c.counter];
   }
   var renderTimer = null;
   function soon() { if (!renderTimer) renderTimer = setTimeout(function () { renderTimer = null; render(); }, 150); }
