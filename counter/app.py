@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kivy.app import App
-from kivy.clock import Clock, mainthread
+from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
@@ -16,6 +15,7 @@ from kivy.uix.label import Label
 
 from counter.model import CounterView
 from counter.texts import T
+from display.kivy_app import RefreshingApp
 from display.widget_sync import sync_children
 
 # not "counter.kv": App would load a kv named after CounterApp a second time by itself
@@ -91,7 +91,7 @@ class StatusRoot(BoxLayout):
         sync_children(self.ids.options, OptionRow, rows, keep_last=1)
 
 
-class CounterApp(App):
+class CounterApp(RefreshingApp):
     u = NumericProperty(1.0)
 
     def __init__(self, view: CounterView, press, screenshot: str | None = None, exit_after: float | None = None,
@@ -115,23 +115,3 @@ class CounterApp(App):
     def press(self, key: str) -> None:
         """On-screen keys do exactly what the keypad does."""
         self._press(key)
-
-    @mainthread
-    def _changed(self) -> None:
-        if self.root is not None:
-            self.root.refresh()
-
-    def _finish(self, _dt) -> None:
-        if self.screenshot:
-            self.root.refresh()
-            Clock.schedule_once(self._shoot, 0.4)
-        else:
-            self.stop()
-
-    def _shoot(self, _dt) -> None:
-        def flipped(*_a):
-            Window.unbind(on_flip=flipped)
-            self.root.export_to_png(self.screenshot)
-            self.stop()
-        Window.bind(on_flip=flipped)
-        self.root.canvas.ask_update()

@@ -8,14 +8,14 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from kivy.app import App
-from kivy.clock import Clock, mainthread
+from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from display.board_model import BoardView, clock_text
+from display.kivy_app import RefreshingApp
 from display.widget_sync import sync_children
 from display.texts import T
 
@@ -120,7 +120,7 @@ class DisplayRoot(BoxLayout):
             for s in rows])
 
 
-class DisplayApp(App):
+class DisplayApp(RefreshingApp):
     u = NumericProperty(1.0)
 
     def __init__(self, view: BoardView, screenshot: str | None = None, exit_after: float | None = None,
@@ -145,27 +145,3 @@ class DisplayApp(App):
     def on_start(self):
         if self.on_started:
             self.on_started()
-
-    @mainthread
-    def _changed(self) -> None:
-        # MQTT thread -> UI thread: the view only says "something changed"; the screen re-reads it
-        if self.root is not None:
-            self.root.refresh()
-
-    def _finish(self, _dt) -> None:
-        if self.screenshot:
-            self.root.refresh()
-            # label textures are redrawn on the next frames: shoot a little later
-            Clock.schedule_once(self._shoot, 0.4)
-        else:
-            self.stop()
-
-    def _shoot(self, _dt) -> None:
-        # Window.screenshot() from a Clock callback gives black frames under Xvfb
-        # (STACK_NOTES): read the frame buffer right after the next flip instead.
-        def flipped(*_a):
-            Window.unbind(on_flip=flipped)
-            self.root.export_to_png(self.screenshot)
-            self.stop()
-        Window.bind(on_flip=flipped)
-        self.root.canvas.ask_update()
