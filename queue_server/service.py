@@ -407,8 +407,7 @@ class QueueService:
         counters: set[str] = set()
         sectors: set[str] = set()
         for e in new_events:
-            out.append(Message(t.events_log, {"v": 1, "type": "event", "ts": e.ts, "seq": e.seq, "event": e.type,
-                                              "data": e.data, "site": self.config.id, "device": e.device}))
+            out.append(self.log_message(e))
             d = e.data
             if e.type in (ev.TICKET_CALLED, ev.TICKET_RECALLED):
                 counter = self.config.counter_by_id[d["counter"]]
@@ -467,6 +466,11 @@ class QueueService:
             self._owed_counters.clear()
             return
         self._emit(msgs)
+
+    def log_message(self, e: Event) -> Message:
+        """One domain event on `events/log` (live, and again at start for the upstream tail)."""
+        return Message(self.topics.events_log, {"v": 1, "type": "event", "ts": e.ts, "seq": e.seq, "event": e.type,
+                                                "data": e.data, "site": self.config.id, "device": e.device})
 
     def _replies_of(self, results: list[tuple[_Item, dict | None]]) -> list[Message]:
         return [Message(self.topics.reply(item.kind, item.device), reply) for item, reply in results

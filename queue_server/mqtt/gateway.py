@@ -108,12 +108,7 @@ class MqttGateway:
         paho's buffer) left those events in the log but never on `events/log`, so an upstream
         consumer had a gap for ever. Consumers are idempotent on (site, seq); repeats are harmless."""
         svc = self.service
-        out = []
-        for e in svc.store.read(after=max(0, svc.state.last_seq - LOG_TAIL)):
-            out.append(Message(self.topics.events_log, {"v": 1, "type": "event", "ts": e.ts, "seq": e.seq,
-                                                        "event": e.type, "data": e.data, "site": svc.config.id,
-                                                        "device": e.device}))
-        return out
+        return [svc.log_message(e) for e in svc.store.read(after=max(0, svc.state.last_seq - LOG_TAIL))]
 
     # paho callbacks -----------------------------------------------------------------------
 
