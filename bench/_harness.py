@@ -165,7 +165,7 @@ def raw_client(port: int, user: str | None = None, password: str | None = None, 
     c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"{name or 'bench'}-{os.getpid()}-{time.monotonic_ns()}")
     if user:
         c.username_pw_set(user, password)
-    c.max_inflight_messages_set(1000)
+    c.max_inflight_messages_set(0)    # unlimited: a cap makes paho scan its in-flight messages on every PUBACK
     c.max_queued_messages_set(0)
     ready = threading.Event()
     subs = list(subscribe)
@@ -748,6 +748,13 @@ def _busy_s() -> float:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
 class CpuMeter:
     """CPU used during a run, in cores: by the server, by the bench (load generator, display,
     this process) and mosquitto, and by everything else on the machine (other people's work:
@@ -756,6 +763,8 @@ class CpuMeter:
     def __init__(self, site: "BenchSite"):
         self.pids = {"server": site.server_pid, "bench": os.getpid(),
                      "broker": site.broker.proc.pid if site.broker and site.broker.proc else 0}
+        # The server's publisher process (queue_server/mqtt/publisher.py), when it runs one.
+        self.pids["publisher"] = (_children(site.server_pid) or [0])[0] if site.server_pid != os.getpid() else 0
 
     def __enter__(self) -> "CpuMeter":
         self.t0 = time.perf_counter()
@@ -766,6 +775,7 @@ class CpuMeter:
     def __exit__(self, *exc) -> None:
         dt = time.perf_counter() - self.t0
         self.cores = {k: (_proc_cpu_s(self.pids[k]) - v) / dt for k, v in self.p0.items()}
+        self.cores.setdefault("publisher", 0.0)
         total = (_busy_s() - self.busy0) / dt
         # The server's own CPU counts once even when it runs in this process.
         ours = sum(v for k, v in self.cores.items() if not (k == "server" and self.pids["server"] == self.pids["bench"]))

@@ -25,6 +25,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--public-url", default=None)
     p.add_argument("--data-dir", default="data", help="where web secrets live")
     p.add_argument("--policy", default=None, help="calling policy (default: the production one)")
+    p.add_argument("--publisher", choices=("process", "thread"), default=None,
+                   help="publish replies and state from a child process (default on a multi-core machine) "
+                        "or from a thread of the server's own process")
     p.add_argument("--log-level", default="INFO")
 
 
@@ -46,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     server = SiteServer(site, ServerOptions(broker=args.broker, db=args.db, http_host=args.http_host,
                                             http_port=args.http_port, username=username, password=password,
                                             ca_file=args.ca_file, public_url=args.public_url, data_dir=data,
-                                            policy=args.policy))
+                                            policy=args.policy, publisher=args.publisher))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

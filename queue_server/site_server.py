@@ -11,7 +11,7 @@ from pathlib import Path
 from waitress.server import create_server
 
 from queue_server.domain.site import SiteConfig
-from queue_server.mqtt.gateway import MqttGateway
+from queue_server.mqtt.gateway import MqttGateway, default_publisher
 from queue_server.service import QueueService
 from queue_server.store import EventStore
 from queue_server.web.app import WebSettings, create_app
@@ -47,6 +47,7 @@ class ServerOptions:
     data_dir: Path | None = None
     snapshot_every: int = 10_000
     policy: str | None = None
+    publisher: str | None = None    # "process" | "thread"; None: process on a multi-core machine
 
 
 def make_policy(name: str | None):
@@ -78,7 +79,8 @@ class SiteServer:
         self.service = QueueService(site, self.store, policy=make_policy(options.policy), public_url=public_url,
                                     snapshot_every=options.snapshot_every, balancer=make_balancer())
         self.gateway = MqttGateway(self.service, options.broker, username=options.username,
-                                   password=options.password, ca_file=options.ca_file)
+                                   password=options.password, ca_file=options.ca_file,
+                                   publisher=options.publisher or default_publisher())
         self.app = create_app(self.service, WebSettings(secret_key=web_secrets["secret_key"],
                                                         api_token=self.api_token,
                                                         data_dir=str(data_dir),

@@ -194,6 +194,9 @@ def _day_started(s: SiteState, d: dict, e: ev.Event) -> None:
 
 def _issued(s: SiteState, d: dict, e: ev.Event) -> None:
     t = Ticket(**d["ticket"])
+    # Never share a mutable with the event: the same event is folded again into the
+    # snapshotter's copy of the state (queue_server/snapshotter.py).
+    t.transferred_from = list(t.transferred_from)
     s.tickets[t.id] = t
     s.waiting.setdefault(t.sector, {})[t.id] = None
     s.by_token[t.token] = t.id

@@ -119,6 +119,12 @@ class EventStore:
                 conn.execute(insert(snapshots), [{"seq": seq, "created": datetime.now(timezone.utc).isoformat(),
                                                   "state": _json(state)}])
 
+    def write_snapshot(self, seq: int, state: dict[str, Any]) -> None:
+        """The state folded up to `seq`, in its own transaction (queue_server/snapshotter.py)."""
+        with self.engine.begin() as conn:
+            conn.execute(insert(snapshots), [{"seq": seq, "created": datetime.now(timezone.utc).isoformat(),
+                                              "state": _json(state)}])
+
     # reading ---------------------------------------------------------------------
 
     def last_seq(self) -> int:

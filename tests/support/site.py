@@ -22,7 +22,7 @@ from tests.support.broker import free_port
 
 class RunningSite:
     def __init__(self, directory: Path, site_path: str | Path | None = None, *, db: str | None = None,
-                 snapshot_every: int = 10_000, policy: str | None = None):
+                 snapshot_every: int = 10_000, policy: str | None = None, publisher: str | None = None):
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.site = load_site(site_path)
@@ -35,6 +35,7 @@ class RunningSite:
         self.db = db or str(self.dir / "motcua.db")
         self.snapshot_every = snapshot_every
         self.policy = policy
+        self.publisher = publisher      # None: the server's default (a process on a multi-core machine)
         self.server: SiteServer | None = None
         self._devices: list[DeviceClient] = []
 
@@ -55,7 +56,8 @@ class RunningSite:
         cred = self.creds["server"]
         self.server = SiteServer(self.site, ServerOptions(
             broker=self.broker_url, db=self.db, http_port=self.http_port, username=cred["username"],
-            password=cred["password"], data_dir=self.dir, snapshot_every=self.snapshot_every, policy=self.policy))
+            password=cred["password"], data_dir=self.dir, snapshot_every=self.snapshot_every, policy=self.policy,
+            publisher=self.publisher))
         assert self.server.start(10), "the server did not connect to mosquitto"
         return self.server
 
