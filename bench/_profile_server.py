@@ -74,6 +74,10 @@ def run() -> int:
             if len(rows) % 20 == 0:
                 Path(trace).write_text(json.dumps(rows))
         service.QueueService.process = process
+    if os.environ.get("BENCH_SNAPSHOT_EVERY"):
+        # A/B of the snapshots' cost: the server's own default is 10,000 events.
+        from queue_server import site_server
+        site_server.ServerOptions.snapshot_every = int(os.environ["BENCH_SNAPSHOT_EVERY"])
     if os.environ.get("BENCH_SWITCH"):
         sys.setswitchinterval(float(os.environ["BENCH_SWITCH"]))
     return main(["server", *sys.argv[2:]])

@@ -59,6 +59,7 @@ def child_server(args) -> dict:
     store = EventStore(str(work / "month.db"))
     svc = QueueService(site, store, clock=lambda: now[0])
     svc.limiter.rate = svc.limiter.burst = 1e9   # a simulated day runs in seconds
+    svc.start()     # snapshots beside the loop and the collector's freezes, as in a server; batches below
     gw = None
     if not args.no_mqtt:
         cred = site_env.creds["server"]
@@ -121,6 +122,7 @@ def child_server(args) -> dict:
         print(json.dumps({"progress": samples[-1]}), file=sys.stderr, flush=True)
     if gw:
         gw.stop()
+    svc.stop()
     store.close()
     site_env.stop()
     return {"start_mib": start_mib, "samples": samples, "seconds": time.perf_counter() - t_start}

@@ -244,8 +244,6 @@ class QueueService:
                         item.future.set_exception(RuntimeError("internal error"))
             if self._owed_counters and time.monotonic() >= self._owed_sent + STATE_WINDOW_S:
                 self._publish_owed()
-            if self._freezes_gc and self.state.last_seq - self._frozen_at >= FREEZE_EVERY:
-                self._freeze_gc()
 
     def _freeze_gc(self) -> None:
         # The day's tickets pile up in the oldest generation, and every full pass of the cyclic
@@ -295,6 +293,8 @@ class QueueService:
         for item, reply in results:
             if item.future and not item.future.done():
                 item.future.set_result(reply)
+        if self._freezes_gc and self.state.last_seq - self._frozen_at >= FREEZE_EVERY:
+            self._freeze_gc()
 
     def _tick(self) -> None:
         """Idle work: start a new day at midnight, let auto mode move counters."""

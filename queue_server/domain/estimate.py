@@ -17,6 +17,7 @@ Measured with the simulator's `est_wait_mae_s` (docs/balancing.md).
 """
 from __future__ import annotations
 
+import heapq
 from datetime import datetime
 
 from queue_server.domain.site import SiteConfig
@@ -175,15 +176,52 @@ def _calls_by(t: float, streams: list[tuple[float, float]]) -> int:
     return sum(int((t - first) // gap) + 1 for first, gap in streams if t >= first)
 
 
-def _enough_calls_by(t: float, streams: list[tuple[float, float]], need: int) -> bool:
-    """`_calls_by(t, streams) >= need`, stopping as soon as the count gets there (every term is >= 0)."""
-    n = 0
+def _nth_call(streams: list[tuple[float, float]], need: int) -> float:
+    """The time of the `need`-th call (need >= 1) over all streams: the smallest t with
+    `_calls_by(t) >= need`, exactly.
+
+    A first guess from the streams' joint rate lands within about one gap of each stream;
+    from a point below it, the remaining calls are taken in time order from a heap. The cost
+    depends on the number of counters, not on the queue's length (a bisection over the whole
+    wait took 15 passes over the streams for every sector of every batch)."""
+    rate = sum(1.0 / gap for _, gap in streams)
+    # By t (past every first call) the streams have made between sum((t - first) / gap) and
+    # that plus one per stream: at `guess` they have made need - len(streams) .. need calls.
+    guess = (need - len(streams) + sum(first / gap for first, gap in streams)) / rate
+    # Any lo with fewer than `need` calls by it gives the exact answer below; a lo close to
+    # it leaves few calls to take from the heap. One gap of the slowest stream below the guess
+    # has fewer calls (bar streams starting late: then step down), and a few halvings towards
+    # the guess keep only lo's that still do.
+    lo = max(0.0, guess - max(gap for _, gap in streams))
+    made = _calls_by(lo, streams) if lo > 0.0 else 0
+    while made >= need:
+        lo = lo / 2 if lo > 1.0 else 0.0
+        made = _calls_by(lo, streams) if lo > 0.0 else 0
+    hi = max(lo, guess)
+    for _ in range(3):
+        mid = (lo + hi) / 2
+        n = _calls_by(mid, streams)
+        if n < need:
+            lo, made = mid, n
+        else:
+            hi = mid
+    # The next call of each stream strictly after lo (or at 0 when lo is 0: calls at 0 count).
+    heap = []
     for first, gap in streams:
-        if t >= first:
-            n += int((t - first) // gap) + 1
-            if n >= need:
-                return True
-    return False
+        if lo == 0.0 and made == 0:
+            nxt = first
+        elif lo < first:
+            nxt = first
+        else:
+            nxt = first + (int((lo - first) // gap) + 1) * gap
+        heap.append((nxt, gap))
+    heapq.heapify(heap)
+    t = lo
+    while made < need:
+        t, gap = heap[0]
+        heapq.heapreplace(heap, (t + gap, gap))
+        made += 1
+    return t
 
 
 def _wait_from_streams(state: SiteState, config: SiteConfig, sector: str, ahead: int,
@@ -191,20 +229,7 @@ def _wait_from_streams(state: SiteState, config: SiteConfig, sector: str, ahead:
     if not streams:
         # Nobody serves it right now: the plain rate of the counters configured for it.
         return int(round((ahead + 1) * mean_service_s(state, config, sector) / capacity(state, config, sector)))
-    ahead = max(0, ahead)
-    need = ahead + 1
-    lo = 0.0
-    hi = min(first + ahead * gap for first, gap in streams)   # the fastest counter alone gets there by then
-    if _enough_calls_by(lo, streams, need):
-        return 0
-    # Bisection: cheap whatever the queue length (a long queue on a busy day stays O(counters)).
-    while hi - lo > 0.5:
-        mid = (lo + hi) / 2
-        if _enough_calls_by(mid, streams, need):
-            hi = mid
-        else:
-            lo = mid
-    return int(round(hi))
+    return int(round(_nth_call(streams, max(0, ahead) + 1)))
 
 
 def wait_for_position(state: SiteState, config: SiteConfig, sector: str, ahead: int) -> int:

@@ -24,6 +24,8 @@ class LiveHub:
         service.listeners.append(self.on_messages)
 
     def on_messages(self, messages: list[Message]) -> None:
+        if not self._streams:       # nobody is watching: the command loop pays nothing
+            return
         topics = self.service.topics
         events: list[tuple[str, dict]] = []
         for m in messages:
