@@ -38,6 +38,7 @@ def run() -> int:
         import time
         from queue_server.store import log as store_log
         rows: list = []
+        items: list = []
         orig_process = service.QueueService.process
         orig_append = store_log.EventStore.append
         in_append = [0.0, False]
@@ -70,9 +71,15 @@ def run() -> int:
             t0 = time.monotonic()
             in_append[:] = [0.0, False]
             orig_process(self, batch)
-            rows.append((t0 - batch[0].received, time.monotonic() - t0, len(batch), t0, in_append[0], in_append[1]))
+            t1 = time.monotonic()
+            rows.append((t0 - batch[0].received, t1 - t0, len(batch), t0, in_append[0], in_append[1]))
+            for it in batch:        # per command: req_id, received by paho, batch start, batch end
+                req = getattr(it.parsed, "req_id", None)
+                if req:
+                    items.append((req, it.received, t0, t1))
             if len(rows) % 20 == 0:
                 Path(trace).write_text(json.dumps(rows))
+                Path(trace + ".items").write_text(json.dumps(items))
         service.QueueService.process = process
     if os.environ.get("BENCH_SNAPSHOT_EVERY"):
         # A/B of the snapshots' cost: the server's own default is 10,000 events.

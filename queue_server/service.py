@@ -50,6 +50,12 @@ IDLE_TICK_S = 2.0
 # On a 60-counter site nearly every batch touched every counter's waiting counts, and those ~60
 # retained messages per batch cost more than the commands themselves.
 STATE_WINDOW_S = 0.02
+# The board (every counter and sector, ~15 KiB on a 60-counter site) goes out at most once per
+# window too. At 2,000 commands/s the loop made 200-400 boards a second, each built, serialised
+# and fanned out to every display; no display needs more than one per frame. A board held back
+# goes out when the window ends (or with the first batch after it), so a display is never more
+# than a window behind. Quiet sites see no difference: their batches are further apart.
+BOARD_WINDOW_S = 0.02
 
 
 @dataclass
@@ -143,6 +149,8 @@ class QueueService:
         self._frozen_at = 0
         self._owed_counters: set[str] = set()   # counter states not yet published for a waiting count
         self._owed_sent = 0.0                   # monotonic time they were last published
+        self._board_owed = False                # a board held back by BOARD_WINDOW_S
+        self._board_sent = 0.0                  # monotonic time of the last board
         self.recover()
 
     # --- start-up -------------------------------------------------------------------
@@ -201,6 +209,11 @@ class QueueService:
         self._queue.put(_Item(kind, device, payload, fut))
         return fut
 
+    def post(self, kind: str, device: str, payload: Any) -> None:
+        """Submit without waiting for the reply: MQTT commands, whose reply the loop publishes
+        (no Future, and so no lock, made per command in paho's network thread)."""
+        self._queue.put(_Item(kind, device, payload))
+
     def execute(self, kind: str, device: str, payload: Any, timeout: float = 10.0) -> dict[str, Any]:
         """Submit and wait for the reply (web, CLI, tests)."""
         return self.submit(kind, device, payload).result(timeout)
@@ -212,10 +225,12 @@ class QueueService:
             timeout = IDLE_TICK_S
             if self._owed_counters:
                 timeout = max(0.0, min(timeout, self._owed_sent + STATE_WINDOW_S - time.monotonic()))
+            if self._board_owed:
+                timeout = max(0.0, min(timeout, self._board_sent + BOARD_WINDOW_S - time.monotonic()))
             try:
                 first = self._queue.get(timeout=timeout)
             except queue.Empty:
-                if self._owed_counters:
+                if self._owed_counters or self._board_owed:
                     self._publish_owed()
                     continue
                 try:
@@ -242,7 +257,9 @@ class QueueService:
                 for item in batch:
                     if item.future and not item.future.done():
                         item.future.set_exception(RuntimeError("internal error"))
-            if self._owed_counters and time.monotonic() >= self._owed_sent + STATE_WINDOW_S:
+            mono = time.monotonic()
+            if (self._owed_counters and mono >= self._owed_sent + STATE_WINDOW_S) or \
+                    (self._board_owed and mono >= self._board_sent + BOARD_WINDOW_S):
                 self._publish_owed()
 
     def _freeze_gc(self) -> None:
@@ -466,23 +483,38 @@ class QueueService:
         for sid in sorted(sectors):
             out.append(Message(t.sector_stats(sid), views.sector_stats(self.state, self.config, sid, now, waits),
                                retain=True))
-        # One board per batch: under load, displays get the newest state, not a backlog.
-        out.append(Message(t.board, views.board(self.state, self.config, now, waits), retain=True))
+        # At most one board per batch and per BOARD_WINDOW_S: under load, displays get the
+        # newest state, not a backlog.
+        mono = time.monotonic()
+        if mono >= self._board_sent + BOARD_WINDOW_S:
+            out.append(Message(t.board, views.board(self.state, self.config, now, waits), retain=True))
+            self._board_sent, self._board_owed = mono, False
+        else:
+            self._board_owed = True
         return out + replies
 
     def _publish_owed(self) -> None:
-        """The counter states owed for a waiting count, as they are now (every batch before this
-        one is durable: the loop calls this only between batches)."""
+        """The counter states owed for a waiting count and the board held back, whose window
+        has ended, as they are now (every batch before this one is durable: the loop calls this
+        only between batches)."""
         try:
             with self.lock:
                 now = self.clock()
-                msgs = [Message(self.topics.counter_state(cid), views.counter_state(self.state, self.config, cid, now),
-                                retain=True) for cid in sorted(self._owed_counters) if cid in self.state.counters]
-                self._owed_counters.clear()
-                self._owed_sent = time.monotonic()
+                mono = time.monotonic()
+                msgs = []
+                if self._owed_counters and mono >= self._owed_sent + STATE_WINDOW_S:
+                    msgs = [Message(self.topics.counter_state(cid),
+                                    views.counter_state(self.state, self.config, cid, now), retain=True)
+                            for cid in sorted(self._owed_counters) if cid in self.state.counters]
+                    self._owed_counters.clear()
+                    self._owed_sent = mono
+                if self._board_owed and mono >= self._board_sent + BOARD_WINDOW_S:
+                    msgs.append(Message(self.topics.board, views.board(self.state, self.config, now), retain=True))
+                    self._board_owed, self._board_sent = False, mono
         except Exception:
-            log.exception("building the owed counter states failed")
+            log.exception("building the owed counter states and board failed")
             self._owed_counters.clear()
+            self._board_owed = False
             return
         self._emit(msgs)
 

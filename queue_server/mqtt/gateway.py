@@ -60,9 +60,10 @@ class MqttGateway:
         self.client.reconnect_delay_set(min_delay=0.1, max_delay=2)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
-        self.client.message_callback_add(self.topics.all_kiosk_cmds, self._on_cmd)
-        self.client.message_callback_add(self.topics.all_counter_cmds, self._on_cmd)
-        self.client.message_callback_add(self.topics.all_device_status, self._on_device_status)
+        # One callback that tells the topics apart itself: paho's per-filter callbacks match
+        # every message against each filter with a recursive generator, in the network thread
+        # that every command passes through.
+        self.client.on_message = self._on_message
         self.publisher: PublisherProcess | None = None
         if publisher == "process":
             self.publisher = PublisherProcess(broker, username=user, password=password or self.broker.password,
@@ -129,12 +130,19 @@ class MqttGateway:
         self.connected.clear()
         log.warning("disconnected from the broker (%s); reconnecting", reason_code)
 
+    def _on_message(self, client, userdata, msg) -> None:
+        topic = msg.topic
+        if topic.endswith("/cmd"):
+            self._on_cmd(client, userdata, msg)
+        elif topic.endswith("/status"):
+            self._on_device_status(client, userdata, msg)
+
     def _on_cmd(self, client, userdata, msg) -> None:
         parsed = self.topics.parse_cmd(msg.topic)
         if parsed is None:
             return
         kind, device = parsed
-        self.service.submit(kind, device, bytes(msg.payload))
+        self.service.post(kind, device, bytes(msg.payload))
 
     def _on_device_status(self, client, userdata, msg) -> None:
         parsed = self.topics.parse_device_status(msg.topic)
