@@ -127,7 +127,7 @@ class Harness:
         self.sent: list[tuple[str, bytes]] = []
         self.gateway.client.publish = lambda topic, payload, qos=0, retain=False: self.sent.append((topic, payload))
         self.queued: list[_Item] = []
-        self.svc.submit = lambda kind, device, payload: self.queued.append(_Item(kind, device, payload, Future()))
+        self.svc.post = lambda kind, device, payload: self.queued.append(_Item(kind, device, payload, Future()))
         self.topics = Topics(site.id)
         self.count = 0
 
