@@ -50,12 +50,16 @@ IDLE_TICK_S = 2.0
 # On a 60-counter site nearly every batch touched every counter's waiting counts, and those ~60
 # retained messages per batch cost more than the commands themselves.
 STATE_WINDOW_S = 0.02
-# The board (every counter and sector, ~15 KiB on a 60-counter site) goes out at most once per
-# window too. At 2,000 commands/s the loop made 200-400 boards a second, each built, serialised
-# and fanned out to every display; no display needs more than one per frame. A board held back
-# goes out when the window ends (or with the first batch after it), so a display is never more
-# than a window behind. Quiet sites see no difference: their batches are further apart.
+# A board (every counter and sector, ~15 KiB on a 60-counter site) whose only news is waiting
+# counts and estimates (tickets taken, ratings, online guidance) goes out at most once per window
+# too; it goes out when the window ends (or with the next batch after it). A batch that changes
+# what a counter shows (a call, a recall, a citizen done, a counter opened...) publishes its
+# board at once: the wall display must show the call as the announcer speaks it (call -> board
+# p50 5 ms, docs/performance.md). Holding every board for the window measured 9.6 ms.
 BOARD_WINDOW_S = 0.02
+_BOARD_NOW = frozenset({ev.DAY_STARTED, ev.TICKET_CALLED, ev.TICKET_RECALLED, ev.TICKET_SERVED, ev.TICKET_NO_SHOW,
+                        ev.TICKET_TRANSFERRED, ev.TICKET_CANCELLED, ev.COUNTER_STATUS, ev.COUNTER_SECTORS,
+                        ev.AUTO_MODE})
 
 
 @dataclass
@@ -483,10 +487,10 @@ class QueueService:
         for sid in sorted(sectors):
             out.append(Message(t.sector_stats(sid), views.sector_stats(self.state, self.config, sid, now, waits),
                                retain=True))
-        # At most one board per batch and per BOARD_WINDOW_S: under load, displays get the
-        # newest state, not a backlog.
+        # At most one board per batch (and per BOARD_WINDOW_S for waiting counts alone): under
+        # load, displays get the newest state, not a backlog.
         mono = time.monotonic()
-        if mono >= self._board_sent + BOARD_WINDOW_S:
+        if mono >= self._board_sent + BOARD_WINDOW_S or any(e.type in _BOARD_NOW for e in new_events):
             out.append(Message(t.board, views.board(self.state, self.config, now, waits), retain=True))
             self._board_sent, self._board_owed = mono, False
         else:
