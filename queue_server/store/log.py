@@ -7,6 +7,7 @@ with the same code (`postgresql+psycopg://...`).
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime, timezone
@@ -48,6 +49,16 @@ def _replies_for(n: int):
     return text(f"SELECT device, req_id, reply FROM replies WHERE {pairs}")
 
 
+@lru_cache(maxsize=512)
+def _replies_for_sqlite(n: int) -> str:
+    """The same SELECT for the driver's own connection (positional parameters)."""
+    return "SELECT device, req_id, reply FROM replies WHERE " + " OR ".join(["(device = ? AND req_id = ?)"] * n)
+
+
+_INSERT_EVENT = "INSERT INTO events (seq, ts, type, device, req_id, data) VALUES (?, ?, ?, ?, ?, ?)"
+_INSERT_REPLY = "INSERT INTO replies (device, req_id, seq, reply) VALUES (?, ?, ?, ?)"
+
+
 @dataclass(frozen=True)
 class StoredReply:
     device: str
@@ -82,6 +93,8 @@ class EventStore:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = create_engine(self.url, future=True)
+        self._hot = None                    # see _hot_connection
+        self._hot_lock = threading.Lock()
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.migrate()
@@ -94,7 +107,23 @@ class EventStore:
             command.upgrade(cfg, "head")
 
     def close(self) -> None:
+        with self._hot_lock:
+            if self._hot is not None:
+                self._hot.close()           # back to the pool, which dispose() then closes
+                self._hot = None
         self.engine.dispose()
+
+    def _hot_connection(self):
+        """The command loop's own sqlite3 connection (SQLite only; the caller holds _hot_lock).
+
+        Each batch writes its events and replies and looks up its req_ids: through SQLAlchemy's
+        Core that cost 110 us of CPU per batch more than the same statements on the driver's
+        connection (bench: 244 -> 134 us for a batch of 8), about a tenth of the loop's time at
+        2,000 commands/s. Same tables, same transaction, same pragmas (WAL, synchronous=FULL:
+        it is a connection of the engine's pool)."""
+        if self._hot is None:
+            self._hot = self.engine.raw_connection()
+        return self._hot.driver_connection
 
     # writing ---------------------------------------------------------------------
 
@@ -102,6 +131,9 @@ class EventStore:
                snapshot: tuple[int, dict[str, Any]] | None = None) -> None:
         """One transaction; durable on return."""
         if not new_events and not new_replies and snapshot is None:
+            return
+        if self.is_sqlite and snapshot is None:
+            self._append_sqlite(new_events, new_replies)
             return
         with self.engine.begin() as conn:
             if new_events:
@@ -118,6 +150,25 @@ class EventStore:
                 seq, state = snapshot
                 conn.execute(insert(snapshots), [{"seq": seq, "created": datetime.now(timezone.utc).isoformat(),
                                                   "state": _json(state)}])
+
+    def _append_sqlite(self, new_events: list[Event], new_replies: list[StoredReply]) -> None:
+        with self._hot_lock:
+            con = self._hot_connection()
+            cur = con.cursor()
+            try:
+                cur.execute("BEGIN")
+                if new_events:
+                    cur.executemany(_INSERT_EVENT, [(e.seq, e.ts, e.type, e.device, e.req_id, _json(e.data))
+                                                    for e in new_events])
+                if new_replies:
+                    cur.executemany(_INSERT_REPLY, [(r.device, r.req_id, r.seq, _json(r.reply)) for r in new_replies])
+                cur.execute("COMMIT")
+            except BaseException:
+                if con.in_transaction:
+                    con.rollback()
+                raise
+            finally:
+                cur.close()
 
     def write_snapshot(self, seq: int, state: dict[str, Any]) -> None:
         """The state folded up to `seq`, in its own transaction (queue_server/snapshotter.py)."""
@@ -161,6 +212,15 @@ class EventStore:
         commands, not once per command (each query hands the GIL to paho's network thread, and
         waiting to get it back cost the command loop ~80 us per command under load)."""
         found: dict[tuple[str, str], dict[str, Any]] = {}
+        if self.is_sqlite:
+            with self._hot_lock:
+                con = self._hot_connection()
+                for i in range(0, len(keys), 400):
+                    chunk = keys[i:i + 400]
+                    args = [x for pair in chunk for x in pair]
+                    for device, req_id, reply in con.execute(_replies_for_sqlite(len(chunk)), args):
+                        found[(device, req_id)] = json.loads(reply)
+            return found
         for i in range(0, len(keys), 400):   # well under any database's bound-parameter limit
             chunk = keys[i:i + 400]
             params = {}
