@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from functools import partial
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -18,6 +19,7 @@ from firmware_config.device_config import KeypadPins, RatingPins
 from protocol.client import DeviceClient
 from protocol.topics import Topics
 from tests.support.site import RunningSite
+from tests.support.wait import until
 
 KEYS = KeypadPins()
 PAD = RatingPins()
@@ -62,13 +64,7 @@ class Sniffer:
         self.client.disconnect()
 
 
-def wait_for(pred, timeout=6.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.01)
-    return bool(pred())
+wait_for = partial(until, timeout=6.0, interval=0.01)
 
 
 def press(factory, pin: int) -> None:
@@ -173,7 +169,7 @@ def test_rating_pad_once_per_ticket_with_thank_you_light(counter_site, pins):
     led.clear_states()
     press(pins, PAD.very_satisfied)
     assert wait_for(lambda: view.message and view.message.vi == "Đã ghi nhận đánh giá cho số K001")
-    assert wait_for(lambda: sum(1 for s in led.states if s.state) >= 3, 3), "the thank-you light did not blink 3 times"
+    assert wait_for(lambda: sum(1 for s in led.states if s.state) >= 3, timeout=3), "the thank-you light did not blink 3 times"
 
     press(pins, PAD.unsatisfied)               # a second press for the same ticket is refused on the pad
     assert view.message.vi == "Số này đã được đánh giá"

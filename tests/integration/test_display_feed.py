@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -11,6 +10,7 @@ from display.board_model import BoardView
 from display.feed import attach_board
 from protocol.client import DeviceClient
 from protocol.topics import Topics
+from tests.support.wait import until as wait_for
 
 T = Topics("demo-district")
 BOARD = {"v": 1, "type": "board", "ts": "2026-11-25T08:00:00+07:00", "seq": 7,
@@ -30,15 +30,6 @@ def server(url_port: int) -> mqtt.Client:
     c.connect("127.0.0.1", url_port)
     c.loop_start()
     return c
-
-
-def wait_for(pred, timeout=5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return pred()
 
 
 def test_retained_board_call_server_status_and_reconnect(mosquitto):

@@ -20,20 +20,12 @@ from kiosk.catalogue import CatalogueError, CatalogueStore
 from kiosk.fakesite import CatalogueServer, FakeTicketServer, catalogue_from_site, load_site
 from kiosk.runtime import build_kiosk
 from protocol.topics import Topics
+from tests.support.wait import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "queue_server" / "sites" / "demo-district.yaml"
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def wait_for(pred, timeout=8.0, what="condition"):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def retained(broker_url: str, topic: str, timeout=3.0) -> dict:

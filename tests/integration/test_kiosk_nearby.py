@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -22,21 +21,13 @@ from kiosk.fakesite import CatalogueServer, catalogue_from_site, load_site
 from kiosk.runtime import build_kiosk
 from protocol.topics import ProvinceTopics
 from tests.support.broker import Mosquitto, free_port
+from tests.support.wait import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "queue_server" / "sites" / "demo-district.yaml"
 P = ProvinceTopics()
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def wait_for(pred, timeout=8.0, what="condition"):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def advice(site, sector, *options):

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
+from functools import partial
 
 import pytest
 
@@ -16,6 +16,7 @@ from queue_server.mqtt.publisher import PublisherProcess
 from queue_server.service import Message
 from tests.integration.test_site_mqtt import Sub
 from tests.support.site import RunningSite
+from tests.support.wait import until
 
 A = "tu-phap-ho-tich"
 
@@ -33,13 +34,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _wait(pred, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
+_wait = partial(until, timeout=10.0, interval=0.05)
 
 
 @pytest.mark.parametrize("publisher", ["process", "thread"])
@@ -102,7 +97,7 @@ def test_the_publisher_ends_with_the_server_even_when_the_server_is_killed(tmp_p
         assert _alive(child)
         parent.kill()
         parent.wait(5)
-        assert _wait(lambda: not _alive(child), 10), "the publisher outlived the server"
+        assert _wait(lambda: not _alive(child)), "the publisher outlived the server"
     finally:
         parent.kill()
 
