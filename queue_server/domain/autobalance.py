@@ -189,12 +189,8 @@ class AutoBalancer:
         trained for has someone waiting, takes its whole trained list (the policy still calls its
         own sectors' citizens first when they press more)."""
         out = []
-        for rt in state.counters.values():
+        for rt, conf in self._movable(state, config, now, touched):
             cid = rt.id
-            conf = config.counter_by_id.get(cid)
-            if (conf is None or rt.status != "open" or cid in touched or cid in self._foreign
-                    or rt.sectors_override or now - self._last_change.get(cid, float("-inf")) < self.min_dwell_s):
-                continue
             cur = tuple(rt.sectors)
             if any(state.waiting_count(x) > 0 for x in cur):
                 continue
@@ -211,6 +207,16 @@ class AutoBalancer:
             touched.add(cid)
         return out
 
+    def _movable(self, state: SiteState, config: SiteConfig, now: float, touched: set[str]):
+        """(runtime, config) of every counter auto mode may move now: open, configured, not
+        moved in this round, not a manager's (override or moved by someone else), past its dwell."""
+        for rt in state.counters.values():
+            conf = config.counter_by_id.get(rt.id)
+            if (conf is None or rt.status != "open" or rt.id in touched or rt.id in self._foreign
+                    or rt.sectors_override or now - self._last_change.get(rt.id, float("-inf")) < self.min_dwell_s):
+                continue
+            yield rt, conf
+
     def _waited(self, state: SiteState, sector: str, now: float) -> bool:
         if state.waiting_count(sector) == 0:
             return False
@@ -223,12 +229,8 @@ class AutoBalancer:
     def _best_move(self, state: SiteState, config: SiteConfig, s: str, ratio: dict[str, float], now: float,
                    touched: set[str]) -> tuple[str, tuple[str, ...]] | None:
         best: tuple[float, str, tuple[str, ...]] | None = None
-        for rt in state.counters.values():
+        for rt, conf in self._movable(state, config, now, touched):
             cid = rt.id
-            conf = config.counter_by_id.get(cid)
-            if (conf is None or rt.status != "open" or cid in touched or cid in self._foreign
-                    or rt.sectors_override or now - self._last_change.get(cid, float("-inf")) < self.min_dwell_s):
-                continue
             cur = tuple(rt.sectors)
             if s in cur or s not in conf.trained:
                 continue
