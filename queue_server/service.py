@@ -132,7 +132,6 @@ class QueueService:
         self.clock = clock or (lambda: datetime.now(timezone.utc).astimezone(config.site.tz))
         self.public_url = (config.site.public_url or public_url).rstrip("/")
         self.token_factory = token_factory or _TokenPool()
-        self.snapshot_every = snapshot_every
         limits = config.site.limits
         self.limiter = RateLimiter(rate_per_s or limits.device_cmds_per_s, burst or limits.device_burst)
         # A separate, slower bucket for tickets: a stuck kiosk button must not use up a sector's numbers.
@@ -226,15 +225,12 @@ class QueueService:
 
     def _run(self) -> None:
         while True:
-            timeout = IDLE_TICK_S
-            if self._owed_counters:
-                timeout = max(0.0, min(timeout, self._owed_sent + STATE_WINDOW_S - time.monotonic()))
-            if self._board_owed:
-                timeout = max(0.0, min(timeout, self._board_sent + BOARD_WINDOW_S - time.monotonic()))
+            due = self._owed_due_at()
+            timeout = IDLE_TICK_S if due is None else max(0.0, min(IDLE_TICK_S, due - time.monotonic()))
             try:
                 first = self._queue.get(timeout=timeout)
             except queue.Empty:
-                if self._owed_counters or self._board_owed:
+                if due is not None:
                     self._publish_owed()
                     continue
                 try:
@@ -261,10 +257,18 @@ class QueueService:
                 for item in batch:
                     if item.future and not item.future.done():
                         item.future.set_exception(RuntimeError("internal error"))
-            mono = time.monotonic()
-            if (self._owed_counters and mono >= self._owed_sent + STATE_WINDOW_S) or \
-                    (self._board_owed and mono >= self._board_sent + BOARD_WINDOW_S):
+            due = self._owed_due_at()
+            if due is not None and time.monotonic() >= due:
                 self._publish_owed()
+
+    def _owed_due_at(self) -> float | None:
+        """When the first held-back message (counter states, board) is due, or None."""
+        due = []
+        if self._owed_counters:
+            due.append(self._owed_sent + STATE_WINDOW_S)
+        if self._board_owed:
+            due.append(self._board_sent + BOARD_WINDOW_S)
+        return min(due) if due else None
 
     def _freeze_gc(self) -> None:
         # The day's tickets pile up in the oldest generation, and every full pass of the cyclic
