@@ -17,12 +17,10 @@ import os
 import threading
 from datetime import datetime, timezone
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-
 from protocol.client import BrokerUrl, set_nodelay
 from protocol.messages import dumps
 from protocol.version import MAX_PAYLOAD_BYTES
+from queue_server.mqtt.connection import server_client
 from queue_server.mqtt.publisher import PublisherProcess, publish_batch, to_wire
 from queue_server.service import Message, QueueService
 
@@ -47,17 +45,8 @@ class MqttGateway:
         self.broker = BrokerUrl.parse(broker)
         self.connected = threading.Event()
         client_id = client_id or f"server-{service.config.id}"
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
-        user = username or self.broker.username
-        if user:
-            self.client.username_pw_set(user, password or self.broker.password)
-        if self.broker.tls or ca_file:
-            self.client.tls_set(ca_certs=ca_file)
-        # No cap: with one, paho scans every message in flight on each PUBACK (19 % of the
-        # publisher's CPU at 2,000 commands/s); the broker acknowledges in order anyway.
-        self.client.max_inflight_messages_set(0)
+        self.client = server_client(self.broker, client_id, username=username, password=password, ca_file=ca_file)
         self.client.will_set(self.topics.server_status, dumps(self._status(False)), qos=1, retain=True)
-        self.client.reconnect_delay_set(min_delay=0.1, max_delay=2)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         # One callback that tells the topics apart itself: paho's per-filter callbacks match
@@ -66,7 +55,7 @@ class MqttGateway:
         self.client.on_message = self._on_message
         self.publisher: PublisherProcess | None = None
         if publisher == "process":
-            self.publisher = PublisherProcess(broker, username=user, password=password or self.broker.password,
+            self.publisher = PublisherProcess(broker, username=username, password=password,
                                               ca_file=ca_file, client_id=f"{client_id}-pub",
                                               replay=lambda: self.service.retained_snapshot() + self._log_tail())
             self.publish = self.publisher.publish

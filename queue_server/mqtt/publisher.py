@@ -209,21 +209,11 @@ class PublisherProcess:
 
 class _Child:
     def __init__(self, settings: dict):
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
-
         from protocol.client import BrokerUrl
+        from queue_server.mqtt.connection import server_client
         self.broker = BrokerUrl.parse(settings["broker"])
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=settings["client_id"], clean_session=False)
-        user = settings.get("username") or self.broker.username
-        if user:
-            self.client.username_pw_set(user, settings.get("password") or self.broker.password)
-        if self.broker.tls or settings.get("ca_file"):
-            self.client.tls_set(ca_certs=settings.get("ca_file"))
-        # No cap: with one, paho scans every message in flight on each PUBACK (19 % of the
-        # publisher's CPU at 2,000 commands/s); the broker acknowledges in order anyway.
-        self.client.max_inflight_messages_set(0)
-        self.client.reconnect_delay_set(min_delay=0.1, max_delay=2)
+        self.client = server_client(self.broker, settings["client_id"], username=settings.get("username"),
+                                    password=settings.get("password"), ca_file=settings.get("ca_file"))
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.retained: dict[str, Wire] = {}
