@@ -21,7 +21,6 @@ pytestmark = pytest.mark.timeout(120)
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / ".cache" / "node" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
 MANAGER = ("lan.manager", "manager-pass-123")
 CLERK = ("hung.clerk", "clerk-pass-1234")
 
@@ -33,16 +32,6 @@ def site(tmp_path_factory):
         users.add(*MANAGER, "manager", "Nguyễn Thị Lan")
         users.add(*CLERK, "clerk", "Trần Văn Hùng")
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
