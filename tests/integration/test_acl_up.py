@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import json
 import stat
-import threading
 import time
 
 from protocol.client import DeviceClient
-from tests.support.procs import UpProcess
+from tests.support.procs import UpProcess, stop_clients
 
 
 def mode(path) -> int:
@@ -69,11 +68,7 @@ def test_motcua_up_writes_private_credentials_and_enforces_the_acl(tmp_path):
         clients.append(stranger)
         assert not stranger.start(1.5)
     finally:
-        closers = [threading.Thread(target=c.stop) for c in clients]
-        for t in closers:
-            t.start()
-        for t in closers:
-            t.join(10)
+        stop_clients(clients)
         code = up.stop()
     assert code == 0, "".join(up.lines)
     assert any("stopped" in line for line in up.lines)

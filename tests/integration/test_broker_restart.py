@@ -14,7 +14,7 @@ from queue_server.config import load_site
 from queue_server.domain import events as ev
 from queue_server.store import EventStore
 from tests.support.procs import (KioskRun, ServerProcess, connect, kiosk_worker, site_broker, site_with_kiosks,
-                                 sigkill)
+                                 sigkill, stop_clients)
 
 RECONNECT_LIMIT_S = 5.0
 
@@ -129,10 +129,6 @@ def test_everyone_reconnects_and_nothing_is_lost(tmp_path):
               {k: round(min(t for t in v if t >= back) - back, 2) for k, v in up_at.items()},
               "server:", round(server_back[0] - back, 2))
     finally:
-        for c in clients:
-            try:
-                c.stop()
-            except Exception:
-                pass
+        stop_clients(clients)
         server.stop()
         broker.stop()

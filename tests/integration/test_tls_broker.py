@@ -7,13 +7,12 @@ password are all refused.
 """
 from __future__ import annotations
 
-import threading
 
 from firmware_config.broker import SiteTls
 from protocol.client import DeviceClient
 from queue_server.config import load_site
 from tests.support.broker import free_port
-from tests.support.procs import ServerProcess, make_test_ca, site_broker, site_with_kiosks
+from tests.support.procs import ServerProcess, make_test_ca, site_broker, site_with_kiosks, stop_clients
 
 
 def test_tls_only_site_broker_with_a_site_ca(tmp_path):
@@ -54,10 +53,6 @@ def test_tls_only_site_broker_with_a_site_ca(tmp_path):
         plain = kiosk(None, client_id="plain", broker=f"mqtt://127.0.0.1:{tls_port}")
         assert not plain.start(1.5), "plain MQTT was accepted on the TLS listener"
     finally:
-        closers = [threading.Thread(target=c.stop) for c in clients]
-        for t in closers:
-            t.start()
-        for t in closers:
-            t.join(10)
+        stop_clients(clients)
         server.stop()
         broker.stop()

@@ -356,13 +356,24 @@ def crash_scenario(directory: Path, *, kiosks: int = 8, tickets: int = 2000, kil
         return CrashRun(site, server.db, runs, kill_log, elapsed, board_http, board_retained, server.log_path,
                         server_status, upstream_seqs)
     finally:
-        for c in clients:
-            try:
-                c.stop()
-            except Exception:
-                pass
+        stop_clients(clients)
         server.stop()
         broker.stop()
+
+
+def stop_clients(clients, timeout: float = 10.0) -> None:
+    """Stop every device client at once (each may wait for a broker that is gone); a client that
+    fails to stop does not keep the others, or the test's own clean-up, from running."""
+    def stop(c) -> None:
+        try:
+            c.stop()
+        except Exception:
+            pass
+    threads = [threading.Thread(target=stop, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
 
 
 # --- a site CA for TLS tests (openssl CLI; the `cryptography` package is not a dependency) ----------
