@@ -116,6 +116,8 @@ class ProvinceService:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = lambda *a: self.connected.clear()
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+        self._sub_mid: int | None = None
         self._threads: list[threading.Thread] = []
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -151,9 +153,17 @@ class ProvinceService:
         if rc.is_failure:
             log.error("province broker refused the connection: %s", rc)
             return
-        client.subscribe([(P.all_events_log, 1), (P.all_boards, 1), (P.all_sector_stats, 1)])
+        _, self._sub_mid = client.subscribe([(P.all_events_log, 1), (P.all_boards, 1), (P.all_sector_stats, 1)])
         client.publish(P.status, json.dumps({"v": 1, "type": "province.status", "online": True}), 1, True)
-        self.connected.set()
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, props=None):
+        # "connected" means the subscriptions are in place: anything a site sends from now on reaches us
+        # (set on CONNACK, a message published before the SUBACK could be missed on a first connection)
+        if mid == self._sub_mid:
+            if any(rc.is_failure for rc in reason_codes):
+                log.error("province broker refused a subscription: %s", reason_codes)
+                return
+            self.connected.set()
 
     def _on_message(self, client, userdata, msg):
         self._q.put((msg.topic, msg.payload, msg.mid, msg.qos))
