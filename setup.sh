@@ -28,7 +28,7 @@ say() { printf 'setup.sh: %s\n' "$*"; }
 COMMON="python3 python3-venv python3-pip mosquitto-clients fonts-dejavu-core ca-certificates"
 KIVY="libmtdev1 libegl-mesa0 libgl1-mesa-dri libgles2 libsdl2-2.0-0 xauth"
 case "$ROLE" in
-  server)  PKGS="$COMMON mosquitto" ;;
+  server)  PKGS="$COMMON mosquitto espeak-ng" ;;   # espeak-ng: the browser display's spoken calls
   kiosk)   PKGS="$COMMON $KIVY espeak-ng alsa-utils libusb-1.0-0" ;;
   counter) PKGS="$COMMON $KIVY" ;;
   display) PKGS="$COMMON $KIVY espeak-ng alsa-utils sox" ;;

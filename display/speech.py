@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import array
 import hashlib
+import io
 import logging
 import math
 import os
@@ -137,13 +138,20 @@ def read_frames(path: Path) -> bytes:
         return w.readframes(w.getnframes())
 
 
-def write_wav(path: Path, frames: bytes, rate: int = RATE) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with wave.open(str(tmp), "wb") as w:
+def wav_bytes(frames: bytes, rate: int = RATE) -> bytes:
+    """16-bit mono frames as a whole WAV file in memory (the browser display fetches these)."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes(frames)
+    return buf.getvalue()
+
+
+def write_wav(path: Path, frames: bytes, rate: int = RATE) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(wav_bytes(frames, rate))
     os.replace(tmp, path)  # readers never see half a file
 
 

@@ -25,6 +25,7 @@ MSGIDS = [
     "Under 1 min",
     "No open counter",
     "{n} waiting",
+    "Tap to turn the sound on",
 ]
 
 

@@ -89,3 +89,77 @@ def test_page_without_server_data_says_so_in_both_languages(tmp_path, browser):
         page.close()
     finally:
         server.shutdown()
+
+
+def _wav_seconds(body: bytes) -> float:
+    import io
+    import wave
+    with wave.open(io.BytesIO(body), "rb") as w:
+        assert (w.getnchannels(), w.getsampwidth()) == (1, 2)
+        return w.getnframes() / w.getframerate()
+
+
+# What a TV browser that refuses sound before a gesture does (headless Chromium plays at once,
+# whatever --autoplay-policy says): play() is rejected with NotAllowedError until a click.
+REFUSE_SOUND_UNTIL_CLICK = """(() => {
+  let allowed = false;
+  const real = HTMLMediaElement.prototype.play;
+  document.addEventListener("click", () => { allowed = true; }, true);
+  HTMLMediaElement.prototype.play = function () {
+    return allowed ? real.call(this) : Promise.reject(new DOMException("needs a gesture", "NotAllowedError"));
+  };
+})();"""
+
+
+@pytest.mark.skipif(not shutil.which("espeak-ng"), reason="espeak-ng is not installed")
+def test_calls_are_heard_and_a_silent_tv_offers_a_button(tmp_path, browser):
+    """Each call plays the server's announce.wav (chime + Vietnamese sentence from espeak-ng), one
+    after another; a browser that refuses sound before a gesture shows a bilingual button, and a
+    tap plays what was waiting."""
+    from display.speech import RATE, chime_frames_cached
+    chime_s = len(chime_frames_cached()) / 2 / RATE
+    with RunningSite(tmp_path / "site") as site:
+        kiosk = site.device("kiosk", "k1")
+        for _ in range(4):   # two calls for each page below
+            assert kiosk.request("ticket.issue", {"sector": "tu-phap-ho-tich"})["ok"]
+        http = site.server.app.test_client()
+        # the endpoint: bad input gets a clear error in both languages, never a crash
+        bad = http.get("/display/announce.wav?number=A0%3Cscript%3E&counter=q1")
+        assert bad.status_code == 400 and bad.json["error"]["message_vi"].startswith("Số thứ tự")
+        assert http.get("/display/announce.wav?number=A001&counter=nope").status_code == 404
+
+        for refuses in (False, True):
+            context = browser.new_context(viewport={"width": 1280, "height": 720})
+            if refuses:
+                context.add_init_script(REFUSE_SOUND_UNTIL_CLICK)
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            wavs: list = []
+            page.on("response", lambda r: wavs.append(r) if "/display/announce.wav" in r.url else None)
+            page.goto(site.http_url + "/display")
+            page.wait_for_selector('body[data-sound="ready"]', timeout=10_000)
+            page.wait_for_selector(".tile", timeout=10_000)
+            calls = []
+            for counter in ("q1", "q2"):
+                reply = site.device("counter", counter).request("call.next")
+                assert reply["ok"], reply
+                calls.append((reply["result"]["ticket"]["number"], counter))
+            if refuses:
+                page.wait_for_selector('body[data-sound="blocked"]', timeout=10_000)
+                assert page.is_visible("#sound-on")
+                assert page.inner_text("#sound-on-vi") == "Chạm để bật âm thanh"
+                assert page.inner_text("#sound-on-en") == "Tap to turn the sound on"
+                page.click("#sound-on")
+                assert not page.is_visible("#sound-on")
+            # both calls are played, in order, each to its end (about 6 s each)
+            page.wait_for_selector('body[data-announced="2"]', timeout=40_000)
+            asked = [r.url.split("?", 1)[1] for r in wavs]
+            assert asked[0] == f"number={calls[0][0]}&counter={calls[0][1]}"
+            assert asked[-1] == f"number={calls[1][0]}&counter={calls[1][1]}"
+            last = wavs[-1]
+            assert last.headers["content-type"] == "audio/wav" and last.headers["x-motcua-voice"] == "espeak-ng"
+            # the chime, then a spoken sentence of a few seconds ("Mời công dân có số thứ tự ...")
+            assert _wav_seconds(last.body()) > chime_s + 2.0
+            assert page.get_attribute("body", "data-sound") == "on" and errors == []
+            context.close()

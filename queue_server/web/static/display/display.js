@@ -163,6 +163,69 @@
     state.call = c;
     state.callAt = new Date().getTime();
     render();
+    announce(c);
+  }
+
+  /* Sound: every call (a recall too) plays the server's announce.wav, one after another.
+     ?sound=off keeps the TV silent; ?sound=both adds the English sentence. A browser that
+     refuses to play before someone touches the screen gets a button; calls older than
+     STALE_MS by then are not played (the hall has moved on). */
+  var SOUND = (/[?&]sound=(off|vi|both)/.exec(location.search) || [])[1] || "vi";
+  var STALE_MS = 60000;
+  var MAX_QUEUED = 10;
+  var sound = { queue: [], playing: false, blocked: false, played: 0 };
+
+  function soundState(name) { document.body.setAttribute("data-sound", name); }
+
+  function announce(c) {
+    if (SOUND === "off") { return; }
+    sound.queue.push({ at: new Date().getTime(), url: "/display/announce.wav?number=" + encodeURIComponent(c.number) +
+      "&counter=" + encodeURIComponent(c.counter) + (SOUND === "both" ? "&en=1" : "") });
+    if (sound.queue.length > MAX_QUEUED) { sound.queue.shift(); }
+    playNext();
+  }
+
+  function playNext() {
+    if (sound.playing || sound.blocked) { return; }
+    var now = new Date().getTime();
+    while (sound.queue.length && now - sound.queue[0].at > STALE_MS) { sound.queue.shift(); }
+    if (!sound.queue.length) { return; }
+    var item = sound.queue[0], audio, settled = false;
+    sound.playing = true;
+    function finish(ok) {
+      if (settled) { return; }
+      settled = true;
+      sound.playing = false;
+      sound.queue.shift();
+      if (ok) { sound.played += 1; document.body.setAttribute("data-announced", String(sound.played)); }
+      soundState(ok ? "on" : "error");
+      playNext();
+    }
+    function refused() {
+      if (settled) { return; }
+      settled = true;
+      sound.playing = false;
+      sound.blocked = true;       // the item stays queued for when someone taps
+      soundState("blocked");
+      $("sound-on").hidden = false;
+    }
+    try {
+      audio = new window.Audio(item.url);
+      audio.onended = function () { finish(true); };
+      audio.onerror = function () { finish(false); };
+      var p = audio.play();
+      if (p && p.then) {
+        p.then(null, function (err) { if (err && err.name === "NotAllowedError") { refused(); } else { finish(false); } });
+      }
+    } catch (e) { finish(false); }
+  }
+
+  function unblock() {
+    $("sound-on").hidden = true;
+    if (!sound.blocked) { return; }
+    sound.blocked = false;
+    soundState("on");
+    playNext();
   }
 
   function connectStream() {
@@ -225,6 +288,11 @@
     if (hl !== lastHl) { lastHl = hl; render(); }
   }, 1000);
 
+  $("sound-on-vi").innerHTML = esc(t("Tap to turn the sound on", "vi"));
+  $("sound-on-en").innerHTML = esc(t("Tap to turn the sound on", "en"));
+  $("sound-on").onclick = unblock;
+  document.addEventListener("keydown", unblock);   // a TV remote's OK key counts as a gesture too
+  soundState(SOUND === "off" ? "off" : "ready");
   render();
   if (window.EventSource) { connectStream(); } else { poll(); }
   setTimeout(checkHealth, HEALTH_MS);

@@ -1,0 +1,51 @@
+"""/display/announce.wav without a broker: the counter's name comes from the site's configuration,
+and a server without espeak-ng still sends the chime (never an error page to a wall display)."""
+from __future__ import annotations
+
+import io
+import wave
+from types import SimpleNamespace
+
+from flask import Flask
+
+import display.speech as speech
+from queue_server.config import load_site
+from queue_server.web.display_bp import bp
+
+
+def _app() -> Flask:
+    app = Flask(__name__)
+    app.register_blueprint(bp)
+    today = {"A012", "A001"}
+    state = SimpleNamespace(ticket_by_number=lambda n: object() if n in today else None)
+    app.extensions["motcua_service"] = SimpleNamespace(config=load_site(), state=state)
+    return app
+
+
+def _seconds(body: bytes) -> float:
+    with wave.open(io.BytesIO(body), "rb") as w:
+        return w.getnframes() / w.getframerate()
+
+
+def test_without_espeak_the_chime_alone(monkeypatch):
+    def missing():
+        raise RuntimeError("espeak-ng is not installed (apt-get install espeak-ng)")
+    monkeypatch.setattr(speech, "find_espeak", missing)
+    client = _app().test_client()
+    resp = client.get("/display/announce.wav?number=a012&counter=q3")   # lower case is read as A012
+    assert resp.status_code == 200 and resp.mimetype == "audio/wav"
+    assert resp.headers["X-Motcua-Voice"] == "none"
+    assert abs(_seconds(resp.data) - len(speech.chime_frames_cached()) / 2 / speech.RATE) < 0.01
+
+
+def test_bad_requests_are_refused_in_both_languages(monkeypatch):
+    monkeypatch.setattr(speech, "find_espeak", lambda: (_ for _ in ()).throw(RuntimeError("none")))
+    client = _app().test_client()
+    for query in ("", "number=", "number=A12345678&counter=q1", "number=%F0%9F%98%80&counter=q1", "number=12&counter=q1"):
+        resp = client.get("/display/announce.wav?" + query)
+        assert resp.status_code == 400, query
+        assert resp.json["error"]["message"] and resp.json["error"]["message_vi"]
+    resp = client.get("/display/announce.wav?number=A001&counter=q99")
+    assert resp.status_code == 404 and resp.json["error"]["message_vi"] == "Không có quầy này tại trung tâm"
+    resp = client.get("/display/announce.wav?number=A002&counter=q1")   # no such ticket today
+    assert resp.status_code == 404 and resp.json["error"]["message_vi"] == "Hôm nay không có số thứ tự này"
