@@ -80,6 +80,11 @@ class ProvinceSpec(_Model):
     port: Port = 1883
     tls: bool = False
     cafile: str | None = None                 # path on the site server, when tls
+    # On the province host, when tls: the province broker's certificate and key, and the CA that
+    # signed them (docs/province.md shows how to make them). The broker then listens with TLS only.
+    broker_cafile: str = "/etc/mosquitto/ca_certificates/motcua-province-ca.crt"
+    broker_certfile: str = "/etc/mosquitto/certs/motcua-province.crt"
+    broker_keyfile: str = "/etc/mosquitto/certs/motcua-province.key"
     restart_timeout: tuple[int, int] = (2, 15)   # bridge reconnect back-off, seconds (base, cap)
 
     @model_validator(mode="after")

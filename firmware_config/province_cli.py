@@ -14,6 +14,9 @@ from pathlib import Path
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--broker", required=True, help="province broker, mqtt://host:port (mqtts:// for TLS)")
     parser.add_argument("--db", required=True, help="PostgreSQL URL, postgresql://user@host:port/dbname")
+    parser.add_argument("--ca-file", default=None,
+                        help="with mqtts://: the CA that signed the province broker's certificate "
+                             "(default: the system's CAs)")
     parser.add_argument("--config", type=Path, default=None,
                         help="province YAML: site locations and nearby-advice rules (docs/province.md)")
     parser.add_argument("--credentials", type=Path, default=None,
@@ -48,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     import psycopg
     from firmware_config.province.consumer import ProvinceService
     service = ProvinceService(args.broker, args.db, config, username=user, password=password,
-                              publish_advice=not args.no_advice)
+                              publish_advice=not args.no_advice, ca_file=args.ca_file)
     try:
         service.start()
     except psycopg.OperationalError as exc:

@@ -262,8 +262,9 @@ def _server_files(env, inv: Inventory, b: HostBundle, creds: dict, province_dir:
     tmp.unlink()
     if spec.province:
         pcreds = bridge.load_or_create_province_credentials(province_dir / "credentials.json", [site.id])
-        bridge.write_province_broker(province_dir, pcreds, port=spec.province.port,
-                                     etc_dir=f"{ETC_MOSQ}/motcua")
+        ps = spec.province
+        bridge.write_province_broker(province_dir, pcreds, port=ps.port, etc_dir=f"{ETC_MOSQ}/motcua",
+                                     tls=(ps.broker_cafile, ps.broker_certfile, ps.broker_keyfile) if ps.tls else None)
         b.add(f"{ETC_MOSQ}/conf.d/motcua-bridge.conf", bridge.bridge_conf(
             site.id, address=spec.province.host, port=spec.province.port,
             remote_password=pcreds["bridges"][site.id]["password"], local_password=creds["bridge"]["password"],

@@ -90,7 +90,7 @@ def _int(v, default=0) -> int:
 class ProvinceService:
     def __init__(self, broker_url: str, db_url: str, config: ProvinceConfig | None = None, *,
                  username: str | None = None, password: str | None = None, client_id: str = "motcua-province",
-                 batch: int = 500, publish_advice: bool = True):
+                 batch: int = 500, publish_advice: bool = True, ca_file: str | None = None):
         self.broker_url, self.db_url = broker_url, db_url
         self.config = config or ProvinceConfig()
         self.batch = batch
@@ -108,7 +108,7 @@ class ProvinceService:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
                                   manual_ack=True)
         if u.scheme == "mqtts":
-            self.client.tls_set()
+            self.client.tls_set(ca_certs=ca_file)   # None: the system's CAs
         if username:
             self.client.username_pw_set(username, password)
         self.client.reconnect_delay_set(1, 5)
