@@ -79,7 +79,9 @@ class DeviceClient:
         self.broker = broker if isinstance(broker, BrokerUrl) else BrokerUrl.parse(broker)
         self.topics = Topics(site)
         self.kind, self.device_id = kind, device_id
-        self._subs: dict[str, tuple[int, Callable[[str, bytes], None]]] = {}
+        # topic -> (qos, callbacks): several parts of a device may listen to one topic (its own
+        # reply topic carries request() replies and whatever else a caller subscribes there)
+        self._subs: dict[str, tuple[int, list[Callable[[str, bytes], None]]]] = {}
         self._pending: dict[str, tuple[threading.Event, list]] = {}
         self._lock = threading.Lock()
         self.connected = threading.Event()
@@ -139,9 +141,12 @@ class DeviceClient:
     # pub/sub -------------------------------------------------------------------
 
     def subscribe(self, topic: str, callback: Callable[[str, bytes], None], qos: int = 1) -> None:
-        self._subs[topic] = (qos, callback)
+        qos_before, callbacks = self._subs.get(topic, (qos, []))
+        if callback not in callbacks:
+            callbacks = [*callbacks, callback]   # a new list: _on_message may be iterating the old one
+        self._subs[topic] = (max(qos, qos_before), callbacks)
         if self.connected.is_set():
-            self.client.subscribe(topic, qos)
+            self.client.subscribe(topic, self._subs[topic][0])
 
     def publish(self, topic: str, payload: dict[str, Any] | bytes, qos: int = 1, retain: bool = False):
         data = payload if isinstance(payload, (bytes, bytearray)) else dumps(payload)
@@ -193,12 +198,13 @@ class DeviceClient:
             self.on_connection_change(False)
 
     def _on_message(self, client, userdata, msg) -> None:
-        for topic, (_, callback) in list(self._subs.items()):
+        for topic, (_, callbacks) in list(self._subs.items()):
             if mqtt.topic_matches_sub(topic, msg.topic):
-                try:
-                    callback(msg.topic, msg.payload)
-                except Exception:  # a bad message must never kill the network thread
-                    log.exception("handler for %s failed", msg.topic)
+                for callback in callbacks:
+                    try:
+                        callback(msg.topic, msg.payload)
+                    except Exception:  # a bad message must never kill the network thread
+                        log.exception("handler for %s failed", msg.topic)
 
     def _on_reply(self, topic: str, payload: bytes) -> None:
         try:

@@ -69,6 +69,17 @@ def test_ticket_issue_reply_has_every_contract_field(site):
     assert reply["ts"][-6] in "+-"  # ISO-8601 with offset
 
 
+def test_a_device_listening_to_its_own_reply_topic_keeps_request_replies(site):
+    """A second handler on the reply topic (a kiosk logging every reply, say) is added beside
+    request()'s own, not put in its place: both see the reply and request() still returns it."""
+    kiosk = site.device("kiosk", "k2", client_id="k2-listening")
+    seen: list[dict] = []
+    kiosk.subscribe(kiosk.topics.reply("kiosk", "k2"), lambda t, p: seen.append(json.loads(p)))
+    reply = kiosk.request("ticket.issue", {"sector": A}, timeout=5)
+    assert reply["ok"]
+    assert [r["req_id"] for r in seen] == [reply["req_id"]]
+
+
 def test_two_counters_call_and_the_retained_board_shows_them(site):
     kiosk = site.device("kiosk", "k2")
     numbers = [kiosk.request("ticket.issue", {"sector": B})["result"]["ticket"]["number"] for _ in range(2)]
