@@ -565,7 +565,17 @@ class QueueService:
 
     def device_status(self, kind: str, device: str, payload: dict[str, Any] | None) -> None:
         with self.lock:
+            before = self.devices.get((kind, device))
             if payload is None:
                 self.devices.pop((kind, device), None)
             else:
                 self.devices[(kind, device)] = payload
+        if payload != before:
+            # Listeners only (the web's live stream): the device published this itself, retained.
+            # A paper-out printer or a kiosk gone offline reaches the dashboard at once, not at its next poll.
+            note = [Message(self.topics.device_status(kind, device), {"kind": kind, "id": device})]
+            for listener in list(self.listeners):
+                try:
+                    listener(note)
+                except Exception:
+                    log.exception("listener failed")

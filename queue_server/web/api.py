@@ -129,13 +129,14 @@ def cancel_ticket(token: str):
 
 @bp.get("/api/v1/stream")
 def stream():
-    """Server-Sent Events: `board` first, then board / call / stats / counter as they happen."""
+    """Server-Sent Events: `board` first, then board / call / stats / counter as they happen
+    (and, for staff, `event` for each logged event and `device` when a device's status changes)."""
     svc = service()
     hub = current_app.extensions["motcua_live"]
     kinds = set((request.args.get("kinds") or "board,call").split(","))
     max_events = request.args.get("max", type=int)
-    if "event" in kinds and current_role() is None:
-        kinds.discard("event")
+    if current_role() is None:   # the event log and device changes are for staff
+        kinds -= {"event", "device"}
     with svc.lock:
         first = [("board", views.board(svc.state, svc.config, svc.clock()))]
     gen = hub.stream(first, kinds, max_events=max_events)

@@ -1,4 +1,4 @@
-"""Server-Sent Events: the one live channel of every page (board, calls, stats).
+"""Server-Sent Events: the one live channel of every page (board, calls, stats, device changes).
 
 The service calls `LiveHub.on_messages` after each committed batch; each open
 stream has a small queue. A slow browser drops old boards (only the newest
@@ -39,6 +39,8 @@ class LiveHub:
                 events.append(("counter", m.payload))
             elif m.topic == topics.events_log:
                 events.append(("event", m.payload))
+            elif topics.parse_device_status(m.topic):
+                events.append(("device", m.payload))   # which device changed; its health is behind a login
         if not events:
             return
         with self._lock:

@@ -165,6 +165,21 @@ def test_rebalance_by_clicking_and_the_next_call_follows(browser, site, shots):
     page.context.close()
 
 
+def test_a_printer_running_out_of_paper_reaches_the_dashboard_at_once(browser, site):
+    """Device health is pushed on the live stream (a "device" event), not left to a poll: the alert
+    shows within seconds of the kiosk saying so, and goes when the paper is back."""
+    page = login(browser, site, MANAGER)
+    page.wait_for_selector("#live.on")
+    kiosk = site.device("kiosk", "k2")
+    kiosk.set_status(printer="paper_out")
+    alert = "#alerts li.bad:has-text('kiosk k2')"
+    page.wait_for_selector(alert, timeout=5_000)   # the dashboard's fallback poll is every 60 s
+    assert "hết giấy" in page.inner_text(alert)
+    kiosk.set_status(printer="ok")
+    page.wait_for_selector(alert, state="detached", timeout=5_000)
+    page.context.close()
+
+
 def test_tracking_page_updates_live_and_cancels(browser, site, shots):
     kiosk = site.device("kiosk", "k2")
     t = kiosk.request("ticket.issue", {"sector": "kinh-doanh", "procedure": "ho-kinh-doanh"})["result"]["ticket"]

@@ -235,7 +235,7 @@
   function soon() { if (!renderTimer) renderTimer = setTimeout(function () { renderTimer = null; render(); }, 150); }
 
   function connect() {
-    var es = new EventSource("/api/v1/stream?kinds=board,stats,counter,event");
+    var es = new EventSource("/api/v1/stream?kinds=board,stats,counter,event,device");
     es.addEventListener("open", function () { $("live").textContent = I.live; $("live").className = "live on"; });
     es.addEventListener("error", function () { $("live").textContent = I.offline; $("live").className = "live"; });
     es.addEventListener("board", function (e) { var b = JSON.parse(e.data); S.auto_mode = b.auto_mode; soon(); });
@@ -249,9 +249,11 @@
       }
       scheduleCharts();
     });
+    // a device's status changed (printer, offline, help): fetch the alerts as the server words them
+    es.addEventListener("device", function () { refreshDevices(); });
   }
 
-  // Device health (printer, offline, help button) is not on the event stream: refresh it now and then.
+  // Device health: on each "device" event, and now and then in case the stream missed one.
   function refreshDevices() {
     fetch("/dashboard/api/state", {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (d) {
       S.alerts = d.alerts; S.devices = d.devices; soon();
@@ -267,6 +269,6 @@
   render();
   loadCharts();
   connect();
-  setInterval(refreshDevices, 10000);
+  setInterval(refreshDevices, 60000);
   setInterval(soon, 15000);   // oldest waits keep growing between events
 })();
