@@ -121,6 +121,26 @@ class RateLimiter:
 FREEZE_EVERY = 10_000   # events between two freezes of the cyclic collector's survivors (_freeze_gc)
 
 
+class CpuBudget:
+    """A share of the command loop's time for one optional piece of work (the forecast of the
+    printed wait: a few ms a ticket). A site issuing a ticket every few seconds always has it;
+    a loop flooded with tickets spends at most `share` of its time on it and prints the cheaper
+    stream estimate for the rest, so the forecast never slows the commands behind it much."""
+
+    def __init__(self, share: float = 0.05, burst_s: float = 0.1):
+        self.share, self.burst_s = share, burst_s
+        self._left, self._at = burst_s, time.monotonic()
+
+    def available(self) -> bool:
+        now = time.monotonic()
+        self._left = min(self.burst_s, self._left + (now - self._at) * self.share)
+        self._at = now
+        return self._left > 0.0
+
+    def spend(self, seconds: float) -> None:
+        self._left -= seconds
+
+
 class QueueService:
     def __init__(self, config: SiteConfig, store: EventStore, *, policy: Policy | None = None,
                  clock: Callable[[], datetime] | None = None, public_url: str = "http://127.0.0.1:8080",
@@ -136,6 +156,7 @@ class QueueService:
         self.limiter = RateLimiter(rate_per_s or limits.device_cmds_per_s, burst or limits.device_burst)
         # A separate, slower bucket for tickets: a stuck kiosk button must not use up a sector's numbers.
         self.ticket_limiter = RateLimiter(limits.kiosk_tickets_per_s, limits.kiosk_ticket_burst)
+        self.forecast_budget = CpuBudget()
         self.balancer = balancer
         self.core = QueueCore(config, policy)
         self.lock = threading.RLock()          # readers (web) take it to see a consistent state
@@ -371,8 +392,14 @@ class QueueService:
             cmd = item.payload
             req_id = getattr(cmd, "req_id", None)
         self._append(self.core.rollover(now), _Item("system", "clock", None), None, out)
-        token = self.token_factory() if getattr(cmd, "type", "") == "ticket.issue" else ""
+        issue = getattr(cmd, "type", "") == "ticket.issue"
+        token = self.token_factory() if issue else ""
+        if issue:
+            self.core.forecast = self.forecast_budget.available()
+            started = time.perf_counter()
         decision: Decision = self.core.decide(item.kind, cmd, Context(now=now, device=item.device, token=token))
+        if issue and self.core.forecast:
+            self.forecast_budget.spend(time.perf_counter() - started)
         self._append(decision.events, item, req_id, out)
         reply = self._reply(cmd, decision, req_id, now)
         if req_id is not None and isinstance(item.payload, (bytes, bytearray, str)):

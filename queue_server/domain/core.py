@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from protocol.errors import ErrorCode
-from queue_server.domain import estimate
+from queue_server.domain import estimate, forecast
 from queue_server.domain import events as ev
 from queue_server.domain.commands import CancelTicket, HelpRequest, SetAutoMode, SetCounterSectors, SetCounterStatus
 from queue_server.domain.errors import DomainError
@@ -42,10 +42,13 @@ def ticket_public(t: Ticket) -> dict[str, Any]:
 
 
 class QueueCore:
-    def __init__(self, config: SiteConfig, policy: Policy | None = None, state: SiteState | None = None):
+    def __init__(self, config: SiteConfig, policy: Policy | None = None, state: SiteState | None = None,
+                 forecast: bool = True):
         self.config = config
         self.policy: Policy = policy or DEFAULT_POLICY()
         self.state = state or SiteState.initial(config)
+        # The printed wait from forecast.py (else the stream estimate of estimate.py).
+        self.forecast = forecast
 
     # --- day -----------------------------------------------------------------
 
@@ -94,7 +97,9 @@ class QueueCore:
         # Two tickets issued in the same instant still have an order: the later one is behind.
         order = max(ctx.now.timestamp(), st.last_order + 0.001)
         ahead = estimate.ahead_of(st, sector.id, rank, order)
-        est = estimate.wait_for_position(st, cfg, sector.id, ahead)
+        est = forecast.printed_wait(st, cfg, sector.id, rank, order, ahead, ctx.now) if self.forecast else None
+        if est is None:
+            est = estimate.wait_for_position(st, cfg, sector.id, ahead)
         ticket = Ticket(id=f"{day.replace('-', '')}-{number}", number=number, sector=sector.id,
                         procedure=cmd.procedure, priority=cmd.priority, lang=cmd.lang, day=day,
                         issued_at=ctx.now.isoformat(), order=order, token=ctx.token, device=ctx.device,

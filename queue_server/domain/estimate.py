@@ -13,6 +13,9 @@ With auto mode on, an open counter trained for the sector whose own queue is
 empty counts too, from `HELPER_DELAY_S` on: auto mode's work-conserving rule
 will move it there (AutoBalancer).
 
+This is the estimate shown and used continually: the board's and the kiosk buttons' waits,
+auto mode's surges, the online-filing offer. The wait printed on a ticket is forecast.py's
+(short simulations from the state), which falls back to this one when it is not worth its cost.
 Measured with the simulator's `est_wait_mae_s` (docs/balancing.md).
 """
 from __future__ import annotations
@@ -23,7 +26,7 @@ from datetime import datetime
 from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import SiteState
 
-# How sure a single day's mean is once this many services are seen.
+# Today's mean service weighs n / (n + this) against earlier days' after n services today.
 _TODAY_FULL_WEIGHT_N = 20
 # The least remaining service expected of a citizen already at a counter, as a share of the mean
 # (tuned on simulated days so the printed waits are unbiased; docs/balancing.md):
@@ -40,14 +43,18 @@ MIN_SERVICE_S = 5.0
 
 
 def mean_service_s(state: SiteState, config: SiteConfig, sector: str) -> float:
-    """Observed mean service time of the sector: today's mean blended with the running
-    average carried over from earlier days, or the configured guess before anything is seen."""
+    """Observed mean service time of the sector: today's mean blended with what earlier days
+    showed (their daily means, over days), or the configured guess before anything is seen."""
     stats = state.sectors[sector]
-    prior = stats.service_s_ewma if stats.service_s_ewma is not None else config.sector_by_id[sector].service_min * 60.0
+    prior = stats.service_mean_days
+    if prior is None:
+        prior = stats.service_s_ewma if stats.service_s_ewma is not None else config.sector_by_id[sector].service_min * 60.0
     if stats.service_n <= 0:
         return max(prior, MIN_SERVICE_S)
     today = stats.service_s_sum / stats.service_n
-    w = min(1.0, stats.service_n / _TODAY_FULL_WEIGHT_N)
+    # Today's mean counts as much as the earlier days' once _TODAY_FULL_WEIGHT_N are seen, and more
+    # after: a handful of skewed services says little (one long one moved every estimate).
+    w = stats.service_n / (stats.service_n + _TODAY_FULL_WEIGHT_N)
     # A double press of Next "serves" a citizen in 0 s; a floor keeps every divisor above zero.
     return max(w * today + (1.0 - w) * prior, MIN_SERVICE_S)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, tzinfo
 from typing import Any
 
 from queue_server.domain import events as ev
@@ -76,6 +77,25 @@ class SectorStats:
     # Exponentially weighted mean of recent service times: follows the day's pace.
     service_s_ewma: float | None = None
     last_number: int = 0
+    # What the forecast of the printed wait learns (forecast.py), folded from the events like
+    # everything else. Keys are half hours of the local day, as strings (snapshots are JSON).
+    arrivals_today: dict[str, int] = field(default_factory=dict)
+    arrival_profile: dict[str, float] = field(default_factory=dict)   # tickets per half hour, over days
+    profile_days: int = 0
+    priority_today: int = 0
+    priority_share_days: float | None = None
+    service_s_sq_sum: float = 0.0
+    service_cv_days: float | None = None
+    service_mean_days: float | None = None   # the daily mean service time, over days
+
+
+SLOT_S = 1800          # the arrival profile's step: half an hour
+DAYS_ALPHA = 0.3       # weight of the newest day in what is learned over days
+
+
+def slot_of(when: datetime) -> str:
+    """09:41 local -> "19" (the half hour 09:30-10:00 of the local day)."""
+    return str((when.hour * 3600 + when.minute * 60) // SLOT_S)
 
 
 @dataclass
@@ -93,10 +113,12 @@ class SiteState:
     auto_mode: bool = False
     last_event_ts: str | None = None
     last_order: float = 0.0   # the newest ticket's order key: keeps keys strictly increasing
+    tz: tzinfo | None = None   # the site's zone (from its config, not in snapshots): the local half hour of events
 
     @classmethod
     def initial(cls, config: SiteConfig) -> "SiteState":
         state = cls()
+        state.tz = config.site.tz
         for s in config.sectors:
             state.waiting[s.id] = {}
             state.sectors[s.id] = SectorStats()
@@ -173,7 +195,34 @@ class SiteState:
 EWMA_ALPHA = 0.2
 
 
+def _learn_day(s: SiteState) -> None:
+    """Fold the day that ends into what is learned over days (a day nobody came is skipped)."""
+    if s.day is None or not any(st.issued_today for st in s.sectors.values()):
+        return
+    for st in s.sectors.values():
+        first = st.profile_days == 0
+        for k in set(st.arrival_profile) | set(st.arrivals_today):
+            today = float(st.arrivals_today.get(k, 0))
+            st.arrival_profile[k] = today if first else DAYS_ALPHA * today + (1 - DAYS_ALPHA) * st.arrival_profile.get(k, 0.0)
+        st.profile_days += 1
+        if st.issued_today:
+            share = st.priority_today / st.issued_today
+            st.priority_share_days = share if st.priority_share_days is None else (
+                DAYS_ALPHA * share + (1 - DAYS_ALPHA) * st.priority_share_days)
+        if st.service_n >= 5:
+            mean = st.service_s_sum / st.service_n
+            st.service_mean_days = mean if st.service_mean_days is None else (
+                DAYS_ALPHA * mean + (1 - DAYS_ALPHA) * st.service_mean_days)
+        if st.service_n >= 10:
+            mean = st.service_s_sum / st.service_n
+            var = max(0.0, st.service_s_sq_sum / st.service_n - mean * mean)
+            cv = var ** 0.5 / mean if mean > 0 else 0.0
+            st.service_cv_days = cv if st.service_cv_days is None else (
+                DAYS_ALPHA * cv + (1 - DAYS_ALPHA) * st.service_cv_days)
+
+
 def _day_started(s: SiteState, d: dict, e: ev.Event) -> None:
+    _learn_day(s)
     s.day = d["day"]
     s.tickets.clear()
     s.by_token.clear()
@@ -181,8 +230,9 @@ def _day_started(s: SiteState, d: dict, e: ev.Event) -> None:
     for q in s.waiting.values():
         q.clear()
     for st in s.sectors.values():
-        st.issued_today = st.served_today = st.no_show_today = st.last_number = 0
-        st.service_s_sum, st.service_n = 0.0, 0
+        st.issued_today = st.served_today = st.no_show_today = st.last_number = st.priority_today = 0
+        st.service_s_sum, st.service_n, st.service_s_sq_sum = 0.0, 0, 0.0
+        st.arrivals_today = {}
     for c in s.counters.values():
         c.serving = None
         c.last_served = None
@@ -204,6 +254,11 @@ def _issued(s: SiteState, d: dict, e: ev.Event) -> None:
     st = s.sectors[t.sector]
     st.issued_today += 1
     st.last_number = max(st.last_number, d["seq_in_sector"])
+    when = datetime.fromisoformat(t.issued_at)
+    slot = slot_of(when.astimezone(s.tz) if s.tz is not None else when)
+    st.arrivals_today[slot] = st.arrivals_today.get(slot, 0) + 1
+    if t.priority != "normal":
+        st.priority_today += 1
     s.last_order = max(s.last_order, t.order)
 
 
@@ -246,6 +301,7 @@ def _served(s: SiteState, d: dict, e: ev.Event) -> None:
     st = s.sectors[t.sector]
     st.served_today += 1
     st.service_s_sum += service_s
+    st.service_s_sq_sum += service_s * service_s
     st.service_n += 1
     st.service_s_ewma = service_s if st.service_s_ewma is None else (
         EWMA_ALPHA * service_s + (1 - EWMA_ALPHA) * st.service_s_ewma)

@@ -1,0 +1,113 @@
+"""The printed wait's forecast (queue_server/domain/forecast.py) and what it learns over days."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from queue_server.domain import estimate, forecast
+from queue_server.domain.policy import DynamicPolicy
+from queue_server.domain.state import slot_of
+from queue_server.service import CpuBudget
+from queue_server.sim.driver import Driver
+from tests.unit.test_policy_dynamic import small_site
+
+
+def _busy_c(d: Driver, ahead: int, at: float = 0.0) -> None:
+    """q3 (the only counter for c) serving one citizen since `at`, `ahead` more waiting."""
+    d.issue("c", at)
+    d.call("q3", at)
+    for i in range(ahead):
+        d.issue("c", at + 1 + i)
+
+
+def _forecast(d: Driver, sector: str, seconds: float, rank: int = 1) -> int | None:
+    st = d.state
+    order = max(d.epoch(seconds), st.last_order + 0.001)
+    ahead = estimate.ahead_of(st, sector, rank, order)
+    return forecast.printed_wait(st, d.config, sector, rank, order, ahead, d.at(seconds))
+
+
+def test_an_idle_counter_prints_no_wait_and_the_same_state_prints_the_same_wait():
+    site = small_site()
+    d = Driver(site, DynamicPolicy())
+    assert d.issue("c", 0)["est_wait_s"] == 0
+    d2 = Driver(site, DynamicPolicy())
+    _busy_c(d2, 3)
+    assert _forecast(d2, "c", 10) == _forecast(d2, "c", 10) > 0
+
+
+def test_more_ahead_waits_longer_and_about_a_service_each():
+    d = Driver(small_site(), DynamicPolicy())      # configured service: 5 minutes
+    _busy_c(d, 0)
+    waits = []
+    for n in range(1, 7):
+        waits.append(_forecast(d, "c", 10))
+        d.issue("c", 10 + n)
+    assert waits == sorted(waits)
+    per_person = (waits[-1] - waits[0]) / 5
+    assert 200 <= per_person <= 400, waits        # the median of a skewed service, near 5 minutes
+
+
+def test_too_many_ahead_or_nobody_to_serve_falls_back_to_the_stream_estimate():
+    d = Driver(small_site(), DynamicPolicy())
+    _busy_c(d, forecast.MAX_AHEAD + 1)
+    assert _forecast(d, "c", 100) is None
+    ahead = d.state.waiting_count("c")
+    stream = estimate.wait_for_position(d.state, d.config, "c", ahead)
+    assert d.issue("c", 100)["est_wait_s"] == stream
+    d2 = Driver(small_site(), DynamicPolicy())
+    d2.set_status("q3", "closed", 0)
+    assert _forecast(d2, "c", 10) is None
+
+
+def test_priority_citizens_expected_to_come_lengthen_a_normal_ticket_s_wait():
+    site = small_site()
+    d = Driver(site, DynamicPolicy())
+    _busy_c(d, 4)
+    calm = _forecast(d, "c", 10)
+    st = d.state.sectors["c"]
+    # what earlier days taught: many arrivals in this half hour and the next, most of them priority
+    slot = int(slot_of(d.at(10).astimezone(site.site.tz)))
+    st.arrival_profile = {str(slot): 20.0, str(slot + 1): 20.0}
+    st.profile_days, st.priority_share_days = 3, 0.9
+    assert _forecast(d, "c", 10) > calm * 1.3
+    assert _forecast(d, "c", 10, rank=0) < calm    # a priority ticket goes ahead of them all
+
+
+def test_a_day_is_learned_at_the_next_day_start():
+    site = small_site()
+    d = Driver(site, DynamicPolicy())
+    for i in range(12):                             # 12 tickets in the first half hour, 3 priority, 10 min each
+        d.issue("c", i * 60, priority="elderly" if i % 4 == 0 else "normal")
+    t = 1000.0
+    for _ in range(12):
+        d.call("q3", t)
+        d.done("q3", t + 600)
+        t += 600
+    st = d.state.sectors["c"]
+    slot = slot_of(d.at(0).astimezone(site.site.tz))   # the site's half hour, whatever the clock's zone
+    assert st.arrivals_today == {slot: 12} and st.priority_today == 3 and st.profile_days == 0
+    for ne in d.core.rollover(d.at(0) + timedelta(days=1)):
+        d._apply(ne, None)
+    assert st.profile_days == 1 and st.arrival_profile == {slot: 12.0}
+    assert st.priority_share_days == 0.25 and 599 <= st.service_mean_days <= 601
+    assert st.service_cv_days is not None and st.service_cv_days < 0.01   # every service took 10 minutes
+    assert st.arrivals_today == {} and st.priority_today == 0
+    # the observed mean now leads: 10 minutes, not the configured 5
+    assert 599 <= estimate.mean_service_s(d.state, site, "c") <= 601
+
+
+def test_the_forecast_gets_a_bounded_share_of_the_loop():
+    b = CpuBudget(share=0.05, burst_s=0.01)
+    assert b.available()
+    b.spend(0.02)                                   # one slow forecast overdraws the burst
+    assert not b.available()                        # the next tickets print the stream estimate
+
+
+def test_with_auto_mode_on_idle_trained_counters_count():
+    """q1 serves a and b but is trained for c too; with auto mode on it will be moved to help c."""
+    from queue_server.domain.commands import SetAutoMode
+    d = Driver(small_site(), DynamicPolicy())
+    _busy_c(d, 5)
+    alone = _forecast(d, "c", 10)
+    d.send(SetAutoMode(True, by="test"), 10)
+    assert _forecast(d, "c", 11) < alone * 0.8
