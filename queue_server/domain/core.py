@@ -7,6 +7,7 @@ the same way (the simulator and replay rely on it).
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
@@ -19,6 +20,8 @@ from queue_server.domain.errors import DomainError
 from queue_server.domain.policy import DEFAULT_POLICY, Policy
 from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import PRIORITY_RANK, SiteState, Ticket
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,12 @@ class QueueCore:
         # Two tickets issued in the same instant still have an order: the later one is behind.
         order = max(ctx.now.timestamp(), st.last_order + 0.001)
         ahead = estimate.ahead_of(st, sector.id, rank, order)
-        est = forecast.printed_wait(st, cfg, sector.id, rank, order, ahead, ctx.now) if self.forecast else None
+        est = None
+        if self.forecast:
+            try:
+                est = forecast.printed_wait(st, cfg, sector.id, rank, order, ahead, ctx.now)
+            except Exception:   # an estimate must never cost a citizen their ticket
+                log.exception("forecast of the printed wait failed; printing the stream estimate")
         if est is None:
             est = estimate.wait_for_position(st, cfg, sector.id, ahead)
         ticket = Ticket(id=f"{day.replace('-', '')}-{number}", number=number, sector=sector.id,

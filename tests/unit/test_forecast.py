@@ -111,3 +111,15 @@ def test_with_auto_mode_on_idle_trained_counters_count():
     alone = _forecast(d, "c", 10)
     d.send(SetAutoMode(True, by="test"), 10)
     assert _forecast(d, "c", 11) < alone * 0.8
+
+
+def test_a_failing_forecast_never_costs_a_ticket(monkeypatch):
+    def broken(*a, **k):
+        raise ZeroDivisionError("a bug in the forecast")
+    monkeypatch.setattr(forecast, "printed_wait", broken)
+    d = Driver(small_site(), DynamicPolicy())
+    _busy_c(d, 2)
+    ahead = d.state.waiting_count("c")
+    stream = estimate.wait_for_position(d.state, d.config, "c", ahead)
+    t = d.issue("c", 50)
+    assert t["number"] == "C004" and t["est_wait_s"] == stream
