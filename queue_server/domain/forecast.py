@@ -35,6 +35,7 @@ import random
 from datetime import datetime
 from statistics import NormalDist
 
+from queue_server.domain.estimate import mean_service_s
 from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import SLOT_S, SiteState
 
@@ -54,7 +55,6 @@ def printed_wait(state: SiteState, config: SiteConfig, sector: str, rank: int, o
     counters = [(c, _reach(state, config, c)) for c in state.counters.values() if c.status == "open" and c.sectors]
     if ahead > MAX_AHEAD or not any(sector in reach for _, reach in counters):
         return None
-    from queue_server.domain.estimate import mean_service_s   # estimate imports nothing from here
     local = now.astimezone(config.site.tz)
     now_s = local.timestamp()
     sod = local.hour * 3600 + local.minute * 60 + local.second
