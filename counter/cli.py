@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
 
 from firmware_config.device_config import DeviceConfigError, load_device_config
 from motcua.kivy_window import configure_window
+from motcua.signals import stop_on_signals
 
 log = logging.getLogger("motcua.counter")
 
@@ -46,9 +45,7 @@ def run(args: argparse.Namespace) -> int:
             from counter.app import CounterApp
             CounterApp(view, terminal.press, screenshot=args.screenshot, exit_after=args.exit_after).run()
         else:
-            stop = threading.Event()
-            signal.signal(signal.SIGTERM, lambda *_: stop.set())
-            signal.signal(signal.SIGINT, lambda *_: stop.set())
+            stop = stop_on_signals()
             stop.wait(args.exit_after)
     finally:
         terminal.close()

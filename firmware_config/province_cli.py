@@ -5,10 +5,11 @@ import argparse
 import json
 import logging
 import os
-import signal
 import sys
 import threading
 from pathlib import Path
+
+from motcua.signals import stop_on_signals
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,9 +58,7 @@ def run(args: argparse.Namespace) -> int:
     except psycopg.OperationalError as exc:
         print(f"motcua province: cannot reach the database: {exc}", file=sys.stderr)
         return 1
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *a: stop.set())
-    signal.signal(signal.SIGINT, lambda *a: stop.set())
+    stop = stop_on_signals()
     server = None
     if args.http:
         from waitress.server import create_server

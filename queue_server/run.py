@@ -4,11 +4,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
 import sys
-import threading
 from pathlib import Path
 
+from motcua.signals import stop_on_signals
 from queue_server.domain.site import SiteConfigError
 
 
@@ -50,9 +49,7 @@ def run(args: argparse.Namespace) -> int:
                                             http_port=args.http_port, username=username, password=password,
                                             ca_file=args.ca_file, public_url=args.public_url, data_dir=data,
                                             policy=args.policy, publisher=args.publisher))
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop = stop_on_signals()
     try:
         connected = server.start()
         print(f"motcua server: site {site.id} · broker {args.broker} ({'connected' if connected else 'connecting'}) · "

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
 from pathlib import Path
 
+from motcua.signals import stop_on_signals
 from queue_server.domain.site import SiteConfigError
 
 
@@ -56,9 +55,7 @@ def run(args: argparse.Namespace) -> int:
                             http_host=args.host, http_port=http_port, username=server_cred["username"],
                             password=server_cred["password"], public_url=args.public_url, data_dir=data)
     server = SiteServer(site, options)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop = stop_on_signals()
     try:
         if not server.start():
             print("motcua up: the queue server could not connect to mosquitto", file=sys.stderr)
