@@ -70,6 +70,18 @@ def set_nodelay(client: mqtt.Client) -> None:
             pass
 
 
+def close_client(client: mqtt.Client, last: mqtt.MQTTMessageInfo | None = None, timeout: float = 2.0) -> None:
+    """Let `last` (the final message published, if any) reach the broker, then disconnect and stop
+    the network thread: a goodbye status or a last reply is not dropped on the way out."""
+    if last is not None:
+        try:
+            last.wait_for_publish(timeout)
+        except (RuntimeError, ValueError):   # not connected, or the queue was cleared: nothing to wait for
+            pass
+    client.disconnect()
+    client.loop_stop()
+
+
 class DeviceClient:
     """One device's connection to its site broker."""
 
@@ -123,14 +135,10 @@ class DeviceClient:
         return self.connected.wait(wait) if wait else False
 
     def stop(self) -> None:
+        goodbye = None
         if self.connected.is_set() and self.publishes_status:
-            info = self.client.publish(self.status_topic, dumps(self._status_payload(online=False)), qos=1, retain=True)
-            try:
-                info.wait_for_publish(2)
-            except (RuntimeError, ValueError):
-                pass
-        self.client.disconnect()
-        self.client.loop_stop()
+            goodbye = self.client.publish(self.status_topic, dumps(self._status_payload(online=False)), qos=1, retain=True)
+        close_client(self.client, goodbye)
 
     def set_status(self, **fields: Any) -> None:
         """Update the retained health status (e.g. printer="paper_out")."""

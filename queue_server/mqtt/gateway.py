@@ -17,7 +17,7 @@ import os
 import threading
 from datetime import datetime, timezone
 
-from protocol.client import BrokerUrl, set_nodelay
+from protocol.client import BrokerUrl, close_client, set_nodelay
 from protocol.messages import dumps
 from protocol.version import MAX_PAYLOAD_BYTES
 from queue_server.mqtt.connection import server_client
@@ -77,14 +77,10 @@ class MqttGateway:
     def stop(self) -> None:
         if self.publisher is not None:
             self.publisher.stop()
+        goodbye = None
         if self.connected.is_set():
-            info = self.client.publish(self.topics.server_status, dumps(self._status(False)), qos=1, retain=True)
-            try:
-                info.wait_for_publish(2)
-            except (RuntimeError, ValueError):
-                pass
-        self.client.disconnect()
-        self.client.loop_stop()
+            goodbye = self.client.publish(self.topics.server_status, dumps(self._status(False)), qos=1, retain=True)
+        close_client(self.client, goodbye)
 
     def publish(self, messages: list[Message]) -> None:
         publish_batch(self.client, to_wire(messages))

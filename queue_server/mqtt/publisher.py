@@ -35,6 +35,10 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from protocol.client import BrokerUrl, close_client, set_nodelay
+from protocol.messages import dumps
+from queue_server.mqtt.connection import server_client
+
 log = logging.getLogger(__name__)
 
 _LEN = struct.Struct("<I")
@@ -46,7 +50,6 @@ Wire = tuple[str, bytes, int, bool]
 
 
 def serialise(payload: dict) -> bytes:
-    from protocol.messages import dumps
     try:
         return dumps(payload)
     except UnicodeEncodeError:
@@ -209,8 +212,6 @@ class PublisherProcess:
 
 class _Child:
     def __init__(self, settings: dict):
-        from protocol.client import BrokerUrl
-        from queue_server.mqtt.connection import server_client
         self.broker = BrokerUrl.parse(settings["broker"])
         self.client = server_client(self.broker, settings["client_id"], username=settings.get("username"),
                                     password=settings.get("password"), ca_file=settings.get("ca_file"))
@@ -232,7 +233,6 @@ class _Child:
         if reason_code.is_failure:
             log.error("broker refused the publisher: %s", reason_code)
             return
-        from protocol.client import set_nodelay
         set_nodelay(client)
         with self.lock:
             if self.ever_connected and self.retained:
@@ -267,14 +267,7 @@ class _Child:
                 self.publish(pickle.loads(body))
         finally:
             # Stdin closed: the server stopped or died. Let what was written reach the broker.
-            last = self.last
-            if last is not None:
-                try:
-                    last.wait_for_publish(5)
-                except (RuntimeError, ValueError):
-                    pass
-            self.client.disconnect()
-            self.client.loop_stop()
+            close_client(self.client, self.last, timeout=5)
         return 0
 
 
