@@ -582,6 +582,9 @@ class QueueService:
             self.publish(messages)
         except Exception:
             log.exception("publishing failed")
+        self._notify(messages)
+
+    def _notify(self, messages: list[Message]) -> None:
         for listener in list(self.listeners):
             try:
                 listener(messages)
@@ -600,9 +603,4 @@ class QueueService:
         if payload != before:
             # Listeners only (the web's live stream): the device published this itself, retained.
             # A paper-out printer or a kiosk gone offline reaches the dashboard at once, not at its next poll.
-            note = [Message(self.topics.device_status(kind, device), {"kind": kind, "id": device})]
-            for listener in list(self.listeners):
-                try:
-                    listener(note)
-                except Exception:
-                    log.exception("listener failed")
+            self._notify([Message(self.topics.device_status(kind, device), {"kind": kind, "id": device})])
