@@ -212,15 +212,11 @@ def _nth_call(streams: list[tuple[float, float]], need: int) -> float:
             lo, made = mid, n
         else:
             hi = mid
-    # The next call of each stream strictly after lo (or at 0 when lo is 0: calls at 0 count).
+    # The next call of each stream strictly after lo (or at 0 when lo is 0: calls at 0 count,
+    # and none was counted: `made` is 0 there).
     heap = []
     for first, gap in streams:
-        if lo == 0.0 and made == 0:
-            nxt = first
-        elif lo < first:
-            nxt = first
-        else:
-            nxt = first + (int((lo - first) // gap) + 1) * gap
+        nxt = first if lo == 0.0 or lo < first else first + (int((lo - first) // gap) + 1) * gap
         heap.append((nxt, gap))
     heapq.heapify(heap)
     t = lo
