@@ -212,11 +212,15 @@ def _nth_call(streams: list[tuple[float, float]], need: int) -> float:
             lo, made = mid, n
         else:
             hi = mid
-    # The next call of each stream strictly after lo (or at 0 when lo is 0: calls at 0 count,
-    # and none was counted: `made` is 0 there).
+    # The next call of each stream strictly after lo (or at 0 when lo is 0: calls at 0 count).
     heap = []
     for first, gap in streams:
-        nxt = first if lo == 0.0 or lo < first else first + (int((lo - first) // gap) + 1) * gap
+        if lo == 0.0 and made == 0:
+            nxt = first
+        elif lo < first:
+            nxt = first
+        else:
+            nxt = first + (int((lo - first) // gap) + 1) * gap
         heap.append((nxt, gap))
     heapq.heapify(heap)
     t = lo
