@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 import time
-import wave
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -23,6 +21,7 @@ from display.feed import attach_announcer
 from display.speech import PhraseBank
 from protocol.client import DeviceClient
 from protocol.topics import Topics
+from tests.support.audio import sox_rms, wav_seconds
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
 
@@ -65,11 +64,7 @@ def call(number: str, counter: int, recall: bool = False, ts: str | None = None)
 
 
 def wav_stats(path: Path) -> tuple[float, float]:
-    with wave.open(str(path)) as w:
-        duration = w.getnframes() / w.getframerate()
-    out = subprocess.run(["sox", str(path), "-n", "stat"], capture_output=True, text=True).stderr
-    rms = float(next(line.split(":")[1] for line in out.splitlines() if line.startswith("RMS     amplitude")))
-    return duration, rms
+    return wav_seconds(path), sox_rms(path)
 
 
 def test_one_call_is_a_real_nonsilent_wav_of_plausible_length(bank, player, tmp_path):

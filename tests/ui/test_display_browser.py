@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.audio import wav_seconds
 from tests.support.browser import CHROMIUM
 from tests.support.site import RunningSite
 
@@ -91,14 +92,6 @@ def test_page_without_server_data_says_so_in_both_languages(tmp_path, browser):
         server.shutdown()
 
 
-def _wav_seconds(body: bytes) -> float:
-    import io
-    import wave
-    with wave.open(io.BytesIO(body), "rb") as w:
-        assert (w.getnchannels(), w.getsampwidth()) == (1, 2)
-        return w.getnframes() / w.getframerate()
-
-
 # What a TV browser that refuses sound before a gesture does (headless Chromium plays at once,
 # whatever --autoplay-policy says): play() is rejected with NotAllowedError until a click.
 REFUSE_SOUND_UNTIL_CLICK = """(() => {
@@ -160,6 +153,6 @@ def test_calls_are_heard_and_a_silent_tv_offers_a_button(tmp_path, browser):
             last = wavs[-1]
             assert last.headers["content-type"] == "audio/wav" and last.headers["x-motcua-voice"] == "espeak-ng"
             # the chime, then a spoken sentence of a few seconds ("Mời công dân có số thứ tự ...")
-            assert _wav_seconds(last.body()) > chime_s + 2.0
+            assert wav_seconds(last.body()) > chime_s + 2.0
             assert page.get_attribute("body", "data-sound") == "on" and errors == []
             context.close()

@@ -2,8 +2,6 @@
 and a server without espeak-ng still sends the chime (never an error page to a wall display)."""
 from __future__ import annotations
 
-import io
-import wave
 from types import SimpleNamespace
 
 from flask import Flask
@@ -11,6 +9,7 @@ from flask import Flask
 import display.speech as speech
 from queue_server.config import load_site
 from queue_server.web.display_bp import bp
+from tests.support.audio import wav_seconds
 
 
 def _app() -> Flask:
@@ -22,11 +21,6 @@ def _app() -> Flask:
     return app
 
 
-def _seconds(body: bytes) -> float:
-    with wave.open(io.BytesIO(body), "rb") as w:
-        return w.getnframes() / w.getframerate()
-
-
 def test_without_espeak_the_chime_alone(monkeypatch):
     def missing():
         raise RuntimeError("espeak-ng is not installed (apt-get install espeak-ng)")
@@ -35,7 +29,7 @@ def test_without_espeak_the_chime_alone(monkeypatch):
     resp = client.get("/display/announce.wav?number=a012&counter=q3")   # lower case is read as A012
     assert resp.status_code == 200 and resp.mimetype == "audio/wav"
     assert resp.headers["X-Motcua-Voice"] == "none"
-    assert abs(_seconds(resp.data) - len(speech.chime_frames_cached()) / 2 / speech.RATE) < 0.01
+    assert abs(wav_seconds(resp.data) - len(speech.chime_frames_cached()) / 2 / speech.RATE) < 0.01
 
 
 def test_bad_requests_are_refused_in_both_languages(monkeypatch):
