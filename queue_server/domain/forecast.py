@@ -37,7 +37,7 @@ from statistics import NormalDist
 
 from queue_server.domain.estimate import mean_service_s
 from queue_server.domain.site import SiteConfig
-from queue_server.domain.state import SLOT_S, SiteState
+from queue_server.domain.state import CV_MIN_SERVICES, SLOT_S, SiteState
 
 REPS = 32
 MAX_AHEAD = 25
@@ -103,9 +103,9 @@ class _SectorModel:
             recent = sum(n for k, n in st.arrivals_today.items() if now_slot - int(k) < _FIRST_DAY_WINDOW_S / SLOT_S)
             self.rates = {k: recent / _FIRST_DAY_WINDOW_S for k in range(now_slot, 48)} if recent else {}
         cv = st.service_cv_days
-        if st.service_n >= 10:
-            m = st.service_s_sum / st.service_n
-            today = math.sqrt(max(0.0, st.service_s_sq_sum / st.service_n - m * m)) / m if m > 0 else DEFAULT_CV
+        if st.service_n >= CV_MIN_SERVICES:
+            today = st.service_cv_today()
+            today = DEFAULT_CV if today is None else today
             cv = today if cv is None else 0.5 * (today + cv)
         cv = min(max(cv if cv is not None else DEFAULT_CV, 0.1), 2.0)
         self.mean = mean

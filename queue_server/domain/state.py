@@ -4,6 +4,7 @@ Only today's tickets are kept in memory; earlier days live in the event log.
 """
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
@@ -87,6 +88,19 @@ class SectorStats:
     service_s_sq_sum: float = 0.0
     service_cv_days: float | None = None
     service_mean_days: float | None = None   # the daily mean service time, over days
+
+    def service_cv_today(self) -> float | None:
+        """Today's spread of service times (standard deviation / mean); None before any service,
+        or when every one took 0 s."""
+        if self.service_n <= 0:
+            return None
+        mean = self.service_s_sum / self.service_n
+        if mean <= 0:
+            return None
+        return math.sqrt(max(0.0, self.service_s_sq_sum / self.service_n - mean * mean)) / mean
+
+
+CV_MIN_SERVICES = 10   # services seen today before today's spread is trusted
 
 
 SLOT_S = 1800          # the arrival profile's step: half an hour
@@ -213,10 +227,8 @@ def _learn_day(s: SiteState) -> None:
             mean = st.service_s_sum / st.service_n
             st.service_mean_days = mean if st.service_mean_days is None else (
                 DAYS_ALPHA * mean + (1 - DAYS_ALPHA) * st.service_mean_days)
-        if st.service_n >= 10:
-            mean = st.service_s_sum / st.service_n
-            var = max(0.0, st.service_s_sq_sum / st.service_n - mean * mean)
-            cv = var ** 0.5 / mean if mean > 0 else 0.0
+        if st.service_n >= CV_MIN_SERVICES:
+            cv = st.service_cv_today() or 0.0
             st.service_cv_days = cv if st.service_cv_days is None else (
                 DAYS_ALPHA * cv + (1 - DAYS_ALPHA) * st.service_cv_days)
 
