@@ -103,7 +103,7 @@ class QueueCore:
         est = None
         if self.forecast:
             try:
-                est = forecast.printed_wait(st, cfg, sector.id, rank, order, ahead, ctx.now)
+                est = forecast.printed_wait(st, cfg, sector.id, rank, order, ahead, ctx.now, self.policy)
             except Exception:   # an estimate must never cost a citizen their ticket
                 log.exception("forecast of the printed wait failed; printing the stream estimate")
         if est is None:

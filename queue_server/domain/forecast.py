@@ -13,8 +13,8 @@ forward REPS times from the state at the moment of issue, each time with fresh d
   today's own pace,
 - priority citizens among them (jumping ahead of normal tickets), no-shows,
 
-with every counter calling as the site does (priority first, then the longest waiting over its
-sectors). The printed wait is the median of the REPS waits of the new ticket: of all single
+with every counter calling as the site's policy does (the production policy through the very
+rules and score it decides with live, `DynamicPolicy.pick`). The printed wait is the median of the REPS waits of the new ticket: of all single
 numbers, the median is the one that is off by the least on average.
 
 Service times are drawn lognormal, with each sector's observed mean and spread (today's
@@ -32,10 +32,12 @@ from __future__ import annotations
 import heapq
 import math
 import random
+from collections import deque
 from datetime import datetime
 from statistics import NormalDist
 
 from queue_server.domain.estimate import mean_service_s
+from queue_server.domain.policy import DynamicPolicy, Policy, PooledPolicy, SectorView, StaticPolicy
 from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import CV_MIN_SERVICES, SLOT_S, SiteState
 
@@ -49,38 +51,51 @@ _FIRST_DAY_WINDOW_S = 3600.0     # with no profile yet: today's pace over the la
 
 
 def printed_wait(state: SiteState, config: SiteConfig, sector: str, rank: int, order: float,
-                 ahead: int, now: datetime) -> int | None:
+                 ahead: int, now: datetime, policy: Policy | None = None) -> int | None:
     """Seconds the new ticket (`rank`, `order`) in `sector` should expect to wait, or None when
-    the stream estimate should be used (too many ahead, or no open counter serves the sector)."""
-    counters = [(c, _reach(state, config, c)) for c in state.counters.values() if c.status == "open" and c.sectors]
-    if ahead > MAX_AHEAD or not any(sector in reach for _, reach in counters):
+    the stream estimate should be used (too many ahead, or no open counter serves the sector).
+    Counters call as `policy` (the site's; the production DynamicPolicy when not given) would."""
+    policy = policy if policy is not None else DynamicPolicy()
+    now_s = now.timestamp()
+    busy0 = []          # (the sectors it calls from, the sector of its citizen now, served for how long)
+    for c in state.counters.values():
+        reach = _reach(state, config, c, policy) if c.status == "open" else ()
+        if reach:
+            current = state.tickets.get(c.serving) if c.serving else None
+            elapsed = max(0.0, now_s - current.called_epoch) if current and current.called_epoch else 0.0
+            busy0.append((reach, current.sector if current else None, elapsed))
+    if ahead > MAX_AHEAD or not any(sector in reach for reach, _, _ in busy0):
         return None
     local = now.astimezone(config.site.tz)
-    now_s = local.timestamp()
     sod = local.hour * 3600 + local.minute * 60 + local.second
-    sectors = sorted({s for _, reach in counters for s in reach})   # sorted: the same draws in every process
+    sectors = sorted({s for reach, _, _ in busy0 for s in reach})   # sorted: the same draws in every process
     model = {s: _SectorModel(state, config, s, sod, mean_service_s(state, config, s)) for s in sectors}
-    queues0: dict[str, list] = {s: [] for s in sectors}
+    # Each sector's queue as the policy sees it: priority citizens, then normal ones, each by
+    # order; an entry is (order, is the new ticket, transferred).
+    queues0: dict[str, tuple[list, list]] = {s: ([], []) for s in sectors}
     for s in sectors:
         for tid in state.waiting.get(s, ()):
             t = state.tickets[tid]
-            queues0[s].append((t.rank, t.order, False))
-        heapq.heapify(queues0[s])
-    busy0 = []
-    for c, reach in counters:
-        current = state.tickets.get(c.serving) if c.serving else None
-        elapsed = max(0.0, now_s - current.called_epoch) if current and current.called_epoch else 0.0
-        busy0.append((reach, current.sector if current else None, elapsed))
+            queues0[s][0 if t.rank == 0 else 1].append((t.order, False, t.transferred))
+    queues0[sector][0 if rank == 0 else 1].append((order, True, False))
+    for pq, nq in queues0.values():
+        pq.sort()
+        nq.sort()
+    play = _Play(policy if isinstance(policy, DynamicPolicy) else None, model, busy0, now_s, sod)
     rng = random.Random(f"{sector}:{order:.3f}")
-    waits = sorted(_one_run(rng, model, queues0, busy0, sector, rank, order, now_s, sod) for _ in range(REPS))
+    waits = sorted(play.run(rng, queues0) for _ in range(REPS))
     mid = len(waits) // 2
     return int(round((waits[mid - 1] + waits[mid]) / 2 if len(waits) % 2 == 0 else waits[mid]))
 
 
-def _reach(state: SiteState, config: SiteConfig, c) -> tuple[str, ...]:
-    """The sectors a counter will call from. With auto mode on, its whole trained list: auto mode
-    moves an idle counter onto it (AutoBalancer), and the site then waits about as long as with
-    every counter on its trained list, oldest first (docs/balancing.md)."""
+def _reach(state: SiteState, config: SiteConfig, c, policy: Policy) -> tuple[str, ...]:
+    """The sectors a counter will call from under `policy`. With auto mode on, its whole trained
+    list: auto mode moves an idle counter onto it (AutoBalancer), and the site then waits about as
+    long as with every counter on its trained list (docs/balancing.md)."""
+    if isinstance(policy, StaticPolicy):
+        return tuple(c.sectors[:1])
+    if isinstance(policy, PooledPolicy):
+        return tuple(s.id for s in config.sectors)
     if not state.auto_mode or c.sectors_override:
         return tuple(c.sectors)
     conf = config.counter_by_id.get(c.id)
@@ -91,7 +106,7 @@ def _reach(state: SiteState, config: SiteConfig, c) -> tuple[str, ...]:
 class _SectorModel:
     """What one sector's future looks like: its arrival rate by time of day, its services."""
 
-    __slots__ = ("rates", "mean", "sigma", "mu", "priority", "no_show")
+    __slots__ = ("rates", "mean", "sigma", "mu", "priority", "no_show", "target_s")
 
     def __init__(self, state: SiteState, config: SiteConfig, sector: str, sod: int, mean: float):
         st = state.sectors[sector]
@@ -109,6 +124,7 @@ class _SectorModel:
             cv = today if cv is None else 0.5 * (today + cv)
         cv = min(max(cv if cv is not None else DEFAULT_CV, 0.1), 2.0)
         self.mean = mean
+        self.target_s = config.sector_by_id[sector].target_wait_min * 60.0
         self.sigma = math.sqrt(math.log(1.0 + cv * cv))
         self.mu = math.log(mean) - self.sigma ** 2 / 2.0
         share = st.priority_share_days
@@ -153,58 +169,109 @@ class _SectorModel:
 _NORMAL = NormalDist()
 
 
-def _one_run(rng: random.Random, model: dict, queues0: dict, busy0: list, sector: str, rank: int,
-             order: float, now_s: float, sod: int) -> float:
-    """One play of the site from now until the new ticket is called; its wait in seconds."""
-    queues = {s: list(q) for s, q in queues0.items()}
-    heapq.heappush(queues[sector], (rank, order, True))
-    # (seconds from now, tie-break, what): a counter (the tuple of sectors it calls from) frees,
-    # or a sector (str) gets a citizen
-    events: list = []
-    n = 0
-    for reach, serving_sector, elapsed in busy0:
-        m = model.get(serving_sector)
-        events.append((m.remaining(rng, elapsed) if m is not None else 0.0, n, reach))
-        n += 1
-    horizon = 86400.0 - sod
-    for s, m in model.items():
-        first = m.next_arrival(rng, 0.0, sod, horizon)
-        if first is not None:
-            events.append((first, n, s))
+class _Play:
+    """The site played forward from now until the new ticket is called, once per `run`.
+
+    Counters call as the site's policy does: DynamicPolicy's own rules and score
+    (`DynamicPolicy.pick`, the code the live site decides with), or, for the
+    reference policies, priority first and then the longest waiting over their sectors."""
+
+    def __init__(self, scored: DynamicPolicy | None, model: dict, busy0: list, now_s: float, sod: int):
+        self.scored, self.model, self.busy0, self.now_s, self.sod = scored, model, busy0, now_s, sod
+        self.reaches = [reach for reach, _, _ in busy0]
+        # sector -> [(counter, its share of the sector)] and all counters' shares together
+        self.sharing: dict[str, list[tuple[int, float]]] = {}
+        for i, reach in enumerate(self.reaches):
+            for s in reach:
+                self.sharing.setdefault(s, []).append((i, 1.0 / len(reach)))
+        self.capacity = {s: sum(share for _, share in row) for s, row in self.sharing.items()}
+        self.target = {s: m.target_s for s, m in model.items()}
+
+    def run(self, rng: random.Random, queues0: dict) -> float:
+        """One play; the new ticket's wait in seconds."""
+        model = self.model
+        queues = {s: (deque(pq), deque(nq)) for s, (pq, nq) in queues0.items()}
+        busy = [serving is not None for _, serving, _ in self.busy0]
+        # (seconds from now, tie-break, what): a counter (int) frees, or a sector (str) gets a citizen
+        events: list = []
+        n = 0
+        for i, (_, serving_sector, elapsed) in enumerate(self.busy0):
+            m = model.get(serving_sector)
+            events.append((m.remaining(rng, elapsed) if m is not None else 0.0, n, i))
             n += 1
-    heapq.heapify(events)
-    idle: list = []
-    t = 0.0
-    for _ in range(MAX_STEPS):
-        if not events:
-            break
-        t, _, what = heapq.heappop(events)
-        if isinstance(what, str):                    # an arrival
-            m = model[what]
-            normal = 1 if rng.random() >= m.priority else 0
-            heapq.heappush(queues[what], (normal, now_s + t, False))
-            nxt = m.next_arrival(rng, t, sod, horizon)
-            if nxt is not None:
-                heapq.heappush(events, (nxt, n, what))
+        horizon = 86400.0 - self.sod
+        for s, m in model.items():
+            first = m.next_arrival(rng, 0.0, self.sod, horizon)
+            if first is not None:
+                events.append((first, n, s))
                 n += 1
-            for i, reach in enumerate(idle):         # an idle counter that serves it calls at once
-                if what in reach:
-                    heapq.heappush(events, (t, n, idle.pop(i)))
+        heapq.heapify(events)
+        idle: list[int] = []
+        t = 0.0
+        for _ in range(MAX_STEPS):
+            if not events:
+                break
+            t, _, what = heapq.heappop(events)
+            if isinstance(what, str):                    # an arrival
+                m = model[what]
+                pq, nq = queues[what]
+                (pq if rng.random() < m.priority else nq).append((self.now_s + t, False, False))
+                nxt = m.next_arrival(rng, t, self.sod, horizon)
+                if nxt is not None:
+                    heapq.heappush(events, (nxt, n, what))
                     n += 1
-                    break
-            continue
-        reach = what                                 # a counter frees: it calls its best head ticket
-        best = None
+                for k, i in enumerate(idle):             # the longest idle counter that serves it calls at once
+                    if what in self.reaches[i]:
+                        heapq.heappush(events, (t, n, idle.pop(k)))
+                        n += 1
+                        break
+                continue
+            i = what                                     # a counter frees: it calls as the policy says
+            busy[i] = False
+            chosen = self._choose(i, queues, busy, self.now_s + t)
+            if chosen is None:
+                idle.append(i)
+                continue
+            s, line = chosen
+            _, mine, _ = line.popleft()
+            if mine:
+                return t
+            busy[i] = True
+            heapq.heappush(events, (t + model[s].service(rng), n, i))
+            n += 1
+        return t
+
+    def _choose(self, i: int, queues: dict, busy: list, now: float) -> tuple[str, deque] | None:
+        """The sector counter `i` calls from and the line (priority or normal) it takes the head of."""
+        reach = self.reaches[i]
+        if self.scored is None:
+            best = best_key = None
+            for s in reach:
+                pq, nq = queues[s]
+                if pq or nq:
+                    key = (0, pq[0][0]) if pq else (1, nq[0][0])
+                    if best_key is None or key < best_key:
+                        best, best_key = s, key
+            if best is None:
+                return None
+            pq, nq = queues[best]
+            return best, (pq if pq else nq)
+        views = []
         for s in reach:
-            q = queues.get(s)
-            if q and (best is None or q[0][:2] < queues[best][0][:2]):
-                best = s
-        if best is None:
-            idle.append(reach)
-            continue
-        _, _, mine = heapq.heappop(queues[best])
-        if mine:
-            return t
-        heapq.heappush(events, (t + model[best].service(rng), n, reach))
-        n += 1
-    return t
+            pq, nq = queues[s]
+            if not pq and not nq:
+                continue
+            head = pq[0] if pq else nq[0]
+            others_free = 0.0
+            for j, share in self.sharing[s]:
+                if j != i:
+                    others_free += 0.5 * share if busy[j] else 1.0
+            views.append(SectorView(s, bool(pq), head[0], head[2], nq[0][0] if pq and nq else None,
+                                    len(pq) + len(nq), self.model[s].mean, self.target[s],
+                                    self.capacity[s], others_free))
+        if not views:
+            return None
+        s, normal = self.scored.pick(views, now)
+        pq, nq = queues[s]
+        return s, (nq if normal or not pq else pq)
+

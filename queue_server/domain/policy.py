@@ -11,7 +11,7 @@ of the counter's sectors they call from.
 """
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from typing import Callable, NamedTuple, Protocol
 
 from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import SiteState, Ticket
@@ -137,71 +137,104 @@ class DynamicPolicy:
     TARGET_EXP = 0.0
 
     def choose(self, state: SiteState, config: SiteConfig, counter: str, now: float) -> Ticket | None:
-        mine = state.counters[counter].sectors
+        from queue_server.domain.estimate import mean_service_s  # estimate imports nothing from here
         heads: dict[str, Ticket] = {}
-        for sector in mine:
+        for sector in state.counters[counter].sectors:
             t = head_of(state, sector)
             if t is not None:
                 heads[sector] = t
         if not heads:
             return None
-        # Rule 1: overdue tickets, earliest deadline first. Only a sector's head
-        # can be its earliest deadline among normal tickets (same limit, earliest
-        # order); priority tickets have a shorter limit, so check those too.
-        overdue: list[tuple[float, float, Ticket]] = []
-        for sector in heads:
-            for t in self._overdue_candidates(state, sector, heads[sector]):
-                deadline = t.order + self.limit_s(config, t)
-                if deadline <= now:
-                    overdue.append((deadline, t.order, t))
-        if overdue:
-            return min(overdue, key=lambda x: (x[0], x[1]))[2]
-        # Rule 2: priority citizens (and appointments due) first, oldest of them.
-        urgent = [t for t in heads.values() if t.rank == 0 or _appointment_due(t, now)]
-        if urgent:
-            return min(urgent, key=lambda t: t.order)
-        # The score.
-        from queue_server.domain.estimate import mean_service_s  # estimate imports nothing from here
         shares = _capacity_shares(state, counter)
-        svc = {s: mean_service_s(state, config, s) for s in heads}
-        ref = sum(svc.values()) / len(svc)
-        best_key: tuple[float, float] | None = None
-        best: Ticket | None = None
+        views = []
+        oldest_normal: dict[str, Ticket] = {}
         for sector, t in heads.items():
-            target = config.sector_by_id[sector].target_wait_min * 60.0
+            if t.rank == 0:
+                normal = _oldest_normal(state, sector)
+                if normal is not None:
+                    oldest_normal[sector] = normal
             mine_share, others_share, others_free = shares.get(sector, (1.0, 0.0, 0.0))
-            waited = max(0.0, now - t.order)
-            if t.transferred:
+            views.append(SectorView(
+                sector, t.rank == 0, t.order, t.transferred,
+                oldest_normal[sector].order if sector in oldest_normal else None,
+                state.waiting_count(sector), mean_service_s(state, config, sector),
+                config.sector_by_id[sector].target_wait_min * 60.0, mine_share + others_share, others_free,
+                _appointment_due(t, now)))
+        sector, normal = self.pick(views, now)
+        return oldest_normal[sector] if normal else heads[sector]
+
+    def pick(self, views: "list[SectorView]", now: float) -> tuple[str, bool]:
+        """The rules and the score over plain figures: (sector to call from, whether to call its
+        oldest normal ticket rather than its head). The live site (`choose`) and the printed-wait
+        forecast (forecast.py, which plays the site forward) both decide through here."""
+        # Rule 1: overdue tickets, earliest deadline first. Only a sector's head can be its
+        # earliest deadline among normal tickets (same limit, earliest order); priority
+        # tickets have a shorter limit, so the oldest normal one behind a priority head counts too.
+        overdue = None
+        for v in views:
+            deadline = v.order + self.limit_for(v.target_s, v.priority)
+            if deadline <= now and (overdue is None or (deadline, v.order) < overdue[:2]):
+                overdue = (deadline, v.order, v.sector, False)
+            if v.normal_order is not None:
+                deadline = v.normal_order + self.limit_for(v.target_s, False)
+                if deadline <= now and (overdue is None or (deadline, v.normal_order) < overdue[:2]):
+                    overdue = (deadline, v.normal_order, v.sector, True)
+        if overdue is not None:
+            return overdue[2], overdue[3]
+        # Rule 2: priority citizens (and appointments due) first, oldest of them.
+        urgent = [v for v in views if v.priority or v.appointment_due]
+        if urgent:
+            return min(urgent, key=lambda v: v.order).sector, False
+        # The score.
+        ref = sum(v.service_s for v in views) / len(views)
+        best_key: tuple[float, float] | None = None
+        best = views[0].sector
+        for v in views:
+            waited = max(0.0, now - v.order)
+            if v.transferred:
                 waited += self.TRANSFER_BONUS_S
-            behind = state.waiting_count(sector) - 1
             # The queue behind the head, spread over every counter's share of the sector.
-            backlog = behind * svc[sector] / max(mine_share + others_share, 0.25)
+            backlog = (v.waiting - 1) * v.service_s / max(v.capacity, 0.25)
             eff = waited + self.QUEUE_WEIGHT * backlog
             # The less other counters can take this sector now, the more it is this counter's job.
-            scarcity = 1.0 + self.SCARCITY_WEIGHT / (1.0 + others_free)
-            score = scarcity * (eff / target ** self.TARGET_EXP) ** self.LATENESS_POWER * (ref / svc[sector]) ** self.SERVICE_WEIGHT
-            key = (score, -t.order)
+            scarcity = 1.0 + self.SCARCITY_WEIGHT / (1.0 + v.others_free)
+            score = (scarcity * (eff / v.target_s ** self.TARGET_EXP) ** self.LATENESS_POWER
+                     * (ref / v.service_s) ** self.SERVICE_WEIGHT)
+            key = (score, -v.order)
             if best_key is None or key > best_key:
-                best_key, best = key, t
-        return best
+                best_key, best = key, v.sector
+        return best, False
 
     def limit_s(self, config: SiteConfig, t: Ticket) -> float:
         """How long `t` may wait before rule 1 (bounded wait) calls it ahead of everything."""
-        target = config.sector_by_id[t.sector].target_wait_min * 60.0
-        return target * (self.PRIORITY_STARVE_FACTOR if t.rank == 0 else self.STARVE_FACTOR)
+        return self.limit_for(config.sector_by_id[t.sector].target_wait_min * 60.0, t.rank == 0)
 
-    def _overdue_candidates(self, state: SiteState, sector: str, head: Ticket):
-        yield head
-        if head.rank != 0:
-            return
-        # The head is a priority ticket; the oldest normal ticket may be overdue too.
-        oldest_normal = None
-        for tid in state.waiting.get(sector, ()):
-            t = state.tickets[tid]
-            if t.rank != 0 and (oldest_normal is None or t.order < oldest_normal.order):
-                oldest_normal = t
-        if oldest_normal is not None:
-            yield oldest_normal
+    def limit_for(self, target_s: float, priority: bool) -> float:
+        return target_s * (self.PRIORITY_STARVE_FACTOR if priority else self.STARVE_FACTOR)
+
+
+class SectorView(NamedTuple):
+    """What `DynamicPolicy.pick` weighs about one of the counter's sectors with someone waiting."""
+    sector: str
+    priority: bool                # the head is a priority citizen
+    order: float                  # the head's place (epoch seconds; a transfer keeps the first)
+    transferred: bool
+    normal_order: float | None    # the oldest normal ticket's place, when the head is a priority one
+    waiting: int
+    service_s: float              # the sector's mean service
+    target_s: float
+    capacity: float               # all open counters' shares of the sector, this one's included
+    others_free: float            # what other counters can take of it now (_capacity_shares)
+    appointment_due: bool = False  # the head has an appointment whose time has come
+
+
+def _oldest_normal(state: SiteState, sector: str) -> Ticket | None:
+    best = None
+    for tid in state.waiting.get(sector, ()):
+        t = state.tickets[tid]
+        if t.rank != 0 and (best is None or t.order < best.order):
+            best = t
+    return best
 
 
 def _appointment_due(t: Ticket, now: float) -> bool:

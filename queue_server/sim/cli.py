@@ -7,13 +7,14 @@ import json
 import sys
 from typing import Any
 
-from queue_server.sim import SIM_POLICIES, ScenarioError, load_scenario, simulate
+from queue_server.sim import EXTRA_POLICIES, SIM_POLICIES, ScenarioError, load_scenario, simulate
 from queue_server.sim.metrics import never_called
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file (SIMULATION.md)")
-    parser.add_argument("--policy", choices=SIM_POLICIES, default="dynamic", help="calling policy (default: dynamic)")
+    parser.add_argument("--policy", choices=(*SIM_POLICIES, *EXTRA_POLICIES), default="dynamic",
+                        help="calling policy (default: dynamic); oldest-first is the textbook rule, for reference")
     parser.add_argument("--days", type=_positive, default=None, help="simulated days (default: the scenario's)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")

@@ -123,3 +123,28 @@ def test_a_failing_forecast_never_costs_a_ticket(monkeypatch):
     stream = estimate.wait_for_position(d.state, d.config, "c", ahead)
     t = d.issue("c", 50)
     assert t["number"] == "C004" and t["est_wait_s"] == stream
+
+
+def test_the_forecast_plays_the_site_s_own_policy():
+    """q1 alone serves a (30-minute services) and b (2-minute ones); it is busy with an a citizen,
+    another waits. The dynamic policy calls the new b ticket first (a short service frees the
+    counter sooner); oldest-first would call the older a ticket, a whole long service later;
+    under the static policy q1 never calls b at all."""
+    from queue_server.domain.policy import OldestFirstPolicy, StaticPolicy
+    d = Driver(small_site(), DynamicPolicy())
+    d.set_status("q2", "closed", 0)
+    d.state.sectors["a"].service_mean_days = 1800.0
+    d.state.sectors["b"].service_mean_days = 120.0
+    d.issue("a", 0)
+    d.call("q1", 0)
+    d.issue("a", 5)
+    st = d.state
+    order = max(d.epoch(10), st.last_order + 0.001)
+    ahead = estimate.ahead_of(st, "b", 1, order)
+
+    def wait(policy):
+        return forecast.printed_wait(st, d.config, "b", 1, order, ahead, d.at(10), policy)
+
+    dynamic, oldest = wait(DynamicPolicy()), wait(OldestFirstPolicy())
+    assert dynamic < 0.7 * oldest and oldest - dynamic > 600, (dynamic, oldest)
+    assert wait(StaticPolicy()) is None
