@@ -50,8 +50,10 @@ class QueueCore:
         self.config = config
         self.policy: Policy = policy or DEFAULT_POLICY()
         self.state = state or SiteState.initial(config)
-        # The printed wait from forecast.py (else the stream estimate of estimate.py).
+        # The printed wait from forecast.py (else the stream estimate of estimate.py), given at
+        # most `forecast_limit_s` seconds of work (None: no limit, as in the simulator).
         self.forecast = forecast
+        self.forecast_limit_s: float | None = None
 
     # --- day -----------------------------------------------------------------
 
@@ -103,7 +105,8 @@ class QueueCore:
         est = None
         if self.forecast:
             try:
-                est = forecast.printed_wait(st, cfg, sector.id, rank, order, ahead, ctx.now, self.policy)
+                est = forecast.printed_wait(st, cfg, sector.id, rank, order, ahead, ctx.now, self.policy,
+                                             self.forecast_limit_s)
             except Exception:   # an estimate must never cost a citizen their ticket
                 log.exception("forecast of the printed wait failed; printing the stream estimate")
         if est is None:

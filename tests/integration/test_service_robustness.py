@@ -41,3 +41,19 @@ def test_a_failing_view_does_not_stop_the_loop(tmp_path, site_config, monkeypatc
         assert any(m.topic.endswith("/board") for m in sent)
     finally:
         svc.stop()
+
+
+def test_the_forecast_is_skipped_while_other_commands_wait(tmp_path, site_config, monkeypatch):
+    """A ticket alone in the loop gets the forecast; in a batch with others (a loaded loop) it
+    gets the stream estimate, so no command waits for another's forecast."""
+    from queue_server.domain import forecast
+    calls = []
+    real = forecast.printed_wait
+    monkeypatch.setattr(forecast, "printed_wait", lambda *a, **k: calls.append(a[2]) or real(*a, **k))
+    svc = QueueService(site_config, EventStore(str(tmp_path / "db")))
+    svc.process([_Item("kiosk", "k1", cmd("ticket.issue", "a", sector="dat-dai"))])
+    assert calls == ["dat-dai"]
+    svc.process([_Item("kiosk", "k1", cmd("ticket.issue", "b", sector="dat-dai")),
+                 _Item("kiosk", "k2", cmd("ticket.issue", "c", sector="kinh-doanh"))])
+    assert calls == ["dat-dai"]
+    assert svc.state.sectors["kinh-doanh"].issued_today == 1     # both issued, with the stream estimate

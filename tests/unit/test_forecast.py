@@ -148,3 +148,15 @@ def test_the_forecast_plays_the_site_s_own_policy():
     dynamic, oldest = wait(DynamicPolicy()), wait(OldestFirstPolicy())
     assert dynamic < 0.7 * oldest and oldest - dynamic > 600, (dynamic, oldest)
     assert wait(StaticPolicy()) is None
+
+
+def test_a_forecast_too_dear_for_the_time_allowed_gives_way_after_one_play():
+    d = Driver(small_site(), DynamicPolicy())
+    _busy_c(d, 4)
+    st = d.state
+    order = max(d.epoch(10), st.last_order + 0.001)
+    ahead = estimate.ahead_of(st, "c", 1, order)
+    free = forecast.printed_wait(st, d.config, "c", 1, order, ahead, d.at(10))
+    assert free is not None
+    assert forecast.printed_wait(st, d.config, "c", 1, order, ahead, d.at(10), time_limit_s=10.0) == free
+    assert forecast.printed_wait(st, d.config, "c", 1, order, ahead, d.at(10), time_limit_s=1e-9) is None
