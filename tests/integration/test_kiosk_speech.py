@@ -5,8 +5,6 @@ import shutil
 import time
 import wave
 
-import pytest
-
 from kiosk.speech import Speaker
 from tests.support.audio import sox_rms, wav_seconds
 

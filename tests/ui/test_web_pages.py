@@ -9,7 +9,6 @@ import csv
 import io
 import os
 import time
-import re
 from pathlib import Path
 
 import pytest
