@@ -44,7 +44,9 @@ MAX_BATCH = 256
 # Older ones are still answered, from the store's replies table: this only bounds memory,
 # which at 50,000 (about 1.4 KB each) grew by ~70 MiB over a busy centre's first 11 days.
 REPLY_CACHE = 2_000
-IDLE_TICK_S = 2.0
+# Periodic work (a new day at midnight, auto mode's look at the queues) runs every TICK_S,
+# busy or not: a site whose devices send a command every second must still be balanced.
+TICK_S = 2.0
 # Counter states whose only change is the waiting count of a sector they serve are published at
 # most once per window (the counters an event names go out with their batch, before its replies).
 # On a 60-counter site nearly every batch touched every counter's waiting counts, and those ~60
@@ -78,6 +80,9 @@ class _Item:
     future: Future | None = None
     received: float = field(default_factory=time.monotonic)
     parsed: Any = None             # the command parsed from `payload`, once (see _prefetch_replies)
+
+
+_NOTHING = object()                # the loop woke with no command (a tick or a held-back message is due)
 
 
 class _TokenPool:
@@ -251,42 +256,46 @@ class QueueService:
     # --- the loop -----------------------------------------------------------------------
 
     def _run(self) -> None:
+        ticked = time.monotonic()
         while True:
             due = self._owed_due_at()
-            timeout = IDLE_TICK_S if due is None else max(0.0, min(IDLE_TICK_S, due - time.monotonic()))
+            wake = ticked + TICK_S if due is None else min(ticked + TICK_S, due)
             try:
-                first = self._queue.get(timeout=timeout)
+                first = self._queue.get(timeout=max(0.0, wake - time.monotonic()))
             except queue.Empty:
-                if due is not None:
-                    self._publish_owed()
-                    continue
-                try:
-                    self._tick()
-                except Exception:
-                    log.exception("idle tick failed")
-                continue
+                first = _NOTHING
             if first is None:
                 return
-            batch = [first]
-            while len(batch) < MAX_BATCH:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    self._queue.put(None)
-                    break
-                batch.append(nxt)
-            try:
-                self.process(batch)
-            except Exception:  # the loop must outlive any bug; process() already answered what it could
-                log.exception("a batch failed")
-                for item in batch:
-                    if item.future and not item.future.done():
-                        item.future.set_exception(RuntimeError("internal error"))
+            if first is not _NOTHING:
+                self._run_batch(first)
             due = self._owed_due_at()
             if due is not None and time.monotonic() >= due:
                 self._publish_owed()
+            if time.monotonic() >= ticked + TICK_S:
+                ticked = time.monotonic()
+                try:
+                    self._tick()
+                except Exception:
+                    log.exception("periodic tick failed")
+
+    def _run_batch(self, first: _Item) -> None:
+        batch = [first]
+        while len(batch) < MAX_BATCH:
+            try:
+                nxt = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is None:
+                self._queue.put(None)
+                break
+            batch.append(nxt)
+        try:
+            self.process(batch)
+        except Exception:  # the loop must outlive any bug; process() already answered what it could
+            log.exception("a batch failed")
+            for item in batch:
+                if item.future and not item.future.done():
+                    item.future.set_exception(RuntimeError("internal error"))
 
     def _owed_due_at(self) -> float | None:
         """When the first held-back message (counter states, board) is due, or None."""
@@ -352,7 +361,7 @@ class QueueService:
             self._freeze_gc()
 
     def _tick(self) -> None:
-        """Idle work: start a new day at midnight, let auto mode move counters."""
+        """Periodic work (every TICK_S): start a new day at midnight, let auto mode move counters."""
         items: list[_Item] = []
         with self.lock:
             now = self.clock()

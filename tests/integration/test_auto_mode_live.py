@@ -62,3 +62,33 @@ def test_auto_mode_moves_a_counter_during_a_surge_and_back_after(tmp_path, site_
         assert back.data["by"] == "auto" and back.data["counter"] == moved
     finally:
         svc.stop()
+
+
+def test_auto_mode_looks_even_when_commands_never_stop(tmp_path, site_config, monkeypatch):
+    """The periodic tick (auto mode, the new day) used to run only after TICK_S without any
+    command: on a busy site, whose devices send something every second, auto mode never looked."""
+    from queue_server import service
+
+    class Watching(AutoBalancer):
+        looks = 0
+
+        def propose(self, state, config, now_epoch):
+            Watching.looks += 1
+            return []
+
+    monkeypatch.setattr(service, "TICK_S", 0.2)
+    svc = QueueService(site_config, EventStore(str(tmp_path / "db.sqlite")), balancer=Watching())
+    svc.publish = lambda msgs: None
+    svc.start()
+    try:
+        svc.execute("manager", "boss", SetAutoMode(on=True, by="boss"))
+        import time
+        until = time.monotonic() + 1.5
+        i = 0
+        while time.monotonic() < until:       # a command every 50 ms: never 0.2 s of quiet
+            issue(svc, 1, "kinh-doanh", f"busy{i}-")
+            i += 1
+            time.sleep(0.05)
+        assert Watching.looks >= 4, Watching.looks
+    finally:
+        svc.stop()
