@@ -14,8 +14,9 @@ forward REPS times from the state at the moment of issue, each time with fresh d
 - priority citizens among them (jumping ahead of normal tickets), no-shows,
 
 with every counter calling as the site's policy does (the production policy through the very
-rules and score it decides with live, `DynamicPolicy.pick`). The printed wait is the median of the REPS waits of the new ticket: of all single
-numbers, the median is the one that is off by the least on average.
+rules and score it decides with live, `DynamicPolicy.pick`). The printed wait is the median of
+the REPS waits of the new ticket: of all single numbers, the median is the one that is off by
+the least on average (and about half the citizens do wait longer than printed).
 
 Service times are drawn lognormal, with each sector's observed mean and spread (today's
 once 10 are seen, blended with earlier days'). Deterministic: the draws are seeded by the
@@ -23,10 +24,12 @@ ticket, so the same state always prints the same wait.
 
 Measured with the simulator (docs/balancing.md, 30 days): the error of the printed wait against the
 real one, as a share of the mean wait, fell by 4 to 11 points against the stream estimate (for
-example 42 -> 34 % on the afternoon rush under the dynamic policy), and it is within about a
-point of the same forecast told the simulator's true parameters (bench/forecast_floor.py).
-Cost: a few milliseconds per ticket, so a ticket with more than MAX_AHEAD people ahead (where
-the stream estimate is as good: many services average out) uses the stream estimate.
+example 42 -> 34 % on the afternoon rush under the dynamic policy), and it is within one
+to two points of the same forecast told the simulator's true parameters (bench/forecast_floor.py).
+Cost: about 1 ms a ticket, 10-15 ms at the 99th percentile (more with more counters), so a ticket
+with more than MAX_AHEAD people ahead (where the stream estimate is as good: many services
+average out) uses the stream estimate, and the live server bounds the time it may take
+(`time_limit_s`, service.CpuBudget).
 """
 from __future__ import annotations
 
