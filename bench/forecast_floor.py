@@ -9,7 +9,7 @@ For each scenario and policy it prints, over N simulated days (default 10):
   the median of the wait given the state, so about 50% in every row says it is neither too
   short nor too long; what error is left is then the spread of the wait itself;
 - `known`: the same forecast told the scenario's *true* parameters (arrival rates by half hour,
-  each sector's service mean and spread, the priority share, the no-show share) instead of what
+  each sector's and procedure's service mean and spread, the priority share, the no-show share) instead of what
   the site learned from its event log, with 128 draws instead of 32: about the least error a
   printed wait made from the state can have, since what is still unknown at issue (how long each
   citizen will take, who comes next) is drawn from exactly the distributions the simulator uses.
@@ -34,7 +34,8 @@ from queue_server.domain.state import SLOT_S  # noqa: E402
 from queue_server.sim import Simulation, load_scenario  # noqa: E402
 from queue_server.sim.scenario import Scenario  # noqa: E402
 
-SCENARIOS = ["afternoon-results", "counter-closing", "district-normal-day", "rural-commune", "urban-surge"]
+SCENARIOS = ["afternoon-results", "counter-closing", "district-normal-day", "procedure-mix", "rural-commune",
+             "urban-surge"]
 KNOWN_REPS = 128
 
 
@@ -71,6 +72,16 @@ def _known(sc: Scenario):
             self.sigma = math.sqrt(math.log(1.0 + cv * cv))
             self.mu = math.log(self.mean) - self.sigma ** 2 / 2.0
         self.priority, self.no_show = sc.priority_share, sc.no_show
+        # Each procedure's own service time, where the scenario gives one.
+        procs = [p.id for p in sc.site.sector_by_id[sector].procedures if p.id in sc.procedure_service]
+        if service is not None and procs:
+            own = [sc.procedure_service[p] for p in procs]
+            self.log_factors = {p: math.log(o.mean / service.mean) for p, o in zip(procs, own)}
+            cv = max(sum(o.cv for o in own) / len(own), 0.05)
+            self.sigma_k = math.sqrt(math.log(1.0 + cv * cv))
+            self.mu_k = math.log(self.mean) - self.sigma_k ** 2 / 2.0
+        else:
+            self.log_factors = {}
     return init
 
 

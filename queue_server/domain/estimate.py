@@ -24,7 +24,7 @@ import heapq
 from datetime import datetime
 
 from queue_server.domain.site import SiteConfig
-from queue_server.domain.state import SiteState
+from queue_server.domain.state import SectorStats, SiteState
 
 # Today's mean service weighs n / (n + this) against earlier days' after n services today.
 _TODAY_FULL_WEIGHT_N = 20
@@ -57,6 +57,27 @@ def mean_service_s(state: SiteState, config: SiteConfig, sector: str) -> float:
     w = stats.service_n / (stats.service_n + _TODAY_FULL_WEIGHT_N)
     # A double press of Next "serves" a citizen in 0 s; a floor keeps every divisor above zero.
     return max(w * today + (1.0 - w) * prior, MIN_SERVICE_S)
+
+
+PROCEDURE_PRIOR_N = 10.0   # services of a procedure before its own mean counts as much as its sector's
+
+
+def procedure_factors(stats: SectorStats) -> dict[str, float]:
+    """procedure -> how much longer (> 1) or shorter (< 1) than the sector's mean its service
+    is, learned from the services seen (SectorStats.procedure_service), each pulled toward 1
+    by PROCEDURE_PRIOR_N services' worth: a procedure seen twice says little."""
+    rows = stats.procedure_service
+    n_all = sum(r[0] for r in rows.values())
+    s_all = sum(r[1] for r in rows.values())
+    if n_all <= 0 or s_all <= 0:
+        return {}
+    sector_mean = s_all / n_all
+    out = {}
+    for proc, (n, total) in rows.items():
+        if n > 0:
+            raw = (total / n) / sector_mean
+            out[proc] = min(max((n * raw + PROCEDURE_PRIOR_N) / (n + PROCEDURE_PRIOR_N), 0.2), 5.0)
+    return out
 
 
 def _shares(state: SiteState) -> dict[str, float]:

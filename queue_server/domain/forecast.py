@@ -41,7 +41,7 @@ from collections import deque
 from datetime import datetime
 from statistics import NormalDist
 
-from queue_server.domain.estimate import mean_service_s
+from queue_server.domain.estimate import mean_service_s, procedure_factors
 from queue_server.domain.policy import DynamicPolicy, Policy, PooledPolicy, SectorView, StaticPolicy
 from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import CV_MIN_SERVICES, SLOT_S, SiteState
@@ -65,27 +65,29 @@ def printed_wait(state: SiteState, config: SiteConfig, sector: str, rank: int, o
     Counters call as `policy` (the site's; the production DynamicPolicy when not given) would."""
     policy = policy if policy is not None else DynamicPolicy()
     now_s = now.timestamp()
-    busy0 = []          # (the sectors it calls from, the sector of its citizen now, served for how long)
+    busy0 = []          # (the sectors it calls from, its citizen's sector and procedure, served for how long)
     for c in state.counters.values():
         reach = _reach(state, config, c, policy) if c.status == "open" else ()
         if reach:
             current = state.tickets.get(c.serving) if c.serving else None
             elapsed = max(0.0, now_s - current.called_epoch) if current and current.called_epoch else 0.0
-            busy0.append((reach, current.sector if current else None, elapsed))
-    if ahead > MAX_AHEAD or not any(sector in reach for reach, _, _ in busy0):
+            busy0.append((reach, current.sector if current else None, elapsed,
+                          current.procedure if current else None))
+    if ahead > MAX_AHEAD or not any(sector in reach for reach, *_ in busy0):
         return None
     local = now.astimezone(config.site.tz)
     sod = local.hour * 3600 + local.minute * 60 + local.second
-    sectors = sorted({s for reach, _, _ in busy0 for s in reach})   # sorted: the same draws in every process
+    sectors = sorted({s for reach, *_ in busy0 for s in reach})   # sorted: the same draws in every process
     model = {s: _SectorModel(state, config, s, sod, mean_service_s(state, config, s)) for s in sectors}
     # Each sector's queue as the policy sees it: priority citizens, then normal ones, each by
-    # order; an entry is (order, is the new ticket, transferred).
+    # order; an entry is (order, is the new ticket, transferred, log of its procedure's factor).
     queues0: dict[str, tuple[list, list]] = {s: ([], []) for s in sectors}
     for s in sectors:
         for tid in state.waiting.get(s, ()):
             t = state.tickets[tid]
-            queues0[s][0 if t.rank == 0 else 1].append((t.order, False, t.transferred))
-    queues0[sector][0 if rank == 0 else 1].append((order, True, False))
+            queues0[s][0 if t.rank == 0 else 1].append((t.order, False, t.transferred,
+                                                         model[s].log_factor(t.procedure)))
+    queues0[sector][0 if rank == 0 else 1].append((order, True, False, None))
     for pq, nq in queues0.values():
         pq.sort()
         nq.sort()
@@ -122,7 +124,8 @@ def _reach(state: SiteState, config: SiteConfig, c, policy: Policy) -> tuple[str
 class _SectorModel:
     """What one sector's future looks like: its arrival rate by time of day, its services."""
 
-    __slots__ = ("rates", "mean", "sigma", "mu", "priority", "no_show", "target_s")
+    __slots__ = ("rates", "mean", "sigma", "mu", "priority", "no_show", "target_s", "log_factors",
+                 "sigma_k", "mu_k")
 
     def __init__(self, state: SiteState, config: SiteConfig, sector: str, sod: int, mean: float):
         st = state.sectors[sector]
@@ -143,6 +146,17 @@ class _SectorModel:
         self.target_s = config.sector_by_id[sector].target_wait_min * 60.0
         self.sigma = math.sqrt(math.log(1.0 + cv * cv))
         self.mu = math.log(mean) - self.sigma ** 2 / 2.0
+        # A citizen whose procedure is known draws from that procedure's own lognormal: its mean
+        # is the sector's times the procedure's factor, its spread what is left of the sector's
+        # once the procedures' differences are taken out ((1 + cv^2) = (1 + within^2)(1 + between^2)).
+        factors = procedure_factors(st)
+        weights = {p: st.procedure_service[p][0] for p in factors}
+        total = sum(weights.values())
+        between = sum(w * (factors[p] - 1.0) ** 2 for p, w in weights.items()) / total if total > 0 else 0.0
+        within = max((1.0 + cv * cv) / (1.0 + between) - 1.0, 0.01)
+        self.log_factors = {p: math.log(f) for p, f in factors.items()}
+        self.sigma_k = math.sqrt(math.log(1.0 + within))
+        self.mu_k = math.log(mean) - self.sigma_k ** 2 / 2.0
         share = st.priority_share_days
         if st.issued_today >= 20:
             today_share = st.priority_today / st.issued_today
@@ -151,21 +165,31 @@ class _SectorModel:
         done = st.served_today + st.no_show_today
         self.no_show = st.no_show_today / done if done >= 20 else DEFAULT_NO_SHOW
 
-    def service(self, rng: random.Random) -> float:
+    def log_factor(self, procedure: str | None) -> float | None:
+        """The log of how much longer than the sector's mean the procedure takes, or None when
+        it is not known (then the sector's whole spread applies)."""
+        return self.log_factors.get(procedure) if procedure else None
+
+    def _params(self, log_factor: float | None) -> tuple[float, float]:
+        return (self.mu, self.sigma) if log_factor is None else (self.mu_k + log_factor, self.sigma_k)
+
+    def service(self, rng: random.Random, log_factor: float | None = None) -> float:
         if rng.random() < self.no_show:
             return NO_SHOW_HOLD_S
-        return math.exp(self.mu + self.sigma * rng.gauss(0.0, 1.0))
+        mu, sigma = self._params(log_factor)
+        return math.exp(mu + sigma * rng.gauss(0.0, 1.0))
 
-    def remaining(self, rng: random.Random, elapsed: float) -> float:
+    def remaining(self, rng: random.Random, elapsed: float, log_factor: float | None = None) -> float:
         """The rest of a service that has lasted `elapsed` so far: a draw of the lognormal above
         `elapsed` (by its inverse distribution function), less `elapsed`."""
+        mu, sigma = self._params(log_factor)
         if elapsed <= 0.0:
-            return math.exp(self.mu + self.sigma * rng.gauss(0.0, 1.0))
-        done = _NORMAL.cdf((math.log(elapsed) - self.mu) / self.sigma)
+            return math.exp(mu + sigma * rng.gauss(0.0, 1.0))
+        done = _NORMAL.cdf((math.log(elapsed) - mu) / sigma)
         if done > 1.0 - 1e-9:          # far beyond any usual service: it should end soon
-            return 0.5 * self.mean
+            return 0.5 * math.exp(mu + sigma * sigma / 2.0)
         u = done + (1.0 - done) * rng.random()
-        return max(0.0, math.exp(self.mu + self.sigma * _NORMAL.inv_cdf(min(u, 1.0 - 1e-12))) - elapsed)
+        return max(0.0, math.exp(mu + sigma * _NORMAL.inv_cdf(min(u, 1.0 - 1e-12))) - elapsed)
 
     def next_arrival(self, rng: random.Random, t: float, sod0: float, horizon: float) -> float | None:
         """The next arrival after `t` (seconds from now), slot by slot (rates change each half hour)."""
@@ -194,7 +218,7 @@ class _Play:
 
     def __init__(self, scored: DynamicPolicy | None, model: dict, busy0: list, now_s: float, sod: int):
         self.scored, self.model, self.busy0, self.now_s, self.sod = scored, model, busy0, now_s, sod
-        self.reaches = [reach for reach, _, _ in busy0]
+        self.reaches = [reach for reach, *_ in busy0]
         # sector -> [(counter, its share of the sector)] and all counters' shares together
         self.sharing: dict[str, list[tuple[int, float]]] = {}
         for i, reach in enumerate(self.reaches):
@@ -207,13 +231,13 @@ class _Play:
         """One play; the new ticket's wait in seconds."""
         model = self.model
         queues = {s: (deque(pq), deque(nq)) for s, (pq, nq) in queues0.items()}
-        busy = [serving is not None for _, serving, _ in self.busy0]
+        busy = [serving is not None for _, serving, *_ in self.busy0]
         # (seconds from now, tie-break, what): a counter (int) frees, or a sector (str) gets a citizen
         events: list = []
         n = 0
-        for i, (_, serving_sector, elapsed) in enumerate(self.busy0):
+        for i, (_, serving_sector, elapsed, procedure) in enumerate(self.busy0):
             m = model.get(serving_sector)
-            events.append((m.remaining(rng, elapsed) if m is not None else 0.0, n, i))
+            events.append((m.remaining(rng, elapsed, m.log_factor(procedure)) if m is not None else 0.0, n, i))
             n += 1
         horizon = 86400.0 - self.sod
         for s, m in model.items():
@@ -231,7 +255,7 @@ class _Play:
             if isinstance(what, str):                    # an arrival
                 m = model[what]
                 pq, nq = queues[what]
-                (pq if rng.random() < m.priority else nq).append((self.now_s + t, False, False))
+                (pq if rng.random() < m.priority else nq).append((self.now_s + t, False, False, None))
                 nxt = m.next_arrival(rng, t, self.sod, horizon)
                 if nxt is not None:
                     heapq.heappush(events, (nxt, n, what))
@@ -249,11 +273,11 @@ class _Play:
                 idle.append(i)
                 continue
             s, line = chosen
-            _, mine, _ = line.popleft()
+            _, mine, _, log_factor = line.popleft()
             if mine:
                 return t
             busy[i] = True
-            heapq.heappush(events, (t + model[s].service(rng), n, i))
+            heapq.heappush(events, (t + model[s].service(rng, log_factor), n, i))
             n += 1
         return t
 

@@ -88,6 +88,9 @@ class SectorStats:
     service_s_sq_sum: float = 0.0
     service_cv_days: float | None = None
     service_mean_days: float | None = None   # the daily mean service time, over days
+    # procedure -> [services, their total seconds], each earlier day's counting PROCEDURE_DECAY
+    # times less: how long each procedure of the sector takes (the kiosk names it on the ticket)
+    procedure_service: dict[str, list[float]] = field(default_factory=dict)
 
     def service_cv_today(self) -> float | None:
         """Today's spread of service times (standard deviation / mean); None before any service,
@@ -104,6 +107,7 @@ CV_MIN_SERVICES = 10   # services seen today before today's spread is trusted
 
 
 SLOT_S = 1800          # the arrival profile's step: half an hour
+PROCEDURE_DECAY = 0.9  # what a day's services of a procedure still count the next day
 DAYS_ALPHA = 0.3       # weight of the newest day in what is learned over days
 
 
@@ -231,6 +235,9 @@ def _learn_day(s: SiteState) -> None:
             cv = st.service_cv_today() or 0.0
             st.service_cv_days = cv if st.service_cv_days is None else (
                 DAYS_ALPHA * cv + (1 - DAYS_ALPHA) * st.service_cv_days)
+        for row in st.procedure_service.values():
+            row[0] *= PROCEDURE_DECAY
+            row[1] *= PROCEDURE_DECAY
 
 
 def _day_started(s: SiteState, d: dict, e: ev.Event) -> None:
@@ -315,6 +322,10 @@ def _served(s: SiteState, d: dict, e: ev.Event) -> None:
     st.service_s_sum += service_s
     st.service_s_sq_sum += service_s * service_s
     st.service_n += 1
+    if t.procedure:
+        row = st.procedure_service.setdefault(t.procedure, [0.0, 0.0])
+        row[0] += 1.0
+        row[1] += service_s
     st.service_s_ewma = service_s if st.service_s_ewma is None else (
         EWMA_ALPHA * service_s + (1 - EWMA_ALPHA) * st.service_s_ewma)
 

@@ -116,7 +116,7 @@ def draw_citizens(sc: Scenario, seed: int, day: int) -> list[Citizen]:
                 proc = rng.choice(procs).id if procs else None
                 prio = rng.choice(groups) if groups and rng.random() < sc.priority_share else "normal"
                 out.append(Citizen(at=t, sector=sector, procedure=proc, priority=prio,
-                                   service_s=draw_service_s(rng, sc.service[sector]),
+                                   service_s=draw_service_s(rng, sc.procedure_service.get(proc) or sc.service[sector]),
                                    no_show=rng.random() < sc.no_show, accept_online=rng.random()))
     out.sort(key=lambda c: (c.at, c.sector))
     return out

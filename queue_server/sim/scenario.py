@@ -1,15 +1,18 @@
 """The scenario file of a simulated day (SIMULATION.md), validated into typed objects.
 
 Every bad field is named in the error (`ScenarioError`), like the site config.
-Additions beyond SIMULATION.md (both optional):
+Additions beyond SIMULATION.md (all optional):
 - `counter_changes: [{at: "10:00", counter: q3, status: closed}]`: a counter
   closes, pauses or opens at a time of day (it finishes its citizen first);
-- service `dist` may be `lognormal` (default), `exponential`, `gamma` or `fixed`.
+- service `dist` may be `lognormal` (default), `exponential`, `gamma` or `fixed`;
+- `procedure_service_min: {khai-sinh: {mean: 4, cv: 0.4}}`: a procedure's own
+  service time, instead of its sector's (real procedures of one sector differ:
+  a certified copy takes minutes, a marriage registration much longer).
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -72,6 +75,7 @@ class ScenarioModel(BaseModel):
     counters: Literal["default"] | list[dict[str, Any]] = "default"
     online_diversion: OnlineDiversion | None = None
     counter_changes: list[CounterChange] = []
+    procedure_service_min: dict[str, ServiceTime] = {}
 
     @field_validator("arrivals")
     @classmethod
@@ -102,6 +106,7 @@ class Scenario:
     online_diversion: OnlineDiversion | None
     counter_changes: tuple[CounterChange, ...]
     source: str = "scenario"
+    procedure_service: dict[str, ServiceTime] = field(default_factory=dict)   # procedure -> its own service time
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -156,6 +161,10 @@ def parse_scenario(data: Any, base_dir: str | Path = ".", source: str = "scenari
     for sector in model.service_min:
         if sector not in site.sector_by_id:
             problems.append(f"service_min.{sector}: not a sector of site {site.id!r}")
+    procedures = {p.id for sec in site.sectors for p in sec.procedures}
+    for proc in model.procedure_service_min:
+        if proc not in procedures:
+            problems.append(f"procedure_service_min.{proc}: not a procedure of site {site.id!r}")
     for i, ch in enumerate(model.counter_changes):
         if ch.counter not in site.counter_by_id:
             problems.append(f"counter_changes[{i}].counter: unknown counter {ch.counter!r}")
@@ -171,4 +180,4 @@ def parse_scenario(data: Any, base_dir: str | Path = ".", source: str = "scenari
                     service=dict(model.service_min), no_show=model.no_show,
                     priority_share=model.priority_share, online_diversion=model.online_diversion,
                     counter_changes=tuple(sorted(model.counter_changes, key=lambda c: clock_s(c.at))),
-                    source=source)
+                    source=source, procedure_service=dict(model.procedure_service_min))

@@ -160,3 +160,45 @@ def test_a_forecast_too_dear_for_the_time_allowed_gives_way_after_one_play():
     assert free is not None
     assert forecast.printed_wait(st, d.config, "c", 1, order, ahead, d.at(10), time_limit_s=10.0) == free
     assert forecast.printed_wait(st, d.config, "c", 1, order, ahead, d.at(10), time_limit_s=1e-9) is None
+
+
+def test_each_procedure_s_service_time_is_learned_and_read_for_the_tickets_ahead():
+    """Birth registrations take 2 minutes here and marriages 20: one marriage ahead is a longer
+    wait than one birth registration ahead, though the sector's mean is the same for both."""
+    from queue_server.domain.site import parse_site
+
+    def sector(sid, prefix, procedures=()):
+        return {"id": sid, "prefix": prefix, "name": {"vi": sid, "en": sid}, "target_wait_min": 20, "service_min": 5,
+                "procedures": [{"id": p, "name": {"vi": p, "en": p}} for p in procedures]}
+    site = parse_site({
+        "site": {"id": "test", "name": {"vi": "Thử", "en": "Test"}},
+        "sectors": [sector("a", "A"), sector("c", "C", ("khai-sinh", "ket-hon"))],
+        "counters": [{"id": "q1", "label": {"vi": "Quầy 1", "en": "Counter 1"}, "sectors": ["a"]},
+                     {"id": "q3", "label": {"vi": "Quầy 3", "en": "Counter 3"}, "sectors": ["c"]}]})
+    d = Driver(site, DynamicPolicy())
+    t = 0.0
+    for i in range(40):                             # what earlier citizens showed
+        proc = "ket-hon" if i % 2 else "khai-sinh"
+        d.issue("c", t, procedure=proc)
+        d.call("q3", t + 1)
+        d.done("q3", t + 1 + (1200 if proc == "ket-hon" else 120))
+        t += 1300
+    st = d.state.sectors["c"]
+    assert st.procedure_service["ket-hon"] == [20.0, 20 * 1200.0]
+    factors = estimate.procedure_factors(st)
+    assert factors["ket-hon"] > 1.4 and factors["khai-sinh"] < 0.6      # pulled toward 1 by the prior
+    for ne in d.core.rollover(d.at(t) + timedelta(days=1)):           # earlier days count less
+        d._apply(ne, None)
+    assert st.procedure_service["ket-hon"] == [18.0, 18 * 1200.0]
+
+    def wait_with(proc_ahead):
+        d2 = Driver(site, DynamicPolicy())
+        d2.state.sectors["c"].procedure_service = {k: list(v) for k, v in st.procedure_service.items()}
+        d2.state.sectors["c"].service_mean_days = 660.0               # the sector's mean, as learned
+        d2.issue("c", 0, procedure="khai-sinh")
+        d2.call("q3", 0)
+        d2.issue("c", 5, procedure=proc_ahead)
+        return _forecast(d2, "c", 10)
+
+    long, short = wait_with("ket-hon"), wait_with("khai-sinh")
+    assert long > 1.6 * short and long - short > 400, (long, short)   # ~19 min against ~10

@@ -65,6 +65,10 @@ def test_inline_site_and_counters_list():
     (lambda d: d.update({"counters": [{"id": "x1", "label": {"vi": "a", "en": "a"}, "sectors": ["nope"]}]}),
      "counters[0].sectors"),
     (lambda d: d.update({"surprise": 1}), "surprise"),
+    (lambda d: d.update({"procedure_service_min": {"no-such-procedure": {"mean": 3}}}),
+     "procedure_service_min.no-such-procedure"),
+    (lambda d: d.update({"procedure_service_min": {"khai-sinh": {"mean": -3}}}),
+     "procedure_service_min.khai-sinh.mean"),
 ])
 def test_bad_fields_are_named(change, field):
     data = base()
@@ -85,3 +89,14 @@ def test_not_yaml_and_missing_file(tmp_path):
     bad.write_text("- a list", encoding="utf-8")
     with pytest.raises(ScenarioError, match="expected a mapping"):
         load_scenario(bad)
+
+
+def test_a_procedure_s_own_service_time_replaces_its_sector_s():
+    from queue_server.sim.engine import draw_citizens
+    data = base()
+    data["service_min"]["tu-phap-ho-tich"] = {"dist": "fixed", "mean": 7}
+    data["procedure_service_min"] = {"ket-hon": {"dist": "fixed", "mean": 15}}
+    sc = parse_scenario(data, base_dir=SCENARIOS)
+    citizens = [c for c in draw_citizens(sc, sc.seed, 0) if c.sector == "tu-phap-ho-tich"]
+    assert {c.service_s for c in citizens if c.procedure == "ket-hon"} == {900.0}
+    assert {c.service_s for c in citizens if c.procedure != "ket-hon"} == {420.0}
