@@ -53,6 +53,7 @@ DEFAULT_CV = 0.7                 # service time spread before any is observed
 DEFAULT_NO_SHOW = 0.04
 NO_SHOW_HOLD_S = 60.0            # a no-show holds the counter about this long
 _FIRST_DAY_WINDOW_S = 3600.0     # with no profile yet: today's pace over the last hour
+IDLE_MOVE_S = 30.0               # auto mode moves an idle counter once someone it could serve waited this long
 
 
 def printed_wait(state: SiteState, config: SiteConfig, sector: str, rank: int, order: float,
@@ -67,17 +68,17 @@ def printed_wait(state: SiteState, config: SiteConfig, sector: str, rank: int, o
     now_s = now.timestamp()
     busy0 = []          # (the sectors it calls from, its citizen's sector and procedure, served for how long)
     for c in state.counters.values():
-        reach = _reach(state, config, c, policy) if c.status == "open" else ()
+        reach, full = _reaches(state, config, c, policy) if c.status == "open" else ((), ())
         if reach:
             current = state.tickets.get(c.serving) if c.serving else None
             elapsed = max(0.0, now_s - current.called_epoch) if current and current.called_epoch else 0.0
             busy0.append((reach, current.sector if current else None, elapsed,
-                          current.procedure if current else None))
+                          current.procedure if current else None, full))
     if ahead > MAX_AHEAD or not any(sector in reach for reach, *_ in busy0):
         return None
     local = now.astimezone(config.site.tz)
     sod = local.hour * 3600 + local.minute * 60 + local.second
-    sectors = sorted({s for reach, *_ in busy0 for s in reach})   # sorted: the same draws in every process
+    sectors = sorted({s for *_, full in busy0 for s in full})   # sorted: the same draws in every process
     model = {s: _SectorModel(state, config, s, sod, mean_service_s(state, config, s)) for s in sectors}
     # Each sector's queue as the policy sees it: priority citizens, then normal ones, each by
     # order; an entry is (order, is the new ticket, transferred, log of its procedure's factor).
@@ -106,19 +107,21 @@ def _median(waits: list[float]) -> float:
     return (waits[mid - 1] + waits[mid]) / 2 if len(waits) % 2 == 0 else waits[mid]
 
 
-def _reach(state: SiteState, config: SiteConfig, c, policy: Policy) -> tuple[str, ...]:
-    """The sectors a counter will call from under `policy`. With auto mode on, its whole trained
-    list: auto mode moves an idle counter onto it (AutoBalancer), and the site then waits about as
-    long as with every counter on its trained list (docs/balancing.md)."""
+def _reaches(state: SiteState, config: SiteConfig, c, policy: Policy) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The sectors a counter calls from under `policy` now, and those it may come to call from:
+    with auto mode on, its whole trained list, which auto mode gives a counter that would idle
+    while someone waits in a sector it is trained for (AutoBalancer's work-conserving rule)."""
     if isinstance(policy, StaticPolicy):
-        return tuple(c.sectors[:1])
+        return tuple(c.sectors[:1]), tuple(c.sectors[:1])
     if isinstance(policy, PooledPolicy):
-        return tuple(s.id for s in config.sectors)
+        every = tuple(s.id for s in config.sectors)
+        return every, every
+    now = tuple(c.sectors)
     if not state.auto_mode or c.sectors_override:
-        return tuple(c.sectors)
+        return now, now
     conf = config.counter_by_id.get(c.id)
     extra = [s for s in (conf.trained if conf else ()) if s not in c.sectors]
-    return (*c.sectors, *extra)
+    return now, (*now, *extra)
 
 
 class _SectorModel:
@@ -218,24 +221,32 @@ class _Play:
 
     def __init__(self, scored: DynamicPolicy | None, model: dict, busy0: list, now_s: float, sod: int):
         self.scored, self.model, self.busy0, self.now_s, self.sod = scored, model, busy0, now_s, sod
-        self.reaches = [reach for reach, *_ in busy0]
-        # sector -> [(counter, its share of the sector)] and all counters' shares together
+        self.home = [reach for reach, *_ in busy0]
+        self.full = [full for *_, full in busy0]
+        self.target = {s: m.target_s for s, m in model.items()}
+        self._share_out(list(self.home))
+        self.initial = (self.sharing, self.capacity)
+
+    def _share_out(self, reaches: list) -> None:
+        """sector -> [(counter, its share of the sector)] and all counters' shares together."""
+        self.reaches = reaches
         self.sharing: dict[str, list[tuple[int, float]]] = {}
-        for i, reach in enumerate(self.reaches):
+        for i, reach in enumerate(reaches):
             for s in reach:
                 self.sharing.setdefault(s, []).append((i, 1.0 / len(reach)))
         self.capacity = {s: sum(share for _, share in row) for s, row in self.sharing.items()}
-        self.target = {s: m.target_s for s, m in model.items()}
 
     def run(self, rng: random.Random, queues0: dict) -> float:
         """One play; the new ticket's wait in seconds."""
         model = self.model
         queues = {s: (deque(pq), deque(nq)) for s, (pq, nq) in queues0.items()}
         busy = [serving is not None for _, serving, *_ in self.busy0]
+        self.reaches = list(self.home)
+        self.sharing, self.capacity = self.initial
         # (seconds from now, tie-break, what): a counter (int) frees, or a sector (str) gets a citizen
         events: list = []
         n = 0
-        for i, (_, serving_sector, elapsed, procedure) in enumerate(self.busy0):
+        for i, (_, serving_sector, elapsed, procedure, _) in enumerate(self.busy0):
             m = model.get(serving_sector)
             events.append((m.remaining(rng, elapsed, m.log_factor(procedure)) if m is not None else 0.0, n, i))
             n += 1
@@ -252,7 +263,13 @@ class _Play:
             if not events:
                 break
             t, _, what = heapq.heappop(events)
-            if isinstance(what, str):                    # an arrival
+            if isinstance(what, tuple):                  # an idle counter looks again (auto mode)
+                i = what[1]
+                if i not in idle:
+                    continue
+                idle.remove(i)
+                what = i
+            elif isinstance(what, str):                  # an arrival
                 m = model[what]
                 pq, nq = queues[what]
                 (pq if rng.random() < m.priority else nq).append((self.now_s + t, False, False, None))
@@ -269,8 +286,11 @@ class _Play:
             i = what                                     # a counter frees: it calls as the policy says
             busy[i] = False
             chosen = self._choose(i, queues, busy, self.now_s + t)
-            if chosen is None:
+            if chosen is None or isinstance(chosen, float):
                 idle.append(i)
+                if chosen is not None:                   # auto mode will move it after a while
+                    heapq.heappush(events, (t + chosen, n, ("look", i)))
+                    n += 1
                 continue
             s, line = chosen
             _, mine, _, log_factor = line.popleft()
@@ -281,9 +301,23 @@ class _Play:
             n += 1
         return t
 
-    def _choose(self, i: int, queues: dict, busy: list, now: float) -> tuple[str, deque] | None:
-        """The sector counter `i` calls from and the line (priority or normal) it takes the head of."""
+    def _choose(self, i: int, queues: dict, busy: list, now: float) -> tuple[str, deque] | float | None:
+        """The sector counter `i` calls from and the line (priority or normal) it takes the head of;
+        or, when it has nobody but auto mode will move it to someone waiting, in how many seconds."""
         reach = self.reaches[i]
+        if reach is not self.full[i] and not any(queues[s][0] or queues[s][1] for s in reach):
+            # Auto mode's work-conserving rule: a counter with nobody waiting in its sectors takes
+            # its whole trained list once someone there has waited IDLE_MOVE_S.
+            waited = [now - (queues[s][0] or queues[s][1])[0][0] for s in self.full[i]
+                      if s not in reach and (queues[s][0] or queues[s][1])]
+            if not waited:
+                return None
+            if max(waited) < IDLE_MOVE_S:
+                return IDLE_MOVE_S - max(waited)
+            reaches = list(self.reaches)
+            reaches[i] = self.full[i]
+            self._share_out(reaches)
+            reach = self.full[i]
         if self.scored is None:
             best = best_key = None
             for s in reach:

@@ -113,6 +113,25 @@ def test_with_auto_mode_on_idle_trained_counters_count():
     assert _forecast(d, "c", 11) < alone * 0.8
 
 
+def test_with_auto_mode_on_a_counter_busy_with_its_own_sectors_does_not_help():
+    """Auto mode moves a counter to its trained list only when its own sectors are empty: q1 and
+    q2, with a queue in a and b, are no help to c for a long while; idle, they are."""
+    from queue_server.domain.commands import SetAutoMode
+    d = Driver(small_site(), DynamicPolicy())
+    for i in range(12):
+        d.issue("a" if i % 2 else "b", i)
+    d.call("q1", 20)
+    d.call("q2", 20)
+    _busy_c(d, 5, at=30)
+    alone = _forecast(d, "c", 40)
+    d.send(SetAutoMode(True, by="test"), 40)
+    assert _forecast(d, "c", 41) > 0.9 * alone
+    idle = Driver(small_site(), DynamicPolicy())
+    _busy_c(idle, 5, at=30)
+    idle.send(SetAutoMode(True, by="test"), 40)
+    assert _forecast(idle, "c", 41) < 0.8 * alone
+
+
 def test_a_failing_forecast_never_costs_a_ticket(monkeypatch):
     def broken(*a, **k):
         raise ZeroDivisionError("a bug in the forecast")
