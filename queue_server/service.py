@@ -412,14 +412,13 @@ class QueueService:
         self._append(self.core.rollover(now), _Item("system", "clock", None), None, out)
         issue = getattr(cmd, "type", "") == "ticket.issue"
         token = self.token_factory() if issue else ""
-        if issue:
-            # The forecast may take what the budget has left: all of it on a calm site, a
-            # sliver under a flood (where one play on a large site already shows it is too dear).
-            self.core.forecast_limit_s = self.forecast_budget.left() if self._alone else 0.0
-            self.core.forecast = self.core.forecast_limit_s > 0.0
-            started = time.perf_counter()
-        decision: Decision = self.core.decide(item.kind, cmd, Context(now=now, device=item.device, token=token))
-        if issue and self.core.forecast:
+        # The forecast of a printed wait may take what the budget has left: all of it on a calm
+        # site, a sliver under a flood (where one play on a large site already shows it is too dear).
+        forecast_s = self.forecast_budget.left() if issue and self._alone else 0.0
+        started = time.perf_counter()
+        decision: Decision = self.core.decide(item.kind, cmd, Context(now=now, device=item.device, token=token,
+                                                                      forecast_s=forecast_s))
+        if forecast_s > 0.0:
             self.forecast_budget.spend(time.perf_counter() - started)
         self._append(decision.events, item, req_id, out)
         reply = self._reply(cmd, decision, req_id, now)

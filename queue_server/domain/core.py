@@ -29,6 +29,9 @@ class Context:
     now: datetime            # aware
     device: str | None = None
     token: str = ""          # unguessable tracking token for a new ticket
+    # Seconds the printed wait's forecast may take (forecast.py); None: what it needs (the
+    # simulator), 0: none, the stream estimate is printed (the live loop's CPU budget decides).
+    forecast_s: float | None = None
 
 
 @dataclass
@@ -50,10 +53,9 @@ class QueueCore:
         self.config = config
         self.policy: Policy = policy or DEFAULT_POLICY()
         self.state = state or SiteState.initial(config)
-        # The printed wait from forecast.py (else the stream estimate of estimate.py), given at
-        # most `forecast_limit_s` seconds of work (None: no limit, as in the simulator).
+        # The printed wait from forecast.py (else the stream estimate of estimate.py; and see
+        # Context.forecast_s).
         self.forecast = forecast
-        self.forecast_limit_s: float | None = None
 
     # --- day -----------------------------------------------------------------
 
@@ -103,10 +105,10 @@ class QueueCore:
         order = max(ctx.now.timestamp(), st.last_order + 0.001)
         ahead = estimate.ahead_of(st, sector.id, rank, order)
         est = None
-        if self.forecast:
+        if self.forecast and (ctx.forecast_s is None or ctx.forecast_s > 0.0):
             try:
                 est = forecast.printed_wait(st, cfg, sector.id, rank, order, ahead, ctx.now, self.policy,
-                                             self.forecast_limit_s)
+                                             ctx.forecast_s)
             except Exception:   # an estimate must never cost a citizen their ticket
                 log.exception("forecast of the printed wait failed; printing the stream estimate")
         if est is None:
