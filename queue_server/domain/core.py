@@ -104,6 +104,7 @@ class QueueCore:
         # Two tickets issued in the same instant still have an order: the later one is behind.
         order = max(ctx.now.timestamp(), st.last_order + 0.001)
         ahead = estimate.ahead_of(st, sector.id, rank, order)
+        stream = estimate.wait_for_position(st, cfg, sector.id, ahead)
         est = None
         if self.forecast and (ctx.forecast_s is None or ctx.forecast_s > 0.0):
             try:
@@ -112,11 +113,11 @@ class QueueCore:
             except Exception:   # an estimate must never cost a citizen their ticket
                 log.exception("forecast of the printed wait failed; printing the stream estimate")
         if est is None:
-            est = estimate.wait_for_position(st, cfg, sector.id, ahead)
+            est = stream
         ticket = Ticket(id=f"{day.replace('-', '')}-{number}", number=number, sector=sector.id,
                         procedure=cmd.procedure, priority=cmd.priority, lang=cmd.lang, day=day,
                         issued_at=ctx.now.isoformat(), order=order, token=ctx.token, device=ctx.device,
-                        est_wait_s=est, position=ahead + 1)
+                        est_wait_s=est, est_stream_s=stream, position=ahead + 1)
         event = ev.NewEvent(ev.TICKET_ISSUED, ctx.now.isoformat(),
                             {"ticket": ticket.__dict__.copy(), "seq_in_sector": seq_in_sector})
 

@@ -24,7 +24,7 @@ import heapq
 from datetime import datetime
 
 from queue_server.domain.site import SiteConfig
-from queue_server.domain.state import SectorStats, SiteState
+from queue_server.domain.state import SectorStats, SiteState, Ticket
 
 # Today's mean service weighs n / (n + this) against earlier days' after n services today.
 _TODAY_FULL_WEIGHT_N = 20
@@ -264,6 +264,24 @@ def wait_for_position(state: SiteState, config: SiteConfig, sector: str, ahead: 
     """Seconds until a citizen with `ahead` people before them in `sector` is called:
     the time of the sector's (ahead+1)-th call, over every counter's stream of calls."""
     return _wait_from_streams(state, config, sector, ahead, _call_streams(state, config, sector))
+
+
+def live_wait(state: SiteState, config: SiteConfig, t: Ticket, ahead: int) -> int:
+    """What a waiting ticket with `ahead` people before it (ahead_of) can still expect to wait,
+    for its tracking page: the stream estimate for its place now, corrected the way its printed
+    wait (a forecast) corrected the stream estimate at issue. So the page says about what the
+    paper says when the ticket is new, and follows the queue after (citizens called, a counter
+    closing)."""
+    now = wait_for_position(state, config, t.sector, ahead)
+    if t.est_stream_s is None:
+        return now
+    if t.est_stream_s >= LIVE_RATIO_MIN_S:
+        return int(round(now * min(max(t.est_wait_s / t.est_stream_s, 0.5), 2.0)))
+    # Too short a stream estimate to divide by: keep the difference instead.
+    return max(0, now + t.est_wait_s - t.est_stream_s)
+
+
+LIVE_RATIO_MIN_S = 60
 
 
 def all_sector_waits(state: SiteState, config: SiteConfig) -> dict[str, int]:

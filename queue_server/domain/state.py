@@ -36,6 +36,9 @@ class Ticket:
     called_epoch: float | None = None
     finished_at: str | None = None
     est_wait_s: int = 0
+    # The stream estimate at issue, which the printed wait (a forecast) corrected; the tracking
+    # page goes on correcting the live stream estimate the same way (estimate.live_wait).
+    est_stream_s: int | None = None
     position: int = 0
     recalls: int = 0
     transferred_from: list[str] = field(default_factory=list)
@@ -342,6 +345,7 @@ def _transferred(s: SiteState, d: dict, e: ev.Event) -> None:
         c.serving = None
     t.transferred_from.append(t.sector)
     t.sector = d["to_sector"]
+    t.est_stream_s = None       # what was learned at issue was about the other sector's queue
     t.status = "waiting"
     t.counter = None
     t.called_at = None

@@ -106,8 +106,7 @@ def ticket_view(svc: QueueService, token: str) -> dict[str, Any] | None:
         return {"number": t.number, "sector": t.sector, "sector_name": sector.name.model_dump(),
                 "procedure": t.procedure, "priority": t.priority, "status": t.status, "issued_at": t.issued_at,
                 "ahead": ahead, "position": ahead + 1 if t.status == "waiting" else 0,
-                "est_wait_s": estimate.wait_for_position(svc.state, svc.config, t.sector, ahead)
-                if t.status == "waiting" else 0,
+                "est_wait_s": estimate.live_wait(svc.state, svc.config, t, ahead) if t.status == "waiting" else 0,
                 "counter": t.counter, "counter_label": counter.label.model_dump() if counter else None,
                 "counter_number": counter.number if counter else None, "called_at": t.called_at,
                 "seq": svc.state.last_seq}

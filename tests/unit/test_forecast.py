@@ -221,3 +221,29 @@ def test_each_procedure_s_service_time_is_learned_and_read_for_the_tickets_ahead
 
     long, short = wait_with("ket-hon"), wait_with("khai-sinh")
     assert long > 1.6 * short and long - short > 400, (long, short)   # ~19 min against ~10
+
+
+def test_the_tracking_page_starts_from_the_printed_wait_and_follows_the_queue():
+    """The printed wait is a forecast, the live one the cheaper stream estimate: the page corrects
+    the live one as the forecast corrected it at issue, so paper and phone agree at first."""
+    d = Driver(small_site(), DynamicPolicy())
+    _busy_c(d, 4)
+    t = d.issue("c", 30)
+    ticket = d.state.tickets[t["id"]]
+    assert ticket.est_stream_s is not None and ticket.est_stream_s != ticket.est_wait_s
+
+    def live():
+        ahead = estimate.ahead_of(d.state, "c", ticket.rank, ticket.order)
+        return estimate.live_wait(d.state, d.config, ticket, ahead)
+
+    # (the stream estimate counts a service's progress from the last event, so a few seconds differ)
+    assert abs(live() - t["est_wait_s"]) <= 0.05 * t["est_wait_s"], (live(), t["est_wait_s"])
+    first = live()
+    d.done("q3", 400)
+    d.call("q3", 400)
+    d.done("q3", 700)
+    d.call("q3", 700)
+    assert live() < first * 0.8                      # two called: the wait shrinks
+    ticket.est_stream_s = None                       # a ticket from before (or a transfer): the stream estimate
+    ahead = estimate.ahead_of(d.state, "c", ticket.rank, ticket.order)
+    assert live() == estimate.wait_for_position(d.state, d.config, "c", ahead)
