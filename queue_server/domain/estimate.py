@@ -24,7 +24,7 @@ import heapq
 from datetime import datetime
 
 from queue_server.domain.site import SiteConfig
-from queue_server.domain.state import SectorStats, SiteState, Ticket
+from queue_server.domain.state import RATIO_MIN_S, SectorStats, SiteState, Ticket
 
 # Today's mean service weighs n / (n + this) against earlier days' after n services today.
 _TODAY_FULL_WEIGHT_N = 20
@@ -275,13 +275,37 @@ def live_wait(state: SiteState, config: SiteConfig, t: Ticket, ahead: int) -> in
     now = wait_for_position(state, config, t.sector, ahead)
     if t.est_stream_s is None:
         return now
-    if t.est_stream_s >= LIVE_RATIO_MIN_S:
-        return int(round(now * min(max(t.est_wait_s / t.est_stream_s, 0.5), 2.0)))
+    if t.est_stream_s >= RATIO_MIN_S:
+        return int(round(now * min(max(t.est_wait_s / t.est_stream_s, RATIO_RANGE[0]), RATIO_RANGE[1])))
     # Too short a stream estimate to divide by: keep the difference instead.
     return max(0, now + t.est_wait_s - t.est_stream_s)
 
 
-LIVE_RATIO_MIN_S = 60
+SHOWN_RATIO_FOR_S = 1800   # a sector's printed ratio is used for this long after its newest ticket
+RATIO_RANGE = (1 / 3, 3.0)  # how far a printed ratio may correct the stream estimate
+
+
+def shown_waits(state: SiteState, config: SiteConfig) -> dict[str, int]:
+    """The wait shown for a new ticket in each sector (kiosk buttons, the board, sector stats,
+    the online-filing offer): the stream estimate corrected by how the sector's recent printed
+    waits, which are forecasts, compared with it (SectorStats.printed_ratio). A forecast for
+    every sector at every change would cost the command loop; this costs nothing, and the wait
+    on the button is about the one the next ticket prints. After SHOWN_RATIO_FOR_S without a
+    ticket in the sector, the plain stream estimate."""
+    now = _now_epoch(state)
+    return {s: _as_printed(state, s, wait, now) for s, wait in all_sector_waits(state, config).items()}
+
+
+def shown_wait(state: SiteState, config: SiteConfig, sector: str) -> int:
+    """`shown_waits` of one sector."""
+    return _as_printed(state, sector, sector_wait(state, config, sector), _now_epoch(state))
+
+
+def _as_printed(state: SiteState, sector: str, wait: int, now: float | None) -> int:
+    st = state.sectors[sector]
+    if st.printed_ratio is None or now is None or now - (st.printed_ratio_at or 0.0) > SHOWN_RATIO_FOR_S:
+        return wait
+    return int(round(wait * min(max(st.printed_ratio, RATIO_RANGE[0]), RATIO_RANGE[1])))
 
 
 def all_sector_waits(state: SiteState, config: SiteConfig) -> dict[str, int]:

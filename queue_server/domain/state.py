@@ -94,6 +94,11 @@ class SectorStats:
     # procedure -> [services, their total seconds], each earlier day's counting PROCEDURE_DECAY
     # times less: how long each procedure of the sector takes (the kiosk names it on the ticket)
     procedure_service: dict[str, list[float]] = field(default_factory=dict)
+    # How today's printed waits (forecasts) compared with the stream estimate at their issue
+    # (a running mean of the ratio) and when the newest was printed: what the kiosk buttons and
+    # the board show is the stream estimate corrected by it (estimate.shown_waits).
+    printed_ratio: float | None = None
+    printed_ratio_at: float | None = None
 
     def service_cv_today(self) -> float | None:
         """Today's spread of service times (standard deviation / mean); None before any service,
@@ -111,6 +116,8 @@ CV_MIN_SERVICES = 10   # services seen today before today's spread is trusted
 
 SLOT_S = 1800          # the arrival profile's step: half an hour
 PROCEDURE_DECAY = 0.9  # what a day's services of a procedure still count the next day
+RATIO_MIN_S = 60       # a stream estimate under this is too short to divide a printed wait by
+RATIO_ALPHA = 0.3      # weight of the newest ticket in SectorStats.printed_ratio
 DAYS_ALPHA = 0.3       # weight of the newest day in what is learned over days
 
 
@@ -255,6 +262,7 @@ def _day_started(s: SiteState, d: dict, e: ev.Event) -> None:
         st.issued_today = st.served_today = st.no_show_today = st.last_number = st.priority_today = 0
         st.service_s_sum, st.service_n, st.service_s_sq_sum = 0.0, 0, 0.0
         st.arrivals_today = {}
+        st.printed_ratio = st.printed_ratio_at = None
     for c in s.counters.values():
         c.serving = None
         c.last_served = None
@@ -281,6 +289,11 @@ def _issued(s: SiteState, d: dict, e: ev.Event) -> None:
     st.arrivals_today[slot] = st.arrivals_today.get(slot, 0) + 1
     if t.priority != "normal":
         st.priority_today += 1
+    if t.est_stream_s is not None and t.est_stream_s >= RATIO_MIN_S:
+        ratio = t.est_wait_s / t.est_stream_s
+        st.printed_ratio = ratio if st.printed_ratio is None else (
+            RATIO_ALPHA * ratio + (1 - RATIO_ALPHA) * st.printed_ratio)
+        st.printed_ratio_at = when.timestamp()
     s.last_order = max(s.last_order, t.order)
 
 

@@ -40,7 +40,7 @@ def counter_state(state: SiteState, config: SiteConfig, counter: str, now: datet
 
 def sector_waits(state: SiteState, config: SiteConfig) -> dict[str, int]:
     """Every sector's expected wait, computed once to be shared by the board and the sector stats."""
-    return estimate.all_sector_waits(state, config)
+    return estimate.shown_waits(state, config)
 
 
 def sector_stats(state: SiteState, config: SiteConfig, sector: str, now: datetime,
@@ -51,7 +51,7 @@ def sector_stats(state: SiteState, config: SiteConfig, sector: str, now: datetim
     oldest = min((t.order for t in waiting), default=None)
     return {"v": 1, "type": "sector.stats", "ts": now.isoformat(), "seq": state.last_seq, "sector": sector,
             "waiting": len(waiting),
-            "est_wait_s": waits[sector] if waits is not None else estimate.sector_wait(state, config, sector),
+            "est_wait_s": waits[sector] if waits is not None else estimate.shown_wait(state, config, sector),
             "served_today": st.served_today, "issued_today": st.issued_today,
             "no_show_today": st.no_show_today,
             "oldest_wait_s": 0 if oldest is None else max(0, int(now.timestamp() - oldest)),

@@ -279,7 +279,7 @@ class Simulation:
                 cit: Citizen = item
                 proc = cfg.sector_by_id[cit.sector].procedures_by_id.get(cit.procedure) if cit.procedure else None
                 if diversion is not None and proc is not None and proc.online == "full":
-                    shown = estimate.sector_wait(st, cfg, cit.sector)
+                    shown = estimate.shown_wait(st, cfg, cit.sector)
                     if shown > diversion.when_wait_over_min * 60.0 and cit.accept_online < diversion.accept:
                         self._do("kiosk", GuidanceOnline(v=1, req_id=self._req_id(), type="guidance.online",
                                                          procedure=proc.id), t, "sim-kiosk")

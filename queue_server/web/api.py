@@ -49,11 +49,12 @@ def catalogue():
     cfg = svc.config
     with svc.lock:
         sectors = []
+        waits = estimate.shown_waits(svc.state, cfg)
         for s in cfg.sectors:
             sectors.append({
                 "id": s.id, "prefix": s.prefix, "name": s.name.model_dump(), "icon": s.icon,
                 "target_wait_min": s.target_wait_min, "waiting": svc.state.waiting_count(s.id),
-                "est_wait_s": estimate.sector_wait(svc.state, cfg, s.id),
+                "est_wait_s": waits[s.id],
                 "procedures": [{"id": p.id, "name": p.name.model_dump(), "fee_vnd": p.fee_vnd,
                                 "fee_note": p.fee_note.model_dump() if p.fee_note else None, "days": p.days,
                                 "online": p.online, "documents": [d.model_dump() for d in p.documents],

@@ -247,3 +247,26 @@ def test_the_tracking_page_starts_from_the_printed_wait_and_follows_the_queue():
     ticket.est_stream_s = None                       # a ticket from before (or a transfer): the stream estimate
     ahead = estimate.ahead_of(d.state, "c", ticket.rank, ticket.order)
     assert live() == estimate.wait_for_position(d.state, d.config, "c", ahead)
+
+
+def test_the_kiosk_buttons_and_the_board_show_about_what_the_next_ticket_prints():
+    """Earlier days taught that many priority citizens come now: the forecast prints much more
+    than the stream estimate; the wait shown for the sector follows the printed ones, not the
+    stream estimate, and goes back to it once the sector has had no ticket for a while."""
+    from queue_server.domain import views
+    site = small_site()
+    d = Driver(site, DynamicPolicy())
+    _busy_c(d, 3)
+    st = d.state.sectors["c"]
+    slot = int(slot_of(d.at(10).astimezone(site.site.tz)))
+    st.arrival_profile = {str(slot): 20.0, str(slot + 1): 20.0, str(slot + 2): 20.0}
+    st.profile_days, st.priority_share_days = 3, 0.6
+    printed = [d.issue("c", 10 + i)["est_wait_s"] for i in range(4)]
+    stream = estimate.sector_wait(d.state, site, "c")
+    shown = views.sector_waits(d.state, site)["c"]
+    upcoming = _forecast(d, "c", 20)
+    assert upcoming > 1.3 * stream, (printed, stream, upcoming)
+    assert abs(shown - upcoming) < abs(stream - upcoming) / 2, (shown, stream, upcoming)
+    assert views.board(d.state, site, d.at(20))["sectors"][2]["est_wait_s"] == shown
+    d.issue("a", 20 + estimate.SHOWN_RATIO_FOR_S + 60)      # half an hour later, nothing new in c
+    assert views.sector_waits(d.state, site)["c"] == estimate.sector_wait(d.state, site, "c")
