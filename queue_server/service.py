@@ -137,9 +137,6 @@ class CpuBudget:
         self.share, self.burst_s = share, burst_s
         self._left, self._at = burst_s, time.monotonic()
 
-    def available(self) -> bool:
-        return self.left() > 0.0
-
     def left(self) -> float:
         """Seconds of work the budget allows now."""
         now = time.monotonic()
@@ -167,7 +164,6 @@ class QueueService:
         # A separate, slower bucket for tickets: a stuck kiosk button must not use up a sector's numbers.
         self.ticket_limiter = RateLimiter(limits.kiosk_tickets_per_s, limits.kiosk_ticket_burst)
         self.forecast_budget = CpuBudget()
-        self._alone = True
         self.balancer = balancer
         self.core = QueueCore(config, policy)
         self.lock = threading.RLock()          # readers (web) take it to see a consistent state
@@ -325,10 +321,10 @@ class QueueService:
             self._prefetch_replies(batch)
             # The forecast of a printed wait is worth its milliseconds only when no other command
             # waits behind it (the replies of a batch go out together, after it is durable).
-            self._alone = len(batch) == 1 and self._queue.empty()
+            alone = len(batch) == 1 and self._queue.empty()
             for item in batch:
                 try:
-                    reply = self._handle(item, now, new_events, new_replies)
+                    reply = self._handle(item, now, new_events, new_replies, alone)
                 except Exception:  # never let one command take the site down
                     log.exception("command from %s/%s failed", item.kind, item.device)
                     reply = reply_error(None, ErrorCode.INTERNAL, "internal error; the request was not applied",
@@ -382,7 +378,9 @@ class QueueService:
             self.state.apply(e)
             out.append(e)
 
-    def _handle(self, item: _Item, now: datetime, out: list[Event], replies: list[StoredReply]) -> dict | None:
+    def _handle(self, item: _Item, now: datetime, out: list[Event], replies: list[StoredReply],
+                alone: bool) -> dict | None:
+        """One command. `alone`: no other command waits behind it (it may have the forecast)."""
         if item.kind == "system":
             self._append(self.core.rollover(now), item, None, out)
             return None
@@ -414,7 +412,7 @@ class QueueService:
         token = self.token_factory() if issue else ""
         # The forecast of a printed wait may take what the budget has left: all of it on a calm
         # site, a sliver under a flood (where one play on a large site already shows it is too dear).
-        forecast_s = self.forecast_budget.left() if issue and self._alone else 0.0
+        forecast_s = self.forecast_budget.left() if issue and alone else 0.0
         started = time.perf_counter()
         decision: Decision = self.core.decide(item.kind, cmd, Context(now=now, device=item.device, token=token,
                                                                       forecast_s=forecast_s))

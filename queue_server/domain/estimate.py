@@ -13,9 +13,11 @@ With auto mode on, an open counter trained for the sector whose own queue is
 empty counts too, from `HELPER_DELAY_S` on: auto mode's work-conserving rule
 will move it there (AutoBalancer).
 
-This is the estimate shown and used continually: the board's and the kiosk buttons' waits,
-auto mode's surges, the online-filing offer. The wait printed on a ticket is forecast.py's
-(short simulations from the state), which falls back to this one when it is not worth its cost.
+This is the estimate computed continually: auto mode's surges read it as it is; the board's
+and the kiosk buttons' waits and the online-filing offer read it corrected by how recent printed
+waits compared with it (shown_waits), a ticket's tracking page likewise (live_wait). The wait
+printed on a ticket is forecast.py's (short simulations from the state), which falls back to
+this one when it is not worth its cost.
 Measured with the simulator's `est_wait_mae_s` (docs/balancing.md).
 """
 from __future__ import annotations
@@ -276,7 +278,7 @@ def live_wait(state: SiteState, config: SiteConfig, t: Ticket, ahead: int) -> in
     if t.est_stream_s is None:
         return now
     if t.est_stream_s >= RATIO_MIN_S:
-        return int(round(now * min(max(t.est_wait_s / t.est_stream_s, RATIO_RANGE[0]), RATIO_RANGE[1])))
+        return int(round(now * _clamped(t.est_wait_s / t.est_stream_s)))
     # Too short a stream estimate to divide by: keep the difference instead.
     return max(0, now + t.est_wait_s - t.est_stream_s)
 
@@ -305,7 +307,11 @@ def _as_printed(state: SiteState, sector: str, wait: int, now: float | None) -> 
     st = state.sectors[sector]
     if st.printed_ratio is None or now is None or now - (st.printed_ratio_at or 0.0) > SHOWN_RATIO_FOR_S:
         return wait
-    return int(round(wait * min(max(st.printed_ratio, RATIO_RANGE[0]), RATIO_RANGE[1])))
+    return int(round(wait * _clamped(st.printed_ratio)))
+
+
+def _clamped(ratio: float) -> float:
+    return min(max(ratio, RATIO_RANGE[0]), RATIO_RANGE[1])
 
 
 def all_sector_waits(state: SiteState, config: SiteConfig) -> dict[str, int]:

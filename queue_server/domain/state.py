@@ -223,6 +223,11 @@ class SiteState:
 EWMA_ALPHA = 0.2
 
 
+def _blend(old: float | None, new: float, weight: float) -> float:
+    """An exponentially weighted mean: `new` weighs `weight`, what came before the rest."""
+    return new if old is None else weight * new + (1 - weight) * old
+
+
 def _learn_day(s: SiteState) -> None:
     """Fold the day that ends into what is learned over days (a day nobody came is skipped)."""
     if s.day is None or not any(st.issued_today for st in s.sectors.values()):
@@ -231,20 +236,17 @@ def _learn_day(s: SiteState) -> None:
         first = st.profile_days == 0
         for k in set(st.arrival_profile) | set(st.arrivals_today):
             today = float(st.arrivals_today.get(k, 0))
-            st.arrival_profile[k] = today if first else DAYS_ALPHA * today + (1 - DAYS_ALPHA) * st.arrival_profile.get(k, 0.0)
+            st.arrival_profile[k] = _blend(None if first else st.arrival_profile.get(k, 0.0), today, DAYS_ALPHA)
         st.profile_days += 1
         if st.issued_today:
             share = st.priority_today / st.issued_today
-            st.priority_share_days = share if st.priority_share_days is None else (
-                DAYS_ALPHA * share + (1 - DAYS_ALPHA) * st.priority_share_days)
+            st.priority_share_days = _blend(st.priority_share_days, share, DAYS_ALPHA)
         if st.service_n >= 5:
             mean = st.service_s_sum / st.service_n
-            st.service_mean_days = mean if st.service_mean_days is None else (
-                DAYS_ALPHA * mean + (1 - DAYS_ALPHA) * st.service_mean_days)
+            st.service_mean_days = _blend(st.service_mean_days, mean, DAYS_ALPHA)
         if st.service_n >= CV_MIN_SERVICES:
             cv = st.service_cv_today() or 0.0
-            st.service_cv_days = cv if st.service_cv_days is None else (
-                DAYS_ALPHA * cv + (1 - DAYS_ALPHA) * st.service_cv_days)
+            st.service_cv_days = _blend(st.service_cv_days, cv, DAYS_ALPHA)
         for row in st.procedure_service.values():
             row[0] *= PROCEDURE_DECAY
             row[1] *= PROCEDURE_DECAY
@@ -291,8 +293,7 @@ def _issued(s: SiteState, d: dict, e: ev.Event) -> None:
         st.priority_today += 1
     if t.est_stream_s is not None and t.est_stream_s >= RATIO_MIN_S:
         ratio = t.est_wait_s / t.est_stream_s
-        st.printed_ratio = ratio if st.printed_ratio is None else (
-            RATIO_ALPHA * ratio + (1 - RATIO_ALPHA) * st.printed_ratio)
+        st.printed_ratio = _blend(st.printed_ratio, ratio, RATIO_ALPHA)
         st.printed_ratio_at = when.timestamp()
     s.last_order = max(s.last_order, t.order)
 
@@ -342,8 +343,7 @@ def _served(s: SiteState, d: dict, e: ev.Event) -> None:
         row = st.procedure_service.setdefault(t.procedure, [0.0, 0.0])
         row[0] += 1.0
         row[1] += service_s
-    st.service_s_ewma = service_s if st.service_s_ewma is None else (
-        EWMA_ALPHA * service_s + (1 - EWMA_ALPHA) * st.service_s_ewma)
+    st.service_s_ewma = _blend(st.service_s_ewma, service_s, EWMA_ALPHA)
 
 
 def _no_show(s: SiteState, d: dict, e: ev.Event) -> None:
