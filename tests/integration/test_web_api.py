@@ -122,6 +122,29 @@ def test_tracking_page_and_fallback_cancel(site):
     assert client.get("/waits").status_code == 200
 
 
+def test_the_tracking_page_and_the_catalogue_show_waits_in_line_with_the_printed_one(site):
+    """The printed wait is a forecast; the waits shown continually are the cheaper stream estimate
+    corrected by it (estimate.live_wait, estimate.shown_waits), so a phone says what the paper says."""
+    from queue_server.domain import estimate
+    kiosk, q6 = site.device("kiosk", "k1"), site.device("counter", "q6")
+    for _ in range(4):
+        assert kiosk.request("ticket.issue", {"sector": "xay-dung"})["ok"]
+    assert q6.request("call.next")["ok"]
+    t = kiosk.request("ticket.issue", {"sector": "xay-dung"})["result"]["ticket"]
+    svc = site.service
+    with svc.lock:
+        ticket = svc.state.tickets[t["id"]]
+        stream_at_issue = ticket.est_stream_s
+    assert stream_at_issue is not None and abs(t["est_wait_s"] - stream_at_issue) > 0.05 * t["est_wait_s"]
+    client = site.server.app.test_client()
+    shown = client.get(f"/api/v1/tickets/{t['token']}").get_json()["ticket"]["est_wait_s"]
+    assert abs(shown - t["est_wait_s"]) <= 0.05 * t["est_wait_s"], (shown, t["est_wait_s"], stream_at_issue)
+    sectors = {s["id"]: s for s in client.get("/api/v1/catalogue").get_json()["sectors"]}
+    with svc.lock:
+        assert sectors["xay-dung"]["est_wait_s"] == estimate.shown_waits(svc.state, svc.config)["xay-dung"]
+        assert sectors["xay-dung"]["est_wait_s"] != estimate.sector_wait(svc.state, svc.config, "xay-dung")
+
+
 def test_reports_json_period_checks(site):
     token = {"Authorization": f"Bearer {site.api_token}"}
     client = site.server.app.test_client()
