@@ -86,6 +86,7 @@ class KioskViewModel:
         self.help_requested = False
         self.help_requested_at: str | None = None
         self.printer_status = OK
+        self.printer_paper_low = False
         self._printer_checking = False
         self._printer_checked_at = -1e9
         self._reset_journey()
@@ -379,8 +380,9 @@ class KioskViewModel:
         self._changed()
 
     def _report_printer(self, outcome: PrintOutcome) -> None:
-        if outcome.status != self.printer_status or outcome.paper_low:
-            self.printer_status = outcome.status
+        # on any change, paper_low going back to false too: else a refilled roll's alert would stay
+        if outcome.status != self.printer_status or outcome.paper_low != self.printer_paper_low:
+            self.printer_status, self.printer_paper_low = outcome.status, outcome.paper_low
             self._publish(printer=outcome.status, printer_detail=outcome.detail or None,
                           paper_low=outcome.paper_low)
 
