@@ -306,13 +306,22 @@ def _called(s: SiteState, d: dict, e: ev.Event) -> None:
     t.called_at = e.ts
     t.called_epoch = d["at_epoch"]
     s.counters[d["counter"]].serving = t.id
-    s.recent_calls.appendleft({"number": t.number, "counter": d["counter"], "sector": t.sector, "at": e.ts})
+    _note_call(s, t, d["counter"], e.ts)
 
 
 def _recalled(s: SiteState, d: dict, e: ev.Event) -> None:
     t = s.tickets[d["ticket_id"]]
     t.recalls += 1
-    s.recent_calls.appendleft({"number": t.number, "counter": d["counter"], "sector": t.sector, "at": e.ts})
+    _note_call(s, t, d["counter"], e.ts)
+
+
+def _note_call(s: SiteState, t: Ticket, counter: str, ts: str) -> None:
+    """The recent calls hold one line per ticket: a recall (or a call at another counter after a
+    transfer) moves the ticket's line to the top instead of adding a second one that would push an
+    older call off the board. Numbers are unique within the day, and the list is cleared each day."""
+    for old in [r for r in s.recent_calls if r["number"] == t.number]:
+        s.recent_calls.remove(old)
+    s.recent_calls.appendleft({"number": t.number, "counter": counter, "sector": t.sector, "at": ts})
 
 
 def _finish(s: SiteState, d: dict, e: ev.Event, status: str) -> Ticket:
