@@ -1,4 +1,4 @@
-"""The counter's buttons and light, straight on gpiozero (DESIGN rule 4): no GPIO layer of our own.
+"""The counter's buttons and light, straight on gpiozero (docs/architecture.md rule 4): no GPIO layer of our own.
 
 Tests set `Device.pin_factory = MockFactory(pin_class=MockPWMPin)` and press
 pins with `drive_low()`; on a Pi gpiozero picks the real pin factory.

@@ -1,6 +1,6 @@
 """The counter terminal's view-model: keys in, commands out, what the screen says.
 
-No Kivy and no gpiozero here (DESIGN rule 5): the keypad, the rating pad and
+No Kivy and no gpiozero here (docs/architecture.md rule 5): the keypad, the rating pad and
 the status screen all go through this object, and the unit tests drive it
 with plain calls. It never talks to the broker; `CounterTerminal` sends the
 actions it returns and hands the replies back.
@@ -29,7 +29,7 @@ TRANSFER_TIMEOUT_S = 30.0
 
 @dataclass(frozen=True)
 class Action:
-    """One command to send: `type` and `fields` of PROTOCOL.md, plus what the reply message needs."""
+    """One command to send: `type` and `fields` of docs/protocol.md, plus what the reply message needs."""
     type: str
     fields: dict[str, Any] = field(default_factory=dict)
     number: str | None = None        # the ticket concerned, for the message after the reply

@@ -9,7 +9,7 @@ KEY_NAMES = {"next": "Next", "recall": "Recall", "done": "Done", "no_show": "No-
              "transfer": "Transfer", "pause": "Pause"}
 STATUS_NAMES = {"open": "Open", "serving": "Serving", "paused": "Paused", "closed": "Closed"}
 RATING_NAMES = {4: "Very satisfied", 3: "Satisfied", 2: "Neutral", 1: "Unsatisfied"}
-# error codes of PROTOCOL.md in the clerk's words
+# error codes of docs/protocol.md in the clerk's words
 ERROR_TEXTS = {
     "queue_empty": "No one is waiting for this counter",
     "no_current_ticket": "No ticket is being served",

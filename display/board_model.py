@@ -1,7 +1,7 @@
 """What the wall display shows, as plain data: the view-model both screens observe.
 
 It folds the retained `board`, each `events/call` and the connection state into
-tiles, recent calls and sector rows. No Kivy here (DESIGN rule 5): the unit
+tiles, recent calls and sector rows. No Kivy here (docs/architecture.md rule 5): the unit
 tests drive it with dicts, the Kivy screen and the tests read the same fields.
 Bad payloads are ignored (the last good board stays on screen) and logged.
 """

@@ -28,7 +28,7 @@ class RefreshingApp(App):
 
     def _shoot(self, _dt) -> None:
         # Window.screenshot() from a Clock callback gives black frames under Xvfb
-        # (STACK_NOTES): read the frame buffer right after the next flip instead.
+        # (docs/display.md): read the frame buffer right after the next flip instead.
         def flipped(*_a):
             Window.unbind(on_flip=flipped)
             self.root.export_to_png(self.screenshot)

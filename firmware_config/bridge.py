@@ -9,7 +9,7 @@ province rebuilds the day from it), and a long outage's pile of superseded board
 never crowd an event out of its queue.
 
 In (province -> site): `motcua/v1/province/nearby/{site}/+`, so a kiosk reads the nearby
-sites with shorter waits on its own site broker (PROTOCOL.md additions).
+sites with shorter waits on its own site broker (additions to docs/protocol.md).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One config schema per device kind (DESIGN rule 7), validated at start into typed objects.
+"""One config schema per device kind (docs/architecture.md rule 7), validated at start into typed objects.
 
 A device's YAML names its role, site and id, how to reach the broker and the
 server, and its hardware (printer, GPIO pins, screen). Provisioning writes

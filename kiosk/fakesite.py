@@ -1,6 +1,6 @@
 """A stand-in for the queue server, for kiosk tests, demos and screenshots.
 
-It speaks the same contract as the real server (PROTOCOL.md and the HTTP
+It speaks the same contract as the real server (docs/protocol.md and the HTTP
 catalogue) but keeps nothing: tickets are counted per sector in memory,
 replies are cached per (kiosk, req_id) exactly like the real server's
 idempotency, so tests can prove a retry never issues a second ticket.

@@ -1,4 +1,4 @@
-"""The kiosk's side of PROTOCOL.md: commands with replies, live sector waits, server status.
+"""The kiosk's side of the contract (docs/protocol.md): commands with replies, live sector waits, server status.
 
 A thin layer over protocol.client.DeviceClient; it decides nothing and hands
 every message to callbacks (the app moves them onto the UI thread).

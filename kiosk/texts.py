@@ -8,7 +8,7 @@ from motcua.i18n import Catalogue
 
 T = Catalogue(__file__)
 
-# Priority groups of PROTOCOL.md, as the citizen names them.
+# Priority groups of the contract (docs/protocol.md), as the citizen names them.
 PRIORITY_LABELS = {
     "elderly": "Elderly (60 and over)",
     "disabled": "Person with a disability",

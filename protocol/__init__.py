@@ -1,4 +1,4 @@
-"""The MQTT contract (PROTOCOL.md, version 1), shared by every device.
+"""The MQTT contract (docs/protocol.md, version 1), shared by every device.
 
 `topics` builds and parses every topic, `messages` holds the payload models,
 `errors` the error codes, `schema` exports JSON Schema, `client` a paho client

@@ -1,4 +1,4 @@
-"""Error codes of the contract (PROTOCOL.md, "Commands and replies")."""
+"""Error codes of the contract (docs/protocol.md, "Replies")."""
 from enum import Enum
 
 

@@ -1,6 +1,6 @@
 """`motcua up`: a whole demo site on this machine, with defaults that just work.
 
-mosquitto with a user per device and the ACL of PROTOCOL.md (secrets generated
+mosquitto with a user per device and the ACL of docs/protocol.md (secrets generated
 into the data dir, never the repo), the queue server on SQLite, and the web app.
 """
 from __future__ import annotations

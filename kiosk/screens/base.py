@@ -13,7 +13,7 @@ _loaded: set[str] = set()
 
 
 def load_kv(name: str) -> None:
-    """Load `<name>.kv` from this folder once (path built from __file__, DESIGN rule 5)."""
+    """Load `<name>.kv` from this folder once (path built from __file__, docs/architecture.md rule 5)."""
     if name not in _loaded:
         Builder.load_file(str(HERE / f"{name}.kv"))
         _loaded.add(name)

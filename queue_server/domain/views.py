@@ -1,6 +1,6 @@
 """Projections of the state that devices read: the board, a counter's state, a sector's stats.
 
-Shapes follow PROTOCOL.md; extra fields are additions the contract allows.
+Shapes follow docs/protocol.md; extra fields are additions the contract allows.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reports computed from the event log only (DESIGN rule 2): pure functions, no Flask, no database.
+"""Reports computed from the event log only (docs/architecture.md rule 2): pure functions, no Flask, no database.
 
 `build_report(events, config, first_day, last_day)` folds the events of a
 period into per-ticket and per-visit records and summarises them per sector,

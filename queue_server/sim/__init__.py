@@ -1,4 +1,4 @@
-"""Discrete-event simulation of days at a site, driving the real domain (SIMULATION.md)."""
+"""Discrete-event simulation of days at a site, driving the real domain (docs/balancing.md)."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,7 +10,7 @@ from queue_server.sim.scenario import Scenario, ScenarioError, load_scenario, pa
 
 def simulate(scenario: Scenario, policy: str, seed: int | None = None, days: int | None = None,
              **options: Any) -> tuple[dict[str, Any], list[DayResult]]:
-    """Run `policy` on `scenario`; (the SIMULATION.md JSON object, the raw per-day results).
+    """Run `policy` on `scenario`; (the JSON object of docs/balancing.md, the raw per-day results).
 
     `options` go to `Simulation` (sectors="trained", balancer=..., policy_obj=...)."""
     results = Simulation(scenario, policy, seed=seed, days=days, **options).run()

@@ -1,5 +1,5 @@
 """`motcua simulate SCENARIO.yaml --policy static|dynamic|auto|pooled [--days N] [--seed S] [--json]`
-and `--compare [--chart PATH]` (SIMULATION.md)."""
+and `--compare [--chart PATH]` (docs/balancing.md, "The simulator")."""
 from __future__ import annotations
 
 import argparse
@@ -12,7 +12,7 @@ from queue_server.sim.metrics import never_called
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file (SIMULATION.md)")
+    parser.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file (docs/balancing.md)")
     parser.add_argument("--policy", choices=(*SIM_POLICIES, *EXTRA_POLICIES), default="dynamic",
                         help="calling policy (default: dynamic); oldest-first is the textbook rule, for reference")
     parser.add_argument("--days", type=_positive, default=None, help="simulated days (default: the scenario's)")

@@ -1,4 +1,4 @@
-"""The figures SIMULATION.md lists, pooled over the simulated days."""
+"""The figures docs/balancing.md lists, pooled over the simulated days."""
 from __future__ import annotations
 
 import math
@@ -23,7 +23,7 @@ def _mean(values: list[float]) -> float:
 
 
 def summarize(policy: str, scenario: str, days: list[DayResult], sectors: list[str]) -> dict[str, Any]:
-    """One JSON object, fields exactly as SIMULATION.md ("Command and output")."""
+    """One JSON object, fields exactly as docs/balancing.md ("The simulator")."""
     records = [r for d in days for r in d.records]
     waits = [r.wait_s for r in records]
     per_sector: dict[str, Any] = {}

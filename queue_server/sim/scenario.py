@@ -1,7 +1,7 @@
-"""The scenario file of a simulated day (SIMULATION.md), validated into typed objects.
+"""The scenario file of a simulated day (docs/balancing.md), validated into typed objects.
 
 Every bad field is named in the error (`ScenarioError`), like the site config.
-Additions beyond SIMULATION.md (all optional):
+Additions to the base format (all optional):
 - `counter_changes: [{at: "10:00", counter: q3, status: closed}]`: a counter
   closes, pauses or opens at a time of day (it finishes its citizen first);
 - service `dist` may be `lognormal` (default), `exponential`, `gamma` or `fixed`;

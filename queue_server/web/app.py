@@ -1,4 +1,4 @@
-"""App factory (DESIGN rule 6): nothing is built at import time."""
+"""App factory (docs/architecture.md rule 6): nothing is built at import time."""
 from __future__ import annotations
 
 import importlib

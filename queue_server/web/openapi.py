@@ -88,7 +88,7 @@ def document(config: Any = None) -> dict[str, Any]:
                 "waiting": {"type": "integer"}, "est_wait_s": {"type": "integer"},
                 "procedures": {"type": "array", "items": ref("Procedure")}}}}}},
         "Board": {"type": "object", "required": ["v", "type", "ts", "seq", "counters", "recent_calls", "sectors"],
-                  "description": "the retained `board` of PROTOCOL.md", "properties": {
+                  "description": "the retained `board` of docs/protocol.md", "properties": {
             "v": {"type": "integer"}, "type": {"type": "string", "enum": ["board"]}, "ts": {"type": "string"},
             "seq": {"type": "integer"}, "day": {"type": "string", "nullable": True}, "auto_mode": {"type": "boolean"},
             "counters": {"type": "array", "items": {"type": "object", "required": ["id", "status", "sectors"], "properties": {

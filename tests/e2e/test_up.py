@@ -1,5 +1,5 @@
 """The README's demo command as a user runs it: `motcua up`, then plain mosquitto_pub / mosquitto_sub
-clients (written only from PROTOCOL.md) issue tickets, call them as two counters and read the board."""
+clients (written only from docs/protocol.md) issue tickets, call them as two counters and read the board."""
 from __future__ import annotations
 
 import json

@@ -1,5 +1,5 @@
 """Security: the site broker `motcua up` writes (firmware_config.broker.write_site_broker) lets every
-device do exactly what PROTOCOL.md's Security section says, and nothing more.
+device do exactly what docs/protocol.md's Security section says, and nothing more.
 
 Every device user of the demo site tries to publish to every topic of the site (and of another
 site, and outside the tree), and subscribes to every one of them plus wildcards. mosquitto drops an
@@ -98,7 +98,7 @@ def universe(site) -> list[str]:
 
 
 def allowed(site, kind: str, dev: str) -> tuple[set[str], set[str]]:
-    """(may publish, may read) for one device, straight from PROTOCOL.md's Security section."""
+    """(may publish, may read) for one device, straight from docs/protocol.md's Security section."""
     t = Topics(site.id)
     shared = {t.board, t.events_call, t.server_status} | {t.sector_stats(s.id) for s in site.sectors}
     if kind == "kiosk":

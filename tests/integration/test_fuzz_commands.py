@@ -233,7 +233,7 @@ def test_wrong_topics_are_ignored_or_refused(harness, site_config):
 
 
 def test_unknown_fields_on_a_good_command_are_ignored(harness):
-    """PROTOCOL.md allows additions: extra fields never make a good command fail."""
+    """The contract allows additions: extra fields never make a good command fail."""
     h = harness
 
     @settings(max_examples=100, deadline=None, database=None, suppress_health_check=list(HealthCheck))

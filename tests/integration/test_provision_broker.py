@@ -1,4 +1,4 @@
-"""The generated site broker really starts, refuses bad passwords, and enforces PROTOCOL.md's ACL."""
+"""The generated site broker really starts, refuses bad passwords, and enforces docs/protocol.md's ACL."""
 from __future__ import annotations
 
 import json

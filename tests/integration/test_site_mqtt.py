@@ -1,4 +1,4 @@
-"""The MQTT contract of PROTOCOL.md answered by the real server through a real mosquitto (with ACL)."""
+"""The MQTT contract of docs/protocol.md answered by the real server through a real mosquitto (with ACL)."""
 from __future__ import annotations
 
 import json
@@ -22,7 +22,7 @@ def site(tmp_path_factory):
 
 
 class Sub:
-    """A raw paho subscriber, written from PROTOCOL.md only."""
+    """A raw paho subscriber, written from docs/protocol.md only."""
 
     def __init__(self, site: RunningSite, kind: str, device: str, topics: list[str]):
         self.messages: list[tuple[str, dict, bool]] = []

@@ -1,4 +1,4 @@
-"""No secret lives in the repository (DESIGN rule 7): every tracked file is grepped for things that
+"""No secret lives in the repository (docs/architecture.md rule 7): every tracked file is grepped for things that
 look like private keys, password hashes, generated credentials files, and passwords or tokens
 written as literals outside the tests. Secrets are generated at set-up into the data dir."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The simulator: figures exactly as SIMULATION.md, deterministic, faithful to queueing theory,
+"""The simulator: figures exactly as docs/balancing.md, deterministic, faithful to queueing theory,
 and the policy ranking on the sample district day."""
 from __future__ import annotations
 
