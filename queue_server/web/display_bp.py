@@ -36,9 +36,16 @@ def display_page():
     # embedded as JSON in a <script type="application/json">: "</" must not close the tag early
     labels = json.dumps(page_labels(), ensure_ascii=False).replace("</", "<\\/")
     health_url = current_app.config.get("MOTCUA_DISPLAY_HEALTH_URL", "/health")
-    if current_app.extensions.get("motcua_service") is not None:
+    settings = {"stream": stream_url, "health": health_url, "tz": None, "utc_offset_min": None}
+    svc = current_app.extensions.get("motcua_service")
+    if svc is not None:
         _voice()   # start rendering the fixed fragments now, so the first call is heard at once
-    return render_template("display/index.html", stream_url=stream_url, health_url=health_url, labels_json=labels)
+        # The clock shows the site's time, whatever zone the TV is set to: the page formats with
+        # Intl in this zone; a browser without time-zone support uses the offset of now instead.
+        offset = svc.clock().utcoffset()
+        settings.update(tz=svc.config.site.timezone,
+                        utc_offset_min=int(offset.total_seconds() // 60) if offset is not None else None)
+    return render_template("display/index.html", settings=settings, labels_json=labels)
 
 
 def _error(status: int, code: str, en: str, vi: str):

@@ -8,8 +8,9 @@
   var RECENT_SHOWN = 6;
   var POLL_MS = 3000;
   var L = JSON.parse(document.getElementById("labels").textContent || "{}");
-  // Addresses come as data, not an inline script, so the page runs under a strict CSP.
-  var U = JSON.parse((document.getElementById("urls") || {}).textContent || "{}");
+  // Addresses and the site's time zone come as data, not an inline script, so the page runs
+  // under a strict CSP.
+  var U = JSON.parse((document.getElementById("settings") || {}).textContent || "{}");
   window.MOTCUA_STREAM_URL = window.MOTCUA_STREAM_URL || U.stream;
   window.MOTCUA_HEALTH_URL = window.MOTCUA_HEALTH_URL || U.health;
   var WEEKDAYS = ["Chủ Nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
@@ -47,15 +48,53 @@
     return null;
   }
 
+  function portrait() { return window.innerHeight > window.innerWidth; }
+
   function tileCols(n) {
+    if (portrait()) { return Math.max(1, Math.min(4, n, Math.ceil(Math.sqrt(n / 2)))); }
     if (n <= 4) { return Math.max(1, Math.min(n, 2)); }
     return Math.min(6, Math.ceil(Math.sqrt(n * 1.6)));
   }
 
+  function sectorCols(n) {
+    if (portrait()) { return Math.max(1, Math.min(2, n)); }
+    return n > 4 ? Math.min(4, Math.ceil(n / 2)) : Math.max(1, n);
+  }
+
+  /* Sizes go through the CSSOM (element.style), which a CSP without 'unsafe-inline' allows;
+     a style="" attribute in markup is refused by it. */
+  function sizeGrid(box, cols) {
+    var items = box.children, rows = Math.max(1, Math.ceil(items.length / cols)), i;
+    for (i = 0; i < items.length; i++) {
+      items[i].style.width = (100 / cols) + "%";
+      items[i].style.height = (100 / rows) + "%";
+    }
+  }
+
+  /* The site's wall-clock time, whatever time zone the TV is set to: Intl in the site's zone
+     where the browser has it, else the site's UTC offset sent with the page (no daylight
+     saving in Viet Nam, so it stays right). Returns UTC fields of a shifted Date. */
+  var fmt = null;
+  try {
+    if (U.tz && window.Intl) {
+      fmt = new Intl.DateTimeFormat("en-US", { timeZone: U.tz, hourCycle: "h23", hour12: false, year: "numeric",
+        month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    }
+  } catch (e) { fmt = null; }   // RangeError: this browser knows no time zones
+
+  function siteNow() {
+    var now = new Date(), m = fmt ? /(\d+)\/(\d+)\/(\d+),? (\d+):(\d+):(\d+)/.exec(fmt.format(now)) : null;
+    if (m) { return new Date(Date.UTC(+m[3], +m[1] - 1, +m[2], +m[4] % 24, +m[5], +m[6])); }
+    if (typeof U.utc_offset_min === "number") { return new Date(now.getTime() + U.utc_offset_min * 60000); }
+    // no site zone at all (a page served without a site): the TV's own time
+    return new Date(now.getTime() - now.getTimezoneOffset() * 60000);
+  }
+
   function renderClock() {
-    var d = new Date();
-    $("time").innerHTML = pad2(d.getHours()) + ":" + pad2(d.getMinutes());
-    $("date").innerHTML = WEEKDAYS[d.getDay()] + ", " + pad2(d.getDate()) + "/" + pad2(d.getMonth() + 1) + "/" + d.getFullYear();
+    var d = siteNow();
+    $("time").innerHTML = pad2(d.getUTCHours()) + ":" + pad2(d.getUTCMinutes());
+    $("date").innerHTML = WEEKDAYS[d.getUTCDay()] + ", " + pad2(d.getUTCDate()) + "/" + pad2(d.getUTCMonth() + 1) +
+      "/" + d.getUTCFullYear();
   }
 
   function renderBanner() {
@@ -95,8 +134,6 @@
       c = board.counters[i];
       if (c && c.status !== "closed") { counters.push(c); }
     }
-    var cols = tileCols(counters.length), rows = Math.max(1, Math.ceil(counters.length / cols));
-    var w = (100 / cols) + "%", h = (100 / rows) + "%";
     var html = [];
     for (i = 0; i < counters.length; i++) {
       c = counters[i];
@@ -105,14 +142,15 @@
       var number = serving || (c.status === "paused" ? t("Paused", "vi") : "—");
       var label = c.label_en && c.label_en !== c.label ? c.label + " · " + c.label_en : c.label;
       html.push('<div class="' + cls + '" data-counter="' + esc(c.id) + '" data-number="' + esc(serving) +
-        '" style="width:' + w + ';height:' + h + '"><div class="tile-in"><div class="label">' + esc(label) +
+        '"><div class="tile-in"><div class="label">' + esc(label) +
         '</div><div class="number">' + esc(number) + "</div></div></div>");
     }
     if (!counters.length) {
-      html.push('<div class="tile idle" style="width:100%;height:50%"><div class="tile-in"><div class="number">' +
+      html.push('<div class="tile idle empty"><div class="tile-in"><div class="number">' +
         esc(t("No open counter", "vi")) + '</div><div class="label">' + esc(t("No open counter", "en")) + "</div></div></div>");
     }
     $("tiles").innerHTML = html.join("");
+    if (counters.length) { sizeGrid($("tiles"), tileCols(counters.length)); }
 
     $("recent-title").innerHTML = esc(t("Recent calls", "vi") + " / " + t("Recent calls", "en"));
     html = [];
@@ -124,21 +162,20 @@
     $("recent").innerHTML = html.join("");
 
     var sectors = board.sectors || [];
-    var scols = sectors.length > 4 ? Math.min(4, Math.ceil(sectors.length / 2)) : Math.max(1, sectors.length);
-    var srows = Math.max(1, Math.ceil(sectors.length / scols));
     html = [];
     for (i = 0; i < sectors.length; i++) {
       var s = sectors[i], nm = s.name || {};
       var waiting = typeof s.waiting === "number" ? s.waiting : 0;
       var over = typeof s.est_wait_s === "number" && typeof s.target_wait_s === "number" && s.target_wait_s > 0 &&
         waiting > 0 && s.est_wait_s > s.target_wait_s;
-      html.push('<div class="sector' + (over ? " over" : "") + '" data-sector="' + esc(s.id) + '" style="width:' +
-        (100 / scols) + "%;height:" + (100 / srows) + '%"><div class="sector-in"><div class="name-vi">' +
+      html.push('<div class="sector' + (over ? " over" : "") + '" data-sector="' + esc(s.id) +
+        '"><div class="sector-in"><div class="name-vi">' +
         esc((s.prefix ? s.prefix + " · " : "") + (nm.vi || s.id)) + '</div><div class="name-en">' + esc(nm.en || "") +
         '</div><div class="nums"><span class="waiting">' + esc(t("{n} waiting", "vi", { n: waiting })) +
         '</span><span class="wait">' + esc(waitText(s.est_wait_s, waiting, "vi")) + "</span></div></div></div>");
     }
     $("sectors").innerHTML = html.join("");
+    sizeGrid($("sectors"), sectorCols(sectors.length));
   }
 
   function setOnline(up) {
@@ -291,6 +328,7 @@
   $("sound-on-vi").innerHTML = esc(t("Tap to turn the sound on", "vi"));
   $("sound-on-en").innerHTML = esc(t("Tap to turn the sound on", "en"));
   $("sound-on").onclick = unblock;
+  window.onresize = render;   // a TV turned to portrait, or a browser window resized
   document.addEventListener("keydown", unblock);   // a TV remote's OK key counts as a gesture too
   soundState(SOUND === "off" ? "off" : "ready");
   render();
