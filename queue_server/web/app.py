@@ -62,4 +62,6 @@ def create_app(service: QueueService, settings: WebSettings) -> Flask:
             module.init_app(app)
         else:
             app.register_blueprint(module.bp)
+    from queue_server.web import errors
+    errors.init_app(app)   # bilingual error pages for people, JSON errors for the JSON routes
     return app

@@ -1,7 +1,7 @@
 """Login and logout for the web pages (roles: viewer, clerk, manager) and the language switch."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
 
 from motcua.i18n import LANGS
 from queue_server.users import LoginThrottle, Users
@@ -76,33 +76,9 @@ def root():
     return redirect(home_for(pages.page_role()) if pages.page_role() else url_for("track.waits"))
 
 
-JSON_PREFIXES = ("/api/", "/console/api/", "/dashboard/api/", "/reports/export")
-HTTP_ERRORS = {400: ("bad_request", "bad request", "Yêu cầu không hợp lệ"),
-               404: ("not_found", "no such resource", "Không tìm thấy"),
-               405: ("method_not_allowed", "method not allowed", "Phương thức không được phép"),
-               413: ("too_large", "the request is too large", "Yêu cầu quá lớn"),
-               500: ("internal", "internal error", "Lỗi hệ thống")}
-
-
-def _http_error(exc):
-    """Routing errors of the JSON API answer in JSON, like the API itself (the OpenAPI document says so)."""
-    code = getattr(exc, "code", 500) or 500
-    if not request.path.startswith(JSON_PREFIXES):
-        return exc
-    name, en, vi = HTTP_ERRORS.get(code, ("error", "error", "Lỗi"))
-    resp = jsonify(ok=False, error={"code": name, "message": en, "message_vi": vi})
-    resp.status_code = code
-    for key, value in exc.get_headers():          # keeps `Allow` on a 405 (RFC 9110)
-        if key.lower() != "content-type":
-            resp.headers[key] = value
-    return resp
-
-
 def init_app(app: Flask) -> None:
     from queue_server.web import openapi
     pages.install(app)
     app.extensions.setdefault("motcua_login_throttle", LoginThrottle())
     app.register_blueprint(bp)
     app.register_blueprint(openapi.bp)
-    for code in (400, 404, 405, 413, 500):
-        app.register_error_handler(code, _http_error)
