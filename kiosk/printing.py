@@ -1,6 +1,6 @@
 """Tickets and guidance slips: drawn with Pillow, sent with python-escpos.
 
-`p.text()` with Vietnamese depends on the printer's code pages (STACK_NOTES);
+`p.text()` with Vietnamese depends on the printer's code pages (docs/kiosk.md);
 drawing the slip as a 1-bit image at the printer's width prints the same on
 any ESC/POS printer. The printer is queried for paper and cover where it can
 answer (USB, serial, network); trouble never un-issues a ticket: the caller

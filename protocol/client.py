@@ -1,6 +1,6 @@
 """A paho-mqtt client set up the way every motcua device needs it.
 
-- retained `device/{kind}/{id}/status` with a last will saying offline (DESIGN rule 9)
+- retained `device/{kind}/{id}/status` with a last will saying offline (docs/architecture.md rule 9)
 - reconnects by itself (backoff capped at 2 s) and resubscribes on every connect
 - TCP_NODELAY on the socket: without it Nagle adds ~40 ms to QoS 1 exchanges
 - `request()` sends a command and waits for the reply with the same `req_id`,
@@ -107,7 +107,7 @@ class DeviceClient:
             self.client.username_pw_set(user, password or self.broker.password)
         if self.broker.tls or ca_file:
             self.client.tls_set(ca_certs=ca_file, cert_reqs=ssl.CERT_REQUIRED)
-        # PROTOCOL.md's ACL lets a display publish nothing at all, so it has no status topic.
+        # The contract's ACL (docs/protocol.md) lets a display publish nothing at all, so it has no status topic.
         self.publishes_status = kind != "display"
         if self.publishes_status:
             self.client.will_set(self.status_topic, dumps(self._status_payload(online=False)), qos=1, retain=True)

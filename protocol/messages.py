@@ -1,7 +1,7 @@
-"""Payload models of the contract (PROTOCOL.md), as pydantic models.
+"""Payload models of the contract (docs/protocol.md), as pydantic models.
 
 Commands are parsed strictly (wrong types are a `bad_request`, never coerced)
-but unknown fields are ignored, because PROTOCOL.md allows additions.
+but unknown fields are ignored, because the contract allows additions.
 """
 from __future__ import annotations
 
