@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlparse
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from protocol.messages import dumps
+from protocol.messages import STATUS_KINDS, DeviceStatus, dumps
 from protocol.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,9 @@ class DeviceClient:
         self._pending: dict[str, tuple[threading.Event, list]] = {}
         self._lock = threading.Lock()
         self.connected = threading.Event()
-        self.status: dict[str, Any] = {"online": True, **(status_extra or {})}
+        # kept as the contract's model: a field a device cannot report is refused here, on the device
+        self.status: DeviceStatus | None = (DeviceStatus(kind=kind, id=device_id, online=True, **(status_extra or {}))
+                                            if kind in STATUS_KINDS else None)
         self.on_connection_change: Callable[[bool], None] | None = None
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2,
                                   client_id=client_id or f"{kind}-{site}-{device_id}",
@@ -108,7 +110,7 @@ class DeviceClient:
         if self.broker.tls or ca_file:
             self.client.tls_set(ca_certs=ca_file, cert_reqs=ssl.CERT_REQUIRED)
         # The contract's ACL (docs/protocol.md) lets a display publish nothing at all, so it has no status topic.
-        self.publishes_status = kind != "display"
+        self.publishes_status = self.status is not None
         if self.publishes_status:
             self.client.will_set(self.status_topic, dumps(self._status_payload(online=False)), qos=1, retain=True)
         self.client.reconnect_delay_set(min_delay=0.1, max_delay=2)
@@ -123,8 +125,8 @@ class DeviceClient:
         return self.topics.device_status(self.kind, self.device_id)
 
     def _status_payload(self, online: bool) -> dict[str, Any]:
-        body = {**self.status, "online": online}
-        return {"v": 1, "type": "device.status", "ts": now_iso(), "kind": self.kind, "id": self.device_id, **body}
+        assert self.status is not None
+        return self.status.model_copy(update={"online": online, "ts": now_iso()}).payload()
 
     # lifecycle -----------------------------------------------------------------
 
@@ -141,8 +143,14 @@ class DeviceClient:
         close_client(self.client, goodbye)
 
     def set_status(self, **fields: Any) -> None:
-        """Update the retained health status (e.g. printer="paper_out")."""
-        self.status.update(fields)
+        """Update the retained health status (e.g. printer="paper_out"); a field or value the
+        DeviceStatus model does not know raises pydantic's ValidationError."""
+        if self.status is None:
+            raise ValueError(f"a {self.kind} has no status topic")
+        unknown = set(fields) - set(DeviceStatus.model_fields)
+        if unknown:
+            raise ValueError(f"not a device status field: {', '.join(sorted(unknown))}")
+        self.status = DeviceStatus.model_validate({**self.status.model_dump(), **fields})
         if self.publishes_status:
             self.client.publish(self.status_topic, dumps(self._status_payload(online=True)), qos=1, retain=True)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, field_validator
@@ -301,9 +301,72 @@ class LogEvent(_Out):
     data: dict[str, Any]
 
 
+# Device status ------------------------------------------------------------
+# What a kiosk or a counter keeps retained on `device/{kind}/{id}/status` (a display publishes
+# nothing: the ACL forbids it). The devices build it through DeviceStatus (protocol/client.py),
+# the server parses it through parse_device_status and the dashboard's alert rule reads its
+# fields: one model, so a state a device can report cannot fail to reach a manager.
+
+PrinterState = Literal["ok", "paper_out", "cover_open", "offline", "error"]
+PRINTER_STATES: tuple[str, ...] = get_args(PrinterState)
+STATUS_KINDS: tuple[str, ...] = ("kiosk", "counter")
+
+
 class DeviceStatus(_Out):
+    # strict: `"online": "no"` is refused, not read as true
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
+
     type: Literal["device.status"] = "device.status"
+    ts: str | None = None
+    kind: Literal["kiosk", "counter"]
+    id: Annotated[str, StringConstraints(max_length=40)]
     online: bool
+    printer: PrinterState | None = None        # kiosks; None: the device has no printer
+    printer_detail: Annotated[str, StringConstraints(max_length=200)] | None = None
+    paper_low: bool = False                    # still prints; worth a manager's look
+    help_requested: bool = False
+    help_requested_at: str | None = None
+
+    @field_validator("printer", mode="before")
+    @classmethod
+    def _unknown_printer_word_is_an_error(cls, value: Any) -> Any:
+        # A device older or newer than this contract may say another word: a manager must still
+        # hear that something is wrong with the printer, so the status is kept and reads "error".
+        if isinstance(value, str) and value not in PRINTER_STATES:
+            return "error"
+        return value
+
+    @field_validator("printer_detail", mode="before")
+    @classmethod
+    def _detail_cut(cls, value: Any) -> Any:
+        return value[:200] if isinstance(value, str) else value
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON a device publishes (unset optional fields left out)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def parse_device_status(kind: str, device: str, payload: bytes | str) -> DeviceStatus | None:
+    """Bytes from `device/{kind}/{device}/status` -> DeviceStatus; None for an empty payload (the
+    retained status was cleared); ProtocolError for anything the contract refuses. `kind` and `id`
+    come from the topic, which the broker's ACL vouches for, not from the payload."""
+    raw = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
+    if not raw:
+        return None
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        raise ProtocolError(ErrorCode.TOO_LARGE, f"payload is {len(raw)} bytes; the limit is {MAX_PAYLOAD_BYTES}")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"payload is not UTF-8 JSON: {exc.__class__.__name__}") from None
+    if not isinstance(data, dict):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "payload must be a JSON object")
+    try:
+        return DeviceStatus.model_validate({**data, "type": "device.status", "v": 1, "kind": kind, "id": device})
+    except ValidationError as exc:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, describe_validation_error(exc)) from None
+    except RecursionError:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "payload nested too deeply") from None
 
 
 class ServerStatus(_Out):

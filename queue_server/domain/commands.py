@@ -6,6 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# A manager's reason for an override (a counter serving a sector it is not trained for): it goes
+# into the event log and every report that shows the change. The web API refuses a longer one and
+# the dashboard's reason field takes its maxlength from here.
+OVERRIDE_REASON_MAX_CHARS = 200
+
 
 @dataclass(frozen=True)
 class SetCounterSectors:

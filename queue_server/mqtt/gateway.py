@@ -11,15 +11,13 @@ then only takes commands in and carries the server's status and last will.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
 from datetime import datetime, timezone
 
 from protocol.client import BrokerUrl, close_client, set_nodelay
-from protocol.messages import dumps
-from protocol.version import MAX_PAYLOAD_BYTES
+from protocol.messages import STATUS_KINDS, ProtocolError, dumps, parse_device_status
 from queue_server.mqtt.connection import server_client
 from queue_server.mqtt.publisher import PublisherProcess, publish_batch, to_wire
 from queue_server.service import Message, QueueService
@@ -131,15 +129,14 @@ class MqttGateway:
 
     def _on_device_status(self, client, userdata, msg) -> None:
         parsed = self.topics.parse_device_status(msg.topic)
-        if parsed is None:
-            return
-        if len(msg.payload) > MAX_PAYLOAD_BYTES:
+        if parsed is None or parsed[0] not in STATUS_KINDS:
             return
         try:
-            payload = json.loads(msg.payload) if msg.payload else None
-        except (ValueError, RecursionError):
-            # RecursionError too: `[[[[...` from any device used to escape this callback and end
-            # paho's network thread, after which the server never read a command again.
+            # parse_device_status also catches RecursionError: `[[[[...` from any device used to
+            # escape this callback and end paho's network thread (no command was read again).
+            status = parse_device_status(parsed[0], parsed[1], msg.payload)
+        except ProtocolError as exc:
+            # the field names and the reason only: a status carries no personal data, but keep it so
+            log.warning("unreadable status from %s %s: %s", parsed[0], parsed[1], exc.message[:200])
             return
-        if payload is None or isinstance(payload, dict):
-            self.service.device_status(parsed[0], parsed[1], payload)
+        self.service.device_status(parsed[0], parsed[1], status)

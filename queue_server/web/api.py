@@ -6,9 +6,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from queue_server.domain import estimate, views
-from queue_server.domain.commands import CancelTicket, SetAutoMode, SetCounterSectors, SetCounterStatus
+from queue_server.domain.commands import (OVERRIDE_REASON_MAX_CHARS, CancelTicket, SetAutoMode, SetCounterSectors,
+                                          SetCounterStatus)
 from queue_server.service import QueueService
 from queue_server.web.auth import current_role, require_role
+from queue_server.web.pages import T
 
 bp = Blueprint("api", __name__)
 
@@ -92,7 +94,7 @@ def counters():
 def devices():
     svc = service()
     with svc.lock:
-        return jsonify(devices=[{"kind": k, "id": i, **status} for (k, i), status in sorted(svc.devices.items())])
+        return jsonify(devices=[status.model_dump(mode="json") for _, status in sorted(svc.devices.items())])
 
 
 def ticket_view(svc: QueueService, token: str) -> dict[str, Any] | None:
@@ -162,6 +164,10 @@ def set_sectors(counter: str):
     if (reason is not None and not isinstance(reason, str)) or not isinstance(body.get("override", False), bool):
         return bad_request("`reason` must be a string and `override` true or false",
                            "`reason` phải là chuỗi và `override` là true hoặc false")
+    if isinstance(reason, str) and len(reason) > OVERRIDE_REASON_MAX_CHARS:
+        msg = T.both("The reason is {n} characters long; at most {max} are allowed.", n=len(reason),
+                     max=OVERRIDE_REASON_MAX_CHARS)
+        return bad_request(msg["en"], msg["vi"])
     cmd = SetCounterSectors(counter=counter, sectors=tuple(body["sectors"]), override=bool(body.get("override")),
                             reason=reason if isinstance(reason, str) else None, by=_by())
     return reply_response(service().execute("manager", _by(), cmd))

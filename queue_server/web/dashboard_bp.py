@@ -12,7 +12,9 @@ from typing import Any
 
 from flask import Blueprint, Flask, jsonify, render_template
 
+from protocol.messages import DeviceStatus
 from queue_server.domain import views
+from queue_server.domain.commands import OVERRIDE_REASON_MAX_CHARS
 from queue_server.reports import build_report
 from queue_server.reports.source import events_for_days
 from queue_server.web import pages
@@ -23,18 +25,40 @@ bp = Blueprint("dashboard", __name__)
 TODAY_CACHE_S = 3.0
 
 
-def device_alerts(devices: dict[tuple[str, str], dict[str, Any]]) -> list[dict[str, Any]]:
-    """Alerts a manager should act on: a device offline, a printer out of paper, a citizen asking for help."""
+# Every alert a device's status can raise, with its text (msgid of the web catalogue, {device}
+# filled in). One printer alert per PRINTER_STATES word other than "ok": a state a device can
+# report cannot miss the page (tests/unit/test_device_status.py checks the whole class).
+ALERT_TEXTS: dict[str, str] = {
+    "offline": "{device} is offline",
+    "printer_paper_out": "{device}: printer out of paper",
+    "printer_cover_open": "{device}: printer cover open",
+    "printer_offline": "{device}: printer not connected",
+    "printer_error": "{device}: printer error",
+    "paper_low": "{device}: printer paper low",
+    "help": "{device}: a citizen asked for help",
+}
+
+
+def device_alerts(devices: dict[tuple[str, str], DeviceStatus]) -> list[dict[str, Any]]:
+    """Alerts a manager should act on, from the devices' statuses (protocol.messages.DeviceStatus):
+    a device offline, a printer in trouble or low on paper, a citizen asking for help."""
     out = []
     for (kind, dev), st in sorted(devices.items()):
-        if st.get("online") is False:
-            out.append({"kind": "offline", "device_kind": kind, "device": dev})
-        printer = st.get("printer")
-        if printer in ("paper_out", "paper_low", "error", "offline"):
-            out.append({"kind": f"printer_{printer}", "device_kind": kind, "device": dev})
-        if st.get("help_requested"):
-            out.append({"kind": "help", "device_kind": kind, "device": dev, "at": st.get("help_requested_at")})
+        def alert(name: str, **extra: Any) -> None:
+            out.append({"kind": name, "device_kind": kind, "device": dev, **extra})
+        if not st.online:
+            alert("offline")
+        if st.printer is not None and st.printer != "ok":
+            alert(f"printer_{st.printer}")
+        if st.paper_low and st.printer != "paper_out":
+            alert("paper_low")
+        if st.help_requested:
+            alert("help", at=st.help_requested_at)
     return out
+
+
+def alert_text(alert: dict[str, Any], lang: str) -> str:
+    return pages.T(ALERT_TEXTS[alert["kind"]], lang, device=f"{alert['device_kind']} {alert['device']}")
 
 
 def dashboard_state() -> dict[str, Any]:
@@ -44,10 +68,13 @@ def dashboard_state() -> dict[str, Any]:
         now = svc.clock()
         sectors = [views.sector_stats(svc.state, cfg, s.id, now) for s in cfg.sectors]
         counters = [views.counter_state(svc.state, cfg, c.id, now) for c in cfg.counters]
-        devices = [{"kind": k, "id": i, **st} for (k, i), st in sorted(svc.devices.items())]
+        devices = [st.model_dump(mode="json") for _, st in sorted(svc.devices.items())]
         alerts = device_alerts(svc.devices)
-        return {"ts": now.isoformat(), "day": svc.state.day, "auto_mode": svc.state.auto_mode, "seq": svc.state.last_seq,
-                "sectors": sectors, "counters": counters, "devices": devices, "alerts": alerts}
+        day, auto_mode, seq = svc.state.day, svc.state.auto_mode, svc.state.last_seq
+    lang = pages.current_lang()
+    return {"ts": now.isoformat(), "day": day, "auto_mode": auto_mode, "seq": seq,
+            "sectors": sectors, "counters": counters, "devices": devices,
+            "alerts": [{**a, "text": alert_text(a, lang)} for a in alerts]}
 
 
 def site_meta() -> dict[str, Any]:
@@ -55,7 +82,8 @@ def site_meta() -> dict[str, Any]:
     return {"site": {"id": cfg.site.id, "name": cfg.site.name.model_dump()},
             "sectors": [{"id": s.id, "name": s.name.model_dump(), "prefix": s.prefix,
                          "target_wait_s": int(s.target_wait_min * 60)} for s in cfg.sectors],
-            "counters": [{"id": c.id, "label": c.label.model_dump(), "trained": list(c.trained)} for c in cfg.counters]}
+            "counters": [{"id": c.id, "label": c.label.model_dump(), "trained": list(c.trained)} for c in cfg.counters],
+            "reason_max_chars": OVERRIDE_REASON_MAX_CHARS}
 
 
 class TodayCache:

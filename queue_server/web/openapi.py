@@ -10,6 +10,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 
+from queue_server.domain.commands import OVERRIDE_REASON_MAX_CHARS
+
 bp = Blueprint("openapi", __name__)
 
 SLUG = {"type": "string", "pattern": "^[a-z0-9-]{1,40}$"}
@@ -199,7 +201,8 @@ def document(config: Any = None) -> dict[str, Any]:
                      "requestBody": json_body({"type": "object", "required": ["sectors"], "properties": {
                          "sectors": {"type": "array", "items": sector_item, "minItems": 1},
                          "override": {"type": "boolean", "description": "allow sectors outside `trained`"},
-                         "reason": {"type": "string", "nullable": True, "description": "required with an override"}}}),
+                         "reason": {"type": "string", "nullable": True, "maxLength": OVERRIDE_REASON_MAX_CHARS,
+                                    "description": "required with an override"}}}),
                      "responses": responses(_json(ref("Ok"), "changed"), "400", "401", "403", "404")}},
         "/api/v1/counters/{counter}/status": {
             "parameters": [counter_param],

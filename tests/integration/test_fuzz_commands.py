@@ -262,6 +262,7 @@ def test_v_must_be_the_integer_1(v):
 def test_device_status_payloads_never_escape_the_gateway(harness, site_config):
     """Any device may publish its own status: nothing it sends may raise out of the paho callback
     (an exception there ends paho's network thread and the server hears no command again)."""
+    from protocol.messages import DeviceStatus
     h = harness
     targets = [("kiosk", k) for k in site_config.devices.kiosks] + [("counter", c.id) for c in site_config.counters]
     n = 0
@@ -276,7 +277,7 @@ def test_device_status_payloads_never_escape_the_gateway(harness, site_config):
                                                                 payload=payload))
         n += 1
         status = h.svc.devices.get((kind, device))
-        assert status is None or isinstance(status, dict)
+        assert status is None or isinstance(status, DeviceStatus)
 
     one()
     assert n >= 400

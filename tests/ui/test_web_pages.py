@@ -117,7 +117,7 @@ def test_rebalance_by_clicking_and_the_next_call_follows(browser, site, shots):
     q1 = page.locator('article[data-counter="q1"]')
     q1.locator("summary").click()
     q1.locator('input[data-sector="dat-dai"]').click()
-    assert page.locator("#msg").inner_text() == "Hãy nhập lý do ngoại lệ trước."
+    assert q1.locator(".field-error").inner_text() == "Hãy nhập lý do ngoại lệ trước."   # beside the click
     assert not q1.locator('input[data-sector="dat-dai"]').is_checked()
     with site.service.lock:
         assert "dat-dai" not in site.service.state.counters["q1"].sectors

@@ -9,7 +9,6 @@
   META.sectors.forEach(function (s) { sectorName[s.id] = s.name[LANG] || s.name.vi; sectorTarget[s.id] = s.target_wait_s; });
   var counterMeta = {};
   META.counters.forEach(function (c) { counterMeta[c.id] = c; });
-  var extraAlerts = [];
   // A manager's sector change, from the click until the live stream shows it: re-renders in between
   // (from any other live update) must show what was clicked, not the state from before the click.
   var pending = {};       // counter -> {sectors, until}
@@ -21,7 +20,10 @@
     return c.sectors;
   }
   function sameSet(a, b) { return a.length === b.length && a.every(function (x) { return b.indexOf(x) >= 0; }); }
-  var openDetails = {};   // overrides panels the manager opened stay open across live re-renders   // help requests seen on the event stream
+  var openDetails = {};   // overrides panels the manager opened stay open across live re-renders
+  // A refused change, shown beside the control that was clicked (the top of the page may be off-screen):
+  // counter -> {at: sector id or "status", text}. Kept across live re-renders until the next click there.
+  var cardErrors = {};
 
   function $(id) { return document.getElementById(id); }
   function node(tag, attrs, text) {
@@ -105,7 +107,15 @@
       box.addEventListener("change", function () { changeSectors(c.counter, card, box); });
       lab.appendChild(box);
       lab.appendChild(document.createTextNode(" " + (s.name[LANG] || s.name.vi)));
-      if (trained) fs.appendChild(lab); else { others.appendChild(lab); anyOther = true; }
+      var holder = trained ? fs : others;
+      holder.appendChild(lab);
+      if (!trained) anyOther = true;
+      var err = cardErrors[c.counter];
+      if (err && err.at === s.id) {
+        box.setAttribute("aria-invalid", "true");
+        box.setAttribute("aria-describedby", "ce-" + c.counter);
+        holder.appendChild(errorNote(c.counter, err.text));
+      }
     });
     card.appendChild(fs);
     if (anyOther && I.can_manage) {
@@ -115,7 +125,8 @@
       det.appendChild(node("summary", {}, I.override));
       var rid = "reason-" + c.counter;
       det.appendChild(node("label", {"for": rid}, I.reason));
-      var reason = node("input", {id: rid, "class": "reason", maxlength: "200"});
+      // the limit is the server's (META.reason_max_chars, from the one constant the API enforces)
+      var reason = node("input", {id: rid, "class": "reason", maxlength: String(META.reason_max_chars)});
       det.appendChild(reason);
       det.appendChild(others);
       card.appendChild(det);
@@ -128,17 +139,24 @@
       pause.disabled = c.status === "paused";
       [open, pause].forEach(function (b) {
         b.addEventListener("click", function () {
+          delete cardErrors[c.counter];
           post("/api/v1/counters/" + encodeURIComponent(c.counter) + "/status", {status: b.getAttribute("data-action")})
-            .then(function () { say(I.saved); }, function (e) { say(e.message, true); });
+            .then(function () { say(I.saved); },
+                  function (e) { cardErrors[c.counter] = {at: "status", text: fmt(I.not_saved, {error: e.message})}; soon(); });
         });
       });
       row.appendChild(open); row.appendChild(pause);
       card.appendChild(row);
+      if (cardErrors[c.counter] && cardErrors[c.counter].at === "status") card.appendChild(errorNote(c.counter, cardErrors[c.counter].text));
     }
     return card;
   }
 
+  function errorNote(counter, text) { return node("p", {"class": "msg error field-error", id: "ce-" + counter, role: "alert"}, text); }
+
   function changeSectors(counter, card, box) {
+    var at = box.getAttribute("data-sector");
+    delete cardErrors[counter];
     var boxes = card.querySelectorAll("input[type=checkbox][data-sector]");
     var sectors = [], override = false;
     // keep the current order (the first sector is the counter's own), then add new ones
@@ -151,9 +169,11 @@
     var reasonEl = card.querySelector("input.reason");
     var reason = reasonEl ? reasonEl.value.trim() : "";
     if (override && !reason) {
-      box.checked = !box.checked;
-      say(I.need_reason, true);
-      if (reasonEl) reasonEl.focus();
+      box.checked = !box.checked;      // nothing was sent: the box shows what the counter still serves
+      cardErrors[counter] = {at: at, text: I.need_reason};
+      render();
+      var r = $("reason-" + counter);
+      if (r) r.focus();
       return;
     }
     var body = {sectors: sectors};
@@ -162,7 +182,12 @@
     chains[counter] = (chains[counter] || Promise.resolve()).then(function () {
       return post("/api/v1/counters/" + encodeURIComponent(counter) + "/sectors", body)
         .then(function () { say(I.saved); },
-              function (e) { delete pending[counter]; say(e.message, true); soon(); });
+              function (e) {
+                // refused: the boxes go back to what the server has, and the reason stands beside the click
+                delete pending[counter];
+                cardErrors[counter] = {at: at, text: fmt(I.not_saved, {error: e.message})};
+                render();
+              });
     });
   }
 
@@ -187,13 +212,16 @@
     ul.textContent = "";
     var items = [];
     S.sectors.forEach(function (st) {
-      if (overTarget(st)) items.push({bad: true, text: fmt(I.alert_over, {sector: sectorName[st.sector],
-        est: minutes(Math.max(st.est_wait_s, st.oldest_wait_s + elapsed())), target: minutes(st.target_wait_s)})});
+      if (!overTarget(st)) return;
+      // each figure by its name: how long the oldest ticket has waited, and what a new ticket would wait
+      var oldest = st.oldest_wait_s + elapsed(), figures = [];
+      if (oldest > st.target_wait_s) figures.push(fmt(I.fig_oldest, {min: minutes(oldest)}));
+      if (st.est_wait_s > st.target_wait_s) figures.push(fmt(I.fig_est, {min: minutes(st.est_wait_s)}));
+      items.push({bad: true, text: fmt(I.alert_over, {sector: sectorName[st.sector], figures: figures.join(I.fig_sep),
+        target: minutes(st.target_wait_s)})});
     });
-    (S.alerts || []).concat(extraAlerts).forEach(function (a) {
-      var key = "alert_" + a.kind;
-      if (I[key]) items.push({bad: a.kind !== "help", text: fmt(I[key], {device: a.device_kind + " " + a.device})});
-    });
+    // device alerts come worded by the server (dashboard_bp.ALERT_TEXTS), in the page's language
+    (S.alerts || []).forEach(function (a) { items.push({bad: a.kind !== "help", text: a.text}); });
     if (!items.length) { ul.appendChild(node("li", {"class": "ok"}, I.none)); return; }
     items.forEach(function (a) { ul.appendChild(node("li", {"class": a.bad ? "bad" : ""}, a.text)); });
   }
@@ -243,10 +271,7 @@
     es.addEventListener("counter", function (e) { onCounter(JSON.parse(e.data)); soon(); });
     es.addEventListener("event", function (e) {
       var ev = JSON.parse(e.data);
-      if (ev.event === "device.help_requested") {
-        extraAlerts.push({kind: "help", device_kind: ev.data.kind, device: ev.data.device});
-        soon();
-      }
+      if (ev.event === "device.help_requested") refreshDevices();
       scheduleCharts();
     });
     // a device's status changed (printer, offline, help): fetch the alerts as the server words them
