@@ -40,28 +40,24 @@ DAY0 = datetime(2026, 1, 5)
 def one_real_day(site, tickets: int, seed: int = 3) -> list[tuple[str, str, dict, str]]:
     """(type, ts, data, device) of one busy day, decided by the real domain core."""
     from protocol.messages import parse_command
-    from queue_server.domain.core import Context, QueueCore
-    from queue_server.domain.events import Event
+    from queue_server.domain.core import Context, QueueCore, execute, fold_in
     rng = random.Random(seed)
     tz = site.site.tz
     core = QueueCore(site)
     out: list[tuple[str, str, dict, str]] = []
-    seq = [0]
 
-    def apply(new_events, device):
-        for ne in new_events:
-            seq[0] += 1
-            core.state.apply(Event(seq[0], ne.type, ne.ts, ne.data, device))
-            out.append((ne.type, ne.ts, ne.data, device))
+    def keep(events):
+        out.extend((e.type, e.ts, e.data, e.device) for e in events)
 
     def run(kind, device, ctype, now, **fields):
-        cmd = parse_command(kind, json.dumps({"v": 1, "type": ctype, "ts": now.isoformat(), "req_id": f"r{seq[0]}",
+        seq = core.state.last_seq
+        cmd = parse_command(kind, json.dumps({"v": 1, "type": ctype, "ts": now.isoformat(), "req_id": f"r{seq}",
                                               **fields}).encode())
-        d = core.decide(kind, cmd, Context(now=now, device=device, token=f"tok{seq[0]:08d}"))
-        apply(d.events, f"{kind}/{device}")
+        d = execute(core, kind, cmd, Context(now=now, device=device, token=f"tok{seq:08d}"), f"{kind}/{device}")
+        keep(d.events)
         return d
     start = DAY0.replace(hour=7, minute=30, tzinfo=tz)
-    apply(core.rollover(start), "system/clock")
+    keep(fold_in(core.state, core.rollover(start), "system/clock"))
     sectors = [s for s in site.sectors]
     kiosks = list(site.devices.kiosks)
     counters = [c.id for c in site.counters]

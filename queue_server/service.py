@@ -28,7 +28,7 @@ from protocol.topics import Topics
 from queue_server import texts
 from queue_server.domain import events as ev
 from queue_server.domain import views
-from queue_server.domain.core import Context, Decision, QueueCore
+from queue_server.domain.core import Context, Outcome, QueueCore, execute, fold_in
 from queue_server.domain.errors import DomainError
 from queue_server.domain.events import Event
 from queue_server.domain.policy import Policy
@@ -371,18 +371,11 @@ class QueueService:
 
     # --- one command --------------------------------------------------------------------
 
-    def _append(self, decided: list[ev.NewEvent], item: _Item, req_id: str | None, out: list[Event]) -> None:
-        for ne in decided:
-            e = Event(self.state.last_seq + 1, ne.type, ne.ts, ne.data,
-                      f"{item.kind}/{item.device}", req_id)
-            self.state.apply(e)
-            out.append(e)
-
     def _handle(self, item: _Item, now: datetime, out: list[Event], replies: list[StoredReply],
                 alone: bool) -> dict | None:
         """One command. `alone`: no other command waits behind it (it may have the forecast)."""
         if item.kind == "system":
-            self._append(self.core.rollover(now), item, None, out)
+            fold_in(self.state, self.core.rollover(now), f"{item.kind}/{item.device}", None, out)
             return None
         key_device = f"{item.kind}/{item.device}"
         req_id: str | None = None
@@ -407,29 +400,30 @@ class QueueService:
         else:
             cmd = item.payload
             req_id = getattr(cmd, "req_id", None)
-        self._append(self.core.rollover(now), _Item("system", "clock", None), None, out)
+        fold_in(self.state, self.core.rollover(now), "system/clock", None, out)
         issue = getattr(cmd, "type", "") == "ticket.issue"
         token = self.token_factory() if issue else ""
         # The forecast of a printed wait may take what the budget has left: all of it on a calm
         # site, a sliver under a flood (where one play on a large site already shows it is too dear).
         forecast_s = self.forecast_budget.left() if issue and alone else 0.0
         started = time.perf_counter()
-        decision: Decision = self.core.decide(item.kind, cmd, Context(now=now, device=item.device, token=token,
-                                                                      forecast_s=forecast_s))
+        outcome = execute(self.core, item.kind, cmd,
+                          Context(now=now, device=item.device, token=token, forecast_s=forecast_s,
+                                  forecast_clock=time.perf_counter),
+                          key_device, req_id, out)
         if forecast_s > 0.0:
             self.forecast_budget.spend(time.perf_counter() - started)
-        self._append(decision.events, item, req_id, out)
-        reply = self._reply(cmd, decision, req_id, now)
+        reply = self._reply(cmd, outcome, req_id, now)
         if req_id is not None and isinstance(item.payload, (bytes, bytearray, str)):
             self._remember(key_device, req_id, reply)
             replies.append(StoredReply(key_device, req_id, self.state.last_seq, reply))
         return reply
 
-    def _reply(self, cmd: Any, decision: Decision, req_id: str | None, now: datetime) -> dict[str, Any]:
-        if decision.error is not None:
-            err: DomainError = decision.error
+    def _reply(self, cmd: Any, outcome: Outcome, req_id: str | None, now: datetime) -> dict[str, Any]:
+        if outcome.error is not None:
+            err: DomainError = outcome.error
             return reply_error(req_id, err.code, err.en, now, texts.error_message(err.en))
-        result = decision.result(self.state) if decision.result else {}
+        result = outcome.result if outcome.result is not None else {}
         if "ticket" in result and getattr(cmd, "type", "") == "ticket.issue":
             result["ticket"]["track_url"] = f"{self.public_url}/t/{result['ticket']['token']}"
         if "guidance" in result:

@@ -1,8 +1,11 @@
 """The rules of a one-stop centre: a command and the current state -> events and a result.
 
-`QueueCore.decide` never changes the state; the service persists the events
-and then folds them in with `SiteState.apply`. The clock and the random
-tracking token come in through `Context`, so the same input always decides
+`QueueCore.decide` never changes the state. `execute` is the one pipeline every
+caller runs a command through (the service, the simulator, the benchmarks, the
+tests): decide, number the events after the state's last seq, fold them in with
+`SiteState.apply`, read the reply. The service persists the numbered events
+around it. The clock, the random tracking token and the clock the forecast may
+time itself with come in through `Context`, so the same input always decides
 the same way (the simulator and replay rely on it).
 """
 from __future__ import annotations
@@ -32,6 +35,9 @@ class Context:
     # Seconds the printed wait's forecast may take (forecast.py); None: what it needs (the
     # simulator), 0: none, the stream estimate is printed (the live loop's CPU budget decides).
     forecast_s: float | None = None
+    # What the forecast times itself with against forecast_s (seconds, any origin; the service
+    # gives time.perf_counter): the domain reads no clock of its own.
+    forecast_clock: Callable[[], float] | None = None
 
 
 @dataclass
@@ -39,6 +45,14 @@ class Decision:
     events: list[ev.NewEvent] = field(default_factory=list)
     result: Callable[[SiteState], dict[str, Any]] | None = None  # read after the events are applied
     error: DomainError | None = None
+
+
+@dataclass
+class Outcome:
+    """A command run through `execute`: its events, numbered and folded in, and its reply."""
+    events: list[ev.Event]
+    result: dict[str, Any] | None = None    # the reply's body when the command was accepted
+    error: DomainError | None = None        # else why it was refused (events may still have happened)
 
 
 def ticket_public(t: Ticket) -> dict[str, Any]:
@@ -74,11 +88,12 @@ class QueueCore:
     # --- dispatch ------------------------------------------------------------
 
     def decide(self, kind: str, cmd: Any, ctx: Context) -> Decision:
-        handler = getattr(self, "_" + cmd.type.replace(".", "_"), None)
+        ctype = getattr(cmd, "type", None)
+        handler = HANDLERS.get(ctype) if isinstance(ctype, str) else None
         if handler is None:
-            return Decision(error=DomainError(ErrorCode.BAD_REQUEST, f"unknown command {cmd.type}"))
+            return Decision(error=DomainError(ErrorCode.BAD_REQUEST, f"unknown command {ctype}"))
         try:
-            return handler(cmd, ctx)
+            return handler(self, cmd, ctx)
         except DomainError as err:
             return Decision(error=err)
 
@@ -109,7 +124,7 @@ class QueueCore:
         if self.forecast and (ctx.forecast_s is None or ctx.forecast_s > 0.0):
             try:
                 est = forecast.printed_wait(st, cfg, sector.id, rank, order, ahead, ctx.now, self.policy,
-                                             ctx.forecast_s)
+                                             ctx.forecast_s, ctx.forecast_clock)
             except Exception:   # an estimate must never cost a citizen their ticket
                 log.exception("forecast of the printed wait failed; printing the stream estimate")
         if est is None:
@@ -326,3 +341,57 @@ class QueueCore:
 
 def _issued_epoch(t: Ticket) -> float:
     return datetime.fromisoformat(t.issued_at).timestamp()
+
+
+# Each command type and the rule that decides it. Written out (not found by name) so that a
+# search for a command type finds its handler, and only these names can ever be dispatched to.
+HANDLERS: dict[str, Callable[[QueueCore, Any, Context], Decision]] = {
+    "ticket.issue": QueueCore._ticket_issue,
+    "guidance.online": QueueCore._guidance_online,
+    "call.next": QueueCore._call_next,
+    "call.number": QueueCore._call_number,
+    "call.recall": QueueCore._call_recall,
+    "serve.done": QueueCore._serve_done,
+    "serve.no_show": QueueCore._serve_no_show,
+    "serve.transfer": QueueCore._serve_transfer,
+    "counter.open": QueueCore._counter_open,
+    "counter.pause": QueueCore._counter_pause,
+    "counter.close": QueueCore._counter_close,
+    "rating.submit": QueueCore._rating_submit,
+    "counter.set_status": QueueCore._counter_set_status,
+    "counter.set_sectors": QueueCore._counter_set_sectors,
+    "site.set_auto": QueueCore._site_set_auto,
+    "ticket.cancel": QueueCore._ticket_cancel,
+    "device.help": QueueCore._device_help,
+}
+
+
+# --- the pipeline ------------------------------------------------------------------------
+
+def fold_in(state: SiteState, new_events: list[ev.NewEvent], source: str | None = None,
+            req_id: str | None = None, out: list[ev.Event] | None = None) -> list[ev.Event]:
+    """Number `new_events` after the state's last seq (site-wide, gap-free) and fold each into
+    `state`; the numbered events. Each is also appended to `out` as soon as it is folded in, so
+    a caller that must persist what the state holds has it even if a later fold raises.
+    `source` is the event's device field (the service: "kind/device")."""
+    done: list[ev.Event] = []
+    for ne in new_events:
+        e = ev.Event(state.last_seq + 1, ne.type, ne.ts, ne.data, source, req_id)
+        state.apply(e)
+        done.append(e)
+        if out is not None:
+            out.append(e)
+    return done
+
+
+def execute(core: QueueCore, kind: str, cmd: Any, ctx: Context, source: str | None = None,
+            req_id: str | None = None, out: list[ev.Event] | None = None) -> Outcome:
+    """decide -> number -> apply -> reply: one command through the domain, the same way for the
+    live service, the simulator, the benchmarks and the tests. The events are folded in even
+    when the command is refused (a call.next that finds no one still ends the current service);
+    the reply is read from the state after them. `source`, `req_id`, `out`: see `fold_in`."""
+    decision = core.decide(kind, cmd, ctx)
+    events = fold_in(core.state, decision.events, source, req_id, out)
+    if decision.error is not None:
+        return Outcome(events, error=decision.error)
+    return Outcome(events, result=decision.result(core.state) if decision.result else {})

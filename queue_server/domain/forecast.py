@@ -29,16 +29,17 @@ to two points of the same forecast told the simulator's true parameters (bench/f
 Cost: about 1 ms a ticket, 10-15 ms at the 99th percentile (more with more counters), so a ticket
 with more than MAX_AHEAD people ahead (where the stream estimate is as good: many services
 average out) uses the stream estimate, and the live server bounds the time it may take
-(`time_limit_s`, service.CpuBudget).
+(`time_limit_s`, service.CpuBudget), timed with the clock it passes in (`clock`): the domain
+reads no clock of its own.
 """
 from __future__ import annotations
 
 import heapq
 import math
 import random
-import time
 from collections import deque
 from datetime import datetime
+from typing import Callable
 from statistics import NormalDist
 
 from queue_server.domain.estimate import mean_service_s, procedure_factors
@@ -58,12 +59,15 @@ IDLE_MOVE_S = 30.0               # auto mode moves an idle counter once someone 
 
 def printed_wait(state: SiteState, config: SiteConfig, sector: str, rank: int, order: float,
                  ahead: int, now: datetime, policy: Policy | None = None,
-                 time_limit_s: float | None = None) -> int | None:
+                 time_limit_s: float | None = None, clock: Callable[[], float] | None = None) -> int | None:
     """Seconds the new ticket (`rank`, `order`) in `sector` should expect to wait, or None when
     the stream estimate should be used (too many ahead, no open counter serves the sector, or
     the plays would take longer than `time_limit_s`: judged after the first one, so a forecast
-    too dear for the moment costs one play, not all of them).
+    too dear for the moment costs one play, not all of them; `clock` is what that play is
+    timed with, in seconds from any origin, and is needed with a time limit).
     Counters call as `policy` (the site's; the production DynamicPolicy when not given) would."""
+    if time_limit_s is not None and clock is None:
+        raise ValueError("a time limit for the forecast needs a clock to keep it")
     policy = policy if policy is not None else DynamicPolicy()
     now_s = now.timestamp()
     busy0 = []          # (the sectors it calls from, its citizen's sector and procedure, served for how long)
@@ -94,10 +98,13 @@ def printed_wait(state: SiteState, config: SiteConfig, sector: str, rank: int, o
         nq.sort()
     play = _Play(policy if isinstance(policy, DynamicPolicy) else None, model, busy0, now_s, sod)
     rng = random.Random(f"{sector}:{order:.3f}")
-    started = time.perf_counter()
-    waits = [play.run(rng, queues0)]
-    if time_limit_s is not None and (time.perf_counter() - started) * REPS > time_limit_s:
-        return None
+    if time_limit_s is not None and clock is not None:
+        started = clock()
+        waits = [play.run(rng, queues0)]
+        if (clock() - started) * REPS > time_limit_s:
+            return None
+    else:
+        waits = [play.run(rng, queues0)]
     waits.extend(play.run(rng, queues0) for _ in range(REPS - 1))
     return int(round(_median(sorted(waits))))
 

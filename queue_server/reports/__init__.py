@@ -5,4 +5,4 @@ period into per-ticket and per-visit records and summarises them per sector,
 counter, procedure and clerk, per hour, and as the Decision 766/QĐ-TTg
 indicators a queue system can feed (`indicators.py`, formulas included).
 """
-from queue_server.reports.compute import Report, build_report, percentile  # noqa: F401
+from queue_server.reports.compute import Report, build_report  # noqa: F401

@@ -10,18 +10,10 @@ from typing import Any, Iterable
 from queue_server.domain import events as ev
 from queue_server.domain.events import Event
 from queue_server.domain.site import SiteConfig
+from queue_server.domain.stats import percentile_nearest_rank
 
 SCORES = (4, 3, 2, 1)          # Rất hài lòng, Hài lòng, Bình thường, Không hài lòng
 SATISFIED = (4, 3)
-
-
-def percentile(values: list[float], p: float) -> float | None:
-    """Nearest-rank percentile (the value at rank ceil(p/100 * n)); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(p / 100.0 * len(ordered)))
-    return ordered[rank - 1]
 
 
 def mean(values: list[float]) -> float | None:
@@ -176,7 +168,7 @@ def _summarise(key: str, name_vi: str, name_en: str, tickets: list[TicketRecord]
             if v.rating in row.ratings:
                 row.ratings[v.rating] += 1
     row.mean_wait_s = mean(waits)
-    row.p90_wait_s = percentile(waits, 90)
+    row.p90_wait_s = percentile_nearest_rank(waits, 90)   # why nearest rank: domain/stats.py
     row.within_target_pct = 100.0 * row.within_target / len(waits) if waits else None
     row.mean_service_s = mean(services)
     rated = sum(row.ratings.values())

@@ -1,6 +1,6 @@
 """Drive the real domain by hand on a given clock: for hand-made cases in tests and for
-trying a policy at a prompt. Each method sends one real command through `QueueCore.decide`
-and folds the events with `SiteState.apply`, as the service does."""
+trying a policy at a prompt. Each method sends one real command through the domain's pipeline
+(`core.execute`: decide, number, fold), as the service does."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -8,7 +8,7 @@ from typing import Any
 
 from protocol.messages import CallNext, ServeDone, ServeTransfer, TicketIssue
 from queue_server.domain.commands import SetCounterSectors, SetCounterStatus
-from queue_server.domain.core import Context, QueueCore
+from queue_server.domain.core import Context, QueueCore, execute, fold_in
 from queue_server.domain.errors import DomainError
 from queue_server.domain.events import Event
 from queue_server.domain.site import SiteConfig
@@ -22,11 +22,9 @@ class Driver:
         self.state = self.core.state
         self.config = config
         self.start = start
-        self.seq = 0
         self.req = 0
         self.events: list[Event] = []
-        for ne in self.core.rollover(start):
-            self._apply(ne, None)
+        self.rollover(start)
 
     def at(self, seconds: float) -> datetime:
         """The clock `seconds` after the start."""
@@ -35,20 +33,17 @@ class Driver:
     def epoch(self, seconds: float) -> float:
         return self.at(seconds).timestamp()
 
-    def _apply(self, ne, device) -> None:
-        self.seq += 1
-        e = Event(self.seq, ne.type, ne.ts, ne.data, device)
-        self.state.apply(e)
-        self.events.append(e)
+    def rollover(self, now: datetime) -> None:
+        """Start the day of `now` (`day.started`) if it is a new one, as the service's clock does."""
+        fold_in(self.state, self.core.rollover(now), out=self.events)
 
     def send(self, cmd: Any, seconds: float, device: str | None = None) -> dict[str, Any]:
         """Run one command; its result, or DomainError if refused (events are applied either way)."""
-        d = self.core.decide("x", cmd, Context(now=self.at(seconds), device=device, token=f"tok{self.req}"))
-        for ne in d.events:
-            self._apply(ne, device)
+        d = execute(self.core, "x", cmd, Context(now=self.at(seconds), device=device, token=f"tok{self.req}"),
+                    device, out=self.events)
         if d.error is not None:
             raise d.error
-        return d.result(self.state) if d.result else {}
+        return d.result if d.result is not None else {}
 
     def _rid(self) -> str:
         self.req += 1

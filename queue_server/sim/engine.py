@@ -1,7 +1,7 @@
 """A discrete-event simulation of days at a site, driving the REAL domain.
 
 Citizens arrive (piecewise-constant Poisson per sector), take a ticket at the
-kiosk (`TicketIssue` through `QueueCore.decide`, folded with `SiteState.apply`),
+kiosk (`TicketIssue` through the domain's pipeline, `core.execute`, as live),
 and counters call them (`CallNext`), serve them (`ServeDone`) or give up on
 them (`ServeNoShow`), all on a simulated clock passed in through `Context`.
 The calling policy is whatever `QueueCore` holds: the same objects as live.
@@ -25,8 +25,7 @@ from protocol.messages import CallNext, GuidanceOnline, ServeDone, ServeNoShow, 
 from queue_server.domain import estimate
 from queue_server.domain.autobalance import AutoBalancer
 from queue_server.domain.commands import SetAutoMode, SetCounterSectors, SetCounterStatus
-from queue_server.domain.core import Context, QueueCore
-from queue_server.domain.events import Event
+from queue_server.domain.core import Context, Outcome, QueueCore, execute, fold_in
 from queue_server.domain.policy import make_policy
 from queue_server.domain.state import SiteState
 from queue_server.sim.scenario import Scenario, ServiceTime, clock_s
@@ -149,7 +148,6 @@ class Simulation:
                               forecast=forecast)
         self.state: SiteState = self.core.state
         self.balancer = (balancer or AutoBalancer()) if policy == "auto" else None
-        self.seq = 0
         self.req = 0
         self.periods = [(p[0].hour * 3600 + p[0].minute * 60, p[1].hour * 3600 + p[1].minute * 60)
                         for p in self.config.site.periods]
@@ -159,15 +157,11 @@ class Simulation:
     def _now(self, t: float) -> datetime:
         return self._midnight + timedelta(seconds=t)
 
-    def _do(self, kind: str, cmd: Any, t: float, device: str | None = None):
-        ctx = Context(now=self._now(t), device=device, token=f"sim{self.req}")
-        decision = self.core.decide(kind, cmd, ctx)
-        # Events come back even with a refusal (a call.next that finds the queue empty
-        # still finishes the current ticket); the service persists and applies them all.
-        for ne in decision.events:
-            self.seq += 1
-            self.state.apply(Event(self.seq, ne.type, ne.ts, ne.data, device))
-        return decision
+    def _do(self, kind: str, cmd: Any, t: float, device: str | None = None) -> Outcome:
+        # Events are folded in even with a refusal (a call.next that finds the queue empty
+        # still finishes the current ticket), as the service persists and applies them all.
+        return execute(self.core, kind, cmd, Context(now=self._now(t), device=device, token=f"sim{self.req}"),
+                       device)
 
     def _req_id(self) -> str:
         self.req += 1
@@ -184,9 +178,7 @@ class Simulation:
         res = DayResult()
         cfg, st = self.config, self.state
         opening = self.periods[0][0]
-        for ne in self.core.rollover(self._now(opening)):
-            self.seq += 1
-            st.apply(Event(self.seq, ne.type, ne.ts, ne.data))
+        fold_in(st, self.core.rollover(self._now(opening)))
         # Every day starts from the site's own layout; yesterday's moves are undone.
         for c in cfg.counters:
             if isinstance(self.layout, dict):
@@ -240,7 +232,7 @@ class Simulation:
                 if d.error.code != ErrorCode.QUEUE_EMPTY:
                     raise RuntimeError(f"call.next refused at {counter}: {d.error.en}")
                 return False
-            tid = d.result(st)["ticket"]["id"]
+            tid = d.result["ticket"]["id"]
             t_issued, est, sector = issued[tid]
             cit_service, cit_noshow = self._service[tid]
             res.records.append(Record(sector=sector, issued_s=t_issued, wait_s=t - t_issued, est_wait_s=est,
@@ -290,7 +282,7 @@ class Simulation:
                                                   priority=cit.priority), t, "sim-kiosk")
                 if d.error is not None:
                     raise RuntimeError(f"ticket.issue refused: {d.error.en}")
-                tk = d.result(st)["ticket"]
+                tk = d.result["ticket"]
                 issued[tk["id"]] = (t, tk["est_wait_s"], cit.sector)
                 self._service[tk["id"]] = (cit.service_s, cit.no_show)
                 res.tickets += 1

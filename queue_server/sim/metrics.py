@@ -1,21 +1,17 @@
 """The figures docs/balancing.md lists, pooled over the simulated days."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from queue_server.domain.stats import percentile_interpolated
 from queue_server.sim.engine import CHART_BIN_S, DayResult
 
 
-def percentile(values: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default), without numpy."""
-    if not values:
-        return 0.0
-    xs = sorted(values)
-    pos = (len(xs) - 1) * q / 100.0
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+def _p90(values: list[float]) -> float:
+    """The simulator's p90: interpolated, as every simulated figure published so far (see
+    domain/stats.py for why it is not the reports' nearest rank); 0 when nothing was called."""
+    p = percentile_interpolated(values, 90)
+    return 0.0 if p is None else p
 
 
 def _mean(values: list[float]) -> float:
@@ -30,7 +26,7 @@ def summarize(policy: str, scenario: str, days: list[DayResult], sectors: list[s
     for s in sectors:
         w = [r.wait_s for r in records if r.sector == s]
         per_sector[s] = {"tickets": sum(d.per_sector_tickets.get(s, 0) for d in days),
-                         "mean_wait_s": round(_mean(w), 1), "p90_wait_s": round(percentile(w, 90), 1)}
+                         "mean_wait_s": round(_mean(w), 1), "p90_wait_s": round(_p90(w), 1)}
     counters = list(days[0].busy_s) if days else []
     util = {}
     for c in counters:
@@ -44,7 +40,7 @@ def summarize(policy: str, scenario: str, days: list[DayResult], sectors: list[s
         "tickets": sum(d.tickets for d in days),
         "diverted_online": sum(d.diverted for d in days),
         "mean_wait_s": round(_mean(waits), 1),
-        "p90_wait_s": round(percentile(waits, 90), 1),
+        "p90_wait_s": round(_p90(waits), 1),
         "max_wait_s": round(max(waits, default=0.0), 1),
         "served_within_target_share": round(_mean([1.0 if r.wait_s <= r.target_s else 0.0 for r in records]), 3),
         "est_wait_mae_s": round(_mean([abs(r.est_wait_s - r.wait_s) for r in records]), 1),

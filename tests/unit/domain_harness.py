@@ -1,4 +1,4 @@
-"""Drive the pure domain the way the service does (decide -> number events -> apply), with a fake clock."""
+"""Drive the pure domain the way the service does (its pipeline, `core.execute`), with a fake clock."""
 from __future__ import annotations
 
 import json
@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from protocol.messages import parse_command
-from queue_server.domain.core import Context, QueueCore
+from queue_server.domain.core import Context, QueueCore, execute, fold_in
 from queue_server.domain.events import Event
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -26,12 +26,6 @@ class Harness:
     def advance(self, minutes: float = 0, seconds: float = 0) -> None:
         self.now += timedelta(minutes=minutes, seconds=seconds)
 
-    def _apply(self, new_events, device=None):
-        for ne in new_events:
-            e = Event(self.state.last_seq + 1, ne.type, ne.ts, ne.data, device)
-            self.state.apply(e)
-            self.log.append(e)
-
     def do(self, kind: str, device: str, **fields):
         """Returns the result dict, or the error code string."""
         self._n += 1
@@ -41,12 +35,12 @@ class Harness:
         return self.command(kind, device, cmd)
 
     def command(self, kind, device, cmd):
-        self._apply(self.core.rollover(self.now))
-        decision = self.core.decide(kind, cmd, Context(now=self.now, device=device, token=f"tok{self._n}"))
-        self._apply(decision.events, f"{kind}/{device}")
-        if decision.error:
-            return decision.error.code.value
-        return decision.result(self.state)
+        fold_in(self.state, self.core.rollover(self.now), out=self.log)
+        outcome = execute(self.core, kind, cmd, Context(now=self.now, device=device, token=f"tok{self._n}"),
+                          f"{kind}/{device}", out=self.log)
+        if outcome.error:
+            return outcome.error.code.value
+        return outcome.result
 
     def issue(self, sector: str, **fields):
         return self.do("kiosk", "k1", type="ticket.issue", sector=sector, **fields)["ticket"]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from queue_server.domain import estimate, forecast
 from queue_server.domain.policy import DynamicPolicy
 from queue_server.domain.state import slot_of
@@ -86,8 +88,7 @@ def test_a_day_is_learned_at_the_next_day_start():
     st = d.state.sectors["c"]
     slot = slot_of(d.at(0).astimezone(site.site.tz))   # the site's half hour, whatever the clock's zone
     assert st.arrivals_today == {slot: 12} and st.priority_today == 3 and st.profile_days == 0
-    for ne in d.core.rollover(d.at(0) + timedelta(days=1)):
-        d._apply(ne, None)
+    d.rollover(d.at(0) + timedelta(days=1))
     assert st.profile_days == 1 and st.arrival_profile == {slot: 12.0}
     assert st.priority_share_days == 0.25 and 599 <= st.service_mean_days <= 601
     assert st.service_cv_days is not None and st.service_cv_days < 0.01   # every service took 10 minutes
@@ -177,8 +178,18 @@ def test_a_forecast_too_dear_for_the_time_allowed_gives_way_after_one_play():
     ahead = estimate.ahead_of(st, "c", 1, order)
     free = forecast.printed_wait(st, d.config, "c", 1, order, ahead, d.at(10))
     assert free is not None
-    assert forecast.printed_wait(st, d.config, "c", 1, order, ahead, d.at(10), time_limit_s=10.0) == free
-    assert forecast.printed_wait(st, d.config, "c", 1, order, ahead, d.at(10), time_limit_s=1e-9) is None
+    ticks = iter(range(1_000))
+
+    def clock() -> float:
+        """A clock on which every reading is a second after the last: one play takes 1 s, so 32 take 32 s."""
+        return float(next(ticks))
+
+    assert forecast.printed_wait(st, d.config, "c", 1, order, ahead, d.at(10), time_limit_s=40.0,
+                                 clock=clock) == free
+    assert forecast.printed_wait(st, d.config, "c", 1, order, ahead, d.at(10), time_limit_s=30.0,
+                                 clock=clock) is None
+    with pytest.raises(ValueError):     # a limit no clock can keep is a caller's mistake
+        forecast.printed_wait(st, d.config, "c", 1, order, ahead, d.at(10), time_limit_s=40.0)
 
 
 def test_each_procedure_s_service_time_is_learned_and_read_for_the_tickets_ahead():
@@ -206,8 +217,7 @@ def test_each_procedure_s_service_time_is_learned_and_read_for_the_tickets_ahead
     assert st.procedure_service["ket-hon"] == [20.0, 20 * 1200.0]
     factors = estimate.procedure_factors(st)
     assert factors["ket-hon"] > 1.4 and factors["khai-sinh"] < 0.6      # pulled toward 1 by the prior
-    for ne in d.core.rollover(d.at(t) + timedelta(days=1)):           # earlier days count less
-        d._apply(ne, None)
+    d.rollover(d.at(t) + timedelta(days=1))                           # earlier days count less
     assert st.procedure_service["ket-hon"] == [18.0, 18 * 1200.0]
 
     def wait_with(proc_ahead):

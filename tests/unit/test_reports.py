@@ -11,9 +11,10 @@ import pytest
 
 from protocol.messages import parse_command, dumps
 from queue_server.domain.commands import CancelTicket
-from queue_server.domain.core import Context, QueueCore
+from queue_server.domain.core import Context, QueueCore, execute, fold_in
 from queue_server.domain.events import Event
-from queue_server.reports import build_report, percentile
+from queue_server.domain.stats import percentile_nearest_rank as percentile
+from queue_server.reports import build_report
 from queue_server.reports.export import to_csv, to_xlsx
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -29,24 +30,18 @@ class Driver:
         self.events: list[Event] = []
         self.n = 0
 
-    def _apply(self, decided, device):
-        for ne in decided:
-            e = Event(self.core.state.last_seq + 1, ne.type, ne.ts, ne.data, device)
-            self.core.state.apply(e)
-            self.events.append(e)
-
     def run(self, kind, device, minutes, type_, **fields):
         now = T0 + timedelta(minutes=minutes)
-        self._apply(self.core.rollover(now), "system/clock")
+        fold_in(self.core.state, self.core.rollover(now), "system/clock", out=self.events)
         if kind == "citizen":
             cmd = CancelTicket(**fields)
         else:
             self.n += 1
             cmd = parse_command(kind, dumps({"v": 1, "type": type_, "req_id": f"r{self.n}", **fields}))
-        d = self.core.decide(kind, cmd, Context(now=now, device=device, token=f"tok{self.n}"))
+        d = execute(self.core, kind, cmd, Context(now=now, device=device, token=f"tok{self.n}"),
+                    f"{kind}/{device}", out=self.events)
         assert d.error is None, d.error
-        self._apply(d.events, f"{kind}/{device}")
-        return d.result(self.core.state) if d.result else {}
+        return d.result
 
 
 @pytest.fixture
