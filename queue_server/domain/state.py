@@ -40,7 +40,7 @@ class Ticket:
     # page goes on correcting the live stream estimate the same way (estimate.live_wait).
     est_stream_s: int | None = None
     position: int = 0
-    recalls: int = 0
+    recalls: int = 0        # since the ticket's latest call
     transferred_from: list[str] = field(default_factory=list)
     outcome: str | None = None
     served_by: str | None = None
@@ -305,6 +305,7 @@ def _called(s: SiteState, d: dict, e: ev.Event) -> None:
     t.counter = d["counter"]
     t.called_at = e.ts
     t.called_epoch = d["at_epoch"]
+    t.recalls = 0       # counts the recalls of this call: the tracking page says "called again" only then
     s.counters[d["counter"]].serving = t.id
     _note_call(s, t, d["counter"], e.ts)
 

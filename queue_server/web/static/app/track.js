@@ -1,102 +1,102 @@
-/* A citizen's ticket page, live. Plain ES5: works on old phone browsers. */
+/* A citizen's ticket page, live. Plain ES5: works on old phone browsers.
+   The server words everything (track_bp.page_model); this script only puts its model in place,
+   the same model the page was first rendered from, whenever the live stream says something moved. */
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("ticket").textContent);
   var I = JSON.parse(document.getElementById("i18n").textContent);
-  var token = data.token, t = data.ticket, live = document.getElementById("live");
-  var busy = false, again = false;
+  var token = data.token, m = data.page;
+  var busy = false, again = false, es = null;
+  function $(id) { return document.getElementById(id); }
+  function text(id, value) { var e = $(id); if (e.textContent !== value) e.textContent = value; }
 
-  function bi(parent, tag, cls, pair, params) {
-    function f(s) { return s.replace(/\{(\w+)\}/g, function (m, k) { return params && params[k] !== undefined ? params[k] : m; }); }
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    var vi = document.createElement("span"); vi.lang = "vi"; vi.textContent = f(pair.vi);
-    var en = document.createElement("span"); en.lang = "en"; en.className = "en"; en.textContent = " / " + f(pair.en);
-    e.appendChild(vi); e.appendChild(en);
-    parent.appendChild(e);
-    return e;
+  function render(next) {
+    var was = m;
+    m = next;
+    text("sector-vi", m.sector_name.vi);
+    text("sector-en", m.sector_name.en);
+    $("headline").className = m.called ? "headline called" : "headline";
+    text("headline-vi", m.headline.vi);
+    text("headline-en", m.headline.en);
+    var notes = $("notes");
+    notes.textContent = "";
+    m.notes.forEach(function (n) {
+      var li = document.createElement("li");
+      var vi = document.createElement("span"); vi.lang = "vi"; vi.textContent = n.vi;
+      var en = document.createElement("span"); en.lang = "en"; en.className = "en"; en.textContent = " / " + n.en;
+      li.appendChild(vi); li.appendChild(en); notes.appendChild(li);
+    });
+    $("facts").hidden = m.ahead === null;
+    text("ahead", m.ahead === null ? "" : String(m.ahead));
+    text("wait", m.wait_min === null ? "" : String(m.wait_min));
+    $("cancel-form").hidden = !m.can_cancel;
+    if (m.called && (!was.called || m.recalls !== was.recalls) && navigator.vibrate) {
+      try { navigator.vibrate([400, 200, 400]); } catch (e) {}
+    }
+    if (m.final) close();
   }
 
-  function render() {
-    live.textContent = "";
-    if (t.status === "called") {
-      var box = document.createElement("div");
-      box.className = "called"; box.id = "called";
-      var big = document.createElement("div"); big.className = "big"; big.lang = "vi";
-      big.textContent = I.go.vi.replace("{counter}", t.counter_number);
-      var en = document.createElement("div"); en.className = "en"; en.lang = "en";
-      en.textContent = I.go.en.replace("{counter}", t.counter_number);
-      box.appendChild(big); box.appendChild(en);
-      live.appendChild(box);
-      if (navigator.vibrate) { try { navigator.vibrate([400, 200, 400]); } catch (e) {} }
-    } else if (t.status === "waiting") {
-      bi(live, "p", "status-line", I.waiting);
-      var facts = document.createElement("div"); facts.className = "facts";
-      var a = document.createElement("div"), av = document.createElement("div");
-      av.className = "v"; av.id = "ahead"; av.textContent = String(t.ahead); a.appendChild(av); bi(a, "span", "", I.ahead);
-      var w = document.createElement("div"), wv = document.createElement("div");
-      wv.className = "v"; wv.id = "wait"; wv.textContent = String(Math.round(t.est_wait_s / 60)); w.appendChild(wv); bi(w, "span", "", I.minutes);
-      facts.appendChild(a); facts.appendChild(w);
-      live.appendChild(facts);
-    } else {
-      bi(live, "p", "status-line", I[t.status] || I.expired);
-    }
-    var form = document.getElementById("cancel-form");
-    if (form && t.status !== "waiting") form.parentNode.removeChild(form);
+  // "Reconnecting…" while the server cannot be reached, as on the wall display.
+  // body[data-stream] says the same to scripts and tests: open | down | closed.
+  function online(up, stream) {
+    $("offline").hidden = up;
+    document.body.setAttribute("data-stream", stream || (up ? "open" : "down"));
   }
 
   function refresh() {
     if (busy) { again = true; return; }
     busy = true;
     var x = new XMLHttpRequest();
-    x.open("GET", "/api/v1/tickets/" + encodeURIComponent(token));
+    x.open("GET", "/t/" + encodeURIComponent(token) + "/live.json");
     x.onload = function () {
       busy = false;
       if (x.status === 200) {
-        var next = JSON.parse(x.responseText).ticket;
-        var changed = next.status !== t.status || next.ahead !== t.ahead || next.est_wait_s !== t.est_wait_s ||
-          next.counter !== t.counter;
-        t = next;
-        if (changed) render();
-        if (t.status !== "waiting" && t.status !== "called") close();
+        if (es && es.readyState === 1) online(true, "open");
+        render(JSON.parse(x.responseText).page);
       }
+      else if (x.status === 404) { close(); }        // a new day: the ticket is gone from the server
       if (again) { again = false; refresh(); }
     };
-    x.onerror = function () { busy = false; };
+    x.onerror = function () { busy = false; again = false; online(false); };
     x.send();
   }
 
-  var form = document.getElementById("cancel-form");
-  if (form) form.addEventListener("submit", function (e) {
+  var form = $("cancel-form");
+  form.addEventListener("submit", function (e) {
     e.preventDefault();
     if (!window.confirm(I.confirm.vi + "\n" + I.confirm.en)) return;
     var x = new XMLHttpRequest();
     x.open("POST", "/api/v1/tickets/" + encodeURIComponent(token) + "/cancel");
     x.setRequestHeader("Content-Type", "application/json");
     x.onload = function () {
-      var msg = document.getElementById("msg");
+      var msg = $("msg");
       if (x.status === 200) { msg.textContent = ""; refresh(); }
-      else { msg.textContent = I.cancel_failed.vi + " / " + I.cancel_failed.en; }
+      else { msg.textContent = I.cancel_failed.vi + " / " + I.cancel_failed.en; refresh(); }
     };
+    x.onerror = function () { online(false); };
     x.send("{}");
   });
 
   // Each open stream holds a server thread: a phone in a pocket (page hidden) closes it and
   // catches up when the citizen looks again. A finished ticket needs no stream at all.
-  var es = null;
   function open() {
-    if (es || !window.EventSource || t.status === "served" || t.status === "cancelled" ||
-        t.status === "no_show" || t.status === "expired") return;
+    if (es || !window.EventSource || m.final) return;
     es = new EventSource("/api/v1/stream?kinds=board,call");
+    es.addEventListener("open", function () { online(true, "open"); refresh(); });
+    es.addEventListener("error", function () {
+      online(false);
+      // The browser retries by itself unless the server answered with an error; then we retry.
+      if (es && es.readyState === 2) { es = null; setTimeout(open, 5000); }
+    });
     es.addEventListener("board", function () { refresh(); });
     es.addEventListener("call", function (e) {
-      var c = JSON.parse(e.data);
-      if (c.number === t.number) refresh();
+      if (JSON.parse(e.data).number === m.number) refresh();
     });
   }
-  function close() { if (es) { es.close(); es = null; } }
+  function close() { if (es) { es.close(); es = null; } online(true, "closed"); }
   document.addEventListener("visibilitychange", function () {
     if (document.hidden) close(); else { refresh(); open(); }
   });
+  render(m);
   if (window.EventSource) open(); else setInterval(refresh, 15000);
 })();
