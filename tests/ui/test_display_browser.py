@@ -1,9 +1,11 @@
 """The browser display /display in headless Chromium (Playwright), live from a real site's SSE stream:
-a call made by a counter appears on the page; the network going away shows "Mất kết nối", and it recovers."""
+a call made by a counter appears on the page; the network going away shows "Mất kết nối", and it recovers;
+at every wall-display size the grid is on screen under the page's own CSP; the clock is the site's."""
 from __future__ import annotations
 
 import os
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,104 @@ from tests.support.site import RunningSite
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
+
+# TVs the display must fill: 16:9 at three resolutions, and one hung upright
+SIZES = [(1920, 1080), (1366, 768), (1280, 720), (1080, 1920)]
+
+
+@pytest.fixture(scope="module")
+def busy_site(tmp_path_factory):
+    """The demo site (8 counters, 7 sectors) with people waiting and two counters serving."""
+    with RunningSite(tmp_path_factory.mktemp("display-site")) as site:
+        kiosk = site.device("kiosk", "k1")
+        for sector in ("tu-phap-ho-tich", "dat-dai", "tu-phap-ho-tich", "ly-lich-tu-phap"):
+            assert kiosk.request("ticket.issue", {"sector": sector})["ok"]
+        for counter in ("q4", "q2"):
+            assert site.device("counter", counter).request("call.next")["ok"]
+        yield site
+
+
+def open_display(browser, site, width, height, **context_args):
+    """/display in a fresh context, with every console message and page error collected (a CSP
+    refusal is a console error)."""
+    context = browser.new_context(viewport={"width": width, "height": height}, **context_args)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.goto(site.http_url + "/display?sound=off")
+    page.wait_for_selector('.tile[data-counter="q2"][data-number="A001"]', timeout=10_000)
+    return context, page, problems
+
+
+GEOMETRY = """() => {
+  const box = e => { const r = e.getBoundingClientRect(); return {l: r.left, t: r.top, r: r.right, b: r.bottom}; };
+  const part = e => ({text: e.textContent, box: box(e), clipped: e.scrollWidth > e.clientWidth + 1});
+  const card = (e, inner, parts) => ({id: e.getAttribute('data-counter') || e.getAttribute('data-sector'),
+    box: box(e.querySelector(inner)), parts: Array.from(e.querySelectorAll(parts)).map(part)});
+  return {
+    tiles: Array.from(document.querySelectorAll('.tile')).map(e => card(e, '.tile-in', '.label, .number')),
+    sectors: Array.from(document.querySelectorAll('.sector')).map(e => card(e, '.sector-in', '.name-vi, .name-en, .nums')),
+    area: box(document.getElementById('tiles')),
+    recent: box(document.getElementById('recent-box')),
+  };
+}"""
+
+
+def inside(inner: dict, outer: dict, slack: float = 0.5) -> bool:
+    return (inner["l"] >= outer["l"] - slack and inner["t"] >= outer["t"] - slack
+            and inner["r"] <= outer["r"] + slack and inner["b"] <= outer["b"] + slack)
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return min(a["r"], b["r"]) - max(a["l"], b["l"]) > 0.5 and min(a["b"], b["b"]) - max(a["t"], b["t"]) > 0.5
+
+
+@pytest.mark.parametrize("width,height", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_every_tile_and_sector_card_is_on_screen(busy_site, browser, width, height):
+    """Issue #14: under the page's CSP (style-src 'self') the tiles collapsed into a strip and the last
+    sector card fell off a 720p screen. At each size: no console error, every tile and card inside the
+    viewport, none overlapping, every label and number inside its tile, the tiles filling their area."""
+    context, page, problems = open_display(browser, busy_site, width, height)
+    g = page.evaluate(GEOMETRY)
+    context.close()
+    screen = {"l": 0, "t": 0, "r": width, "b": height}
+    assert len(g["tiles"]) == 8 and len(g["sectors"]) == 7
+    cards = g["tiles"] + g["sectors"]
+    for c in cards:
+        assert inside(c["box"], screen), f"{c['id']} is off the screen: {c['box']}"
+        for p in c["parts"]:
+            assert inside(p["box"], c["box"]), f"{p['text']!r} sticks out of {c['id']}: {p['box']} vs {c['box']}"
+    for c in g["tiles"]:
+        for p in c["parts"]:
+            assert not p["clipped"], f"{p['text']!r} is cut short in {c['id']}"
+    for i, a in enumerate(cards):
+        for b in cards[i + 1:]:
+            assert not overlap(a["box"], b["box"]), f"{a['id']} overlaps {b['id']}"
+    assert inside(g["recent"], screen)
+    # the tiles fill the space set aside for them (the collapsed strip filled a fifth of it)
+    tiles_bottom = max(c["box"]["b"] for c in g["tiles"])
+    area = g["area"]
+    assert tiles_bottom >= area["b"] - 0.05 * (area["b"] - area["t"]), (tiles_bottom, area)
+    assert problems == []
+
+
+def test_clock_shows_the_site_time_zone_not_the_tv_one(busy_site, browser):
+    """Issue #14: a TV set to UTC showed UTC. The site is in Asia/Ho_Chi_Minh (UTC+7): so is the clock."""
+    zone = busy_site.site.site.tz
+    assert busy_site.site.site.timezone == "Asia/Ho_Chi_Minh"
+    before = datetime.now(zone)
+    context, page, problems = open_display(browser, busy_site, 1920, 1080, timezone_id="UTC")
+    page.wait_for_function("document.getElementById('time').textContent.length > 0")
+    shown_time, shown_date = page.inner_text("#time"), page.inner_text("#date")
+    after = datetime.now(zone)
+    assert page.evaluate("new Date().getTimezoneOffset()") == 0   # the browser really is in UTC
+    context.close()
+    weekdays = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"]
+    expected = {(t.strftime("%H:%M"), f"{weekdays[t.weekday()]}, {t:%d/%m/%Y}")
+                for t in (before, after, before + (after - before) / 2)}
+    assert (shown_time, shown_date) in expected
+    assert problems == []
 
 
 def test_call_by_a_counter_appears_live(tmp_path, browser):
