@@ -32,6 +32,7 @@ from firmware_config.broker import acl_text, password_file, write_site_broker  #
 from protocol.client import set_nodelay  # noqa: E402
 from protocol.topics import Topics  # noqa: E402
 from queue_server.config import DEMO_SITE, load_site  # noqa: E402
+from queue_server.domain.stats import percentile_nearest_rank  # noqa: E402
 from queue_server.processes import Mosquitto  # noqa: E402
 
 BENCH_USER = "bench"
@@ -40,12 +41,10 @@ BENCH_USER = "bench"
 # --- numbers and tables ------------------------------------------------------------------
 
 def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (p in 0..100) of unsorted values; nan when empty."""
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    k = max(0, min(len(s) - 1, int(round(p / 100.0 * len(s) + 0.5)) - 1))
-    return s[k]
+    """Nearest-rank percentile (queue_server/domain/stats.py, as the reports), nan when empty:
+    a table prints nan for a figure nothing was measured for."""
+    v = percentile_nearest_rank(values, p)
+    return float("nan") if v is None else v
 
 
 def summary_ms(values_s: list[float]) -> dict[str, float]:

@@ -28,6 +28,7 @@ from firmware_config.broker import write_site_broker
 from protocol.client import DeviceClient, ReplyTimeout
 from queue_server.config import DEMO_SITE
 from queue_server.domain.site import SiteConfig
+from queue_server.domain.stats import percentile_nearest_rank
 from tests.support.broker import Mosquitto, free_port, wait_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -269,10 +270,9 @@ def kiosk_worker(client: DeviceClient, count: int, sectors: list[str], run: Kios
 
 
 def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return 0.0
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+    """Nearest-rank percentile (queue_server/domain/stats.py, as the reports); 0 when empty."""
+    v = percentile_nearest_rank(values, p)
+    return 0.0 if v is None else v
 
 
 # --- the crash scenario (guarantee 1), shared by the CI test and the soak run -----------------------
