@@ -323,7 +323,7 @@ class CounterView:
                 "status_vi": T(STATUS_NAMES.get(status, "Closed"), "vi"),
                 "status_en": T(STATUS_NAMES.get(status, "Closed"), "en"),
                 "number": serving["number"] if serving else "",
-                "serving_title": T("Now serving" if serving else "Nobody is being served", "vi"),
+                "serving_title": T("Now serving", "vi") if serving else T("Nobody is being served", "vi"),
                 "sector_vi": self.sector_name(serving.get("sector"), "vi") if serving else "",
                 "priority": bool(serving and serving.get("priority") not in (None, "normal")),
                 "waiting": [(self.sector_name(s, "vi"), int(n) if isinstance(n, int) else 0)

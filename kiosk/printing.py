@@ -108,9 +108,9 @@ class _Canvas:
         self.y += int(gap * self.scale)
 
     def rule(self, thick: int = 3) -> None:
-        t = max(1, int(thick * self.scale))
-        self.draw.rectangle((self.margin, self.y, self.width - self.margin, self.y + t), fill=0)
-        self.y += t + int(10 * self.scale)
+        px = max(1, int(thick * self.scale))
+        self.draw.rectangle((self.margin, self.y, self.width - self.margin, self.y + px), fill=0)
+        self.y += px + int(10 * self.scale)
 
     def qr(self, data: str, size: int) -> None:
         code = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)

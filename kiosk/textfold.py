@@ -29,5 +29,5 @@ def matches(query: str, *texts: str) -> bool:
     words = fold(query).split()
     if not words:
         return True
-    hay = " ".join(fold(t) for t in texts if t)
+    hay = " ".join(fold(text) for text in texts if text)
     return all(w in hay for w in words)

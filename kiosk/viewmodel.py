@@ -329,16 +329,16 @@ class KioskViewModel:
         self._print_ticket()
 
     def _ticket_slip(self) -> TicketSlip:
-        t = self.ticket or {}
-        sector = self.catalogue.sector(t.get("sector")) if self.catalogue else None
-        _, proc = self.catalogue.procedure(t.get("procedure")) if self.catalogue else (None, None)
+        tk = self.ticket or {}
+        sector = self.catalogue.sector(tk.get("sector")) if self.catalogue else None
+        _, proc = self.catalogue.procedure(tk.get("procedure")) if self.catalogue else (None, None)
         return TicketSlip(site_name=self.catalogue.site.name.get(self.lang) if self.catalogue else "",
-                          number=str(t.get("number", "")),
-                          sector_name=sector.name.get(self.lang) if sector else str(t.get("sector", "")),
+                          number=str(tk.get("number", "")),
+                          sector_name=sector.name.get(self.lang) if sector else str(tk.get("sector", "")),
                           procedure_name=proc.name.get(self.lang) if proc else None,
-                          issued_at=self._when(t.get("issued_at")), ahead=self.ticket_ahead(),
-                          est_wait_s=int(t.get("est_wait_s") or 0), track_url=t.get("track_url"),
-                          priority=str(t.get("priority", "normal")), lang=self.lang)
+                          issued_at=self._when(tk.get("issued_at")), ahead=self.ticket_ahead(),
+                          est_wait_s=int(tk.get("est_wait_s") or 0), track_url=tk.get("track_url"),
+                          priority=str(tk.get("priority", "normal")), lang=self.lang)
 
     def _when(self, iso: Any) -> str:
         try:
@@ -350,10 +350,10 @@ class KioskViewModel:
         return when.strftime("%H:%M %d/%m/%Y")
 
     def ticket_ahead(self) -> int:
-        t = self.ticket or {}
-        if isinstance(t.get("ahead"), int):
-            return max(0, t["ahead"])
-        return max(0, int(t.get("position") or 1) - 1)
+        tk = self.ticket or {}
+        if isinstance(tk.get("ahead"), int):
+            return max(0, tk["ahead"])
+        return max(0, int(tk.get("position") or 1) - 1)
 
     def _print_ticket(self) -> None:
         if self.printer is None or self.ticket is None:
@@ -787,7 +787,7 @@ class KioskViewModel:
         """What the speaker button reads for the screen shown now."""
         s = self.screen
         if s == HOME:
-            names = ". ".join(f"{t['name']}" for t in self.sector_tiles())
+            names = ". ".join(tile["name"] for tile in self.sector_tiles())
             return self.t("Welcome. Touch the field you need to take a ticket. The fields are: {names}.",
                           names=names)
         if s == PRIORITY:

@@ -1,16 +1,64 @@
 from __future__ import annotations
 
-from kivy.properties import StringProperty
-from kivy.uix.button import Button
+from kivy.clock import Clock
+from kivy.metrics import sp
+from kivy.properties import NumericProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
 
 from kiosk.screens.base import KioskScreen, load_kv
 
 
-class SectorTile(Button):
+class FitLabel(Label):
+    """A label whose text stays inside its box, whatever its length and the box's size.
+
+    It takes the largest font from `max_font` down to `min_font` at which the wrapped text
+    fits; only if even `min_font` does not fit are the last lines dropped (Kivy draws
+    nothing outside `text_size`). A tile's letter and a sector's long name each get
+    their own box, so a long name can never push the letter out of its tile (issue #14).
+    """
+    max_font = NumericProperty(sp(19))
+    min_font = NumericProperty(sp(12))
+
+    def __init__(self, **kwargs):
+        self._refit = Clock.create_trigger(self.fit, -1)
+        super().__init__(**kwargs)
+        self.bind(size=self._refit, text=self._refit, max_font=self._refit, min_font=self._refit)
+
+    def fit(self, *_args) -> None:
+        width, height = self.width, self.height
+        if width <= 1 or height <= 1 or not self.text:
+            return
+        size = self.max_font
+        self.valign = "middle"
+        while True:
+            self.font_size = size
+            self.text_size = (width, None)
+            self.texture_update()
+            tw, th = self.texture_size
+            if (tw <= width and th <= height) or size <= self.min_font:
+                break
+            size = max(self.min_font, size - sp(1))
+        if self.texture_size[1] > height or self.texture_size[0] > width:
+            # the first lines are kept: a name is recognised by how it starts
+            self.valign = "top"
+            self.text_size = (width, height)
+            self.texture_update()
+
+
+class HomeTile(ButtonBehavior, BoxLayout):
+    """A tile of the home grid: the icon and letter on top, the name, the live wait."""
+    head = StringProperty("")
+    name = StringProperty("")
+    wait = StringProperty("")
+
+
+class SectorTile(HomeTile):
     sector_id = StringProperty("")
 
 
-class SearchTile(Button):
+class SearchTile(HomeTile):
     pass
 
 
@@ -29,25 +77,25 @@ class HomeScreen(KioskScreen):
         if tiles == self._shown:
             return
         grid = self.ids.grid
-        same_tiles = self._shown is not None and [t["id"] for t in tiles] == [t["id"] for t in self._shown]
+        same_tiles = self._shown is not None and [tile["id"] for tile in tiles] == [s["id"] for s in self._shown]
         self._shown = tiles
         if same_tiles:
-            # live waits change often: update the text in place, since removing a tile
+            # live waits change often: update the texts in place, since removing a tile
             # between touch-down and touch-up would swallow the citizen's tap
-            for widget, t in zip(reversed(grid.children), tiles):
-                widget.text = self._label(t)
+            for widget, tile in zip(reversed(grid.children), tiles):
+                self._show(widget, tile)
             return
         grid.clear_widgets()
-        for t in tiles:
-            tile = SectorTile(sector_id=t["id"]) if t["id"] else SearchTile()
-            tile.text = self._label(t)
-            grid.add_widget(tile)
+        for tile in tiles:
+            widget = SectorTile(sector_id=tile["id"]) if tile["id"] else SearchTile()
+            self._show(widget, tile)
+            grid.add_widget(widget)
 
     @staticmethod
-    def _label(t: dict) -> str:
-        head = f"[size=36sp][b]{t['icon']} {t['prefix']}[/b][/size]" if t["prefix"] else \
-            f"[size=36sp][b]{t['icon']}[/b][/size]"
-        return f"{head}\n[b]{t['name']}[/b]" + (f"\n[size=16sp]{t['wait']}[/size]" if t["wait"] else "")
+    def _show(widget: HomeTile, tile: dict) -> None:
+        widget.head = " ".join(part for part in (tile["icon"], tile["prefix"]) if part)
+        widget.name = tile["name"]
+        widget.wait = tile["wait"]
 
 
 load_kv("widgets")

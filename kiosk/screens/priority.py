@@ -27,7 +27,7 @@ class PriorityScreen(KioskScreen):
         self.step2 = vm.t("2. Touch your field: your priority ticket prints at once")
         self.group_chosen = vm.priority != "normal"
         groups = vm.priority_groups()
-        tiles = [(t["id"], t["prefix"], t["icon"], t["name"]) for t in vm.sector_tiles()]
+        tiles = [(tile["id"], tile["prefix"], tile["icon"], tile["name"]) for tile in vm.sector_tiles()]
         key = (tuple((g["id"], g["label"], g["selected"]) for g in groups), tuple(tiles))
         if key == self._shown:
             return

@@ -335,6 +335,72 @@ def test_idle_timeout_returns_home_and_resets_language(kiosk_ui):
         ui.vm.settings.idle_timeout_s = old
 
 
+# Longer than any sector name of the demo site: a province may name a sector like this.
+MADE_UP_NAME = {"vi": "Lao động – Thương binh và Xã hội, Bảo hiểm xã hội và Bảo vệ trẻ em có hoàn cảnh đặc biệt",
+                "en": "Labour, invalids and social affairs, social insurance and the protection of children in need"}
+
+
+def _inside(inner, outer, slack: float = 1) -> bool:
+    ix, iy = inner.to_window(inner.x, inner.y)
+    ox, oy = outer.to_window(outer.x, outer.y)
+    return (ox - slack <= ix and ix + inner.width <= ox + outer.width + slack
+            and oy - slack <= iy and iy + inner.height <= oy + outer.height + slack)
+
+
+def _texture_fits(label, slack: float = 1) -> bool:
+    tw, th = label.texture_size
+    return tw <= label.width + slack and th <= label.height + slack
+
+
+def test_every_home_tile_shows_its_letter_whatever_the_banner_and_the_name(kiosk_ui):
+    """Issue #14: the longest name (G) lost its letter, and a banner took A's and E's too."""
+    from kiosk.catalogue import Text
+    from kiosk.screens.home import HomeTile
+    ui = kiosk_ui
+    vm = ui.vm
+    ui.home()
+    demo = vm.catalogue
+    longest = max(demo.sectors, key=lambda s: len(s.name.vi))
+    assert longest.prefix == "G"
+    made_up = demo.model_copy(update={"sectors": tuple(
+        s.model_copy(update={"name": Text(**MADE_UP_NAME)}) if s.id == longest.id else s for s in demo.sectors)})
+    banners = {"none": (True, False), "help": (True, True), "offline": (False, False), "both": (False, True)}
+    try:
+        for catalogue in (demo, made_up):
+            vm.set_catalogue(catalogue)
+            for lang in ("vi", "en"):
+                vm.lang = lang
+                for banner, (connected, help_requested) in banners.items():
+                    vm.connected, vm.help_requested = connected, help_requested
+                    vm._changed()
+                    ui.pump(0.15)
+                    where = f"{catalogue is made_up and 'made-up' or 'demo'} names, {lang}, banner {banner}"
+                    screen = ui.screen()
+                    tiles = [w for w in screen.ids.grid.children if isinstance(w, HomeTile)]
+                    assert len(tiles) == len(catalogue.sectors) + 1, where
+                    for tile in tiles:
+                        head = tile.ids.head
+                        prefix = catalogue.sector(getattr(tile, "sector_id", None))
+                        assert head.opacity > 0 and head.height > 1, where
+                        if prefix is not None:
+                            assert head.text.endswith(prefix.prefix), (where, head.text)
+                        assert _inside(tile, screen) and _inside(head, tile), (where, head.text)
+                        assert _texture_fits(head), (where, head.text, head.texture_size, head.size)
+                        for part in (tile.ids.name, tile.ids.wait):
+                            assert _inside(part, tile) and _texture_fits(part), (where, part.text[:40])
+                    for bar, shown in ((screen.ids.banners.ids.alert_bar, not connected),
+                                       (screen.ids.banners.ids.help_bar, help_requested)):
+                        assert bool(bar.text) == shown, where
+                        if shown:
+                            assert _texture_fits(bar) and _inside(bar, screen), (where, bar.texture_size, bar.size)
+                    if catalogue is made_up and lang == "vi" and banner == "both":
+                        ui.shot("kiosk-home-banners.png")
+    finally:
+        vm.connected, vm.help_requested, vm.lang = True, False, "vi"
+        vm.set_catalogue(demo)
+        ui.pump(0.1)
+
+
 def test_english_screens_fit_too(kiosk_ui):
     ui = kiosk_ui
     ui.home()
