@@ -22,16 +22,6 @@ def test_demo_site_loads_into_typed_objects(site_config):
     assert str(site_config.site.tz) == "Asia/Ho_Chi_Minh"
 
 
-def test_shared_sample_matches_the_demo_site(raw):
-    from tests.conftest import ROOT
-    shared = ROOT.parent / "shared" / "data" / "site-sample.yaml"
-    if not shared.exists():
-        pytest.skip("shared/ is not beside the checkout")
-    sample = yaml.safe_load(shared.read_text(encoding="utf-8"))
-    assert [s["id"] for s in sample["sectors"]] == [s["id"] for s in raw["sectors"]]
-    assert sample["counters"] == raw["counters"]
-
-
 @pytest.mark.parametrize("mutate, expected", [
     (lambda d: d["sectors"][0].update(prefix="AA"), "sectors[0].prefix"),
     (lambda d: d["sectors"][1].update(prefix="A"), "prefix 'A' used twice"),
