@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from counter.texts import ERROR_TEXTS, KEY_NAMES, RATING_NAMES, STATUS_NAMES, T
+from counter.texts import ERROR_TEXTS, KEY_NAMES, RATING_NAMES, STATUS_NAMES, T, done_text
 
 log = logging.getLogger(__name__)
 
@@ -262,27 +262,14 @@ class CounterView:
 
     def _say_ok(self, action: Action, result: dict[str, Any]) -> None:
         ticket = result.get("ticket") if isinstance(result.get("ticket"), dict) else {}
-        number = ticket.get("number") or action.number or ""
-        if action.type == "call.next":
-            self._say("ok", "Called {number}", number=number)
-        elif action.type == "call.recall":
-            self._say("ok", "Called {number} again", number=number)
-        elif action.type == "serve.done":
-            self._say("ok", "Finished {number}", number=number)
-        elif action.type == "serve.no_show":
-            self._say("ok", "{number} did not come", number=action.number or number)
-        elif action.type == "serve.transfer":
-            to = action.fields.get("to_sector")
-            self.message = Message("ok", T("{number} transferred to {sector}", "vi", number=action.number or number,
-                                           sector=self.sector_name(to, "vi")),
-                                   T("{number} transferred to {sector}", "en", number=action.number or number,
-                                     sector=self.sector_name(to, "en")))
-        elif action.type == "counter.pause":
-            self._say("ok", "Counter paused")
-        elif action.type == "counter.open":
-            self._say("ok", "Counter open")
-        elif action.type == "rating.submit":
-            self._say("ok", "Rating saved for {number}", number=action.number or "")
+        if action.type in ("serve.no_show", "serve.transfer", "rating.submit"):
+            number = action.number or ticket.get("number") or ""
+        else:
+            number = ticket.get("number") or action.number or ""
+        to = action.fields.get("to_sector")
+        text = done_text(action.type, number, {lang: self.sector_name(to, lang) for lang in ("vi", "en")})
+        if text is not None:
+            self.message = Message("ok", text["vi"], text["en"])
 
     def _say_error(self, action: Action, error: dict[str, Any]) -> None:
         code = str(error.get("code") or "internal")

@@ -154,6 +154,17 @@ class Users:
                          .values(ended=at))
             conn.execute(insert(counter_sessions).values(username=username, counter=counter, started=at, ended=None))
 
+    def ensure_at_counter(self, username: str, counter: str, at: str | None = None) -> bool:
+        """Signs `username` in at `counter` unless that is already their open session; True if it did."""
+        with self.engine.connect() as conn:
+            current = conn.execute(select(counter_sessions.c.id).where(
+                counter_sessions.c.ended.is_(None), counter_sessions.c.username == username,
+                counter_sessions.c.counter == counter)).first()
+        if current is not None:
+            return False
+        self.sign_in_counter(username, counter, at)
+        return True
+
     def sign_out_counter(self, username: str, at: str | None = None) -> None:
         with self.engine.begin() as conn:
             conn.execute(update(counter_sessions)

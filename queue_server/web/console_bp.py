@@ -1,6 +1,8 @@
 """The web counter console, for counters without a keypad: next, recall, done, no-show, transfer,
-pause/open, and what waits. Clerks log in; each action is the same MQTT-contract command a hardware
-terminal sends (`counter/{id}/cmd` payload), run through the one command loop with its own req_id."""
+pause/open, the citizen's satisfaction rating, and what waits. Clerks log in; each action is the same
+MQTT-contract command a hardware terminal sends (`counter/{id}/cmd` payload), run through the one
+command loop with its own req_id, and records the clerk at that counter for the per-clerk report.
+What the clerk is told after an action, and the rating levels, are the keypad's texts (`counter/texts.py`)."""
 from __future__ import annotations
 
 import re
@@ -9,6 +11,8 @@ from datetime import datetime
 
 from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, session, url_for
 
+from counter.model import number_of
+from counter.texts import RATING_NAMES, RATING_QUESTION, RATING_THANKS, T as COUNTER_T, done_text
 from protocol.messages import dumps
 from queue_server.domain import views
 from queue_server.users import Users
@@ -19,7 +23,7 @@ from queue_server.web.auth import require_role
 bp = Blueprint("console", __name__)
 
 ACTIONS = {"next": "call.next", "recall": "call.recall", "done": "serve.done", "no_show": "serve.no_show",
-           "transfer": "serve.transfer", "pause": "counter.pause", "open": "counter.open"}
+           "transfer": "serve.transfer", "pause": "counter.pause", "open": "counter.open", "rate": "rating.submit"}
 REQ_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 
 
@@ -43,7 +47,16 @@ def waiting_for(counter: str) -> dict:
                            "tickets": [{"number": t.number, "priority": t.priority, "procedure": t.procedure,
                                         "waited_s": max(0, int(now.timestamp() - t.order)),
                                         "transferred": t.transferred} for t in tickets]})
-        return {"counter": state, "queues": queues}
+        last = svc.state.tickets.get(state["last_served"] or "")
+        # The rating panel asks about the citizen served last here, as the rating pad rates them.
+        rating = None if last is None else {"ticket_id": last.id, "number": last.number, "rated": last.rating is not None}
+        return {"counter": state, "queues": queues, "rating": rating}
+
+
+def rating_texts() -> dict:
+    """The citizen-facing rating panel: the rating pad's four levels (Decision 766), both languages."""
+    return {"question": COUNTER_T.both(RATING_QUESTION), "thanks": COUNTER_T.both(RATING_THANKS),
+            "levels": [{"score": score, **COUNTER_T.both(name)} for score, name in RATING_NAMES.items()]}
 
 
 OUTCOMES = ("completed", "received_dossier", "guided_online", "returned_result")
@@ -60,7 +73,22 @@ def _check_body(body: dict) -> str | None:
         return "note: a string of at most 500 characters"
     if "outcome" in body and body["outcome"] not in OUTCOMES:
         return "outcome: one of " + ", ".join(OUTCOMES)
+    if "score" in body and not (type(body["score"]) is int and body["score"] in RATING_NAMES):
+        return "score: 1, 2, 3 or 4"
+    if "ticket_id" in body and not (isinstance(body["ticket_id"], str) and 0 < len(body["ticket_id"]) <= 64):
+        return "ticket_id: a string of 1-64 characters"
     return None
+
+
+def _record_clerk(counter: str) -> None:
+    """The logged-in user works at `counter` from now on, however they reached the console (the
+    sign-in page or the counter's URL): the per-clerk report attributes each call to whoever is
+    signed in at the counter at that moment (`reports.compute`)."""
+    user = session.get("user")
+    if not user:
+        return          # the manager's bearer token (a script) is no clerk
+    session["counter"] = counter      # logout ends the session
+    Users(pages.service().store.engine).ensure_at_counter(user, counter, pages.service().clock().isoformat())
 
 
 @bp.get("/console")
@@ -88,7 +116,8 @@ def counter(counter: str):
     conf = _counter_or_404(counter)
     cfg = pages.service().config
     sectors = [{"id": s.id, "name": s.name.model_dump()} for s in cfg.sectors]
-    return render_template("app/console.html", conf=conf, data=waiting_for(counter), sectors=sectors)
+    return render_template("app/console.html", conf=conf, data=waiting_for(counter), sectors=sectors,
+                           rating=rating_texts())
 
 
 @bp.get("/console/api/<counter>/waiting")
@@ -98,7 +127,7 @@ def waiting(counter: str):
     return jsonify(ok=True, **waiting_for(counter))
 
 
-@bp.post("/console/api/<counter>/<any(next, recall, done, no_show, transfer, pause, open):action>")
+@bp.post("/console/api/<counter>/<any(next, recall, done, no_show, transfer, pause, open, rate):action>")
 @require_role("clerk")
 def act(counter: str, action: str):
     if pages.service().config.counter_by_id.get(counter) is None:
@@ -123,9 +152,28 @@ def act(counter: str, action: str):
             payload["note"] = body["note"]
     if action == "done" and body.get("outcome") is not None:
         payload["outcome"] = body.get("outcome")
+    if action == "rate":
+        if "score" not in body:
+            return jsonify(ok=False, error={"code": "bad_request", "message": "score: 1, 2, 3 or 4",
+                                            "message_vi": "Thiếu mức đánh giá (1, 2, 3 hoặc 4)"}), 400
+        # Like the rating pad: the citizen served last at this counter, unless the page names one.
+        payload["ticket_id"] = body.get("ticket_id") or (waiting_for(counter)["rating"] or {}).get("ticket_id") or "-"
+        payload["score"] = body["score"]
+    _record_clerk(counter)
     # The same bytes a hardware terminal publishes: parsed, validated and made idempotent by the service.
     reply = pages.service().execute("counter", counter, dumps(payload))
-    return reply_response(reply)
+    if not reply.get("ok"):
+        return reply_response(reply)
+    result = reply.get("result") or {}
+    return jsonify(ok=True, result=result, message=_what_happened(action, payload, result))
+
+
+def _what_happened(action: str, payload: dict, result: dict) -> dict[str, str] | None:
+    """The keypad's words for a command that succeeded, e.g. "Số A023 vắng mặt" / "A023 did not come"."""
+    ticket = result.get("ticket") if isinstance(result.get("ticket"), dict) else {}
+    number = ticket.get("number") or number_of((result.get("rating") or {}).get("ticket_id"))
+    sector = pages.service().config.sector_by_id.get(payload.get("to_sector") or "")
+    return done_text(ACTIONS[action], number, sector.name.model_dump() if sector else None)
 
 
 def init_app(app: Flask) -> None:

@@ -3,13 +3,25 @@
   "use strict";
   function csrfToken() { var m = document.querySelector('meta[name="csrf-token"]'); return m ? m.getAttribute("content") : ""; }
   var D = JSON.parse(document.getElementById("data").textContent);
-  var I = D.i18n, LANG = D.lang, counter = D.counter, state = D.data;
+  var I = D.i18n, LANG = D.lang, counter = D.counter, state = D.data, R = D.rating;
   function $(id) { return document.getElementById(id); }
   function say(text, isError) { var m = $("msg"); m.textContent = text; m.className = isError ? "msg error" : "msg"; }
   function newId() { return "web-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10); }
 
+  // The server words what happened (the keypad's texts); the clerk reads it in the page's language.
+  function told(j, fallback) { return (j.message && (j.message[LANG] || j.message.vi)) || fallback; }
+  function both(pair) { return pair.vi + " / " + pair.en; }
+
+  function renderRating() {
+    var r = state.rating, panel = $("rating");
+    panel.hidden = !r || r.rated;
+    if (r) $("rating-number").textContent = r.number;
+    if (r && !r.rated) $("rating-thanks").textContent = "";
+  }
+
   function render() {
     var c = state.counter;
+    renderRating();
     $("now").textContent = c.serving ? c.serving.number : "—";
     $("served").textContent = String(c.served_today);
     $("status").textContent = I[c.status] || c.status;
@@ -53,8 +65,7 @@
       .then(function (j) {
         button.disabled = false;
         if (j.ok) {
-          var t = j.result && j.result.ticket;
-          say(t && action === "next" ? I.called.replace("{number}", t.number) : I.ok);
+          say(told(j, action));
           if (action === "transfer") $("note").value = "";
         } else {
           var e = j.error || {};
@@ -65,8 +76,36 @@
       .catch(function (e) { button.disabled = false; say(String(e), true); });
   }
 
+  function rate(score, button) {
+    var r = state.rating;
+    if (!r || r.rated) return;
+    button.disabled = true;
+    fetch("/console/api/" + encodeURIComponent(counter) + "/rate", {method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRF-Token": csrfToken()},
+      body: JSON.stringify({req_id: newId(), score: score, ticket_id: r.ticket_id})})
+      .then(function (res) { return res.json(); })
+      .then(function (j) {
+        button.disabled = false;
+        if (j.ok) {
+          r.rated = true;
+          renderRating();
+          $("rating-thanks").textContent = both(R.thanks);
+          say(told(j, ""));
+        } else {
+          var e = j.error || {};
+          if (e.code === "not_allowed") { r.rated = true; renderRating(); }
+          say((LANG === "vi" ? (e.message_vi || e.message) : e.message) || "error", true);
+        }
+        reload();
+      })
+      .catch(function (e) { button.disabled = false; say(String(e), true); });
+  }
+
   Array.prototype.forEach.call(document.querySelectorAll("button[data-action]"), function (b) {
     b.addEventListener("click", function () { act(b.getAttribute("data-action"), b); });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-score]"), function (b) {
+    b.addEventListener("click", function () { rate(parseInt(b.getAttribute("data-score"), 10), b); });
   });
 
   var es = new EventSource("/api/v1/stream?kinds=counter,board");
