@@ -13,6 +13,7 @@ official score itself.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from queue_server.domain.site import SiteConfig
@@ -40,6 +41,10 @@ def indicators_766(report: Any, config: SiteConfig) -> list[dict[str, Any]]:
     norms = {s.id: s.service_min * 60 for s in config.sectors}
     within = [t for t in called if t.wait_s <= targets.get(t.sector, float("inf"))]
     within_service = [t for t in served if t.service_s <= norms.get(t.sector, float("inf"))]
+    waits = sorted(t.wait_s for t in called)
+    services = [t.service_s for t in served if t.service_s is not None]
+    # p90 by nearest rank (compute.percentile): the figures used are the rank taken and the count
+    p90_rank = math.ceil(0.9 * len(waits)) if waits else 0
     no_show = [t for t in tickets if t.status == "no_show"]
     total = report.total
 
@@ -82,14 +87,16 @@ def indicators_766(report: Any, config: SiteConfig) -> list[dict[str, Any]]:
         item("mean_wait", GROUP_PROGRESS,
              "Thời gian chờ trung bình", "Mean wait",
              None if total.mean_wait_s is None else round(total.mean_wait_s / 60, 1), "min",
-             None if total.mean_wait_s is None else round(total.mean_wait_s * len(called) / 60, 1), len(called),
-             "tổng thời gian từ lúc lấy số đến lần gọi đầu ÷ số người được gọi",
-             "sum of (first call − ticket issued) ÷ citizens called"),
+             round(sum(waits) / 60, 1), len(waits),
+             "tổng thời gian từ lúc lấy số đến lần gọi đầu (phút) ÷ số người được gọi",
+             "sum of (first call − ticket issued) in minutes ÷ citizens called"),
         item("p90_wait", GROUP_PROGRESS,
              "Thời gian chờ phân vị 90", "90th percentile wait",
-             None if total.p90_wait_s is None else round(total.p90_wait_s / 60, 1), "min", None, len(called),
-             "thời gian chờ mà 90% số người được gọi không vượt quá (hạng gần nhất: ⌈0,9 × n⌉)",
-             "the wait that 90% of called citizens did not exceed (nearest rank ⌈0.9 × n⌉)"),
+             None if total.p90_wait_s is None else round(total.p90_wait_s / 60, 1), "min", p90_rank, len(waits),
+             "thời gian chờ mà 90% số người được gọi không vượt quá: xếp n thời gian chờ tăng dần, lấy giá trị "
+             "ở hạng k = ⌈0,9 × n⌉ (số liệu: k / n)",
+             "the wait that 90% of called citizens did not exceed: the n waits in increasing order, the one at "
+             "rank k = ⌈0.9 × n⌉ (numbers: k / n)"),
         item("service_within_norm", GROUP_PROGRESS,
              "Tỷ lệ lượt phục vụ trong thời gian chuẩn", "Served within the service norm",
              _pct(len(within_service), len(served)), "%", len(within_service), len(served),
@@ -98,9 +105,9 @@ def indicators_766(report: Any, config: SiteConfig) -> list[dict[str, Any]]:
         item("mean_service", GROUP_PROGRESS,
              "Thời gian phục vụ trung bình", "Mean service time",
              None if total.mean_service_s is None else round(total.mean_service_s / 60, 1), "min",
-             None, len(served),
-             "tổng thời gian từ lúc gọi đến lúc xong ÷ số lượt phục vụ xong",
-             "sum of (done − called) ÷ citizens served"),
+             round(sum(services) / 60, 1), len(services),
+             "tổng thời gian từ lúc gọi đến lúc xong (phút) ÷ số lượt phục vụ xong",
+             "sum of (done − called) in minutes ÷ citizens served"),
         item("no_show_rate", GROUP_PROGRESS,
              "Tỷ lệ vắng mặt khi được gọi", "No-shows when called",
              _pct(len(no_show), len(called)), "%", len(no_show), len(called),
