@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 from motcua.yamlfile import read_yaml
+from queue_server.domain.site import SiteInfo
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
 Pin = Annotated[int, Field(ge=0, le=27)]  # BCM numbering on the 40-pin header
@@ -87,6 +89,18 @@ class KioskConfig(_Model):
     lang: Literal["vi", "en"] = "vi"
     idle_timeout_s: int = Field(default=45, ge=5, le=600)
     long_wait_min: int = Field(default=30, ge=1, le=600)   # offer online filing past this wait
+    # The site's zone if the server's catalogue does not name it (an older server): the times a
+    # citizen reads are the site's, never the device's own OS zone.
+    timezone: str = SiteInfo.model_fields["timezone"].default
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
 
 
 class KeypadPins(_Model):

@@ -14,8 +14,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kiosk.textfold import matches
 
@@ -25,6 +26,14 @@ CATALOGUE_PATH = "/api/v1/catalogue"
 
 class CatalogueError(Exception):
     """No usable catalogue: neither the server nor the disk cache gave one."""
+
+
+def zone(name: str) -> ZoneInfo | None:
+    """The IANA zone `name`, or None when this machine does not know it."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 class _M(BaseModel):
@@ -66,6 +75,17 @@ class SiteInfo(_M):
     id: str
     name: Text
     online_portal: str = "https://dichvucong.gov.vn"
+    # IANA zone of the site (the server's site config); None from a server that does not send it
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        # an unknown zone must not cost the kiosk its whole catalogue: the kiosk's own setting is used
+        if value is not None and zone(value) is None:
+            log.warning("catalogue: unknown time zone %r, using the kiosk's setting", value)
+            return None
+        return value
 
 
 class Catalogue(_M):

@@ -34,7 +34,8 @@ def catalogue_from_site(site, stats: dict[str, dict[str, int]] | None = None) ->
     """The GET /api/v1/catalogue document for a SiteConfig (same shape the lead's server serves)."""
     stats = stats or {}
     return {
-        "site": {"id": site.site.id, "name": site.site.name.model_dump(), "online_portal": site.site.online_portal},
+        "site": {"id": site.site.id, "name": site.site.name.model_dump(), "online_portal": site.site.online_portal,
+                 "timezone": site.site.timezone},
         "priority_groups": list(site.priority_groups),
         "sectors": [{
             "id": s.id, "prefix": s.prefix, "name": s.name.model_dump(), "icon": s.icon,

@@ -11,14 +11,15 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from typing import Any, Callable
 
-from kiosk.catalogue import Catalogue, CatalogueError, Procedure, Sector
+from kiosk.catalogue import Catalogue, CatalogueError, Procedure, Sector, zone
 from kiosk.printing import OK, GuidanceSlip, PrintOutcome, TicketSlip
 from kiosk.texts import (ERROR_TEXTS, GENERIC_ERROR, PRIORITY_LABELS, T, days_text, fee_text, minutes_text,
                          online_text, spell_number)
 from protocol.client import ReplyTimeout, new_req_id
+from queue_server.domain.site import SiteInfo
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class KioskSettings:
     catalogue_retry_s: float = 15.0    # without a catalogue, try again this often
     catalogue_refresh_s: float = 600.0
     printer_recheck_s: float = 20.0    # while the printer is in fault, ask it again this often
+    timezone: str = SiteInfo.model_fields["timezone"].default   # when the catalogue names no zone
 
 
 class KioskViewModel:
@@ -69,7 +71,7 @@ class KioskViewModel:
                  loader: Callable[[], Catalogue] | None = None, catalogue: Catalogue | None = None,
                  run_async: Callable = _thread, post: Callable = _inline,
                  clock: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], datetime] = lambda: datetime.now(timezone.utc).astimezone()):
+                 wall: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
         self.settings = settings or KioskSettings()
         self.backend, self.printer, self.speaker, self.loader = backend, printer, speaker, loader
         self.run_async, self.post, self.clock, self.wall = run_async, post, clock, wall
@@ -340,13 +342,20 @@ class KioskViewModel:
                           est_wait_s=int(tk.get("est_wait_s") or 0), track_url=tk.get("track_url"),
                           priority=str(tk.get("priority", "normal")), lang=self.lang)
 
+    def site_zone(self) -> tzinfo:
+        """The zone of every time a citizen reads: the site's (its catalogue, else the kiosk's
+        config), whatever zone the device's OS is set to (issue #14: a Pi left on UTC)."""
+        name = self.catalogue.site.timezone if self.catalogue and self.catalogue.site.timezone else None
+        return zone(name or self.settings.timezone) or timezone.utc
+
     def _when(self, iso: Any) -> str:
+        site = self.site_zone()
         try:
             when = datetime.fromisoformat(str(iso))
-            if when.tzinfo is not None:
-                when = when.astimezone(self.wall().tzinfo)
+            # a time without an offset is taken as the site's (the server sends offsets)
+            when = when.astimezone(site) if when.tzinfo is not None else when.replace(tzinfo=site)
         except ValueError:
-            when = self.wall()
+            when = self.wall().astimezone(site)
         return when.strftime("%H:%M %d/%m/%Y")
 
     def ticket_ahead(self) -> int:

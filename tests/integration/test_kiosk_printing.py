@@ -250,3 +250,56 @@ def test_check_reports_without_printing_and_sees_a_refill():
 def test_check_of_a_missing_device_file_is_offline(tmp_path):
     tp = TicketPrinter(PrinterSettings(kind="file", path=str(tmp_path / "no-such-dir" / "lp0")))
     assert tp.check().status == "offline"
+
+
+@pytest.fixture
+def device_on_utc():
+    """The device's OS zone set to UTC (a Pi left on its default), restored afterwards."""
+    import os
+    import time
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if saved is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = saved
+    time.tzset()
+
+
+class _IssuingServer:
+    """Answers ticket.issue as the queue server does: issued_at in UTC with its offset."""
+
+    def request(self, type_, fields, req_id, timeout):
+        return {"ok": True, "req_id": req_id, "result": {"ticket": {
+            "id": "t1", "number": "A023", "sector": fields["sector"], "procedure": fields.get("procedure"),
+            "priority": fields["priority"], "issued_at": "2026-11-25T09:36:00+00:00", "position": 5,
+            "ahead": 4, "est_wait_s": 1260, "track_url": SLIP.track_url}}}
+
+    def set_status(self, **fields):
+        pass
+
+
+def test_the_printed_time_is_the_sites_whatever_the_devices_zone(device_on_utc):
+    """Issue #14: on a Pi left on UTC the ticket said 09:36 when it was 16:36 in Hà Nội."""
+    from kiosk.catalogue import parse_catalogue
+    from kiosk.fakesite import catalogue_from_site, load_site
+    from kiosk.viewmodel import KioskViewModel
+    site = load_site(Path(__file__).resolve().parents[2] / "queue_server" / "sites" / "demo-district.yaml")
+    assert site.site.timezone == "Asia/Ho_Chi_Minh"
+    catalogue = parse_catalogue(catalogue_from_site(site))
+    tp = TicketPrinter(PrinterSettings(kind="dummy", width_px=576, profile="TM-T20II"))
+    vm = KioskViewModel(backend=_IssuingServer(), printer=tp, catalogue=catalogue, run_async=lambda fn: fn())
+    vm.open_sector("tu-phap-ho-tich")
+    vm.open_procedure("khai-sinh")
+    vm.take_ticket()
+    assert vm.print_status == "ok"
+    back = np.array(decode_raster(tp._printer().output)) < 128
+    printed = vm._ticket_slip()
+
+    def drawn(when: str):
+        return np.array(render_ticket(TicketSlip(**{**printed.__dict__, "issued_at": when}), 576).convert("L")) < 128
+
+    assert np.array_equal(back, drawn("16:36 25/11/2026"))         # Hà Nội's time, read back from the bytes
+    assert not np.array_equal(back, drawn("09:36 25/11/2026"))     # not the device's UTC

@@ -396,3 +396,24 @@ def test_a_refilled_printer_clears_the_fault_by_itself(catalogue):
     clock.now += 16
     vm.tick()                                  # refilled
     assert vm.backend.status["printer"] == "ok" and vm.status_led == "ready"
+
+
+def test_times_are_the_sites_zone_from_the_catalogue_else_the_kiosk_config():
+    """The ticket's time is read in the site's zone, never the device's (issue #14)."""
+    from firmware_config.device_config import DeviceConfigError, parse_device_config
+    data = catalogue_from_site(load_site(DEMO))
+    utc_wall = lambda: datetime(2026, 11, 25, 1, 15, tzinfo=timezone.utc)      # noqa: E731
+    for zone_sent, config_zone, shown in (("Asia/Ho_Chi_Minh", "UTC", "08:15"),    # the catalogue's zone wins
+                                          (None, "Asia/Bangkok", "08:15"),         # an older server: the config's
+                                          (None, "Europe/Paris", "02:15"),
+                                          ("Mars/Olympus", "Asia/Ho_Chi_Minh", "08:15")):  # unknown: the config's
+        site = {**data["site"], "timezone": zone_sent}
+        cat = parse_catalogue({**data, "site": site})          # an unknown zone does not cost the catalogue
+        vm = KioskViewModel(KioskSettings(timezone=config_zone), backend=Backend(), printer=Printer(),
+                            speaker=Speaker(), catalogue=cat, run_async=lambda fn: fn(), clock=Clock(), wall=utc_wall)
+        vm.open_sector("tu-phap-ho-tich")
+        vm.take_ticket()
+        assert vm.printer.tickets[-1].issued_at == f"{shown} 25/11/2026", (zone_sent, config_zone)
+    assert parse_device_config({"site": "s", "id": "k1"}, "kiosk").timezone == "Asia/Ho_Chi_Minh"
+    with pytest.raises(DeviceConfigError, match="time zone"):
+        parse_device_config({"site": "s", "id": "k1", "timezone": "Mars/Olympus"}, "kiosk")
