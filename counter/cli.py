@@ -26,22 +26,30 @@ def run(args: argparse.Namespace) -> int:
     except DeviceConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    if args.no_screen or not cfg.show_screen:   # with the screen, Kivy's root-logger handler prints records
+    show_screen = cfg.show_screen and not args.no_screen
+    if show_screen:   # Kivy's settings go in before anything imports its window; its root-logger handler prints records
+        configure_window(cfg.screen.width, cfg.screen.height, cfg.screen.fullscreen and not args.windowed,
+                         cfg.screen.app_rotation)
+    else:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from motcua.gpio import NoPinFactory, choose_pin_factory
+    try:
+        choose_pin_factory("counter")
+    except NoPinFactory as exc:
+        print("motcua counter:", *exc.lines, sep="\n  ", file=sys.stderr)
+        return 2
     from counter.model import CounterView
     from counter.terminal import CounterTerminal, make_client
     view = CounterView(cfg.id)
     try:
         terminal = CounterTerminal(make_client(cfg), view, keypad_pins=cfg.keypad, rating_pins=cfg.rating)
-    except Exception as exc:   # gpiozero: no pin factory here, pin in use, ...
+    except Exception as exc:   # gpiozero: pin in use, no PWM on that pin, ...
         print(f"motcua counter: cannot set up the keypad or rating pad: {exc}\n"
               f"  (on a desk without GPIO: GPIOZERO_PIN_FACTORY=mock motcua counter ...)", file=sys.stderr)
         return 2
     terminal.start(wait=None)
     try:
-        if cfg.show_screen and not args.no_screen:
-            configure_window(cfg.screen.width, cfg.screen.height, cfg.screen.fullscreen and not args.windowed,
-                             cfg.screen.app_rotation)
+        if show_screen:
             from counter.app import CounterApp
             CounterApp(view, terminal.press, screenshot=args.screenshot, exit_after=args.exit_after).run()
         else:

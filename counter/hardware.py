@@ -1,7 +1,8 @@
 """The counter's buttons and light, straight on gpiozero (docs/architecture.md rule 4): no GPIO layer of our own.
 
 Tests set `Device.pin_factory = MockFactory(pin_class=MockPWMPin)` and press
-pins with `drive_low()`; on a Pi gpiozero picks the real pin factory.
+pins with `drive_low()`; on a device `motcua counter` picks the real one first
+(motcua.gpio: lgpio on a Pi, said in the log, a clear error when none works).
 Buttons are wired between the GPIO pin and ground (internal pull-up), so a
 press pulls the pin low.
 """

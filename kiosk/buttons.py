@@ -8,6 +8,7 @@
   slow blink = help requested, double flash = fault (printer, server, network)
 
 gpiozero calls back on its own thread; `post` moves each press onto the UI thread.
+`motcua kiosk` picks the pin factory before this is built (motcua.gpio: lgpio on a Pi).
 """
 from __future__ import annotations
 

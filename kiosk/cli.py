@@ -32,6 +32,13 @@ def run(args: argparse.Namespace) -> int:
     # Kivy owns the root logger's console handler (imported just above); only set levels
     logging.getLogger().setLevel(getattr(logging, str(args.log_level).upper(), logging.INFO))
     logging.getLogger("escpos").setLevel(logging.WARNING)
+    if any(getattr(config.buttons, name) is not None for name in type(config.buttons).model_fields):
+        from motcua.gpio import NoPinFactory, choose_pin_factory
+        try:
+            choose_pin_factory("kiosk")
+        except NoPinFactory as exc:   # buttons wired in the config but no way to read them: say so, do not start
+            print("motcua kiosk:", *exc.lines, sep="\n  ", file=sys.stderr)
+            return 2
     from kiosk.app import KioskApp, ui_post
     from kiosk.runtime import build_kiosk
 

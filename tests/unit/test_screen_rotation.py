@@ -68,6 +68,7 @@ def test_counter_rotation(tmp_path, monkeypatch, rotation_by, expected):
     monkeypatch.setattr(cli, "configure_window", _recorder(calls))
     monkeypatch.setattr(counter.terminal, "CounterTerminal", _Terminal)   # no GPIO, no broker needed here
     monkeypatch.setattr(counter.terminal, "make_client", lambda cfg: None)
+    monkeypatch.setattr("motcua.gpio.choose_pin_factory", lambda role: None)
     parser = argparse.ArgumentParser()
     cli.add_arguments(parser)
     with pytest.raises(_Stop):
