@@ -29,7 +29,8 @@ pytestmark = pytest.mark.timeout(120)
 # read-only API the kiosks and displays use, and the login itself.
 PUBLIC = {"auth.root", "auth.login", "auth.set_lang", "api.board", "api.catalogue", "api.counters", "api.sectors",
           "api.health", "api.stream", "api.ticket", "api.cancel_ticket", "openapi.openapi_json",
-          "display.display_page", "display.static", "display.announce_wav", "static", "track.ticket", "track.cancel", "track.waits",
+          "display.display_page", "display.static", "display.announce_wav", "static", "track.ticket", "track.live", "track.cancel",
+          "track.waits",
           "auth.logout"}
 MIN_ROLE = {"api.set_sectors": "manager", "api.set_status": "manager", "api.set_auto": "manager",
             "api.events": "manager", "api.devices": "viewer", "dashboard.index": "viewer",
