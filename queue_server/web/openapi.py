@@ -268,7 +268,7 @@ def document(config: Any = None) -> dict[str, Any]:
         "/console/api/{counter}/{action}": {
             "parameters": [counter_param,
                            {"name": "action", "in": "path", "required": True, "schema": {"type": "string", "enum": [
-                               "next", "recall", "done", "no_show", "transfer", "pause", "open"]}}],
+                               "next", "recall", "done", "no_show", "transfer", "pause", "open", "rate"]}}],
             "post": {"summary": "a counter command from the web console (clerk): the same command as the MQTT "
                                 "`counter/{counter}/cmd`, idempotent per `req_id`",
                      "operationId": "consoleAction", "security": VIEWER,
@@ -278,8 +278,13 @@ def document(config: Any = None) -> dict[str, Any]:
                              "to_sector": {**sector_item, "description": "for transfer"},
                              "note": {"type": "string", "maxLength": 500},
                              "outcome": {"type": "string", "enum": ["completed", "received_dossier", "guided_online",
-                                                                    "returned_result"]}}}}}},
-                     "responses": responses(_json(ref("Ok"), "the counter's reply"), "400", "401", "403", "404", "409",
+                                                                    "returned_result"]},
+                             "score": {"type": "integer", "minimum": 1, "maximum": 4,
+                                       "description": "for rate (required): the citizen's satisfaction, 4 = very satisfied"},
+                             "ticket_id": {"type": "string", "minLength": 1, "maxLength": 64,
+                                           "description": "for rate: default the ticket served last at the counter"}}}}}},
+                     "responses": responses(_json(ref("Ok"), "the counter's reply, and `message` ({vi, en}): "
+                                                  "what happened, in the keypad's words"), "400", "401", "403", "404", "409",
                                             "429")}},
     }
     return {"openapi": "3.0.3",
