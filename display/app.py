@@ -76,14 +76,14 @@ class DisplayRoot(BoxLayout):
         self.blink_on = not self.blink_on
         for tile in self.ids.tiles.children:
             tile.blink_on = self.blink_on
-        self.clock_time, self.clock_date = clock_text()
+        self.clock_time, self.clock_date = clock_text(zone=self.view.site_zone())
         if self._was_highlight and not self.view.highlight_active:
             self.refresh()
 
     def refresh(self, *_args) -> None:
         v = self.view
         self.site_vi, self.site_en = v.site_name("vi"), v.site_name("en")
-        self.clock_time, self.clock_date = clock_text()
+        self.clock_time, self.clock_date = clock_text(zone=self.view.site_zone())
         status, banner = v.status_line(), v.call_banner()
         if status and v.offline:
             self.banner_kind, self.banner_vi, self.banner_en = "offline", status["vi"], status["en"]

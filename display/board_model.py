@@ -13,8 +13,9 @@ import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from display.texts import T
 
@@ -148,6 +149,18 @@ class BoardView:
             return nfc(name.get(lang) or name.get("vi") or "")
         return nfc(name or "")
 
+    def site_zone(self) -> ZoneInfo | None:
+        """The site's time zone from the board: the clock shows the centre's time, not the TV's."""
+        site = (self.board or {}).get("site") or {}
+        name = site.get("timezone") if isinstance(site, dict) else None
+        if not isinstance(name, str) or not name:
+            return None
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            log.warning("board names an unknown time zone %r; the clock shows the device's", name)
+            return None
+
     def tiles(self) -> list[Tile]:
         """Every counter that is not closed, in the site's order."""
         board = self.board or {}
@@ -213,9 +226,11 @@ class BoardView:
         return None
 
 
-def clock_text(now: datetime | None = None) -> str:
-    """`08:05` over `Thứ Tư, 25/11/2026`-style date, Vietnamese weekday names."""
-    now = now or datetime.now().astimezone()
+def clock_text(now: datetime | None = None, zone: ZoneInfo | None = None) -> tuple[str, str]:
+    """`08:05` over `Thứ Tư, 25/11/2026`-style date, Vietnamese weekday names, in the site's zone
+    (the device's own only when the board has not said the site's yet)."""
+    now = now or datetime.now(timezone.utc)
+    now = now.astimezone(zone) if zone is not None else now.astimezone()
     weekday = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"][now.weekday()]
     return f"{now:%H:%M}", f"{weekday}, {now:%d/%m/%Y}"
 

@@ -78,6 +78,7 @@ def board(state: SiteState, config: SiteConfig, now: datetime, waits: dict[str, 
                 "waiting": state.waiting_count(s.id), "est_wait_s": waits[s.id],
                 "target_wait_s": int(s.target_wait_min * 60)} for s in config.sectors]
     return {"v": 1, "type": "board", "ts": now.isoformat(), "seq": state.last_seq,
-            "site": {"id": config.site.id, "name": config.site.name.model_dump()},
+            "site": {"id": config.site.id, "name": config.site.name.model_dump(),
+                     "timezone": config.site.timezone},
             "day": state.day, "auto_mode": state.auto_mode,
             "counters": counters, "recent_calls": recent, "sectors": sectors}

@@ -112,3 +112,23 @@ def test_every_label_has_vietnamese_and_clock_is_vietnamese():
     from datetime import datetime
     hm, date = clock_text(datetime(2026, 11, 25, 8, 5))
     assert hm == "08:05" and date == "Thứ Tư, 25/11/2026"
+
+
+def test_clock_is_in_the_sites_zone_whatever_the_devices(monkeypatch):
+    """A Pi left on UTC: the board's site zone (Hà Nội) is what the wall shows, 16:36 not 09:36."""
+    import time
+    from datetime import datetime, timezone
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        v = BoardView()
+        assert v.site_zone() is None
+        v.apply_board({**BOARD, "site": {**BOARD.get("site", {}), "timezone": "Asia/Ho_Chi_Minh"}})
+        instant = datetime(2026, 12, 2, 9, 36, tzinfo=timezone.utc)
+        assert clock_text(instant, zone=v.site_zone())[0] == "16:36"
+        assert clock_text(instant)[0] == "09:36"      # no zone from the board yet: the device's own
+        v.apply_board({**BOARD, "seq": BOARD["seq"] + 1, "site": {"timezone": "Mars/Olympus"}})
+        assert v.site_zone() is None                  # an unknown zone is ignored, not a crash
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
