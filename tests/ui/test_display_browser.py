@@ -77,6 +77,8 @@ def test_every_tile_and_sector_card_is_on_screen(busy_site, browser, width, heig
     viewport, none overlapping, every label and number inside its tile, the tiles filling their area."""
     context, page, problems = open_display(browser, busy_site, width, height)
     g = page.evaluate(GEOMETRY)
+    if os.environ.get("MOTCUA_SCREENSHOTS") and height > width:
+        page.screenshot(path=str(DOCS / "display-browser-portrait.png"))
     context.close()
     screen = {"l": 0, "t": 0, "r": width, "b": height}
     assert len(g["tiles"]) == 8 and len(g["sectors"]) == 7
