@@ -21,6 +21,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from protocol.client import BrokerUrl
 from protocol.messages import ProtocolError, dumps, parse_command, reply_error, reply_ok
+from protocol.ticket_number import format_number
 from protocol.topics import Topics
 from kiosk.catalogue import CATALOGUE_PATH
 
@@ -184,7 +185,7 @@ class FakeTicketServer:
             n = self._counts[sector.id] = self._counts.get(sector.id, 0) + 1
             ahead = self._waiting.get(sector.id, 0)
             self._waiting[sector.id] = ahead + 1
-            number = f"{sector.prefix}{n:03d}"
+            number = format_number(sector.prefix, n)
             tid = f"t-{sector.id}-{n}"
             ticket = {"id": tid, "number": number, "sector": sector.id, "procedure": cmd.procedure,
                       "priority": cmd.priority, "issued_at": _now(), "position": ahead + 1, "ahead": ahead,

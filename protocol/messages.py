@@ -12,12 +12,13 @@ from typing import Annotated, Any, Literal, Union, get_args
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, field_validator
 
+from protocol import ticket_number
 from protocol.errors import ErrorCode
 from protocol.version import MAX_PAYLOAD_BYTES, PROTOCOL_VERSION
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
 ReqId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
-TicketNumber = Annotated[str, StringConstraints(pattern=r"^[A-Z][0-9]{3,4}$")]
+TicketNumber = Annotated[str, StringConstraints(pattern=ticket_number.PATTERN)]
 Lang = Literal["vi", "en"]
 Priority = Literal["normal", "elderly", "disabled", "pregnant", "child_under_6", "veteran"]
 PRIORITY_GROUPS: tuple[str, ...] = ("elderly", "disabled", "pregnant", "child_under_6", "veteran")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
+from protocol import ticket_number
 from protocol.errors import ErrorCode
 from queue_server.domain import estimate, forecast
 from queue_server.domain import events as ev
@@ -111,9 +112,9 @@ class QueueCore:
         if cfg.site.enforce_hours and not self.is_open(ctx.now):
             raise DomainError(ErrorCode.SECTOR_CLOSED, "The centre is closed now")
         seq_in_sector = st.sectors[sector.id].last_number + 1
-        if seq_in_sector > 9999:
+        if seq_in_sector > ticket_number.MAX_PER_DAY:
             raise DomainError(ErrorCode.SECTOR_CLOSED, "No more tickets for this sector today")
-        number = f"{sector.prefix}{seq_in_sector:03d}"
+        number = ticket_number.format_number(sector.prefix, seq_in_sector)
         day = self.local_day(ctx.now)
         rank = PRIORITY_RANK.get(cmd.priority, 0)
         # Two tickets issued in the same instant still have an order: the later one is behind.

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
+from protocol import ticket_number
 from protocol.messages import PRIORITY_GROUPS
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
@@ -47,7 +48,7 @@ class Procedure(BaseModel):
 class Sector(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: Slug
-    prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z]$")]
+    prefix: Annotated[str, StringConstraints(pattern=ticket_number.PREFIX_PATTERN)]
     name: I18n
     target_wait_min: float = Field(gt=0, le=600)
     procedures: tuple[Procedure, ...] = ()

@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
+from protocol.ticket_number import is_number as is_ticket_number
+
 bp = Blueprint("display", __name__, template_folder="templates", static_folder="static/display",
                static_url_path="/display/static")
 log = logging.getLogger(__name__)
 
-# a ticket number as the domain makes them: the sector's prefix letter, then the day's number
-TICKET_NUMBER = re.compile(r"^[A-Z][0-9]{1,6}$")
 _voice_lock = threading.Lock()
 
 
@@ -60,7 +59,7 @@ def announce_wav():
     the header X-Motcua-Voice: none."""
     from display.speech import chime_frames_cached, spoken_en, spoken_vi, wav_bytes
     number = (request.args.get("number") or "").strip().upper()
-    if not TICKET_NUMBER.match(number):
+    if not is_ticket_number(number):
         return _error(400, "bad_request", "number must be a ticket number such as A023",
                       "Số thứ tự không hợp lệ (ví dụ: A023)")
     svc = current_app.extensions.get("motcua_service")
