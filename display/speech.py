@@ -19,7 +19,6 @@ import io
 import logging
 import math
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -29,6 +28,9 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
+
+# re-exported: the announcer and the browser display's announce.wav read it from here
+from protocol.spoken import counter_number  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +56,6 @@ GAP_BETWEEN_CHARS = 160
 GAP_BEFORE_COUNTER = 260
 GAP_IN_COUNTER = 60
 GAP_AFTER_CHIME = 150
-
-
-def counter_number(label: str | None, counter_id: str | None = None) -> str | None:
-    """"Quầy 5" -> "5"; "q12" -> "12"; None when the name has no number."""
-    for text in (label, counter_id):
-        if text:
-            m = re.search(r"(\d+)\s*$", str(text)) or re.search(r"(\d+)", str(text))
-            if m:
-                return str(int(m.group(1)))
-    return None
 
 
 @dataclass(frozen=True)

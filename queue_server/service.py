@@ -498,7 +498,7 @@ class QueueService:
                     "v": 1, "type": "call", "ts": e.ts, "seq": e.seq, "number": d["number"], "counter": counter.id,
                     "counter_label": counter.label.vi, "counter_label_en": counter.label.en,
                     "counter_number": counter.number, "sector": d["sector"], "recall": e.type == ev.TICKET_RECALLED,
-                    "announce": texts.announce(d["number"], counter.number)}))
+                    "announce": texts.announce(d["number"], counter.spoken_number, counter.label.model_dump())}))
             if "counter" in d and d["counter"] in self.state.counters:
                 counters.add(d["counter"])
             for key in ("sector", "to_sector", "from_sector"):

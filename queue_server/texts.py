@@ -9,8 +9,13 @@ from motcua.i18n import Catalogue
 T = Catalogue(__file__)
 
 
-def announce(number: str, counter_number: str) -> dict[str, str]:
-    return T.both("Ticket number {number}, please come to counter {counter}", number=number, counter=counter_number)
+def announce(number: str, counter_number: str | None, counter_label: dict[str, str]) -> dict[str, str]:
+    """What a call says, in words: the counter by its spoken number (Counter.spoken_number, the
+    rule the displays' voice follows), or by its name when it has none."""
+    if counter_number is not None:
+        return T.both("Ticket number {number}, please come to counter {counter}", number=number, counter=counter_number)
+    return {lang: T("Ticket number {number}, please come to {counter_name}", lang, number=number,
+                    counter_name=counter_label[lang]) for lang in ("vi", "en")}
 
 
 def guidance_steps(portal_url: str, procedure_name: str, online: str, lang: str) -> list[str]:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
-from protocol import ticket_number
+from protocol import spoken, ticket_number
 from protocol.messages import PRIORITY_GROUPS
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
@@ -79,10 +79,15 @@ class Counter(BaseModel):
         return self
 
     @property
+    def spoken_number(self) -> str | None:
+        """The number the counter is called by ("Quầy 05" -> "5"); None when its name has none.
+        The displays' voice follows the same rule (protocol/spoken.py)."""
+        return spoken.counter_number(self.label.vi, self.id)
+
+    @property
     def number(self) -> str:
-        """The spoken counter number: "Quầy 5" -> "5", else the id."""
-        digits = re.findall(r"\d+", self.label.vi)
-        return digits[-1] if digits else self.id
+        """The counter's number as sent to devices (`counter_number`): the spoken number, else the id."""
+        return self.spoken_number or self.id
 
 
 class Devices(BaseModel):
