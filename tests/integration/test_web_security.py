@@ -31,7 +31,7 @@ PUBLIC = {"auth.root", "auth.login", "auth.set_lang", "api.board", "api.catalogu
           "api.health", "api.stream", "api.ticket", "api.cancel_ticket", "openapi.openapi_json",
           "display.display_page", "display.static", "display.announce_wav", "static", "track.ticket", "track.live", "track.cancel",
           "track.waits",
-          "auth.logout"}
+          "auth.logout", "favicon"}
 MIN_ROLE = {"api.set_sectors": "manager", "api.set_status": "manager", "api.set_auto": "manager",
             "api.events": "manager", "api.devices": "viewer", "dashboard.index": "viewer",
             "dashboard.state": "viewer", "dashboard.today": "viewer", "reports.index": "viewer",
