@@ -30,14 +30,19 @@ def _check(p: float) -> None:
         raise ValueError(f"a percentile is between 0 and 100, not {p}")
 
 
+def nearest_rank(n: int, p: float) -> int:
+    """The 1-based rank `percentile_nearest_rank` takes out of n values (0 when there are none):
+    the reports show it as the figures an indicator used."""
+    _check(p)
+    return max(1, math.ceil(p / 100.0 * n)) if n > 0 else 0
+
+
 def percentile_nearest_rank(values: Sequence[float], p: float) -> float | None:
     """The value at rank ceil(p/100 * n) (at least rank 1) of the sorted values; None for none."""
-    _check(p)
     if not values:
+        _check(p)
         return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(p / 100.0 * len(ordered)))
-    return ordered[rank - 1]
+    return sorted(values)[nearest_rank(len(values), p) - 1]
 
 
 def percentile_interpolated(values: Sequence[float], p: float) -> float | None:

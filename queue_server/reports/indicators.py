@@ -13,10 +13,10 @@ official score itself.
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from queue_server.domain.site import SiteConfig
+from queue_server.domain.stats import nearest_rank
 
 GROUP_SATISFACTION = {"vi": "Mức độ hài lòng", "en": "Satisfaction"}
 GROUP_ONLINE = {"vi": "Dịch vụ công trực tuyến", "en": "Online public services"}
@@ -43,8 +43,8 @@ def indicators_766(report: Any, config: SiteConfig) -> list[dict[str, Any]]:
     within_service = [t for t in served if t.service_s <= norms.get(t.sector, float("inf"))]
     waits = sorted(t.wait_s for t in called)
     services = [t.service_s for t in served if t.service_s is not None]
-    # p90 by nearest rank (compute.percentile): the figures used are the rank taken and the count
-    p90_rank = math.ceil(0.9 * len(waits)) if waits else 0
+    # p90 by nearest rank, as the report computes it: the figures used are the rank taken and the count
+    p90_rank = nearest_rank(len(waits), 90)
     no_show = [t for t in tickets if t.status == "no_show"]
     total = report.total
 
