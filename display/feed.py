@@ -15,6 +15,8 @@ from display.board_model import BoardView
 
 log = logging.getLogger(__name__)
 
+FIRST_BOARD = "the display has its first board"   # logged once; the UI test waits for it
+
 
 def make_client(cfg, client_suffix: str = "") -> DeviceClient:
     """A DeviceClient for a DisplayConfig; `client_suffix` keeps a separate announcer's id distinct."""
@@ -31,7 +33,13 @@ def attach_board(client: DeviceClient, view: BoardView, announce: Callable[[dict
         view.apply_call(payload)
         if announce is not None:
             _submit(announce, payload)
-    client.subscribe(t.board, lambda _t, p: view.apply_board(p))
+    first = [True]
+
+    def on_board(_topic: str, payload: bytes) -> None:
+        if view.apply_board(payload) and first[0]:
+            first[0] = False
+            log.info(FIRST_BOARD)      # the screen can show the site from now on
+    client.subscribe(t.board, on_board)
     client.subscribe(t.events_call, on_call)
     client.subscribe(t.server_status, lambda _t, p: view.apply_server_status(p))
     previous = client.on_connection_change

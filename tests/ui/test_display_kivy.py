@@ -10,12 +10,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from display.feed import FIRST_BOARD
+from tests.support.output import Output
 from tests.support.site import RunningSite
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,13 +73,15 @@ def test_board_and_call_on_screen(tmp_path, size, name):
         for cid in ("q1", "q4", "q6"):
             assert site.device("counter", cid).request("call.next")["ok"]
         shot = tmp_path / name
-        proc = run_display(tmp_path, display_config(tmp_path, site), size, shot, exit_after=4.0)
-        time.sleep(2.5)   # the display is up and has the retained board: now a new call
+        # the screenshot is taken this long after the app is built: time for the board, then the call
+        proc = run_display(tmp_path, display_config(tmp_path, site), size, shot, exit_after=6.0)
+        output = Output(proc)
+        output.wait_for_line(FIRST_BOARD)   # subscribed and has the retained board: now a new call
         reply = site.device("counter", "q2").request("call.next")
         assert reply["ok"], reply
         called = reply["result"]["ticket"]["number"]
-        out, _ = proc.communicate(timeout=60)
-        assert proc.returncode == 0, out.decode(errors="replace")[-3000:]
+        out = output.wait_closed(60)
+        assert proc.wait(10) == 0, out[-3000:]
     img = Image.open(shot)
     w, h = (int(x) for x in size.split("x"))
     assert img.size == (w, h)
