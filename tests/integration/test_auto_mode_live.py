@@ -9,7 +9,7 @@ from queue_server.domain.autobalance import AutoBalancer
 from queue_server.domain.commands import SetAutoMode
 from queue_server.service import QueueService
 from queue_server.store import EventStore
-from tests.unit.domain_harness import TZ
+from tests.support.domain_harness import TZ
 
 
 class Clock:

@@ -11,7 +11,7 @@ from queue_server.domain.commands import SetCounterSectors
 from queue_server.service import QueueService
 from queue_server.store import EventStore
 from tests.support.postgres import pg_url  # noqa: F401  (fixture)
-from tests.unit.domain_harness import TZ
+from tests.support.domain_harness import TZ
 
 
 class Clock:

@@ -6,7 +6,7 @@ from queue_server.domain.autobalance import AutoBalancer
 from queue_server.domain.commands import SetCounterSectors
 from queue_server.domain.policy import DynamicPolicy
 from queue_server.sim.driver import Driver
-from tests.unit.test_policy_dynamic import small_site
+from tests.support.domain_harness import small_site
 
 
 def run(d: Driver, balancer: AutoBalancer, t: float) -> list[SetCounterSectors]:

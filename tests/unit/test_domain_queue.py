@@ -6,7 +6,7 @@ import pytest
 from queue_server.domain.commands import SetCounterSectors
 from queue_server.domain.policy import OldestFirstPolicy
 from queue_server.domain.state import SiteState
-from tests.unit.domain_harness import TZ, Harness
+from tests.support.domain_harness import TZ, Harness
 
 A, B, K = "tu-phap-ho-tich", "ly-lich-tu-phap", "tra-ket-qua"
 

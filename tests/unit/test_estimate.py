@@ -4,7 +4,7 @@ from __future__ import annotations
 from queue_server.domain import estimate
 from queue_server.domain.policy import DynamicPolicy
 from queue_server.sim.driver import Driver
-from tests.unit.test_policy_dynamic import small_site
+from tests.support.domain_harness import small_site
 
 
 def test_idle_counter_means_no_wait():

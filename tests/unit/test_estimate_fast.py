@@ -14,7 +14,7 @@ from queue_server.domain.commands import SetAutoMode
 from queue_server.domain.errors import DomainError
 from queue_server.domain.policy import DynamicPolicy
 from queue_server.sim.driver import Driver
-from tests.unit.test_policy_dynamic import small_site
+from tests.support.domain_harness import small_site
 
 
 # --- the reference: estimate.py's stream code before the shared-work rewrite --------------------

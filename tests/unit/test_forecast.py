@@ -10,7 +10,7 @@ from queue_server.domain.policy import DynamicPolicy
 from queue_server.domain.state import slot_of
 from queue_server.service import CpuBudget
 from queue_server.sim.driver import Driver
-from tests.unit.test_policy_dynamic import small_site
+from tests.support.domain_harness import small_site
 
 
 def _busy_c(d: Driver, ahead: int, at: float = 0.0) -> None:

@@ -7,22 +7,8 @@ from hypothesis import strategies as st
 
 from queue_server.domain.policy import (DEFAULT_POLICY, POLICIES, DynamicPolicy, OldestFirstPolicy, PooledPolicy,
                                         StaticPolicy, make_policy)
-from queue_server.domain.site import parse_site
 from queue_server.sim.driver import Driver
-
-
-def small_site(**site_extra):
-    def sector(sid, prefix, target):
-        return {"id": sid, "prefix": prefix, "name": {"vi": sid, "en": sid}, "target_wait_min": target,
-                "service_min": 5}
-    return parse_site({
-        "site": {"id": "test", "name": {"vi": "Thử", "en": "Test"}, **site_extra},
-        "sectors": [sector("a", "A", 10), sector("b", "B", 10), sector("c", "C", 20)],
-        "counters": [
-            {"id": "q1", "label": {"vi": "Quầy 1", "en": "Counter 1"}, "sectors": ["a", "b"], "trained": ["a", "b", "c"]},
-            {"id": "q2", "label": {"vi": "Quầy 2", "en": "Counter 2"}, "sectors": ["b"], "trained": ["b", "a"]},
-            {"id": "q3", "label": {"vi": "Quầy 3", "en": "Counter 3"}, "sectors": ["c"], "trained": ["c", "a"]},
-        ]})
+from tests.support.domain_harness import small_site
 
 
 @pytest.fixture

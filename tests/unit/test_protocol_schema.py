@@ -4,7 +4,7 @@ import jsonschema
 
 from protocol.schema import all_schemas
 from queue_server.domain import views
-from tests.unit.domain_harness import Harness
+from tests.support.domain_harness import Harness
 
 
 def test_every_message_has_a_schema():

@@ -5,7 +5,7 @@ import pytest
 
 from queue_server.domain.policy import OldestFirstPolicy
 from queue_server.domain.state import RECENT_CALLS
-from tests.unit.domain_harness import Harness
+from tests.support.domain_harness import Harness
 
 A, B = "tu-phap-ho-tich", "ly-lich-tu-phap"
 

@@ -46,7 +46,7 @@ def test_the_contract_takes_every_number_the_domain_issues():
 
 def test_a_busy_day_goes_past_999_and_stops_after_the_last_number(site_config):
     """The domain's numbers after 999 still pass the contract (call.number) and the display's check."""
-    from tests.unit.domain_harness import Harness
+    from tests.support.domain_harness import Harness
     h = Harness(site_config)
     sector = "tu-phap-ho-tich"
     h.issue(sector)                                   # the day starts; then a day nearly full

@@ -1,4 +1,5 @@
-"""Drive the pure domain the way the service does (its pipeline, `core.execute`), with a fake clock."""
+"""Drive the pure domain the way the service does (its pipeline, `core.execute`), with a fake clock;
+and `small_site`, the three-sector site the policy and estimate tests are written against."""
 from __future__ import annotations
 
 import json
@@ -8,8 +9,23 @@ from zoneinfo import ZoneInfo
 from protocol.messages import parse_command
 from queue_server.domain.core import Context, QueueCore, execute, fold_in
 from queue_server.domain.events import Event
+from queue_server.domain.site import parse_site
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def small_site(**site_extra):
+    def sector(sid, prefix, target):
+        return {"id": sid, "prefix": prefix, "name": {"vi": sid, "en": sid}, "target_wait_min": target,
+                "service_min": 5}
+    return parse_site({
+        "site": {"id": "test", "name": {"vi": "Thử", "en": "Test"}, **site_extra},
+        "sectors": [sector("a", "A", 10), sector("b", "B", 10), sector("c", "C", 20)],
+        "counters": [
+            {"id": "q1", "label": {"vi": "Quầy 1", "en": "Counter 1"}, "sectors": ["a", "b"], "trained": ["a", "b", "c"]},
+            {"id": "q2", "label": {"vi": "Quầy 2", "en": "Counter 2"}, "sectors": ["b"], "trained": ["b", "a"]},
+            {"id": "q3", "label": {"vi": "Quầy 3", "en": "Counter 3"}, "sectors": ["c"], "trained": ["c", "a"]},
+        ]})
 
 
 class Harness:
