@@ -2,21 +2,18 @@
 from __future__ import annotations
 
 import threading
-import time
-from pathlib import Path
 
 import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
 from firmware_config.device_config import KioskButtons as Pins
-from kiosk.buttons import KioskButtons
+from kiosk.buttons import HELP_HOLD_S, KioskButtons
 from kiosk.catalogue import parse_catalogue
 from kiosk.fakesite import catalogue_from_site, load_site
 from kiosk.viewmodel import KioskViewModel
-from tests.unit.test_kiosk_viewmodel import Backend, Printer, Speaker
-
-DEMO = Path(__file__).resolve().parents[2] / "queue_server" / "sites" / "demo-district.yaml"
+from tests.support.kiosk_fakes import DEMO, Backend, Printer, Speaker
+from tests.support.wait import wait_for
 PINS = Pins(ticket=17, priority=27, help=22, speak=23, help_led=24)
 
 
@@ -45,12 +42,19 @@ def rig(mock_pins):
     buttons.close()
 
 
-def press(factory, pin, done, hold=0.0):
+def press(factory, pin, done):
     done.clear()
     factory.pin(pin).drive_low()
-    time.sleep(hold)
     factory.pin(pin).drive_high()
     assert done.wait(3), f"no callback for pin {pin}"
+
+
+def hold(factory, pin, done):
+    """Held down until gpiozero says it was held (after HELP_HOLD_S), then let go."""
+    done.clear()
+    factory.pin(pin).drive_low()
+    assert done.wait(HELP_HOLD_S + 3), f"no hold callback for pin {pin}"
+    factory.pin(pin).drive_high()
 
 
 def test_ticket_button_takes_a_ticket_for_the_field_on_screen(rig):
@@ -74,12 +78,13 @@ def test_help_press_publishes_and_blinks_hold_clears(rig):
     vm, buttons, factory, done = rig
     led = factory.pin(24)
     assert led.state == 1 and buttons.led_state == "ready"
+    seen = len(led.states)
     press(factory, 22, done)
     assert vm.help_requested and vm.backend.status["help_requested"] is True
     assert buttons.led_state == "help"
-    time.sleep(1.2)                              # blinking: the pin went both ways
-    assert {s.state for s in led.states[-4:]} == {0, 1}
-    press(factory, 22, done, hold=2.3)          # staff hold it: served
+    # blinking: the pin goes both ways
+    wait_for(lambda: {s.state for s in led.states[seen:]} == {0, 1}, what="the help LED blinking")
+    hold(factory, 22, done)                     # staff hold it: served
     assert not vm.help_requested and vm.backend.status["help_requested"] is False
     assert buttons.led_state == "ready" and led.state == 1
 

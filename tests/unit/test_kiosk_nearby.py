@@ -7,7 +7,7 @@ from firmware_config.device_config import ScreenSettings
 from kiosk.catalogue import parse_catalogue
 from kiosk.fakesite import catalogue_from_site, load_site
 from kiosk.viewmodel import parse_nearby
-from tests.unit.test_kiosk_viewmodel import DEMO, make
+from tests.support.kiosk_fakes import DEMO, make
 
 
 @pytest.fixture(scope="module")
