@@ -44,7 +44,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from queue_server.domain import estimate
 from queue_server.domain.commands import SetCounterSectors
 from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import SiteState
@@ -59,9 +58,34 @@ class _Moved:
 
 
 class AutoBalancer:
+    # The work-conserving rule as the rest of the domain sees it: the forecast plays it and the
+    # estimate counts its helpers, asking here (`idle_reach`, these two figures) instead of
+    # keeping their own copies. They get no balancer object (the policy alone reaches them), so
+    # they follow the site's default rule; a balancer built with another `idle_wait_s` (a trial)
+    # is not followed by them.
+    #
+    # How long someone must have waited in a trained sector before an idle counter takes it:
+    # the rule itself (the default `idle_wait_s`), which the forecast's plays move counters by.
+    IDLE_WAIT_S = 30.0
+    # When the stream estimate counts a helper's first call, at the earliest: later than the
+    # rule's wait, because the balancer moves it only when it next looks (the live server every
+    # few seconds, the simulator every 30 s) and the clerk then calls. The figure the estimate's
+    # error was measured with (docs/balancing.md); 30 s here would change every estimate.
+    HELPER_FIRST_CALL_S = 60.0
+
+    @staticmethod
+    def idle_reach(state: SiteState, config: SiteConfig, rt) -> tuple[str, ...] | None:
+        """The sectors the work-conserving rule may give counter `rt` beyond its own (its trained
+        list, in order, less what it serves now); None when the rule does not apply to it (auto
+        mode off, a manager's override, a counter not in the config)."""
+        conf = config.counter_by_id.get(rt.id)
+        if not state.auto_mode or rt.sectors_override or conf is None:
+            return None
+        return tuple(s for s in conf.trained if s not in rt.sectors)
+
     def __init__(self, on_ratio: float = 1.0, off_ratio: float = 0.5, min_dwell_s: float = 900.0,
                  sector_cooldown_s: float = 180.0, calm_ratio: float = 0.6, calm_for_s: float = 600.0, min_waiting: int = 2,
-                 work_conserving: bool = True, idle_wait_s: float = 30.0, idle_calm_for_s: float = 7200.0):
+                 work_conserving: bool = True, idle_wait_s: float = IDLE_WAIT_S, idle_calm_for_s: float = 7200.0):
         if not 0 < off_ratio < on_ratio:
             raise ValueError("off_ratio must be above 0 and below on_ratio")
         self.on_ratio = on_ratio
@@ -121,6 +145,7 @@ class AutoBalancer:
 
     def ratios(self, state: SiteState, config: SiteConfig) -> dict[str, float]:
         """Predicted wait of a new ticket over the sector's target, per sector."""
+        from queue_server.domain import estimate   # estimate asks this module about the idle rule
         return {s.id: estimate.sector_wait(state, config, s.id) / (s.target_wait_min * 60.0)
                 for s in config.sectors}
 

@@ -10,8 +10,8 @@ where `share` is the part of its calls this sector gets (by the work waiting
 in each of its sectors, as the dynamic policy balances them).
 
 With auto mode on, an open counter trained for the sector whose own queue is
-empty counts too, from `HELPER_DELAY_S` on: auto mode's work-conserving rule
-will move it there (AutoBalancer).
+empty counts too, from `AutoBalancer.HELPER_FIRST_CALL_S` on: auto mode's work-conserving rule
+will move it there (`AutoBalancer.idle_reach` says where it may go).
 
 This is the estimate computed continually: auto mode's surges read it as it is; the board's
 and the kiosk buttons' waits and the online-filing offer read it corrected by how recent printed
@@ -25,6 +25,7 @@ from __future__ import annotations
 import heapq
 from datetime import datetime
 
+from queue_server.domain.autobalance import AutoBalancer
 from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import RATIO_MIN_S, SectorStats, SiteState, Ticket
 
@@ -38,7 +39,6 @@ _MIN_RESIDUAL = 0.5
 _OTHER_WORK = 0.0
 # Auto mode on: count the counters its work-conserving rule would move onto the sector.
 AUTO_HELPERS = True
-HELPER_DELAY_S = 60.0
 
 
 MIN_SERVICE_S = 5.0
@@ -176,15 +176,17 @@ def _helper_stream(now: _Now, c, sector: str) -> tuple[float, float]:
     trained = now.config.counter_by_id[c.id].trained
     share = _share(now, trained, sector)
     residual = now.residual(c)
-    first = HELPER_DELAY_S if residual is None else max(HELPER_DELAY_S, residual)
+    delay = AutoBalancer.HELPER_FIRST_CALL_S
+    first = delay if residual is None else max(delay, residual)
     return first, now.svc(sector) / share
 
 
 def _is_helper(state: SiteState, config: SiteConfig, c, sector: str) -> bool:
-    # Auto mode moves an open counter trained for the sector onto it once its own queue is empty.
-    conf = config.counter_by_id.get(c.id)
-    return (c.status == "open" and sector not in c.sectors and conf is not None and sector in conf.trained
-            and not c.sectors_override and not any(state.waiting_count(x) for x in c.sectors))
+    # Auto mode moves an open counter onto a sector it may reach once its own queue is empty.
+    if c.status != "open":
+        return False
+    extra = AutoBalancer.idle_reach(state, config, c)
+    return extra is not None and sector in extra and not any(state.waiting_count(x) for x in c.sectors)
 
 
 def _call_streams(state: SiteState, config: SiteConfig, sector: str,
@@ -344,12 +346,11 @@ def all_sector_waits(state: SiteState, config: SiteConfig) -> dict[str, int]:
                 served.add(s)
     if AUTO_HELPERS and state.auto_mode:
         for c in state.counters.values():
-            conf = config.counter_by_id.get(c.id)
-            if (c.status != "open" or conf is None or c.sectors_override
-                    or any(state.waiting_count(x) for x in c.sectors)):
+            extra = AutoBalancer.idle_reach(state, config, c) if c.status == "open" else None
+            if extra is None or any(state.waiting_count(x) for x in c.sectors):
                 continue
-            for s in dict.fromkeys(conf.trained):   # each sector once, as the per-sector scan counts it
-                if s in served and s not in c.sectors:
+            for s in dict.fromkeys(extra):   # each sector once, as the per-sector scan counts it
+                if s in served:
                     by_sector[s].append(_helper_stream(now, c, s))
     return {s.id: _wait_from_streams(state, config, s.id, state.waiting_count(s.id),
                                      by_sector[s.id] if s.id in served else [])

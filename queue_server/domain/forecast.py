@@ -43,7 +43,8 @@ from typing import Callable
 from statistics import NormalDist
 
 from queue_server.domain.estimate import mean_service_s, procedure_factors
-from queue_server.domain.policy import DynamicPolicy, Policy, PooledPolicy, SectorView, StaticPolicy
+from queue_server.domain.autobalance import AutoBalancer
+from queue_server.domain.policy import DynamicPolicy, Policy, SectorView
 from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import CV_MIN_SERVICES, SLOT_S, SiteState
 
@@ -54,7 +55,6 @@ DEFAULT_CV = 0.7                 # service time spread before any is observed
 DEFAULT_NO_SHOW = 0.04
 NO_SHOW_HOLD_S = 60.0            # a no-show holds the counter about this long
 _FIRST_DAY_WINDOW_S = 3600.0     # with no profile yet: today's pace over the last hour
-IDLE_MOVE_S = 30.0               # auto mode moves an idle counter once someone it could serve waited this long
 
 
 def printed_wait(state: SiteState, config: SiteConfig, sector: str, rank: int, order: float,
@@ -96,7 +96,7 @@ def printed_wait(state: SiteState, config: SiteConfig, sector: str, rank: int, o
     for pq, nq in queues0.values():
         pq.sort()
         nq.sort()
-    play = _Play(policy if isinstance(policy, DynamicPolicy) else None, model, busy0, now_s, sod)
+    play = _Play(policy if policy.scores else None, model, busy0, now_s, sod)
     rng = random.Random(f"{sector}:{order:.3f}")
     if time_limit_s is not None and clock is not None:
         started = clock()
@@ -118,16 +118,10 @@ def _reaches(state: SiteState, config: SiteConfig, c, policy: Policy) -> tuple[t
     """The sectors a counter calls from under `policy` now, and those it may come to call from:
     with auto mode on, its whole trained list, which auto mode gives a counter that would idle
     while someone waits in a sector it is trained for (AutoBalancer's work-conserving rule)."""
-    if isinstance(policy, StaticPolicy):
-        return tuple(c.sectors[:1]), tuple(c.sectors[:1])
-    if isinstance(policy, PooledPolicy):
-        every = tuple(s.id for s in config.sectors)
-        return every, every
-    now = tuple(c.sectors)
-    if not state.auto_mode or c.sectors_override:
+    now = policy.reach(state, config, c)
+    extra = AutoBalancer.idle_reach(state, config, c) if policy.follows_counter_sectors else None
+    if extra is None:
         return now, now
-    conf = config.counter_by_id.get(c.id)
-    extra = [s for s in (conf.trained if conf else ()) if s not in c.sectors]
     return now, (*now, *extra)
 
 
@@ -314,13 +308,13 @@ class _Play:
         reach = self.reaches[i]
         if reach is not self.full[i] and not any(queues[s][0] or queues[s][1] for s in reach):
             # Auto mode's work-conserving rule: a counter with nobody waiting in its sectors takes
-            # its whole trained list once someone there has waited IDLE_MOVE_S.
+            # its whole trained list once someone there has waited AutoBalancer.IDLE_WAIT_S.
             waited = [now - (queues[s][0] or queues[s][1])[0][0] for s in self.full[i]
                       if s not in reach and (queues[s][0] or queues[s][1])]
             if not waited:
                 return None
-            if max(waited) < IDLE_MOVE_S:
-                return IDLE_MOVE_S - max(waited)
+            if max(waited) < AutoBalancer.IDLE_WAIT_S:
+                return AutoBalancer.IDLE_WAIT_S - max(waited)
             reaches = list(self.reaches)
             reaches[i] = self.full[i]
             self._share_out(reaches)

@@ -14,14 +14,33 @@ from __future__ import annotations
 from typing import Callable, NamedTuple, Protocol
 
 from queue_server.domain.site import SiteConfig
-from queue_server.domain.state import SiteState, Ticket
+from queue_server.domain.state import CounterRuntime, SiteState, Ticket
 
 
 class Policy(Protocol):
+    """What the forecast (forecast.py) asks of a policy to play the site forward as it calls."""
     name: str
+    # True: the forecast plays the policy's own score (`pick`, DynamicPolicy); False: priority
+    # first, then the longest waiting over the counter's reach.
+    scores: bool
+    # Whether a counter's assigned sectors decide what it calls from, so auto mode's moves
+    # (AutoBalancer.idle_reach) change it; False for a policy that ignores them.
+    follows_counter_sectors: bool
 
     def choose(self, state: SiteState, config: SiteConfig, counter: str, now: float) -> Ticket | None:
         """The ticket `counter` should call now (epoch seconds `now`), or None."""
+
+    def reach(self, state: SiteState, config: SiteConfig, rt: CounterRuntime) -> tuple[str, ...]:
+        """The sectors counter `rt` calls from under this policy now."""
+
+
+class _OwnSectors:
+    """A policy whose counters call from their assigned sectors."""
+    scores = False
+    follows_counter_sectors = True
+
+    def reach(self, state: SiteState, config: SiteConfig, rt: CounterRuntime) -> tuple[str, ...]:
+        return tuple(rt.sectors)
 
 
 def eligible_sectors(state: SiteState, counter: str) -> list[str]:
@@ -47,7 +66,7 @@ def _oldest_over(state: SiteState, sectors) -> Ticket | None:
     return best
 
 
-class OldestFirstPolicy:
+class OldestFirstPolicy(_OwnSectors):
     """Priority citizens first, then the ticket that has waited longest over the counter's sectors."""
 
     name = "oldest-first"
@@ -60,6 +79,12 @@ class StaticPolicy:
     """Each counter calls only its first sector: how most centres work today (the baseline)."""
 
     name = "static"
+    scores = False
+    # Calls only its first sector; auto mode adds sectors after it, so its moves change nothing.
+    follows_counter_sectors = False
+
+    def reach(self, state: SiteState, config: SiteConfig, rt: CounterRuntime) -> tuple[str, ...]:
+        return tuple(rt.sectors[:1])
 
     def choose(self, state: SiteState, config: SiteConfig, counter: str, now: float) -> Ticket | None:
         sectors = state.counters[counter].sectors
@@ -70,12 +95,17 @@ class PooledPolicy:
     """Every counter serves every sector, oldest first: the reference lower bound no skill set can beat."""
 
     name = "pooled"
+    scores = False
+    follows_counter_sectors = False
+
+    def reach(self, state: SiteState, config: SiteConfig, rt: CounterRuntime) -> tuple[str, ...]:
+        return tuple(s.id for s in config.sectors)
 
     def choose(self, state: SiteState, config: SiteConfig, counter: str, now: float) -> Ticket | None:
         return _oldest_over(state, state.waiting.keys())
 
 
-class DynamicPolicy:
+class DynamicPolicy(_OwnSectors):
     """The production policy: what a skilled floor manager weighs, as one score per sector.
 
     For each of the counter's sectors with someone waiting, take the ticket
@@ -127,6 +157,7 @@ class DynamicPolicy:
     """
 
     name = "dynamic"
+    scores = True      # the forecast plays `pick`, the code the live site decides with
     STARVE_FACTOR = 4.0
     PRIORITY_STARVE_FACTOR = 2.0
     TRANSFER_BONUS_S = 300.0

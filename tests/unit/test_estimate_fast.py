@@ -10,6 +10,7 @@ import random
 import pytest
 
 from queue_server.domain import estimate
+from queue_server.domain.autobalance import AutoBalancer
 from queue_server.domain.commands import SetAutoMode
 from queue_server.domain.errors import DomainError
 from queue_server.domain.policy import DynamicPolicy
@@ -63,7 +64,7 @@ def _ref_call_streams(state, config, sector):
         total = sum(pressures.values())
         share = max(pressures[sector] / total if total > 0 else 1.0 / len(trained), 0.1)
         current = state.tickets.get(c.serving) if c.serving else None
-        first = estimate.HELPER_DELAY_S
+        first = AutoBalancer.HELPER_FIRST_CALL_S
         if current is not None:
             mean = svc(current.sector)
             elapsed = (now - current.called_epoch) if (now is not None and current.called_epoch) else 0.0
