@@ -11,8 +11,8 @@ import io
 import pytest
 
 from queue_server.users import Users
+from tests.support.browser import axe_check
 from tests.support.site import RunningSite
-from tests.ui.test_web_pages import axe_check
 
 pytestmark = pytest.mark.timeout(120)
 

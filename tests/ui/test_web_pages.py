@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 
 from queue_server.users import Users
+from tests.support.browser import axe_check
 from tests.support.site import RunningSite
 
 pytestmark = pytest.mark.timeout(120)
 
-ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / ".cache" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 MANAGER = ("lan.manager", "manager-pass-123")
 CLERK = ("hung.clerk", "clerk-pass-1234")
 
@@ -52,16 +51,6 @@ def login(browser, site, who, viewport=None):
     page.click("button[type=submit]")
     page.wait_for_load_state()
     return page
-
-
-def axe_check(page) -> list[dict]:
-    """Serious and critical axe-core violations of the current page."""
-    if not AXE.exists():
-        pytest.fail(f"axe-core is missing at {AXE}: run `npm install --prefix .cache/node axe-core@4` (setup.sh does)")
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def test_login_is_required_and_wrong_password_refused(browser, site):
