@@ -19,10 +19,11 @@ from firmware_config.province.consumer import ProvinceService
 from firmware_config.province.store import Store
 from firmware_config.provision import provision
 from protocol.topics import ProvinceTopics, Topics
-from tests.integration.test_province import CONFIG, board, day_events, wait_until
-from tests.integration.test_provision_broker import Peer
 from tests.support.broker import Mosquitto, free_port
+from tests.support.mqtt_peer import Peer
 from tests.support.postgres import pg_url  # noqa: F401  (fixture)
+from tests.support.province import CONFIG, board, day_events
+from tests.support.wait import until
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "site-inventory.yaml"
 
@@ -71,16 +72,16 @@ def test_link_outage_site_alone_then_province_catches_up(tmp_path, pg_url):
         # link up: the first events reach PostgreSQL through the bridges (bridges may still be connecting)
         server_a.c.publish(ta.events_log, events_a[0], qos=1).wait_for_publish(3)
         server_b.c.publish(tb.events_log, events_b[0], qos=1).wait_for_publish(3)
-        assert wait_until(lambda: store.count() == 2, timeout=20), "bridges never delivered"
+        assert until(lambda: store.count() == 2, timeout=20), "bridges never delivered"
         for e in events_a[1:20]:
             server_a.c.publish(ta.events_log, e, qos=1)
         for e in events_b[1:]:
             server_b.c.publish(tb.events_log, e, qos=1)
-        assert wait_until(lambda: store.count() == 32, timeout=10)
+        assert until(lambda: store.count() == 32, timeout=10)
 
         # cut: the province broker is gone
         province.stop()
-        time.sleep(0.5)
+        time.sleep(0.5)     # the outage lasts a while before the site publishes into it
         for e in events_a[20:]:
             server_a.c.publish(ta.events_log, e, qos=1).wait_for_publish(3)
         # a board made during the outage is queued too (on its own bridge connection)
@@ -90,25 +91,25 @@ def test_link_outage_site_alone_then_province_catches_up(tmp_path, pg_url):
         k1 = peer("site-a", "kiosk", "k1")
         k1.sub(ta.kiosk_reply("k1"))
         k1.pub(ta.kiosk_cmd("k1"), json.dumps({"v": 1, "type": "ticket.issue", "req_id": "r1"}))
-        assert wait_until(lambda: any(t == ta.kiosk_cmd("k1") for t, _ in server_a.got), timeout=3)
+        assert until(lambda: any(t == ta.kiosk_cmd("k1") for t, _ in server_a.got), timeout=3)
         server_a.pub(ta.kiosk_reply("k1"), json.dumps({"v": 1, "type": "reply", "req_id": "r1", "ok": True}))
-        assert k1.wait_for(1)
-        time.sleep(1.0)
+        assert k1.wait_count(1)
+        time.sleep(1.0)     # a negative check: time for anything that leaked to have arrived
         assert store.count() == 32                 # nothing reached the province while it was down
 
         # restore: the same broker, same port, its persistent sessions back
         restored = time.monotonic()
         province.start()
-        assert wait_until(lambda: store.count() == 132, timeout=60), f"only {store.count()} of 132 after 60 s"
+        assert until(lambda: store.count() == 132, timeout=60), f"only {store.count()} of 132 after 60 s"
         caught_up = time.monotonic() - restored
         assert caught_up < 60
         assert [s for s, _ in store.events("site-a")] == list(range(1, 121))
         assert [s for s, _ in store.events("site-b")] == list(range(1, 13))
-        assert wait_until(lambda: getattr(svc.now.get(("site-a", "dat-dai")), "waiting", None) == 77, timeout=30), \
+        assert until(lambda: getattr(svc.now.get(("site-a", "dat-dai")), "waiting", None) == 77, timeout=30), \
             "the board made during the outage never reached the province"
         by_site = {s["site"]: s for s in store.sites()}
         assert by_site["site-a"]["missing"] == 0 and by_site["site-a"]["events"] == 120
-        time.sleep(0.5)
+        time.sleep(0.5)     # a negative check: time for a redelivery to have doubled something
         assert store.count() == 132                # and nothing doubled afterwards
 
         # advice comes back through the bridge ("in" topic) to a kiosk on its own site broker
@@ -119,8 +120,8 @@ def test_link_outage_site_alone_then_province_catches_up(tmp_path, pg_url):
         def advised() -> bool:
             server_b.c.publish(tb.board, board("site-b", "B", 1, 120), qos=1)
             server_a.c.publish(ta.board, board("site-a", "A", 20, 3000), qos=1)
-            return wait_until(lambda: any(t == topic and json.loads(p)["nearby"] for t, p in k1.got), timeout=0.5)
-        assert wait_until(advised, timeout=30, step=0), (svc.counters, sorted(svc.now), k1.got)
+            return until(lambda: any(t == topic and json.loads(p)["nearby"] for t, p in k1.got), timeout=0.5)
+        assert until(advised, timeout=30, interval=0), (svc.counters, sorted(svc.now), k1.got)
         advice = json.loads(next(p for t, p in reversed(k1.got) if t == topic))
         assert advice["nearby"][0]["site"] == "site-b"
         store.close()

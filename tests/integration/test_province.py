@@ -2,45 +2,18 @@
 from __future__ import annotations
 
 import json
-import time
-from datetime import datetime, timedelta, timezone
 
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from firmware_config.province.config import parse_province_config
 from firmware_config.province.consumer import ProvinceService, parse_event
 from firmware_config.province.store import Store
 from firmware_config.province.web import create_app
 from protocol.topics import ProvinceTopics, Topics
 from tests.support.postgres import pg_url  # noqa: F401  (fixture)
-
-VN = timezone(timedelta(hours=7))
-DAY = datetime(2026, 11, 24, 7, 30, tzinfo=VN)
-
-
-def event(site: str, seq: int, kind: str, at: datetime, data: dict) -> str:
-    return json.dumps({"v": 1, "type": "event", "ts": at.isoformat(), "seq": seq, "event": kind, "data": data,
-                       "site": site})
-
-
-def day_events(site: str, n_tickets: int, start_seq: int = 1, wait_s: float = 600.0) -> list[str]:
-    """issued / called / served for n tickets of sector dat-dai, one ticket a minute."""
-    out, seq = [], start_seq
-    for i in range(n_tickets):
-        issued = DAY + timedelta(minutes=i)
-        called = issued + timedelta(seconds=wait_s)
-        tid = f"20261124-C{i + 1:03d}"
-        out.append(event(site, seq, "ticket.issued", issued,
-                         {"ticket": {"id": tid, "number": f"C{i + 1:03d}", "sector": "dat-dai"}}))
-        out.append(event(site, seq + 1, "ticket.called", called,
-                         {"ticket_id": tid, "counter": "q4", "number": f"C{i + 1:03d}", "sector": "dat-dai",
-                          "wait_s": wait_s}))
-        out.append(event(site, seq + 2, "ticket.served", called + timedelta(minutes=5),
-                         {"ticket_id": tid, "counter": "q4", "outcome": "completed", "service_s": 300}))
-        seq += 3
-    return out
+from tests.support.province import CONFIG, DAY, board, day_events, event
+from tests.support.wait import until
 
 
 class Pub:
@@ -59,31 +32,6 @@ class Pub:
     def close(self):
         self.c.disconnect()
         self.c.loop_stop()
-
-
-def wait_until(pred, timeout: float = 10.0, step: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
-
-
-def board(site: str, name: str, waiting: int, est_wait_s: int) -> str:
-    return json.dumps({"v": 1, "type": "board", "ts": DAY.isoformat(), "seq": 1,
-                       "site": {"id": site, "name": {"vi": f"Trung tâm {name}", "en": f"{name} centre"}},
-                       "counters": [], "recent_calls": [],
-                       "sectors": [{"id": "dat-dai", "name": {"vi": "Đất đai", "en": "Land"}, "prefix": "C",
-                                    "waiting": waiting, "est_wait_s": est_wait_s}]})
-
-
-CONFIG = parse_province_config({
-    "name": {"vi": "Tỉnh mẫu", "en": "Sample province"},
-    "sites": [{"id": "site-a", "lat": 10.80, "lon": 106.70},
-              {"id": "site-b", "lat": 10.83, "lon": 106.72, "address": {"vi": "12 Lê Lợi", "en": "12 Le Loi St"}},
-              {"id": "site-far", "lat": 11.90, "lon": 107.50}],
-    "nearby": {"max_km": 20, "min_gain_s": 600, "interval_s": 0.2}})
 
 
 def test_parse_event_refuses_bad_messages():
@@ -110,7 +58,7 @@ def test_events_into_postgres_idempotent_and_restartable(mosquitto, pg_url):
         pub.send(a, evs_a[:10])                   # redelivered: must not double
         pub.send(b, day_events("site-b", 5))      # 15 events
         pub.send(a, ["not json", json.dumps({"v": 1, "type": "event", "seq": -1})])
-        assert wait_until(lambda: svc.counters.received >= 87)
+        assert until(lambda: svc.counters.received >= 87, timeout=10)
         store = Store(pg_url)
         assert store.count() == 75
         assert [s for s, _ in store.events("site-a")] == list(range(1, 61))
@@ -120,7 +68,7 @@ def test_events_into_postgres_idempotent_and_restartable(mosquitto, pg_url):
         svc.stop()
         pub.send(a, day_events("site-a", 10, start_seq=61))
         svc = ProvinceService(mosquitto.url, pg_url, CONFIG, publish_advice=False).start()
-        assert wait_until(lambda: store.count() == 105, timeout=15)
+        assert until(lambda: store.count() == 105, timeout=15)
         assert [s for s, _ in store.events("site-a")] == list(range(1, 91))
         sites = {s["site"]: s for s in store.sites()}
         assert sites["site-a"]["missing"] == 0 and sites["site-a"]["last_seq"] == 90
@@ -151,7 +99,7 @@ def test_boards_dashboard_and_nearby_advice(mosquitto, pg_url):
 
         def advice_for_a():
             return [p for t, p in pub.got if t == P.nearby("site-a", "dat-dai") and p["nearby"]]
-        assert wait_until(advice_for_a, timeout=5)
+        assert until(advice_for_a, timeout=5)
         adv = advice_for_a()[-1]
         assert adv["own"] == {"waiting": 15, "est_wait_s": 2500}
         assert [o["site"] for o in adv["nearby"]] == ["site-b"]          # site-far is 140 km away
@@ -160,11 +108,11 @@ def test_boards_dashboard_and_nearby_advice(mosquitto, pg_url):
         assert 0 < near["distance_km"] < 5
         assert adv["title"] == {"vi": "Điểm tiếp nhận gần đây chờ ít hơn", "en": "Nearby centres with shorter waits"}
         # site-b has the shortest wait: its advice is an empty list (nothing shorter nearby)
-        assert wait_until(lambda: any(t == P.nearby("site-b", "dat-dai") and p["nearby"] == []
-                                      for t, p in pub.got))
+        assert until(lambda: any(t == P.nearby("site-b", "dat-dai") and p["nearby"] == []
+                                 for t, p in pub.got), timeout=10)
 
         store = Store(pg_url)
-        assert wait_until(lambda: svc.idle() and store.count() == 9)
+        assert until(lambda: svc.idle() and store.count() == 9, timeout=10)
         store.close()
         app = create_app({"DB_URL": pg_url, "PROVINCE": CONFIG, "SERVICE": svc})
         client = app.test_client()
@@ -220,7 +168,7 @@ def test_cli_runs_consumer_and_dashboard(mosquitto, pg_url, tmp_path):
         wait_port(http, 15)
         pub.send(Topics("site-a").events_log, day_events("site-a", 2))
         store = Store(pg_url)
-        assert wait_until(lambda: store.count() == 6, timeout=10)
+        assert until(lambda: store.count() == 6, timeout=10)
         store.close()
         with urllib.request.urlopen(f"http://127.0.0.1:{http}/?day=2026-11-24", timeout=5) as r:
             html = r.read().decode()

@@ -18,11 +18,12 @@ from firmware_config.province.consumer import ProvinceService
 from firmware_config.province.store import Store
 from firmware_config.provision import provision
 from protocol.topics import Topics
-from tests.integration.test_province import CONFIG, day_events, wait_until
-from tests.integration.test_provision_broker import Peer
 from tests.support.broker import Mosquitto, free_port
+from tests.support.mqtt_peer import Peer
 from tests.support.postgres import pg_url  # noqa: F401  (fixture)
 from tests.support.procs import make_test_ca
+from tests.support.province import CONFIG, day_events
+from tests.support.wait import until
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "site-inventory.yaml"
 
@@ -80,7 +81,7 @@ def test_site_to_province_over_tls(tmp_path, pg_url):
         store = Store(pg_url)
         for e in events:
             server.c.publish(Topics("site-a").events_log, e, qos=1)
-        assert wait_until(lambda: store.count() == 30, timeout=30), \
+        assert until(lambda: store.count() == 30, timeout=30), \
             f"only {store.count()} of 30 events crossed the TLS bridge"
         assert [s for s, _ in store.events("site-a")] == list(range(1, 31))
         store.close()

@@ -17,7 +17,8 @@ from firmware_config.province.consumer import ProvinceService
 from firmware_config.province.store import Store
 from firmware_config.provision import provision
 from protocol.client import DeviceClient
-from tests.integration.test_province import CONFIG, wait_until
+from tests.support.province import CONFIG
+from tests.support.wait import until
 from tests.support.broker import Mosquitto, free_port
 from tests.support.postgres import pg_url  # noqa: F401  (fixture)
 from tests.support.procs import ServerProcess
@@ -57,14 +58,14 @@ def test_real_server_events_reach_the_province(tmp_path, pg_url):
         assert counter.request("serve.done", {}, timeout=10)["ok"]
 
         store = Store(pg_url)
-        assert wait_until(lambda: {"ticket.issued", "ticket.called", "ticket.served"}
-                          <= {t for _, t in store.events("site-a")}, timeout=30), store.events("site-a")
+        assert until(lambda: {"ticket.issued", "ticket.called", "ticket.served"}
+                     <= {t for _, t in store.events("site-a")}, timeout=30), store.events("site-a")
         seqs = [s for s, _ in store.events("site-a")]
         assert seqs == list(range(seqs[0], seqs[-1] + 1)), seqs     # no gap
         assert [t for _, t in store.events("site-a")].count("ticket.issued") == 3
         # the server's board went out too: waits "now" for the province
-        assert wait_until(lambda: any(r["site"] == "site-a" and r["sector"] == "tu-phap-ho-tich"
-                                      for r in store.now()), timeout=10)
+        assert until(lambda: any(r["site"] == "site-a" and r["sector"] == "tu-phap-ho-tich"
+                                 for r in store.now()), timeout=10)
         row = next(r for r in store.now() if r["sector"] == "tu-phap-ho-tich")
         assert row["waiting"] == 2
         store.close()

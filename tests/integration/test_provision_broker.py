@@ -2,75 +2,22 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-import uuid
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
 import yaml
-from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware_config.inventory import parse_inventory
 from firmware_config.localrun import local_inventory_data, province_broker_conf, site_broker_conf
 from firmware_config.provision import provision
 from protocol.topics import ProvinceTopics, Topics
 from tests.support.broker import Mosquitto, free_port
+from tests.support.mqtt_peer import Peer
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "site-inventory.yaml"
 SITE = "demo-district"
 T = Topics(SITE)
-
-
-class Peer:
-    """A paho client that records what it receives."""
-
-    def __init__(self, port: int, user: str | None, password: str | None):
-        self.got: list[tuple[str, bytes]] = []
-        self.cond = threading.Condition()
-        self.rc = None
-        self.c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"t-{uuid.uuid4().hex[:8]}")
-        if user:
-            self.c.username_pw_set(user, password)
-        self.c.on_message = self._on_message
-        self.c.on_connect = lambda c, u, f, rc, p: self._set_rc(rc)
-        self.c.connect("127.0.0.1", port)
-        self.c.loop_start()
-        deadline = time.monotonic() + 5
-        while self.rc is None and time.monotonic() < deadline:
-            time.sleep(0.01)
-
-    def _set_rc(self, rc):
-        self.rc = rc
-
-    @property
-    def ok(self) -> bool:
-        return self.rc is not None and not self.rc.is_failure
-
-    def _on_message(self, c, u, msg):
-        with self.cond:
-            self.got.append((msg.topic, msg.payload))
-            self.cond.notify_all()
-
-    def sub(self, *topics: str) -> None:
-        for t in topics:
-            self.c.subscribe(t, 1)
-        time.sleep(0.15)
-
-    def pub(self, topic: str, payload: str) -> None:
-        self.c.publish(topic, payload, qos=1).wait_for_publish(3)
-
-    def topics(self) -> list[str]:
-        return [t for t, _ in self.got]
-
-    def wait_for(self, n: int, timeout: float = 3.0) -> bool:
-        with self.cond:
-            return self.cond.wait_for(lambda: len(self.got) >= n, timeout)
-
-    def close(self):
-        self.c.disconnect()
-        self.c.loop_stop()
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +73,7 @@ def test_acl_matches_protocol(site):
     d1.pub(T.board, "d1-board")
     d1.pub(T.kiosk_cmd("k1"), "d1-cmd")
     k2.pub(T.kiosk_reply("k1"), "k2-reply")
-    time.sleep(0.5)
+    time.sleep(0.5)     # a negative check: time for a refused publish to have arrived, if it could
     payloads = sorted(p.decode() for _, p in server.got)
     assert payloads == ["k1-own", "k1-status", "q1-own"]
 
@@ -140,7 +87,7 @@ def test_acl_matches_protocol(site):
                   T.counter_reply("q2"), T.counter_state("q1")):
         server.pub(topic, "from-server")
     k1.pub(T.kiosk_cmd("k1"), "seen-by-nobody-but-server")
-    time.sleep(0.5)
+    time.sleep(0.5)     # a negative check, as above
     assert sorted(k1.topics()) == sorted([T.board, T.kiosk_reply("k1")])
     assert sorted(d1.topics()) == sorted([T.board, T.counter_state("q1")])
     assert sorted(q1.topics()) == sorted([T.counter_reply("q1"), T.counter_state("q1")])
@@ -155,12 +102,12 @@ def test_nearby_advice_readable_by_kiosks_only_from_the_bridge(site):
     k2 = connect("kiosk", "k2")
     k2.pub(topic, "forged")
     connect("server").pub(topic, "forged-by-server")
-    time.sleep(0.4)
+    time.sleep(0.4)     # a negative check: the forged advice would have arrived by now
     assert k1.got == []
     bridge = Peer(site["port"], "bridge", site["creds"]["bridge"]["password"])
     try:
         bridge.pub(topic, "advice")
-        assert k1.wait_for(1)
+        assert k1.wait_count(1)
         assert k1.got == [(topic, b"advice")]
     finally:
         bridge.close()
@@ -181,8 +128,8 @@ def test_province_broker_conf_starts(site):
         br = Peer(port, f"bridge-{SITE}", pcreds["bridges"][SITE]["password"])
         br.pub(T.events_log, "ok")
         br.pub(Topics("other-site").events_log, "forged")
-        assert reader.wait_for(1)
-        time.sleep(0.3)
+        assert reader.wait_count(1)
+        time.sleep(0.3)     # a negative check: the forged event would have arrived by now
         assert reader.got == [(T.events_log, b"ok")]
         reader.close()
         br.close()

@@ -14,7 +14,7 @@ import pytest
 
 from queue_server.mqtt.publisher import PublisherProcess
 from queue_server.service import Message
-from tests.integration.test_site_mqtt import Sub
+from tests.support.mqtt_peer import Peer
 from tests.support.site import RunningSite
 from tests.support.wait import until
 
@@ -42,7 +42,7 @@ def test_the_reply_comes_after_the_state_it_changes(tmp_path, publisher):
     with RunningSite(tmp_path, publisher=publisher) as site:
         assert (site.server.gateway.publisher is not None) == (publisher == "process")
         t = site.service.topics
-        sub = Sub(site, "counter", "q1", [t.reply("counter", "q1"), t.counter_state("q1")])
+        sub = Peer.device(site, "counter", "q1", [t.reply("counter", "q1"), t.counter_state("q1")])
         kiosk, counter = site.device("kiosk", "k1"), site.device("counter", "q1")
         try:
             for _ in range(20):
@@ -71,7 +71,7 @@ def test_a_dead_publisher_is_replaced_and_the_retained_state_sent_again(tmp_path
         # commands are answered again, and a newcomer sees the whole truth retained
         second = kiosk.request("ticket.issue", {"sector": A}, timeout=10)["result"]["ticket"]
         assert second["number"] != first["number"]
-        sub = Sub(site, "display", next(iter(site.site.devices.displays)), [site.service.topics.board])
+        sub = Peer.device(site, "display", next(iter(site.site.devices.displays)), [site.service.topics.board])
         try:
             board = sub.wait_for(lambda m: m[2])[1]
             waiting = {s["id"]: s["waiting"] for s in board["sectors"]}
@@ -108,7 +108,7 @@ def test_messages_go_out_in_order_across_many_batches(tmp_path):
         pub = PublisherProcess(site.broker_url, username=cred["username"], password=cred["password"],
                                ca_file=None, client_id="order-test")
         # the board topic (a display may read it); the server's own boards carry no "n"
-        sub = Sub(site, "display", next(iter(site.site.devices.displays)), [site.service.topics.board])
+        sub = Peer.device(site, "display", next(iter(site.site.devices.displays)), [site.service.topics.board])
         try:
             assert pub.start(10)
             for b in range(100):

@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from protocol.topics import Topics
+from tests.support.mqtt_peer import Peer
 from tests.support.site import RunningSite
 
 A, B = "tu-phap-ho-tich", "ly-lich-tu-phap"
@@ -19,42 +16,6 @@ A, B = "tu-phap-ho-tich", "ly-lich-tu-phap"
 def site(tmp_path_factory):
     with RunningSite(tmp_path_factory.mktemp("site")) as s:
         yield s
-
-
-class Sub:
-    """A raw paho subscriber, written from docs/protocol.md only."""
-
-    def __init__(self, site: RunningSite, kind: str, device: str, topics: list[str]):
-        self.messages: list[tuple[str, dict, bool]] = []
-        self.cond = threading.Condition()
-        user, pw = site.credentials(kind, device)
-        self.c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-sub-{kind}-{device}-{time.monotonic_ns()}")
-        self.c.username_pw_set(user, pw)
-        self.c.on_message = self._on
-        self.c.on_connect = lambda c, *a: [c.subscribe(t, 1) for t in topics]
-        self.c.connect("127.0.0.1", site.mqtt_port)
-        self.c.loop_start()
-
-    def _on(self, c, u, msg):
-        with self.cond:
-            self.messages.append((msg.topic, json.loads(msg.payload), msg.retain))
-            self.cond.notify_all()
-
-    def wait_for(self, pred, timeout=5.0):
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for m in self.messages:
-                    if pred(m):
-                        return m
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"no matching message; got {[m[0] for m in self.messages][-10:]}")
-                self.cond.wait(left)
-
-    def close(self):
-        self.c.loop_stop()
-        self.c.disconnect()
 
 
 def test_ticket_issue_reply_has_every_contract_field(site):
@@ -83,7 +44,7 @@ def test_a_device_listening_to_its_own_reply_topic_keeps_request_replies(site):
 def test_two_counters_call_and_the_retained_board_shows_them(site):
     kiosk = site.device("kiosk", "k2")
     numbers = [kiosk.request("ticket.issue", {"sector": B})["result"]["ticket"]["number"] for _ in range(2)]
-    calls = Sub(site, "display", "d1", [Topics(site.site.id).events_call])
+    calls = Peer.device(site, "display", "d1", [Topics(site.site.id).events_call])
     q2, q3 = site.device("counter", "q2"), site.device("counter", "q3")
     got = [q2.request("call.next")["result"]["ticket"]["number"], q3.request("call.next")["result"]["ticket"]["number"]]
     assert len(set(got)) == 2 and set(numbers) & set(got)
@@ -93,7 +54,7 @@ def test_two_counters_call_and_the_retained_board_shows_them(site):
     calls.close()
     # A display that connects now gets the whole board at once (retained); the newest board may
     # follow live within BOARD_WINDOW_S if the last call was within the window.
-    display = Sub(site, "display", "d1", [Topics(site.site.id).board])
+    display = Peer.device(site, "display", "d1", [Topics(site.site.id).board])
     board = display.wait_for(lambda m: any(c["serving"] and c["serving"]["number"] == got[1]
                                            for c in m[1]["counters"]))[1]
     assert display.messages[0][2], "the first board a new display gets is the retained one"
@@ -114,7 +75,7 @@ def test_recall_is_a_new_call_and_counter_state_is_retained(site):
     kiosk.request("ticket.issue", {"sector": "dat-dai"})
     q4 = site.device("counter", "q4")
     number = q4.request("call.next")["result"]["ticket"]["number"]
-    calls = Sub(site, "counter", "q4", [Topics(site.site.id).events_call, Topics(site.site.id).counter_state("q4")])
+    calls = Peer.device(site, "counter", "q4", [Topics(site.site.id).events_call, Topics(site.site.id).counter_state("q4")])
     assert q4.request("call.recall")["ok"]
     call = calls.wait_for(lambda m: m[0].endswith("events/call") and m[1]["recall"])[1]
     assert call["number"] == number
@@ -131,7 +92,7 @@ def test_recall_is_a_new_call_and_counter_state_is_retained(site):
 
 def test_sector_stats_are_retained(site):
     site.device("kiosk", "k2").request("ticket.issue", {"sector": "kinh-doanh"})
-    sub = Sub(site, "kiosk", "k2", [Topics(site.site.id).sector_stats("kinh-doanh")])
+    sub = Peer.device(site, "kiosk", "k2", [Topics(site.site.id).sector_stats("kinh-doanh")])
     stats = sub.wait_for(lambda m: m[2] and m[1]["waiting"] >= 1)[1]
     sub.close()
     assert stats["sector"] == "kinh-doanh" and stats["waiting"] >= 1 and "est_wait_s" in stats and "served_today" in stats
@@ -157,17 +118,10 @@ def test_repeated_req_id_returns_the_same_reply_and_changes_nothing(site):
 ])
 def test_bad_input_gets_the_contract_error_and_the_server_keeps_running(site, payload, code):
     t = Topics(site.site.id)
-    sub = Sub(site, "kiosk", "k2", [t.kiosk_reply("k2")])
-    time.sleep(0.2)
-    user, pw = site.credentials("kiosk", "k2")
-    pub = mqtt.Client(CallbackAPIVersion.VERSION2)
-    pub.username_pw_set(user, pw)
-    pub.connect("127.0.0.1", site.mqtt_port)
-    pub.loop_start()
-    pub.publish(t.kiosk_cmd("k2"), payload, qos=1).wait_for_publish(5)
+    sub = Peer.device(site, "kiosk", "k2", [t.kiosk_reply("k2")])     # subscribed (SUBACK) before the command
+    sub.pub(t.kiosk_cmd("k2"), payload)
     reply = sub.wait_for(lambda m: m[1].get("ok") is False and m[1]["error"]["code"] == code)[1]
     assert reply["type"] == "reply" and reply["error"]["message"]
-    pub.loop_stop()
     sub.close()
     assert site.device("kiosk", "k2").request("ticket.issue", {"sector": A})["ok"]
 
@@ -179,7 +133,7 @@ def test_unregistered_device_is_refused_by_the_server(site):
 
 def test_server_status_is_retained_with_a_last_will(tmp_path):
     with RunningSite(tmp_path) as s:
-        sub = Sub(s, "display", "d1", [Topics(s.site.id).server_status])
+        sub = Peer.device(s, "display", "d1", [Topics(s.site.id).server_status])
         assert sub.wait_for(lambda m: m[1]["online"] is True)[1]["type"] == "server.status"
         s.stop_server()
         sub.wait_for(lambda m: m[1]["online"] is False)
