@@ -117,6 +117,10 @@ make_root() {
   rm -rf --one-file-system "$ROOTFS.part"
   debootstrap --arch=arm64 --foreign --variant=minbase bookworm "$ROOTFS.part" "$MIRROR" > "$OUT/debootstrap.log"
   chroot "$ROOTFS.part" /debootstrap/debootstrap --second-stage >> "$OUT/debootstrap.log"
+  local m    # the second stage can leave its own /proc or /sys mounted in the root
+  for m in proc sys; do
+    if mountpoint -q "$ROOTFS.part/$m"; then umount "$ROOTFS.part/$m"; fi
+  done
   mv "$ROOTFS.part" "$ROOTFS"
 }
 if [ -x "$ROOTFS/usr/bin/dpkg" ] && [ ! -d "$ROOTFS/debootstrap" ]; then
