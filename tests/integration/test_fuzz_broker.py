@@ -11,7 +11,7 @@ import time
 
 from hypothesis import HealthCheck, given, settings
 
-from tests.integration.test_fuzz_commands import CONTRACT_ERRORS, command_payload
+from tests.support.payloads import CONTRACT_ERRORS, command_payload
 from tests.support.site import RunningSite
 
 PER_DEVICE = 150

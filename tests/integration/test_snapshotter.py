@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from queue_server.domain.state import SiteState
 from queue_server.store.schema import snapshots
-from tests.integration.test_store_restart import Clock, build_a_day, make
+from tests.support.service_day import Clock, build_a_day, make
 
 
 def test_every_snapshot_is_the_fold_of_the_log_up_to_its_seq(tmp_path, site_config):

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from tests.integration.test_crash_server import check_crash_run
+from tests.support.crash import check_crash_run
 from tests.support.procs import ROOT, crash_scenario
 
 pytestmark = [pytest.mark.skipif(not os.environ.get("MOTCUA_SOAK"),
