@@ -18,6 +18,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from display.texts import T
+from protocol.messages import SHOWN_WAIT, read_wait
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +192,7 @@ class BoardView:
                 continue
             name = s.get("name") if isinstance(s.get("name"), dict) else {"vi": s.get("name") or s.get("id")}
             waiting = s.get("waiting") if isinstance(s.get("waiting"), int) else 0
-            est = s.get("est_wait_s")
+            est = read_wait(s, SHOWN_WAIT)
             target = s.get("target_wait_s")
             over = isinstance(est, int) and isinstance(target, int) and target > 0 and waiting > 0 and est > target
             rows.append(SectorRow(sector=nfc(s.get("id")), prefix=nfc(s.get("prefix")),

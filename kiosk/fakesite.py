@@ -20,7 +20,8 @@ import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
 from protocol.client import BrokerUrl
-from protocol.messages import ProtocolError, dumps, parse_command, reply_error, reply_ok
+from protocol.messages import (PRINTED_WAIT, SHOWN_WAIT, ProtocolError, dumps, parse_command, reply_error,
+                               reply_ok, wait_fields)
 from protocol.ticket_number import format_number
 from protocol.topics import Topics
 from kiosk.catalogue import CATALOGUE_PATH
@@ -41,7 +42,7 @@ def catalogue_from_site(site, stats: dict[str, dict[str, int]] | None = None) ->
         "sectors": [{
             "id": s.id, "prefix": s.prefix, "name": s.name.model_dump(), "icon": s.icon,
             "target_wait_min": s.target_wait_min,
-            "waiting": stats.get(s.id, {}).get("waiting", 0), "est_wait_s": stats.get(s.id, {}).get("est_wait_s", 0),
+            "waiting": stats.get(s.id, {}).get("waiting", 0), **wait_fields(SHOWN_WAIT, stats.get(s.id, {}).get("est_wait_s", 0)),
             "procedures": [{
                 "id": p.id, "name": p.name.model_dump(), "fee_vnd": p.fee_vnd,
                 "fee_note": p.fee_note.model_dump() if p.fee_note else None, "days": p.days, "online": p.online,
@@ -143,7 +144,7 @@ class FakeTicketServer:
     def publish_stats(self, sector: str, waiting: int, est_wait_s: int):
         return self.client.publish(self.topics.sector_stats(sector),
                                    dumps({"v": 1, "type": "sector.stats", "ts": _now(), "sector": sector,
-                                          "waiting": waiting, "est_wait_s": est_wait_s, "served_today": 0}),
+                                          "waiting": waiting, **wait_fields(SHOWN_WAIT, est_wait_s), "served_today": 0}),
                                    qos=1, retain=True)
 
     def _on_connect(self, client, userdata, flags, reason_code, properties=None) -> None:
@@ -189,7 +190,7 @@ class FakeTicketServer:
             tid = f"t-{sector.id}-{n}"
             ticket = {"id": tid, "number": number, "sector": sector.id, "procedure": cmd.procedure,
                       "priority": cmd.priority, "issued_at": _now(), "position": ahead + 1, "ahead": ahead,
-                      "est_wait_s": ahead * self.service_s, "token": f"tok{n}",
+                      **wait_fields(PRINTED_WAIT, ahead * self.service_s), "token": f"tok{n}",
                       "track_url": f"{self.public_url}/t/{tid}?k=tok{n}"}
             self.issued.append(ticket)
             self.publish_stats(sector.id, ahead + 1, (ahead + 1) * self.service_s)

@@ -187,6 +187,29 @@ def dumps(payload: dict[str, Any]) -> bytes:
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+# The three waits (docs/protocol.md, "Waits"): different figures, so different names.
+# - printed_wait_s: the forecast printed on a ticket (ticket.issue's reply), fixed at issue;
+# - shown_wait_s: a sector's wait for a ticket taken now (board, sector.stats, the kiosk's
+#   catalogue): what the board and the kiosk's buttons show;
+# - live_wait_s: one waiting ticket's wait from now (the tracking page, /api/v1/tickets/<token>).
+# Each message also repeats its figure as `est_wait_s`, the one name all three had before:
+# deprecated, kept for one version so older devices and pages keep working.
+PRINTED_WAIT, SHOWN_WAIT, LIVE_WAIT = "printed_wait_s", "shown_wait_s", "live_wait_s"
+DEPRECATED_WAIT = "est_wait_s"
+
+
+def wait_fields(name: str, seconds: int) -> dict[str, int]:
+    """{name: seconds} and its deprecated alias, for a payload (`name` is one of the three)."""
+    return {name: seconds, DEPRECATED_WAIT: seconds}
+
+
+def read_wait(payload: dict[str, Any], name: str, default: Any = None) -> Any:
+    """A wait from a payload: its own name, else the deprecated `est_wait_s` (an older server)."""
+    if name in payload:
+        return payload[name]
+    return payload.get(DEPRECATED_WAIT, default)
+
+
 # Models of the outgoing payloads, for the JSON Schema export and for clients
 # that want typed access. The server builds plain dicts of the same shape.
 
@@ -210,7 +233,8 @@ class TicketResult(BaseModel):
     priority: Priority
     issued_at: str
     position: int
-    est_wait_s: int
+    printed_wait_s: int
+    est_wait_s: int = Field(description="deprecated: the same as printed_wait_s, for one version")
     track_url: str
 
 
@@ -258,7 +282,8 @@ class BoardSector(BaseModel):
     name: I18nText
     prefix: str
     waiting: int
-    est_wait_s: int
+    shown_wait_s: int
+    est_wait_s: int = Field(description="deprecated: the same as shown_wait_s, for one version")
 
 
 class Board(_Out):
@@ -283,7 +308,8 @@ class SectorStats(_Out):
     type: Literal["sector.stats"] = "sector.stats"
     sector: str
     waiting: int
-    est_wait_s: int
+    shown_wait_s: int
+    est_wait_s: int = Field(description="deprecated: the same as shown_wait_s, for one version")
     served_today: int
 
 

@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from protocol import ticket_number
 from protocol.errors import ErrorCode
+from protocol.messages import PRINTED_WAIT, wait_fields
 from queue_server.domain import estimate, forecast
 from queue_server.domain import events as ev
 from queue_server.domain.commands import CancelTicket, HelpRequest, SetAutoMode, SetCounterSectors, SetCounterStatus
@@ -140,7 +141,7 @@ class QueueCore:
         def result(state: SiteState) -> dict[str, Any]:
             t = state.tickets[ticket.id]
             return {"ticket": {**ticket_public(t), "position": t.position, "ahead": t.position - 1,
-                               "est_wait_s": t.est_wait_s, "token": t.token}}
+                               **wait_fields(PRINTED_WAIT, t.printed_wait_s), "token": t.token}}
         return Decision([event], result)
 
     def _guidance_online(self, cmd: Any, ctx: Context) -> Decision:

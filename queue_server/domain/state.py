@@ -35,6 +35,8 @@ class Ticket:
     called_at: str | None = None
     called_epoch: float | None = None
     finished_at: str | None = None
+    # The wait printed on the ticket (printed_wait_s on the wire). Named est_wait_s here because
+    # the ticket.issued events and the snapshots already in the logs carry it under that name.
     est_wait_s: int = 0
     # The stream estimate at issue, which the printed wait (a forecast) corrected; the tracking
     # page goes on correcting the live stream estimate the same way (estimate.live_wait).
@@ -45,6 +47,10 @@ class Ticket:
     outcome: str | None = None
     served_by: str | None = None
     rating: int | None = None
+
+    @property
+    def printed_wait_s(self) -> int:
+        return self.est_wait_s
 
     @property
     def is_priority(self) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from protocol.messages import SHOWN_WAIT, wait_fields
 from queue_server.domain import estimate
 from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import SiteState
@@ -51,7 +52,7 @@ def sector_stats(state: SiteState, config: SiteConfig, sector: str, now: datetim
     oldest = min((t.order for t in waiting), default=None)
     return {"v": 1, "type": "sector.stats", "ts": now.isoformat(), "seq": state.last_seq, "sector": sector,
             "waiting": len(waiting),
-            "est_wait_s": waits[sector] if waits is not None else estimate.shown_wait(state, config, sector),
+            **wait_fields(SHOWN_WAIT, waits[sector] if waits is not None else estimate.shown_wait(state, config, sector)),
             "served_today": st.served_today, "issued_today": st.issued_today,
             "no_show_today": st.no_show_today,
             "oldest_wait_s": 0 if oldest is None else max(0, int(now.timestamp() - oldest)),
@@ -75,7 +76,7 @@ def board(state: SiteState, config: SiteConfig, now: datetime, waits: dict[str, 
                "counter_label_en": config.counter_by_id[r["counter"]].label.en,
                "sector": r["sector"], "at": r["at"]} for r in state.recent_calls]
     sectors = [{"id": s.id, "name": s.name.model_dump(), "prefix": s.prefix,
-                "waiting": state.waiting_count(s.id), "est_wait_s": waits[s.id],
+                "waiting": state.waiting_count(s.id), **wait_fields(SHOWN_WAIT, waits[s.id]),
                 "target_wait_s": int(s.target_wait_min * 60)} for s in config.sectors]
     return {"v": 1, "type": "board", "ts": now.isoformat(), "seq": state.last_seq,
             "site": {"id": config.site.id, "name": config.site.name.model_dump(),

@@ -283,7 +283,7 @@ class Simulation:
                 if d.error is not None:
                     raise RuntimeError(f"ticket.issue refused: {d.error.en}")
                 tk = d.result["ticket"]
-                issued[tk["id"]] = (t, tk["est_wait_s"], cit.sector)
+                issued[tk["id"]] = (t, tk["printed_wait_s"], cit.sector)
                 self._service[tk["id"]] = (cit.service_s, cit.no_show)
                 res.tickets += 1
                 res.per_sector_tickets[cit.sector] = res.per_sector_tickets.get(cit.sector, 0) + 1

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
+from protocol.messages import LIVE_WAIT, SHOWN_WAIT, wait_fields
 from queue_server.domain import estimate, views
 from queue_server.domain.commands import (OVERRIDE_REASON_MAX_CHARS, CancelTicket, SetAutoMode, SetCounterSectors,
                                           SetCounterStatus)
@@ -56,7 +57,7 @@ def catalogue():
             sectors.append({
                 "id": s.id, "prefix": s.prefix, "name": s.name.model_dump(), "icon": s.icon,
                 "target_wait_min": s.target_wait_min, "waiting": svc.state.waiting_count(s.id),
-                "est_wait_s": waits[s.id],
+                **wait_fields(SHOWN_WAIT, waits[s.id]),
                 "procedures": [{"id": p.id, "name": p.name.model_dump(), "fee_vnd": p.fee_vnd,
                                 "fee_note": p.fee_note.model_dump() if p.fee_note else None, "days": p.days,
                                 "online": p.online, "documents": [d.model_dump() for d in p.documents],
@@ -109,7 +110,7 @@ def ticket_view(svc: QueueService, token: str) -> dict[str, Any] | None:
         return {"number": t.number, "sector": t.sector, "sector_name": sector.name.model_dump(),
                 "procedure": t.procedure, "priority": t.priority, "status": t.status, "issued_at": t.issued_at,
                 "ahead": ahead, "position": ahead + 1 if t.status == "waiting" else 0,
-                "est_wait_s": estimate.live_wait(svc.state, svc.config, t, ahead) if t.status == "waiting" else 0,
+                **wait_fields(LIVE_WAIT, estimate.live_wait(svc.state, svc.config, t, ahead) if t.status == "waiting" else 0),
                 "counter": t.counter, "counter_label": counter.label.model_dump() if counter else None,
                 "counter_number": counter.number if counter else None, "called_at": t.called_at,
                 "seq": svc.state.last_seq}

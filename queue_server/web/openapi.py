@@ -87,7 +87,7 @@ def document(config: Any = None) -> dict[str, Any]:
             "sectors": {"type": "array", "items": {"type": "object", "required": ["id", "prefix", "name"], "properties": {
                 "id": {"type": "string"}, "prefix": {"type": "string"}, "name": I18N,
                 "icon": {"type": "string", "nullable": True}, "target_wait_min": {"type": "number"},
-                "waiting": {"type": "integer"}, "est_wait_s": {"type": "integer"},
+                "waiting": {"type": "integer"}, "shown_wait_s": {"type": "integer"}, "est_wait_s": {"type": "integer", "deprecated": True},
                 "procedures": {"type": "array", "items": ref("Procedure")}}}}}},
         "Board": {"type": "object", "required": ["v", "type", "ts", "seq", "counters", "recent_calls", "sectors"],
                   "description": "the retained `board` of docs/protocol.md", "properties": {
@@ -99,11 +99,12 @@ def document(config: Any = None) -> dict[str, Any]:
                 "sectors": {"type": "array", "items": {"type": "string"}},
                 "serving": {"type": "object", "nullable": True}}}},
             "recent_calls": {"type": "array", "items": {"type": "object"}},
-            "sectors": {"type": "array", "items": {"type": "object", "required": ["id", "waiting", "est_wait_s"], "properties": {
+            "sectors": {"type": "array", "items": {"type": "object", "required": ["id", "waiting", "shown_wait_s"], "properties": {
                 "id": {"type": "string"}, "name": I18N, "prefix": {"type": "string"}, "waiting": {"type": "integer"},
-                "est_wait_s": {"type": "integer"}, "target_wait_s": {"type": "integer"}}}}}},
-        "SectorStats": {"type": "object", "required": ["sector", "waiting", "est_wait_s"], "properties": {
-            "sector": {"type": "string"}, "waiting": {"type": "integer"}, "est_wait_s": {"type": "integer"},
+                "shown_wait_s": {"type": "integer"}, "est_wait_s": {"type": "integer", "deprecated": True}, "target_wait_s": {"type": "integer"}}}}}},
+        "SectorStats": {"type": "object", "required": ["sector", "waiting", "shown_wait_s"], "properties": {
+            "sector": {"type": "string"}, "waiting": {"type": "integer"}, "shown_wait_s": {"type": "integer"},
+            "est_wait_s": {"type": "integer", "deprecated": True},
             "served_today": {"type": "integer"}, "issued_today": {"type": "integer"},
             "no_show_today": {"type": "integer"}, "oldest_wait_s": {"type": "integer"},
             "target_wait_s": {"type": "integer"}, "mean_service_s": {"type": "integer"},
@@ -116,12 +117,12 @@ def document(config: Any = None) -> dict[str, Any]:
             "serving": {"type": "object", "nullable": True}, "served_today": {"type": "integer"},
             "last_served": {"type": "string", "nullable": True},
             "waiting": {"type": "object", "additionalProperties": {"type": "integer"}}}},
-        "TicketView": {"type": "object", "required": ["number", "sector", "status", "ahead", "est_wait_s"], "properties": {
+        "TicketView": {"type": "object", "required": ["number", "sector", "status", "ahead", "live_wait_s"], "properties": {
             "number": {"type": "string"}, "sector": {"type": "string"}, "sector_name": I18N,
             "procedure": {"type": "string", "nullable": True}, "priority": {"type": "string"},
             "status": {"type": "string", "enum": ["waiting", "called", "served", "no_show", "cancelled", "expired"]},
             "issued_at": {"type": "string"}, "ahead": {"type": "integer"}, "position": {"type": "integer"},
-            "est_wait_s": {"type": "integer"}, "counter": {"type": "string", "nullable": True},
+            "live_wait_s": {"type": "integer"}, "est_wait_s": {"type": "integer", "deprecated": True}, "counter": {"type": "string", "nullable": True},
             "counter_label": {"allOf": [I18N], "nullable": True},
             "counter_number": {"type": "string", "nullable": True},
             "called_at": {"type": "string", "nullable": True}, "seq": {"type": "integer"}}},

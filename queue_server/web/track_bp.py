@@ -54,7 +54,7 @@ def page_model(view: dict[str, Any], recalls: int, transferred: bool) -> dict[st
             "sector_name": view["sector_name"], "headline": _headline(view), "called": status == "called",
             "recalls": recalls, "notes": notes,
             "ahead": view["ahead"] if waiting else None,
-            "wait_min": round(view["est_wait_s"] / 60) if waiting else None,
+            "wait_min": round(view["live_wait_s"] / 60) if waiting else None,
             # the domain's rule (QueueCore._ticket_cancel): only a waiting ticket can be cancelled
             "can_cancel": waiting, "final": status in FINAL}
 

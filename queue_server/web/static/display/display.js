@@ -166,13 +166,15 @@
     for (i = 0; i < sectors.length; i++) {
       var s = sectors[i], nm = s.name || {};
       var waiting = typeof s.waiting === "number" ? s.waiting : 0;
-      var over = typeof s.est_wait_s === "number" && typeof s.target_wait_s === "number" && s.target_wait_s > 0 &&
-        waiting > 0 && s.est_wait_s > s.target_wait_s;
+      // shown_wait_s; est_wait_s is its deprecated name (an older server), docs/protocol.md
+      var shown = typeof s.shown_wait_s === "number" ? s.shown_wait_s : s.est_wait_s;
+      var over = typeof shown === "number" && typeof s.target_wait_s === "number" && s.target_wait_s > 0 &&
+        waiting > 0 && shown > s.target_wait_s;
       html.push('<div class="sector' + (over ? " over" : "") + '" data-sector="' + esc(s.id) +
         '"><div class="sector-in"><div class="name-vi">' +
         esc((s.prefix ? s.prefix + " · " : "") + (nm.vi || s.id)) + '</div><div class="name-en">' + esc(nm.en || "") +
         '</div><div class="nums"><span class="waiting">' + esc(t("{n} waiting", "vi", { n: waiting })) +
-        '</span><span class="wait">' + esc(waitText(s.est_wait_s, waiting, "vi")) + "</span></div></div></div>");
+        '</span><span class="wait">' + esc(waitText(shown, waiting, "vi")) + "</span></div></div></div>");
     }
     $("sectors").innerHTML = html.join("");
     sizeGrid($("sectors"), sectorCols(sectors.length));
