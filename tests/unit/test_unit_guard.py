@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.unit.conftest import real_part
+from tests.support.real_parts import real_part
 
 
 def test_starting_a_part_fails_a_unit_test():
