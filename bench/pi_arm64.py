@@ -8,7 +8,7 @@
 
 Prints one line `RESULT {json}` (timings in seconds) and exits non-zero on any failure. Only the
 kiosk's own code is used: the same config file, `build_kiosk`, `KioskApp` and touches as
-tests/ui/test_kiosk_ui.py, so what runs on arm64 is what runs on a Pi.
+tests/ui/test_kiosk_ui.py (without kivy.tests, which needs pytest), so what runs on arm64 is what runs on a Pi.
 """
 from __future__ import annotations
 
@@ -98,12 +98,23 @@ class Driver:
         raise RuntimeError(f"no {cls_name} {attrs} on screen {self.vm.screen}")
 
     def tap(self, widget) -> None:
-        from kivy.tests.common import UnitTestTouch
+        from kivy.base import EventLoop
+        from kivy.input.motionevent import MotionEvent
+
+        class Touch(MotionEvent):
+            # kivy.tests.common.UnitTestTouch, which imports pytest (not in a kiosk's venv)
+            def depack(self, args):
+                self.sx, self.sy = args["x"], args["y"]
+                super().depack(args)
+
+        win = EventLoop.window
         x, y = widget.to_window(*widget.center)
-        touch = UnitTestTouch(x, y)
-        touch.touch_down()
+        touch = Touch("bench", 99, {"x": x / (win.width - 1.0), "y": y / (win.height - 1.0)},
+                      is_touch=True, type_id="touch")
+        touch.profile = ["pos"]
+        EventLoop.post_dispatch_input("begin", touch)
         self.pump(0.05)
-        touch.touch_up()
+        EventLoop.post_dispatch_input("end", touch)
         self.pump(0.1)
 
 

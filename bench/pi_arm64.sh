@@ -167,7 +167,7 @@ t0=$(now)
 UP_PID=$!
 READY=""
 for _ in $(seq 1 600); do        # the ready line, or the process gone, within 60 s
-  READY=$(grep -m1 ' ready · ' "$SITE_DIR/up.log" || true)
+  READY=$(grep -s -m1 ' ready · ' "$SITE_DIR/up.log" || true)
   [ -n "$READY" ] && break
   kill -0 "$UP_PID" 2>/dev/null || break
   sleep 0.1
