@@ -17,6 +17,8 @@ import pytest
 
 from tests.support.broker import free_port
 
+pytestmark = pytest.mark.slow     # whole `motcua up` processes, started again and again
+
 ROOT = Path(__file__).resolve().parents[2]
 MOTCUA = [sys.executable, "-m", "motcua"]
 SITE = "demo-district"

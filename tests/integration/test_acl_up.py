@@ -9,8 +9,12 @@ import json
 import stat
 import time
 
+import pytest
+
 from protocol.client import DeviceClient
 from tests.support.procs import UpProcess, stop_clients
+
+pytestmark = pytest.mark.slow     # runs `motcua up` twice
 
 
 def mode(path) -> int:

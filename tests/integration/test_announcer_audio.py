@@ -23,7 +23,8 @@ from protocol.client import DeviceClient
 from protocol.topics import Topics
 from tests.support.audio import sox_rms, wav_seconds
 
-pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+pytestmark = [pytest.mark.slow,      # real speech synthesis and playback, call after call
+              pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")]
 
 FAKE_PLAYER = r'''
 import json, shutil, sys, time

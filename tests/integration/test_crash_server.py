@@ -10,8 +10,12 @@ bench/soak_crash.py.
 """
 from __future__ import annotations
 
+import pytest
+
 from tests.support.crash import check_crash_run
 from tests.support.procs import crash_scenario
+
+pytestmark = pytest.mark.slow     # 2,000 tickets while the server is killed twice
 
 KIOSKS, TICKETS, KILLS = 8, 2000, 2
 

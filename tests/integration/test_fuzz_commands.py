@@ -69,6 +69,7 @@ def harness(site_config, tmp_path_factory):
     h.store.close()
 
 
+@pytest.mark.slow     # more than 10,000 payloads through the real service
 def test_ten_thousand_bad_payloads_on_every_command_topic(harness, site_config):
     h = harness
     targets = ([("kiosk", k) for k in site_config.devices.kiosks] + [("counter", c.id) for c in site_config.counters])

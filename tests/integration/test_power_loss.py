@@ -23,12 +23,16 @@ import time
 from collections import defaultdict
 from datetime import datetime, timezone
 
+import pytest
+
 from queue_server.config import load_site
 from queue_server.domain.events import Event
 from queue_server.domain.state import SiteState
 from queue_server.service import QueueService
 from queue_server.store import EventStore
 from tests.support.procs import ServerProcess, connect, site_broker, site_with_kiosks
+
+pytestmark = pytest.mark.slow     # power cuts, one server process after another
 
 KILLS = 5
 

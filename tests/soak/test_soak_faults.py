@@ -18,7 +18,8 @@ import pytest
 from tests.support.crash import check_crash_run
 from tests.support.procs import ROOT, crash_scenario
 
-pytestmark = [pytest.mark.skipif(not os.environ.get("MOTCUA_SOAK"),
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not os.environ.get("MOTCUA_SOAK"),
                                  reason="soak run (minutes): set MOTCUA_SOAK=1 to run it"),
               pytest.mark.timeout(3600)]
 

@@ -14,7 +14,8 @@ from PIL import Image
 from tests.support.site import RunningSite
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is not installed")
+pytestmark = [pytest.mark.slow,      # Kivy apps under Xvfb, one process each
+              pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is not installed")]
 
 
 def test_status_screen_shows_the_ticket_and_the_queue(tmp_path):

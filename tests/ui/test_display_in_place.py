@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is not installed")
+pytestmark = [pytest.mark.slow,      # Kivy apps under Xvfb, one process each
+              pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is not installed")]
 
 SCRIPT = r'''
 import copy, json, sys

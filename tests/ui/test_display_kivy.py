@@ -22,7 +22,8 @@ from tests.support.site import RunningSite
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "screenshots"
 
-pytestmark = pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is not installed")
+pytestmark = [pytest.mark.slow,      # Kivy apps under Xvfb, one process each
+              pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run is not installed")]
 
 
 def display_config(tmp_path: Path, site: RunningSite | None, port: int | None = None) -> Path:

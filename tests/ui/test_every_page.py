@@ -16,7 +16,8 @@ from queue_server.web.errors import JSON_PREFIXES
 from tests.support.browser import CHROMIUM
 from tests.support.site import RunningSite
 
-pytestmark = [pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
+pytestmark = [pytest.mark.slow,      # every page of the site in Chromium, with axe
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
               pytest.mark.timeout(300)]
 
 USERS = {"viewer": ("mai.viewer", "viewer-pass-123"), "clerk": ("hung.clerk", "clerk-pass-1234"),

@@ -19,7 +19,7 @@ SHOTS = ROOT / "docs" / "screenshots"
 DEMO_SITE = ROOT / "queue_server" / "sites" / "demo-district.yaml"
 W, H = 800, 480
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]   # the Kivy kiosk under Xvfb, screen after screen
 
 
 def _start_xvfb():
