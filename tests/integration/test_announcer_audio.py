@@ -22,6 +22,7 @@ from display.speech import PhraseBank
 from protocol.client import DeviceClient
 from protocol.topics import Topics
 from tests.support.audio import sox_rms, wav_seconds
+from tests.support.wait import until
 
 pytestmark = [pytest.mark.slow,      # real speech synthesis and playback, call after call
               pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")]
@@ -141,7 +142,7 @@ def test_calls_from_the_broker_are_announced(mosquitto, bank, player, tmp_path):
     client = DeviceClient(mosquitto.url, "demo-district", "display", "d1", client_id="display-demo-district-d1-announcer")
     attach_announcer(client, a.submit)
     assert client.start(5)
-    time.sleep(0.2)   # SUBACK
+    time.sleep(0.2)   # SUBACK: DeviceClient.subscribe does not wait for it
     pub = mqtt.Client(CallbackAPIVersion.VERSION2)
     pub.connect("127.0.0.1", mosquitto.port)
     pub.loop_start()
@@ -150,9 +151,7 @@ def test_calls_from_the_broker_are_announced(mosquitto, bank, player, tmp_path):
         for i in range(3):
             pub.publish(topic, json.dumps(call(f"D00{i}", 4)), qos=1).wait_for_publish(2)
         pub.publish(topic, b"garbage", qos=1).wait_for_publish(2)
-        deadline = time.monotonic() + 20
-        while len(a.history) < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        until(lambda: len(a.history) >= 3, timeout=20)
         assert a.wait_idle(20)
     finally:
         pub.loop_stop()
