@@ -2,22 +2,19 @@
 (mosquitto with ACL + the queue server): the commands that reach the broker, and what comes back."""
 from __future__ import annotations
 
-import json
-import threading
 import time
 from functools import partial
 
-import paho.mqtt.client as mqtt
 import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory, MockPWMPin
-from paho.mqtt.enums import CallbackAPIVersion
 
 from counter.model import CounterView
 from counter.terminal import CounterTerminal
 from firmware_config.device_config import KeypadPins, RatingPins
 from protocol.client import DeviceClient
 from protocol.topics import Topics
+from tests.support.mqtt_peer import Peer
 from tests.support.site import RunningSite
 from tests.support.wait import until
 
@@ -35,33 +32,23 @@ def pins():
         Device.pin_factory = None
 
 
-class Sniffer:
+def sniffer(site: RunningSite, counter: str) -> Peer:
     """Listens on the counter's cmd topic with the server's account (the ACL lets only it read there)."""
+    cred = site.creds["server"]
+    return Peer(site.mqtt_port, cred["username"], cred["password"],
+                topics=[Topics(site.site.id).counter_cmd(counter)])
 
-    def __init__(self, site: RunningSite, counter: str):
-        cred = site.creds["server"]
-        self.seen: list[dict] = []
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="test-sniffer")
-        self.client.username_pw_set(cred["username"], cred["password"])
-        ready = threading.Event()
-        topic = Topics(site.site.id).counter_cmd(counter)
-        self.client.on_connect = lambda c, *a: c.subscribe(topic, 1)
-        self.client.on_subscribe = lambda *a: ready.set()
-        self.client.on_message = lambda c, u, m: self.seen.append(json.loads(m.payload))
-        self.client.connect("127.0.0.1", site.mqtt_port)
-        self.client.loop_start()
-        assert ready.wait(5)
 
-    def types(self) -> list[str]:
-        out = []
-        for m in self.seen:      # a retry has the same req_id: count each command once
-            if not any(o["req_id"] == m["req_id"] for o in out):
-                out.append(m)
-        return [m["type"] for m in out]
+def commands(peer: Peer) -> list[dict]:
+    return [m.data for m in peer.messages]
 
-    def stop(self):
-        self.client.loop_stop()
-        self.client.disconnect()
+
+def command_types(peer: Peer) -> list[str]:
+    out = []
+    for m in commands(peer):      # a retry has the same req_id: count each command once
+        if not any(o["req_id"] == m["req_id"] for o in out):
+            out.append(m)
+    return [m["type"] for m in out]
 
 
 wait_for = partial(until, timeout=6.0, interval=0.01)
@@ -70,9 +57,9 @@ wait_for = partial(until, timeout=6.0, interval=0.01)
 def press(factory, pin: int) -> None:
     p = factory.pin(pin)
     p.drive_low()
-    time.sleep(0.06)
+    time.sleep(0.06)     # a press lasts longer than the keypad's debounce time (gpiozero bounce_time)
     p.drive_high()
-    time.sleep(0.06)
+    time.sleep(0.06)     # and the next one comes after it
 
 
 @pytest.fixture
@@ -83,12 +70,12 @@ def counter_site(tmp_path, pins):
         client = DeviceClient(site.broker_url, site.site.id, "counter", "q1", username=user, password=password)
         terminal = CounterTerminal(client, view, keypad_pins=KEYS, rating_pins=PAD)
         assert terminal.start(5)
-        sniffer = Sniffer(site, "q1")
+        sniff = sniffer(site, "q1")
         assert wait_for(lambda: view.state is not None and view.sector_names), "no retained counter state / board"
         try:
-            yield site, view, terminal, sniffer
+            yield site, view, terminal, sniff
         finally:
-            sniffer.stop()
+            sniff.close()
             terminal.close()
 
 
@@ -146,9 +133,9 @@ def test_every_key_reaches_the_server_and_the_screen_follows(counter_site, pins)
     key_then_reply(pins, view, KEYS.next)            # A003 went to another sector: nobody left here
     assert view.message.level == "error" and view.message.vi == "Không còn ai chờ ở quầy này"
 
-    assert sniffer.types() == ["call.next", "call.recall", "serve.done", "call.next", "serve.no_show",
+    assert command_types(sniffer) == ["call.next", "call.recall", "serve.done", "call.next", "serve.no_show",
                                "call.next", "serve.transfer", "counter.pause", "counter.open", "call.next"]
-    transfer = next(m for m in sniffer.seen if m["type"] == "serve.transfer")
+    transfer = next(m for m in commands(sniffer) if m["type"] == "serve.transfer")
     assert transfer["to_sector"] == options[1]
 
 
@@ -173,7 +160,7 @@ def test_rating_pad_once_per_ticket_with_thank_you_light(counter_site, pins):
 
     press(pins, PAD.unsatisfied)               # a second press for the same ticket is refused on the pad
     assert view.message.vi == "Số này đã được đánh giá"
-    ratings = [m for m in sniffer.seen if m["type"] == "rating.submit"]
+    ratings = [m for m in commands(sniffer) if m["type"] == "rating.submit"]
     assert {(m["ticket_id"], m["score"]) for m in ratings} == {(ticket, 4)}
 
     # and the server refuses it too, should another device try
@@ -192,4 +179,4 @@ def test_double_press_while_sending_calls_only_one_citizen(counter_site, pins):
     assert view.message.vi == "Vui lòng chờ: lệnh trước đang được gửi"
     view.busy = False
     key_then_reply(pins, view, KEYS.next)
-    assert sniffer.types() == ["call.next"]
+    assert command_types(sniffer) == ["call.next"]

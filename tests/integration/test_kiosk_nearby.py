@@ -10,9 +10,7 @@ import json
 import secrets
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware_config import bridge
 from firmware_config.broker import acl_text, password_file, write_site_broker
@@ -21,6 +19,7 @@ from kiosk.fakesite import CatalogueServer, catalogue_from_site, load_site
 from kiosk.runtime import build_kiosk
 from protocol.topics import ProvinceTopics
 from tests.support.broker import Mosquitto, free_port
+from tests.support.mqtt_peer import Peer
 from tests.support.wait import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,23 +40,9 @@ WARD_2 = {"site": "phuong-2", "name": {"vi": "Bộ phận một cửa Phường 
           "address": {"vi": "12 Lê Lợi, Phường 2", "en": "12 Le Loi St, Ward 2"}}
 
 
-class Publisher:
-    """Publishes like the province does (retained, QoS 1), as `user` if given."""
-
-    def __init__(self, port, user=None, password=None):
-        self.c = mqtt.Client(CallbackAPIVersion.VERSION2)
-        if user:
-            self.c.username_pw_set(user, password)
-        self.c.connect("127.0.0.1", port)
-        self.c.loop_start()
-
-    def send(self, topic, payload):
-        data = json.dumps(payload, ensure_ascii=False) if not isinstance(payload, bytes) else payload
-        self.c.publish(topic, data, qos=1, retain=True).wait_for_publish(3)
-
-    def close(self):
-        self.c.disconnect()
-        self.c.loop_stop()
+def send(peer: Peer, topic: str, payload) -> None:
+    """Publish like the province does: retained, QoS 1."""
+    peer.pub(topic, json.dumps(payload, ensure_ascii=False) if not isinstance(payload, bytes) else payload, retain=True)
 
 
 @pytest.fixture
@@ -82,9 +67,9 @@ def start_kiosk(tmp_path, site, url, http, **mqtt_extra):
 
 
 def test_retained_advice_reaches_the_card(tmp_path, mosquitto, site, catalogue_http):
-    province = Publisher(mosquitto.port)
-    province.send(P.nearby(site.id, "dat-dai"), advice(site.id, "dat-dai", WARD_2))      # before the kiosk starts
-    province.send(P.nearby("other-site", "dat-dai"), advice("other-site", "dat-dai", WARD_2))
+    province = Peer(mosquitto.port)
+    send(province, P.nearby(site.id, "dat-dai"), advice(site.id, "dat-dai", WARD_2))      # before the kiosk starts
+    send(province, P.nearby("other-site", "dat-dai"), advice("other-site", "dat-dai", WARD_2))
     kiosk = start_kiosk(tmp_path, site, mosquitto.url, catalogue_http)
     try:
         vm = kiosk.vm
@@ -100,17 +85,17 @@ def test_retained_advice_reaches_the_card(tmp_path, mosquitto, site, catalogue_h
         assert "12 Lê Lợi" in vm.speech_text()
 
         # a live update for another sector, then the province clears dat-dai with an empty list
-        province.send(P.nearby(site.id, "xay-dung"), advice(site.id, "xay-dung", WARD_2))
+        send(province, P.nearby(site.id, "xay-dung"), advice(site.id, "xay-dung", WARD_2))
         wait_for(lambda: "xay-dung" in vm.nearby, what="live advice")
-        province.send(P.nearby(site.id, "dat-dai"), advice(site.id, "dat-dai"))
+        send(province, P.nearby(site.id, "dat-dai"), advice(site.id, "dat-dai"))
         wait_for(lambda: "dat-dai" not in vm.nearby, what="advice cleared")
         assert vm.card()["nearby"] is None
         # garbage on the topic is no crash, and deleting the retained message clears too
-        province.send(P.nearby(site.id, "xay-dung"), b"\xff not json")
+        send(province, P.nearby(site.id, "xay-dung"), b"\xff not json")
         wait_for(lambda: "xay-dung" not in vm.nearby, what="garbage clears")
-        province.send(P.nearby(site.id, "xay-dung"), advice(site.id, "xay-dung", WARD_2))
+        send(province, P.nearby(site.id, "xay-dung"), advice(site.id, "xay-dung", WARD_2))
         wait_for(lambda: "xay-dung" in vm.nearby, what="advice back")
-        province.send(P.nearby(site.id, "xay-dung"), b"")
+        send(province, P.nearby(site.id, "xay-dung"), b"")
         wait_for(lambda: "xay-dung" not in vm.nearby, what="retained message deleted")
         assert set(vm.nearby) == set() and vm.connected
     finally:
@@ -129,12 +114,12 @@ def test_with_the_provisioned_acl_only_the_bridge_writes_and_the_kiosk_reads(tmp
     k = creds["kiosk"]["k1"]
     kiosk = start_kiosk(tmp_path, site, f"mqtt://127.0.0.1:{port}", catalogue_http,
                         username=k["username"], password=k["password"])
-    forger = Publisher(port, creds["kiosk"]["k2"]["username"], creds["kiosk"]["k2"]["password"])
-    link = Publisher(port, "bridge", creds["bridge"]["password"])
+    forger = Peer(port, creds["kiosk"]["k2"]["username"], creds["kiosk"]["k2"]["password"])
+    link = Peer(port, "bridge", creds["bridge"]["password"])
     try:
         assert kiosk.vm.connected
-        forger.send(P.nearby(site.id, "dat-dai"), advice(site.id, "dat-dai", dict(WARD_2, site="forged")))
-        link.send(P.nearby(site.id, "xay-dung"), advice(site.id, "xay-dung", WARD_2))
+        send(forger, P.nearby(site.id, "dat-dai"), advice(site.id, "dat-dai", dict(WARD_2, site="forged")))
+        send(link, P.nearby(site.id, "xay-dung"), advice(site.id, "xay-dung", WARD_2))
         wait_for(lambda: "xay-dung" in kiosk.vm.nearby, what="advice through the bridge user")
         assert "dat-dai" not in kiosk.vm.nearby           # a kiosk cannot write advice
     finally:
