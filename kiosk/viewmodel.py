@@ -846,7 +846,7 @@ def _pick(text: Any, lang: str) -> str:
 
 
 def parse_nearby(advice: Any) -> list[dict[str, Any]] | None:
-    """The usable options of a `province.nearby` payload (firmware_config/province/nearby.py);
+    """The usable options of a `province.nearby` payload (province/nearby.py);
     None when the payload itself is unreadable. A bad option is dropped, the others kept."""
     if not isinstance(advice, dict) or not isinstance(advice.get("nearby"), list):
         return None

@@ -18,7 +18,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "announcer": ("display.announcer_cli", "run the call announcer alone"),
     "counter": ("counter.cli", "run a counter terminal (keypad, rating pad, status screen)"),
     "provision": ("firmware_config.provision_cli", "write every device's files for a site inventory"),
-    "province": ("firmware_config.province_cli", "run the provincial consumer and dashboard"),
+    "province": ("province.cli", "run the provincial consumer and dashboard"),
     "protocol": ("protocol.cli", "print the MQTT contract's JSON Schemas"),
 }
 

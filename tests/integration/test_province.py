@@ -7,9 +7,9 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from firmware_config.province.consumer import ProvinceService, parse_event
-from firmware_config.province.store import Store
-from firmware_config.province.web import create_app
+from province.consumer import ProvinceService, parse_event
+from province.store import Store
+from province.web import create_app
 from protocol.topics import ProvinceTopics, Topics
 from tests.support.postgres import pg_url  # noqa: F401  (fixture)
 from tests.support.province import CONFIG, DAY, board, day_events, event
@@ -135,7 +135,7 @@ def test_boards_dashboard_and_nearby_advice(mosquitto, pg_url):
 
 def test_cli_refuses_bad_arguments(tmp_path, capsys):
     import argparse
-    from firmware_config import province_cli
+    from province import cli as province_cli
     parser = argparse.ArgumentParser()
     province_cli.add_arguments(parser)
     bad = tmp_path / "province.yaml"

@@ -14,8 +14,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware_config.inventory import parse_inventory
 from firmware_config.localrun import local_inventory_data, province_broker_conf, site_broker_conf
-from firmware_config.province.consumer import ProvinceService
-from firmware_config.province.store import Store
+from province.consumer import ProvinceService
+from province.store import Store
 from firmware_config.provision import provision
 from protocol.topics import Topics
 from tests.support.broker import Mosquitto, free_port

@@ -13,8 +13,8 @@ import yaml
 from firmware_config.device_config import load_device_config
 from firmware_config.inventory import parse_inventory
 from firmware_config.localrun import local_inventory_data, province_broker_conf, site_broker_conf
-from firmware_config.province.consumer import ProvinceService
-from firmware_config.province.store import Store
+from province.consumer import ProvinceService
+from province.store import Store
 from firmware_config.provision import provision
 from protocol.client import DeviceClient
 from tests.support.province import CONFIG

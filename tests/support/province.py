@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-from firmware_config.province.config import parse_province_config
+from province.config import parse_province_config
 
 VN = timezone(timedelta(hours=7))
 DAY = datetime(2026, 11, 24, 7, 30, tzinfo=VN)

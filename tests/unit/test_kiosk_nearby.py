@@ -16,7 +16,7 @@ def catalogue():
 
 
 def advice(*options, sector="dat-dai"):
-    """A payload shaped like firmware_config/province/nearby.py publishes it."""
+    """A payload shaped like province/nearby.py publishes it."""
     return {"v": 1, "type": "province.nearby", "ts": "2026-11-25T09:00:00+07:00", "site": "demo-district",
             "sector": sector, "own": {"waiting": 14, "est_wait_s": 3000}, "nearby": list(options),
             "title": {"vi": "Điểm tiếp nhận gần đây chờ ít hơn", "en": "Nearby centres with shorter waits"}}

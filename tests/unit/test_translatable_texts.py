@@ -31,6 +31,7 @@ KEYWORDS = {
     "display": {"T", "both"},
     "queue_server": {"T", "gettext", "both", "error_message"},
     "firmware_config": {"T"},
+    "province": {"T"},
 }
 # Methods of the catalogue object that take a msgid first.
 CATALOGUE_METHODS = {"both"}

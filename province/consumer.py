@@ -25,9 +25,10 @@ from zoneinfo import ZoneInfo
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from firmware_config.province import nearby
-from firmware_config.province.config import ProvinceConfig
-from firmware_config.province.store import EventRow, Store
+from province import nearby
+from province.config import ProvinceConfig
+from province.store import EventRow, Store
+from protocol.messages import SHOWN_WAIT, read_wait
 from protocol.topics import ProvinceTopics, Topics, is_slug, site_of
 
 log = logging.getLogger("motcua.province")
@@ -257,12 +258,12 @@ class ProvinceService:
             for s in msg.get("sectors") or []:
                 if isinstance(s, dict) and is_slug(s.get("id")):
                     items.append((site, s["id"], s.get("name") if isinstance(s.get("name"), dict) else None,
-                                  _int(s.get("waiting")), _int(s.get("est_wait_s")), None, ts))
+                                  _int(s.get("waiting")), _int(read_wait(s, SHOWN_WAIT)), None, ts))
         elif msg.get("type") == "sector.stats":
             self.counters.stats += 1
             sector = Topics(site).parse_sector_stats(topic)
             if sector:
-                items.append((site, sector, None, _int(msg.get("waiting")), _int(msg.get("est_wait_s")),
+                items.append((site, sector, None, _int(msg.get("waiting")), _int(read_wait(msg, SHOWN_WAIT)),
                               _int(msg.get("served_today"), None), ts))
         else:
             self.counters.reject(f"{topic}: unexpected message type {msg.get('type')!r}")

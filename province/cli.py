@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    from firmware_config.province.config import ProvinceConfigError, load_province_config
+    from province.config import ProvinceConfigError, load_province_config
     try:
         config = load_province_config(args.config)
     except ProvinceConfigError as exc:
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         print("motcua province: --db must be a postgresql:// URL", file=sys.stderr)
         return 2
     import psycopg
-    from firmware_config.province.consumer import ProvinceService
+    from province.consumer import ProvinceService
     service = ProvinceService(args.broker, args.db, config, username=user, password=password,
                               publish_advice=not args.no_advice, ca_file=args.ca_file)
     try:
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     server = None
     if args.http:
         from waitress.server import create_server
-        from firmware_config.province.web import create_app
+        from province.web import create_app
         host, _, port = args.http.rpartition(":")
         app = create_app({"DB_URL": args.db, "PROVINCE": config, "SERVICE": service})
         server = create_server(app, host=host or "127.0.0.1", port=int(port), threads=4)

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request
 
-from firmware_config.province.config import ProvinceConfig
-from firmware_config.province.store import Store
-from firmware_config.province.texts import T
+from province.config import ProvinceConfig
+from province.store import Store
+from province.texts import T
 
 bp = Blueprint("province", __name__)
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from firmware_config.province.config import ProvinceConfig, distance_km
-from firmware_config.province.texts import T
+from province.config import ProvinceConfig, distance_km
+from province.texts import T
 
 
 @dataclass
