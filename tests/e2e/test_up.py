@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.broker import free_port
+from tests.support.wait import until
 
 pytestmark = pytest.mark.slow     # whole `motcua up` processes, started again and again
 
@@ -78,13 +79,13 @@ def test_up_runs_a_whole_site_that_protocol_clients_can_use(up):
     pub(mqtt_port, q1, f"{root}/counter/q1/cmd", {"v": 1, "type": "call.next", "req_id": "c1"})
     pub(mqtt_port, q2, f"{root}/counter/q2/cmd", {"v": 1, "type": "call.next", "req_id": "c2"})
 
-    deadline = time.monotonic() + 10
-    board = None
-    while time.monotonic() < deadline:
-        board = sub_one(mqtt_port, d1, f"{root}/board")[0]
-        if sum(1 for c in board["counters"] if c["serving"]) == 2:
-            break
-        time.sleep(0.2)
+    boards = []
+
+    def two_serving() -> bool:
+        boards.append(sub_one(mqtt_port, d1, f"{root}/board")[0])
+        return sum(1 for c in boards[-1]["counters"] if c["serving"]) == 2
+    until(two_serving, timeout=10, interval=0.2)
+    board = boards[-1]
     serving = {c["id"]: c["serving"]["number"] for c in board["counters"] if c["serving"]}
     assert serving == {"q1": "A001", "q2": "A002"}
     waiting = next(s for s in board["sectors"] if s["id"] == "tu-phap-ho-tich")["waiting"]
@@ -106,7 +107,11 @@ def test_up_keeps_its_data_across_restarts(up, tmp_path):
     root = f"motcua/v1/{SITE}"
     pub(mqtt_port, creds["kiosk"]["k2"], f"{root}/kiosk/k2/cmd",
         {"v": 1, "type": "ticket.issue", "req_id": "keep-1", "sector": "dat-dai"})
-    time.sleep(0.5)
+
+    def issued() -> bool:      # the server has the ticket: the retained board counts it
+        boards = sub_one(mqtt_port, creds["display"]["d1"], f"{root}/board")
+        return bool(boards) and any(s["id"] == "dat-dai" and s["waiting"] >= 1 for s in boards[0]["sectors"])
+    assert until(issued, timeout=10, interval=0.2), "the ticket never reached the board"
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=20)
     again = subprocess.Popen(MOTCUA + ["up", "--data-dir", str(data), "--mqtt-port", str(mqtt_port),

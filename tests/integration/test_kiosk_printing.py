@@ -22,6 +22,7 @@ from PIL import Image
 from firmware_config.device_config import PrinterSettings
 from kiosk.printing import (FONT_BOLD, FONT_REGULAR, GuidanceSlip, TicketPrinter, TicketSlip, render_guidance,
                             render_ticket)
+from tests.support.wait import until
 
 SLIP = TicketSlip(site_name="Trung tâm Phục vụ hành chính công huyện Đông Anh", number="A023",
                   sector_name="Tư pháp – Hộ tịch", procedure_name="Đăng ký khai sinh",
@@ -222,9 +223,7 @@ def test_network_printer_over_real_tcp():
     tp = TicketPrinter(PrinterSettings(kind="network", host="127.0.0.1", port=fake.port))
     assert tp.print_ticket(SLIP).status == "ok"
     tp._drop()                        # close the socket so every byte has arrived
-    deadline = __import__("time").monotonic() + 5
-    while b"\x1dV" not in fake.data[-8:] and __import__("time").monotonic() < deadline:
-        __import__("time").sleep(0.02)
+    until(lambda: b"\x1dV" in fake.data[-8:], timeout=5)     # the cut: the whole ticket is in
     assert find_qr(decode_raster(bytes(fake.data)), SLIP.track_url) is not None
 
 
