@@ -6,15 +6,20 @@ but unknown fields are ignored, because the contract allows additions.
 from __future__ import annotations
 
 import json
+import logging
+import os
 from datetime import datetime
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, field_validator,
+                      model_validator)
 
 from protocol import ticket_number
 from protocol.errors import ErrorCode
 from protocol.version import MAX_PAYLOAD_BYTES, PROTOCOL_VERSION
+
+log = logging.getLogger(__name__)
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
 ReqId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
@@ -162,12 +167,8 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 # Outgoing payloads --------------------------------------------------------
 
-def envelope(type_: str, ts: datetime | str, **fields: Any) -> dict[str, Any]:
-    return {"v": PROTOCOL_VERSION, "type": type_, "ts": ts if isinstance(ts, str) else ts.isoformat(), **fields}
-
-
 def reply_ok(req_id: str | None, result: dict[str, Any], ts: datetime | str) -> dict[str, Any]:
-    return envelope("reply", ts, req_id=req_id, ok=True, result=result)
+    return Reply.build(ts=ts if isinstance(ts, str) else ts.isoformat(), req_id=req_id, ok=True, result=result)
 
 
 def reply_error(req_id: str | None, code: ErrorCode | str, message: str, ts: datetime | str,
@@ -175,7 +176,8 @@ def reply_error(req_id: str | None, code: ErrorCode | str, message: str, ts: dat
     error: dict[str, Any] = {"code": code.value if isinstance(code, ErrorCode) else code, "message": message}
     if message_vi:
         error["message_vi"] = message_vi
-    return envelope("reply", ts, req_id=req_id, ok=False, error=error)
+    return Reply.build(ts=ts if isinstance(ts, str) else ts.isoformat(), req_id=req_id, ok=False,
+                       error=ErrorBody.build(**error))
 
 
 def dumps(payload: dict[str, Any]) -> bytes:
@@ -210,95 +212,247 @@ def read_wait(payload: dict[str, Any], name: str, default: Any = None) -> Any:
     return payload.get(DEPRECATED_WAIT, default)
 
 
-# Models of the outgoing payloads, for the JSON Schema export and for clients
-# that want typed access. The server builds plain dicts of the same shape.
+# Models of the outgoing payloads: the server builds every message through its model
+# (`Model.build(...)`) and the devices read every message through it (`parse(Model, payload)`).
+# `build` returns the plain dict that orjson writes (no pydantic object on the hot path): it
+# refuses a field the model does not declare at once, and checks the values too when
+# CHECK_BUILDS is on (tests; MOTCUA_CHECK_MESSAGES=1). tests/integration/test_message_models.py
+# validates every message of a scripted day on a real broker against its model.
+# Clients parse with extra fields allowed, because the contract allows additions.
 
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="allow")
+CHECK_BUILDS = os.environ.get("MOTCUA_CHECK_MESSAGES") == "1"
+_DECLARED: dict[type, frozenset[str]] = {}
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    @classmethod
+    def _declared(cls) -> frozenset[str]:
+        names = _DECLARED.get(cls)
+        if names is None:
+            names = _DECLARED[cls] = frozenset(cls.model_fields)
+        return names
+
+    @classmethod
+    def build(cls, **fields: Any) -> dict[str, Any]:
+        """The payload (or part) as a dict, in the order given: the bytes on the wire stay as they were."""
+        unknown = fields.keys() - cls._declared()
+        if unknown:
+            raise TypeError(f"{cls.__name__} does not declare {sorted(unknown)}")
+        payload = cls._head(fields)
+        if CHECK_BUILDS:
+            check(cls, payload)
+        return payload
+
+    @classmethod
+    def _head(cls, fields: dict[str, Any]) -> dict[str, Any]:
+        return fields
+
+
+class _Out(_Part):
     v: Literal[1] = 1
     ts: str
 
+    @classmethod
+    def _head(cls, fields: dict[str, Any]) -> dict[str, Any]:
+        return {"v": PROTOCOL_VERSION, "type": cls.model_fields["type"].default, **fields}
 
-class I18nText(BaseModel):
+
+def undeclared(model: BaseModel, where: str = "") -> list[str]:
+    """Every field of a parsed message, at any depth, that its model does not declare."""
+    out = [f"{where}{k}" for k in (model.model_extra or {})]
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        items = value if isinstance(value, (list, tuple)) else \
+            value.values() if isinstance(value, dict) else [value]
+        for item in items:
+            if isinstance(item, BaseModel):
+                out += undeclared(item, f"{where}{name}.")
+    return out
+
+
+def check(model: type[BaseModel], payload: dict[str, Any]) -> BaseModel:
+    """Full validation of a payload the server built: its values, and no undeclared field."""
+    parsed = model.model_validate(payload)
+    extra = undeclared(parsed)
+    if extra:
+        raise ValueError(f"{model.__name__}: fields not in the model: {extra}")
+    return parsed
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse(model: type[M], payload: bytes | str | dict[str, Any] | None) -> M | None:
+    """A received payload through its model; None (logged) for one the contract refuses, which
+    the devices ignore. The payload's content is not logged: it may name a citizen's ticket."""
+    try:
+        if isinstance(payload, (bytes, bytearray, memoryview, str)):
+            payload = orjson.loads(payload)
+        return model.model_validate(payload)
+    except (ValueError, TypeError, RecursionError) as exc:   # ValidationError is a ValueError
+        reason = describe_validation_error(exc) if isinstance(exc, ValidationError) else exc.__class__.__name__
+        log.warning("ignored a %s payload the contract refuses: %s", model.__name__, reason[:300])
+        return None
+
+
+class I18nText(_Part):
     vi: str
     en: str
 
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.vi
 
-class TicketResult(BaseModel):
-    model_config = ConfigDict(extra="allow")
+
+class TicketResult(_Part):
     id: str
     number: str
     sector: str
     procedure: str | None
     priority: Priority
     issued_at: str
-    position: int
-    printed_wait_s: int
-    est_wait_s: int = Field(description="deprecated: the same as printed_wait_s, for one version")
-    track_url: str
+    status: str | None = None
+    counter: str | None = None
+    called_at: str | None = None
+    position: int | None = None
+    ahead: int | None = None
+    printed_wait_s: int | None = None
+    est_wait_s: int | None = Field(None, description="deprecated: the same as printed_wait_s, for one version")
+    token: str | None = None
+    track_url: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_server(cls, data: Any) -> Any:
+        # an older server sends only est_wait_s: it is the printed wait
+        if isinstance(data, dict) and PRINTED_WAIT not in data and DEPRECATED_WAIT in data:
+            return {**data, PRINTED_WAIT: data[DEPRECATED_WAIT]}
+        return data
 
 
-class ErrorBody(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class Guidance(_Part):
+    """The reply to guidance.online: where and how to file online (the steps: protocol/guidance.py)."""
+    procedure: str
+    sector: str
+    portal_url: str
+    online: Literal["full", "partial", "none"]
+    steps: list[str] = []
+    procedure_name: I18nText | None = None
+
+
+class Rating(_Part):
+    ticket_id: str
+    score: int
+
+
+class CounterResult(_Part):
+    id: str
+    status: Literal["open", "serving", "paused", "closed"] | None = None
+    sectors: list[str] | None = None
+
+
+class ReplyResult(_Part):
+    """What a command's reply carries: one of these, by command (the domain builds them)."""
+    ticket: TicketResult | None = None            # ticket.issue, call.*, serve.*, a citizen's cancel
+    guidance: Guidance | None = None              # guidance.online
+    rating: Rating | None = None                  # rating.submit
+    counter: CounterResult | None = None          # counter.open/pause/close, a manager's rebalancing
+    auto_mode: bool | None = None                 # a manager's auto mode
+    help: bool | None = None                      # a kiosk's call for help
+
+
+class ErrorBody(_Part):
     code: str
     message: str
+    message_vi: str | None = None
 
 
 class Reply(_Out):
     type: Literal["reply"] = "reply"
     req_id: str | None
     ok: bool
-    result: dict[str, Any] | None = None
+    result: ReplyResult | None = None
     error: ErrorBody | None = None
 
 
-class Serving(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class Serving(_Part):
     number: str
     sector: str
-    called_at: str
+    called_at: str | None
 
 
-class BoardCounter(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class CounterServing(Serving):
+    ticket_id: str
+    procedure: str | None = None
+    priority: Priority = "normal"
+
+
+class BoardCounter(_Part):
     id: str
     label: str
-    status: str
+    label_en: str | None = None
+    status: Literal["open", "serving", "paused", "closed"]
     sectors: list[str]
     serving: Serving | None
 
 
-class RecentCall(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class RecentCall(_Part):
     number: str
     counter: str
     counter_label: str
+    counter_label_en: str | None = None
+    sector: str | None = None
     at: str
 
 
-class BoardSector(BaseModel):
-    model_config = ConfigDict(extra="allow")
+def _shown_from_deprecated(data: Any) -> Any:
+    # an older server sends only est_wait_s: it is the shown wait
+    if isinstance(data, dict) and SHOWN_WAIT not in data and DEPRECATED_WAIT in data:
+        return {**data, SHOWN_WAIT: data[DEPRECATED_WAIT]}
+    return data
+
+
+class BoardSector(_Part):
     id: str
     name: I18nText
     prefix: str
     waiting: int
     shown_wait_s: int
-    est_wait_s: int = Field(description="deprecated: the same as shown_wait_s, for one version")
+    est_wait_s: int | None = Field(None, description="deprecated: the same as shown_wait_s, for one version")
+    target_wait_s: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_server(cls, data: Any) -> Any:
+        return _shown_from_deprecated(data)
+
+
+class BoardSite(_Part):
+    id: str
+    name: I18nText
+    timezone: str | None = None
 
 
 class Board(_Out):
     type: Literal["board"] = "board"
     seq: int
+    site: BoardSite | None = None
+    day: str | None = None
+    auto_mode: bool | None = None
     counters: list[BoardCounter]
-    recent_calls: list[RecentCall]
-    sectors: list[BoardSector]
+    recent_calls: list[RecentCall] = []
+    sectors: list[BoardSector] = []
 
 
 class Call(_Out):
     type: Literal["call"] = "call"
+    seq: int | None = None
     number: str
     counter: str
     counter_label: str
+    counter_label_en: str | None = None
+    counter_number: str | None = None
     sector: str
     recall: bool
     announce: I18nText
@@ -306,19 +460,38 @@ class Call(_Out):
 
 class SectorStats(_Out):
     type: Literal["sector.stats"] = "sector.stats"
+    seq: int | None = None
     sector: str
     waiting: int
     shown_wait_s: int
-    est_wait_s: int = Field(description="deprecated: the same as shown_wait_s, for one version")
+    est_wait_s: int | None = Field(None, description="deprecated: the same as shown_wait_s, for one version")
     served_today: int
+    issued_today: int | None = None
+    no_show_today: int | None = None
+    oldest_wait_s: int | None = None
+    target_wait_s: int | None = None
+    mean_service_s: int | None = None
+    counters: list[str] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_server(cls, data: Any) -> Any:
+        return _shown_from_deprecated(data)
 
 
 class CounterState(_Out):
     type: Literal["counter.state"] = "counter.state"
+    seq: int | None = None
     counter: str
+    label: str | None = None
+    label_i18n: I18nText | None = None
     status: Literal["open", "serving", "paused", "closed"]
     sectors: list[str]
-    serving: dict[str, Any] | None
+    trained: list[str] = []
+    serving: CounterServing | None
+    served_today: int = 0
+    last_served: str | None = None
+    waiting: dict[str, int] = {}
 
 
 class LogEvent(_Out):
@@ -326,6 +499,8 @@ class LogEvent(_Out):
     seq: int
     event: str
     data: dict[str, Any]
+    site: str | None = None
+    device: str | None = None
 
 
 # Device status ------------------------------------------------------------
@@ -399,3 +574,5 @@ def parse_device_status(kind: str, device: str, payload: bytes | str) -> DeviceS
 class ServerStatus(_Out):
     type: Literal["server.status"] = "server.status"
     online: bool
+    site: str | None = None
+    seq: int | None = None

@@ -1,13 +1,14 @@
 """Projections of the state that devices read: the board, a counter's state, a sector's stats.
 
-Shapes follow docs/protocol.md; extra fields are additions the contract allows.
+Each is built through its model in protocol/messages.py (docs/protocol.md), which declares every field.
 """
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from protocol.messages import SHOWN_WAIT, wait_fields
+from protocol.messages import (SHOWN_WAIT, Board, BoardCounter, BoardSector, BoardSite, CounterServing, CounterState,
+                               RecentCall, SectorStats, Serving, wait_fields)
 from queue_server.domain import estimate
 from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import SiteState
@@ -24,19 +25,19 @@ def serving_of(state: SiteState, counter: str) -> dict[str, Any] | None:
     t = state.counter_serving(counter)
     if t is None:
         return None
-    return {"number": t.number, "sector": t.sector, "called_at": t.called_at, "ticket_id": t.id,
-            "procedure": t.procedure, "priority": t.priority}
+    return CounterServing.build(number=t.number, sector=t.sector, called_at=t.called_at, ticket_id=t.id,
+                                procedure=t.procedure, priority=t.priority)
 
 
 def counter_state(state: SiteState, config: SiteConfig, counter: str, now: datetime) -> dict[str, Any]:
     c = state.counters[counter]
     conf = config.counter_by_id[counter]
-    return {"v": 1, "type": "counter.state", "ts": now.isoformat(), "seq": state.last_seq, "counter": counter,
-            "label": conf.label.vi, "label_i18n": conf.label.model_dump(),
-            "status": counter_status(state, counter), "sectors": list(c.sectors), "trained": list(conf.trained),
-            "serving": serving_of(state, counter), "served_today": c.served_today,
-            "last_served": c.last_served,
-            "waiting": {s: state.waiting_count(s) for s in c.sectors}}
+    return CounterState.build(ts=now.isoformat(), seq=state.last_seq, counter=counter,
+                              label=conf.label.vi, label_i18n=conf.label.model_dump(),
+                              status=counter_status(state, counter), sectors=list(c.sectors),
+                              trained=list(conf.trained), serving=serving_of(state, counter),
+                              served_today=c.served_today, last_served=c.last_served,
+                              waiting={s: state.waiting_count(s) for s in c.sectors})
 
 
 def sector_waits(state: SiteState, config: SiteConfig) -> dict[str, int]:
@@ -50,15 +51,14 @@ def sector_stats(state: SiteState, config: SiteConfig, sector: str, now: datetim
     conf = config.sector_by_id[sector]
     waiting = state.waiting_in(sector)
     oldest = min((t.order for t in waiting), default=None)
-    return {"v": 1, "type": "sector.stats", "ts": now.isoformat(), "seq": state.last_seq, "sector": sector,
-            "waiting": len(waiting),
-            **wait_fields(SHOWN_WAIT, waits[sector] if waits is not None else estimate.shown_wait(state, config, sector)),
-            "served_today": st.served_today, "issued_today": st.issued_today,
-            "no_show_today": st.no_show_today,
-            "oldest_wait_s": 0 if oldest is None else max(0, int(now.timestamp() - oldest)),
-            "target_wait_s": int(conf.target_wait_min * 60),
-            "mean_service_s": int(estimate.mean_service_s(state, config, sector)),
-            "counters": [c.id for c in state.counters.values() if sector in c.sectors and c.status != "closed"]}
+    return SectorStats.build(
+        ts=now.isoformat(), seq=state.last_seq, sector=sector, waiting=len(waiting),
+        **wait_fields(SHOWN_WAIT, waits[sector] if waits is not None else estimate.shown_wait(state, config, sector)),
+        served_today=st.served_today, issued_today=st.issued_today, no_show_today=st.no_show_today,
+        oldest_wait_s=0 if oldest is None else max(0, int(now.timestamp() - oldest)),
+        target_wait_s=int(conf.target_wait_min * 60),
+        mean_service_s=int(estimate.mean_service_s(state, config, sector)),
+        counters=[c.id for c in state.counters.values() if sector in c.sectors and c.status != "closed"])
 
 
 def board(state: SiteState, config: SiteConfig, now: datetime, waits: dict[str, int] | None = None) -> dict[str, Any]:
@@ -67,19 +67,20 @@ def board(state: SiteState, config: SiteConfig, now: datetime, waits: dict[str, 
     for conf in config.counters:
         c = state.counters[conf.id]
         serving = serving_of(state, conf.id)
-        counters.append({"id": conf.id, "label": conf.label.vi, "label_en": conf.label.en,
-                         "status": counter_status(state, conf.id), "sectors": list(c.sectors),
-                         "serving": None if serving is None else
-                         {"number": serving["number"], "sector": serving["sector"], "called_at": serving["called_at"]}})
-    recent = [{"number": r["number"], "counter": r["counter"],
-               "counter_label": config.counter_by_id[r["counter"]].label.vi,
-               "counter_label_en": config.counter_by_id[r["counter"]].label.en,
-               "sector": r["sector"], "at": r["at"]} for r in state.recent_calls]
-    sectors = [{"id": s.id, "name": s.name.model_dump(), "prefix": s.prefix,
-                "waiting": state.waiting_count(s.id), **wait_fields(SHOWN_WAIT, waits[s.id]),
-                "target_wait_s": int(s.target_wait_min * 60)} for s in config.sectors]
-    return {"v": 1, "type": "board", "ts": now.isoformat(), "seq": state.last_seq,
-            "site": {"id": config.site.id, "name": config.site.name.model_dump(),
-                     "timezone": config.site.timezone},
-            "day": state.day, "auto_mode": state.auto_mode,
-            "counters": counters, "recent_calls": recent, "sectors": sectors}
+        counters.append(BoardCounter.build(
+            id=conf.id, label=conf.label.vi, label_en=conf.label.en, status=counter_status(state, conf.id),
+            sectors=list(c.sectors),
+            serving=None if serving is None else Serving.build(number=serving["number"], sector=serving["sector"],
+                                                               called_at=serving["called_at"])))
+    recent = [RecentCall.build(number=r["number"], counter=r["counter"],
+                               counter_label=config.counter_by_id[r["counter"]].label.vi,
+                               counter_label_en=config.counter_by_id[r["counter"]].label.en,
+                               sector=r["sector"], at=r["at"]) for r in state.recent_calls]
+    sectors = [BoardSector.build(id=s.id, name=s.name.model_dump(), prefix=s.prefix,
+                                 waiting=state.waiting_count(s.id), **wait_fields(SHOWN_WAIT, waits[s.id]),
+                                 target_wait_s=int(s.target_wait_min * 60)) for s in config.sectors]
+    return Board.build(ts=now.isoformat(), seq=state.last_seq,
+                       site=BoardSite.build(id=config.site.id, name=config.site.name.model_dump(),
+                                            timezone=config.site.timezone),
+                       day=state.day, auto_mode=state.auto_mode,
+                       counters=counters, recent_calls=recent, sectors=sectors)

@@ -17,7 +17,7 @@ import threading
 from datetime import datetime, timezone
 
 from protocol.client import BrokerUrl, close_client, set_nodelay
-from protocol.messages import STATUS_KINDS, ProtocolError, dumps, parse_device_status
+from protocol.messages import STATUS_KINDS, ProtocolError, ServerStatus, dumps, parse_device_status
 from queue_server.mqtt.connection import server_client
 from queue_server.mqtt.publisher import PublisherProcess, publish_batch, to_wire
 from queue_server.service import Message, QueueService
@@ -61,8 +61,8 @@ class MqttGateway:
         self._tail_sent = False
 
     def _status(self, online: bool) -> dict:
-        return {"v": 1, "type": "server.status", "ts": datetime.now(timezone.utc).isoformat(), "online": online,
-                "site": self.service.config.id, "seq": self.service.state.last_seq}
+        return ServerStatus.build(ts=datetime.now(timezone.utc).isoformat(), online=online,
+                                  site=self.service.config.id, seq=self.service.state.last_seq)
 
     def start(self, wait: float = 10.0) -> bool:
         if self.publisher is not None and not self.publisher.start(wait):
