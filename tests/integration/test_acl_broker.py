@@ -14,72 +14,30 @@ import json
 import subprocess
 import threading
 import time
-import uuid
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware_config.broker import username
 from protocol.topics import Topics
+from tests.support.mqtt_peer import Peer
 from tests.support.procs import site_broker
+from tests.support.wait import until
 
 OTHER = Topics("other-site")
 
 
-class Peer:
-    def __init__(self, port: int, user: str | None, password: str | None, name: str = ""):
-        self.name = name or str(user)
-        self.got: set[str] = set()
-        self.suback: dict[str, int] = {}
-        self.rc = None
-        self._mid_topic: dict[int, list[str]] = {}
-        self._lock = threading.Lock()
-        self.c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"acl-{uuid.uuid4().hex[:10]}")
-        if user:
-            self.c.username_pw_set(user, password)
-        self.c.on_message = self._on_message
-        self.c.on_connect = lambda c, u, f, rc, p: setattr(self, "rc", rc)
-        self.c.on_subscribe = self._on_subscribe
-        self.closed = False
-        self.c.on_disconnect = lambda *a: setattr(self, "closed", True)   # refused without a CONNACK
-        self.c.connect("127.0.0.1", port)
-        self.c.loop_start()
-        deadline = time.monotonic() + 5
-        while self.rc is None and not self.closed and time.monotonic() < deadline:
-            time.sleep(0.01)
+def markers(peer: Peer) -> set[str]:
+    """The test markers a peer has received (every publish here carries {"acl": marker})."""
+    return {m.data["acl"] for m in peer.messages if isinstance(m.data, dict) and isinstance(m.data.get("acl"), str)}
 
-    @property
-    def ok(self) -> bool:
-        return self.rc is not None and not self.rc.is_failure
 
-    def _on_message(self, c, u, msg):
-        try:
-            marker = json.loads(msg.payload)["acl"]
-        except (ValueError, KeyError, TypeError):
-            return
-        with self._lock:
-            self.got.add(marker)
+def publish(peer: Peer, topic: str, marker: str):
+    return peer.c.publish(topic, json.dumps({"acl": marker}), qos=1)
 
-    def _on_subscribe(self, c, u, mid, reason_codes, properties):
-        for topic, rc in zip(self._mid_topic.pop(mid, []), reason_codes):
-            self.suback[topic] = rc.value
 
-    def subscribe(self, topics: list[str]) -> None:
-        for chunk in range(0, len(topics), 20):
-            part = topics[chunk:chunk + 20]
-            _, mid = self.c.subscribe([(t, 1) for t in part])
-            self._mid_topic[mid] = part
-        deadline = time.monotonic() + 5
-        while len(self.suback) < len(set(topics)) and time.monotonic() < deadline:
-            time.sleep(0.01)
-
-    def publish(self, topic: str, marker: str):
-        return self.c.publish(topic, json.dumps({"acl": marker}), qos=1)
-
-    def close(self):
-        self.c.disconnect()
-        self.c.loop_stop()
+def subscribe(peer: Peer, topics: list[str]) -> None:
+    for chunk in range(0, len(topics), 20):      # a SUBSCRIBE of a few topics at a time
+        peer.sub(*dict.fromkeys(topics[chunk:chunk + 20]))
 
 
 def universe(site) -> list[str]:
@@ -138,7 +96,7 @@ def test_strangers_cannot_connect(broker, site_config):
     peers = [Peer(b.port, user, password) for user, password in tries]
     try:
         for (user, _), p in zip(tries, peers):
-            assert p.rc is not None or p.closed, f"{user!r}: no answer from the broker"
+            assert p.answered.is_set(), f"{user!r}: no answer from the broker"
             assert not p.ok, f"{user!r} with a wrong password was let in"
     finally:
         closers = [threading.Thread(target=p.close) for p in peers]     # paho's loop_stop waits out a backoff
@@ -152,7 +110,7 @@ def test_every_device_publishes_only_where_it_may(broker, site_config):
     b, files = broker
     creds = files.creds
     observer = Peer(b.port, "acl-observer", "observer-test-only")
-    observer.subscribe(["#"])
+    subscribe(observer, ["#"])
     topics = universe(site_config)
     expected, denied = set(), 0
     peers = []
@@ -167,19 +125,18 @@ def test_every_device_publishes_only_where_it_may(broker, site_config):
             infos = []
             for topic in topics:
                 marker = f"{kind}/{dev}>{topic}"
-                infos.append(p.publish(topic, marker))
+                infos.append(publish(p, topic, marker))
                 if topic in may_publish:
                     expected.add(marker)
                 else:
                     denied += 1
             for info in infos:
                 info.wait_for_publish(5)
-        deadline = time.monotonic() + 5
-        while not expected <= observer.got and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(0.3)                     # anything that should not arrive has had time to
-        assert expected <= observer.got, f"allowed publishes lost: {sorted(expected - observer.got)[:5]}"
-        leaked = observer.got - expected
+        until(lambda: expected <= markers(observer), timeout=5)
+        time.sleep(0.3)                     # a negative check: anything that should not arrive has had time to
+        got = markers(observer)
+        assert expected <= got, f"allowed publishes lost: {sorted(expected - got)[:5]}"
+        leaked = got - expected
         assert not leaked, f"publishes the ACL should have dropped: {sorted(leaked)[:10]}"
         print(f"ACL publish: {len(expected)} allowed arrived, {denied} forbidden dropped")
     finally:
@@ -201,19 +158,18 @@ def test_every_device_reads_only_what_it_may(broker, site_config):
             c = creds[kind][dev]
             p = Peer(b.port, c["username"], c["password"])
             assert p.ok
-            p.subscribe(topics + wildcards)
+            subscribe(p, topics + wildcards)
             peers[(kind, dev)] = p
         for topic in topics:
-            publisher.publish(topic, topic).wait_for_publish(5)
+            publish(publisher, topic, topic).wait_for_publish(5)
         expected = {key: allowed(site_config, *key)[1] for key in peers}
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and not all(expected[k] <= p.got for k, p in peers.items()):
-            time.sleep(0.02)
-        time.sleep(0.3)
+        until(lambda: all(expected[k] <= markers(p) for k, p in peers.items()), timeout=5)
+        time.sleep(0.3)                     # a negative check, as above
         refused = 0
         for key, p in peers.items():
-            assert p.got == expected[key], (f"{key}: read {sorted(p.got - expected[key])[:6]} it must not, "
-                                            f"missed {sorted(expected[key] - p.got)[:6]} it may")
+            got = markers(p)
+            assert got == expected[key], (f"{key}: read {sorted(got - expected[key])[:6]} it must not, "
+                                          f"missed {sorted(expected[key] - got)[:6]} it may")
             refused += sum(1 for code in p.suback.values() if code >= 0x80)
         checks = sum(len(topics) + len(wildcards) for _ in peers)
         print(f"ACL read: {len(peers)} devices x {len(topics) + len(wildcards)} subscriptions = {checks}; "

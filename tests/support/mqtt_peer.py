@@ -35,17 +35,17 @@ class Peer:
         self.cond = threading.Condition()
         self._topics = list(topics)
         self._pending: dict[int, list[str]] = {}
-        self._answered = threading.Event()           # a CONNACK, or a refusal without one
+        self.answered = threading.Event()            # a CONNACK, or a refusal without one
         self.c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id or f"t-{uuid.uuid4().hex[:10]}")
         if user:
             self.c.username_pw_set(user, password)
         self.c.on_connect = self._on_connect
-        self.c.on_disconnect = lambda *a: self._answered.set()
+        self.c.on_disconnect = lambda *a: self.answered.set()
         self.c.on_message = self._on_message
         self.c.on_subscribe = self._on_subscribe
         self.c.connect("127.0.0.1", port)
         self.c.loop_start()
-        self._answered.wait(timeout)
+        self.answered.wait(timeout)
         if self._topics and self.ok:
             self._wait_subacks(self._topics, timeout)
 
@@ -64,7 +64,7 @@ class Peer:
         self.rc = rc
         if self._topics and not rc.is_failure:       # again on every reconnect, like a device
             self._send_subscribe(self._topics)
-        self._answered.set()
+        self.answered.set()
 
     def _on_message(self, c, u, msg):
         try:
