@@ -15,6 +15,7 @@ from queue_server.domain import events as ev
 from queue_server.store import EventStore
 from tests.support.procs import (KioskRun, ServerProcess, connect, kiosk_worker, site_broker, site_with_kiosks,
                                  sigkill, stop_clients)
+from tests.support.wait import until
 
 RECONNECT_LIMIT_S = 5.0
 
@@ -40,7 +41,7 @@ def test_everyone_reconnects_and_nothing_is_lost(tmp_path):
         display.subscribe(display.topics.board, lambda _t, p: boards.append((time.monotonic(), json.loads(p))))
         display.subscribe(display.topics.server_status,
                           lambda _t, p: json.loads(p).get("online") and server_online.append(time.monotonic()))
-        time.sleep(0.3)
+        until(lambda: boards and server_online, timeout=5)     # both retained: both subscriptions are live
 
         # load: kiosks issue tickets, counters call and finish, all the time
         deadline = time.monotonic() + 60
@@ -70,7 +71,7 @@ def test_everyone_reconnects_and_nothing_is_lost(tmp_path):
         sigkill(broker.proc)
         for p in (tmp_path / "mosquitto").glob("*.db"):
             p.unlink()                       # persistence gone: retained board and sessions lost
-        time.sleep(1.0)
+        time.sleep(1.0)                      # the outage lasts a while
         boards_before = len(boards)
         broker.start()
         back = time.monotonic()
