@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 DISTRICT = ROOT / "queue_server" / "sim" / "scenarios" / "district-normal-day.yaml"
 
@@ -15,6 +17,7 @@ def motcua(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow     # simulated days in a child process
 def test_json_output():
     out = motcua(str(DISTRICT), "--policy", "dynamic", "--days", "2", "--seed", "9", "--json")
     assert out.returncode == 0, out.stderr
@@ -33,6 +36,7 @@ def test_readable_table():
     assert "mean wait" in out.stdout and "tu-phap-ho-tich" in out.stdout and "{" not in out.stdout
 
 
+@pytest.mark.slow     # simulated days in a child process
 def test_compare_with_chart(tmp_path):
     chart = tmp_path / "chart.png"
     out = motcua(str(DISTRICT), "--compare", "--days", "2", "--chart", str(chart))
@@ -42,6 +46,7 @@ def test_compare_with_chart(tmp_path):
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 10_000
 
 
+@pytest.mark.slow     # simulated days in a child process
 def test_compare_json_lists_the_four(tmp_path):
     out = motcua(str(DISTRICT), "--compare", "--days", "1", "--json")
     assert [r["policy"] for r in json.loads(out.stdout)] == ["static", "dynamic", "auto", "pooled"]
@@ -60,6 +65,7 @@ def test_bad_scenario_is_a_clear_error(tmp_path):
     assert wrong.returncode == 2 and "invalid choice" in wrong.stderr
 
 
+@pytest.mark.slow     # simulated days in a child process
 def test_policy_targets_bench_prints_the_target_table():
     """bench/policy_targets.py (30 days by default; 1 day here to stay fast) exits 0 and marks each target."""
     rural = ROOT / "queue_server" / "sim" / "scenarios" / "rural-commune.yaml"
