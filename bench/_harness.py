@@ -598,7 +598,7 @@ class CounterStateWatcher:
     """A subscriber to the board and every `counter/+/state`: how long a counter's retained state
     lags the board. The server publishes a counter's state with its batch when an event names
     that counter, but a state whose only change is a sector's waiting count at most once per
-    short window (service.STATE_WINDOW_S). For each board, and each counter whose newest state
+    short window (outbox.STATE_WINDOW_S). For each board, and each counter whose newest state
     then shows other waiting counts than the board, the lag is the time until a state of that
     counter with the board's seq or newer arrives."""
 
@@ -670,7 +670,8 @@ def command_loop_cpu(directory: Path, counters: int = 60, kiosks: int = 40, comm
     import json as _json
 
     from protocol.messages import dumps
-    from queue_server.service import QueueService, _Item
+    from queue_server.loop import Item as _Item
+    from queue_server.service import QueueService
     from queue_server.store import EventStore
     site = load_site(write_bench_site(directory, counters, kiosks))
     store = EventStore(str(directory / "cpu.db"))
@@ -711,7 +712,7 @@ def command_loop_cpu(directory: Path, counters: int = 60, kiosks: int = 40, comm
     for i in range(0, len(stream), batch):
         svc.process(stream[i:i + batch])
     if getattr(svc, "_owed_counters", None):      # what the loop publishes when the state window ends
-        svc._publish_owed()
+        svc.outbox.publish_due()
     if gateway is not None:
         _wait_acked(gateway.client, 60)
     cpu, wall = clock() - cpu0, time.perf_counter() - wall0

@@ -14,13 +14,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from motcua.cli import main  # noqa: E402
-from queue_server import service  # noqa: E402
+from queue_server import loop, service  # noqa: E402
 
 
 def run() -> int:
     out = sys.argv[1]
     profiler = cProfile.Profile()
-    original = service.QueueService._run
+    original = loop.CommandLoop._run
 
     def profiled(self):
         profiler.enable()
@@ -30,7 +30,7 @@ def run() -> int:
             profiler.disable()
             profiler.dump_stats(out)
     if not os.environ.get("BENCH_NO_PROFILE"):
-        service.QueueService._run = profiled
+        loop.CommandLoop._run = profiled
     trace = os.environ.get("BENCH_TRACE")
     if trace:
         # Per batch: queue wait of its first item, time in process(), time in the commit.

@@ -48,7 +48,8 @@ def child_server(args) -> dict:
 
     from bench._harness import BenchSite
     from queue_server.mqtt.gateway import MqttGateway
-    from queue_server.service import QueueService, _Item
+    from queue_server.loop import Item as _Item
+    from queue_server.service import QueueService
     from queue_server.store import EventStore
     work = Path(args.dir)
     site_env = BenchSite(work, 20, 4)          # config + broker files; the server runs here, not as a child
@@ -118,7 +119,7 @@ def child_server(args) -> dict:
         if batch:
             svc.process(batch)
         samples.append({"day": day + 1, "rss_mib": _mib(), "events": svc.state.last_seq,
-                        "tickets_in_memory": len(svc.state.tickets), "reply_cache": len(svc._replies)})
+                        "tickets_in_memory": len(svc.state.tickets), "reply_cache": len(svc.replies)})
         print(json.dumps({"progress": samples[-1]}), file=sys.stderr, flush=True)
     if gw:
         gw.stop()
@@ -147,8 +148,8 @@ def child_kiosk(args, with_app: bool) -> dict:
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     from firmware_config.device_config import ScreenSettings, parse_device_config
     if with_app:
-        from kiosk.cli import configure_window
-        configure_window(ScreenSettings(width=800, height=480), windowed=True)
+        from motcua.kivy_window import configure_screen
+        configure_screen(ScreenSettings(width=800, height=480), windowed=True)
         from kivy.config import Config
         Config.set("graphics", "maxfps", "0")     # no frame pacing: as fast as the changes come
     from kiosk.fakesite import CatalogueServer, FakeTicketServer, catalogue_from_site, load_site

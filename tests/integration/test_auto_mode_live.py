@@ -67,7 +67,7 @@ def test_auto_mode_moves_a_counter_during_a_surge_and_back_after(tmp_path, site_
 def test_auto_mode_looks_even_when_commands_never_stop(tmp_path, site_config, monkeypatch):
     """The periodic tick (auto mode, the new day) used to run only after TICK_S without any
     command: on a busy site, whose devices send something every second, auto mode never looked."""
-    from queue_server import service
+    from queue_server import loop
 
     class Watching(AutoBalancer):
         looks = 0
@@ -76,7 +76,7 @@ def test_auto_mode_looks_even_when_commands_never_stop(tmp_path, site_config, mo
             Watching.looks += 1
             return []
 
-    monkeypatch.setattr(service, "TICK_S", 0.2)
+    monkeypatch.setattr(loop, "TICK_S", 0.2)
     svc = QueueService(site_config, EventStore(str(tmp_path / "db.sqlite")), balancer=Watching())
     svc.publish = lambda msgs: None
     svc.start()

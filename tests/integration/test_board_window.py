@@ -1,4 +1,4 @@
-"""The board rule (service.BOARD_WINDOW_S): a batch that changes what a counter shows publishes
+"""The board rule (outbox.BOARD_WINDOW_S): a batch that changes what a counter shows publishes
 its board with it, before its replies; a batch that only changes waiting counts publishes at
 most one board per window, and the newest state still reaches the displays within the window."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 import threading
 import time
 
-from queue_server import service as service_mod
+from queue_server import outbox
 from queue_server.service import QueueService
 from queue_server.store import EventStore
 
@@ -42,11 +42,11 @@ def test_calls_publish_their_board_at_once_and_counts_within_the_window(tmp_path
         # 200 tickets one after the other, each its own batch: waiting counts only
         for i in range(200):
             assert svc.execute("kiosk", "k1", cmd("ticket.issue", f"t{i}", sector="tu-phap-ho-tich"))["ok"]
-        time.sleep(service_mod.BOARD_WINDOW_S * 3)
+        time.sleep(outbox.BOARD_WINDOW_S * 3)
         boards = cap.boards(board)
         times = [t for t, _ in boards]
         gaps = [b - a for a, b in zip(times, times[1:])]
-        assert all(g >= service_mod.BOARD_WINDOW_S * 0.9 for g in gaps), gaps
+        assert all(g >= outbox.BOARD_WINDOW_S * 0.9 for g in gaps), gaps
         with cap.lock:
             batches = sum(1 for _, ms in cap.batches if any(m.topic.endswith("/reply") for m in ms))
         assert len(boards) < batches, "no board was held back"

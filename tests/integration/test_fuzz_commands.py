@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from protocol.topics import Topics
 from protocol.version import MAX_PAYLOAD_BYTES
 from queue_server.mqtt.gateway import MqttGateway
-from queue_server.service import QueueService, _Item
+from queue_server.loop import Item as _Item
+from queue_server.service import QueueService
 from queue_server.store import EventStore
 from tests.support.payloads import CONTRACT_ERRORS, command_payload, json_values, payloads
 

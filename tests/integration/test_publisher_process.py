@@ -13,7 +13,7 @@ from functools import partial
 import pytest
 
 from queue_server.mqtt.publisher import PublisherProcess
-from queue_server.service import Message
+from queue_server.outbox import Message
 from tests.support.mqtt_peer import Peer
 from tests.support.site import RunningSite
 from tests.support.wait import until

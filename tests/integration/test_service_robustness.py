@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 
-from queue_server.service import QueueService, _Item
+from queue_server.loop import Item as _Item
+from queue_server.service import QueueService
 from queue_server.store import EventStore
 
 

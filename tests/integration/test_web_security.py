@@ -19,7 +19,7 @@ from concurrent.futures import Future
 
 import pytest
 
-from queue_server.service import _Item
+from queue_server.loop import Item as _Item
 from queue_server.users import Users
 from tests.support.site import RunningSite
 
@@ -269,7 +269,7 @@ def test_deep_nested_json_bodies_are_a_400_not_a_500(site):
 
 
 def test_a_stuck_kiosk_cannot_empty_a_sector_in_a_working_day(site):
-    from queue_server.service import RateLimiter
+    from queue_server.limits import RateLimiter
     svc = site.service
     limiter = RateLimiter(svc.ticket_limiter.rate, svc.ticket_limiter.burst)  # the same limits, simulated clock
     allowed = 0
