@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from queue_server.users import Users
 from tests.support.browser import axe_check
 from tests.support.site import RunningSite
+from tests.support.wait import until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -81,23 +81,21 @@ def test_rebalance_by_clicking_and_the_next_call_follows(browser, site, shots):
     page.wait_for_function("document.querySelector('#msg').textContent.length > 0")
     q1 = page.locator('article[data-counter="q1"]')
     q1.locator('input[data-sector="tu-phap-ho-tich"]').uncheck()
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(300)     # a person's pace between two clicks on the card
     page.locator('article[data-counter="q1"] input[data-sector="tra-ket-qua"]').uncheck()
     page.wait_for_function("""() => {
         const c = document.querySelector('article[data-counter="q1"]');
         return c && !c.querySelector('input[data-sector="tra-ket-qua"]').checked
                   && !c.querySelector('input[data-sector="tu-phap-ho-tich"]').checked; }""")
     # the clicks' POSTs go out one after another; wait until the last one is applied
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+    def applied() -> bool:
         with site.service.lock:
-            if site.service.state.counters["q1"].sectors == ["ly-lich-tu-phap"]:
-                break
-        time.sleep(0.05)
+            return site.service.state.counters["q1"].sectors == ["ly-lich-tu-phap"]
+    until(applied, timeout=10)
     with site.service.lock:
         assert site.service.state.counters["q1"].sectors == ["ly-lich-tu-phap"]
     # and the card still shows what was clicked after the live updates that follow
-    page.wait_for_timeout(500)
+    page.wait_for_timeout(500)     # a negative check: live updates have had time to undo the clicks
     q1 = page.locator('article[data-counter="q1"]')
     assert q1.locator('input[data-sector="ly-lich-tu-phap"]').is_checked()
     assert not q1.locator('input[data-sector="tu-phap-ho-tich"]').is_checked()
