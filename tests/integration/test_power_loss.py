@@ -111,7 +111,7 @@ def test_sigkill_at_random_points_keeps_exactly_what_was_acknowledged(tmp_path):
             d.thread.start()
         checked_inflight = 0
         for _ in range(KILLS):
-            time.sleep(rnd.uniform(0.05, 0.8))
+            time.sleep(rnd.uniform(0.05, 0.8))     # time passing: the power goes at a random moment
             server.kill()
             time.sleep(0.1)     # let every reply already on its way land
             on_disk = db_keys(server.db)
@@ -127,7 +127,7 @@ def test_sigkill_at_random_points_keeps_exactly_what_was_acknowledged(tmp_path):
                     f"{d.name}: on disk but never acknowledged nor in flight: {sorted(extra)[:5]}"
                 checked_inflight += bool(extra)
             server.start()
-        time.sleep(0.3)
+        time.sleep(0.3)     # time passing: the devices go on a little against the restarted server
         for d in devices:
             d.stop.set()
         for d in devices:
