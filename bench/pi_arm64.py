@@ -120,7 +120,7 @@ class Driver:
 
 def run_kiosk(config_path: str, out: Path) -> dict:
     from firmware_config.device_config import load_device_config
-    from kiosk.cli import configure_window
+    from motcua.kivy_window import configure_screen
     config = load_device_config(config_path, "kiosk")
     out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("KIVY_HOME", str(out / "kivy-home"))
@@ -128,7 +128,7 @@ def run_kiosk(config_path: str, out: Path) -> dict:
     xvfb = start_xvfb(config.screen.width, config.screen.height)
     kiosk = app = None
     try:
-        configure_window(config.screen, windowed=True)
+        configure_screen(config.screen, windowed=True)
         from kivy.base import EventLoop
         from kiosk.app import KioskApp, ui_post
         from kiosk.printing import TicketSlip, render_ticket

@@ -1,6 +1,6 @@
 """The counter's small Kivy status screen (status_screen.kv) observing a CounterView.
 
-Import after the window size is configured (counter/cli.py does it).
+Import after the window size is configured (motcua/commands/counter.py does it).
 """
 from __future__ import annotations
 

@@ -169,3 +169,12 @@ class Announcer:
         if proc.returncode != 0:
             log.warning("audio player exited %s: %s", proc.returncode, proc.stderr[-300:].decode("utf-8", "replace"))
         return proc.returncode
+
+
+def build_announcer(cfg, player: str | None = None) -> Announcer:
+    """The Announcer for a DisplayConfig, fragments pre-rendered (about half a second on a Pi 4);
+    `player` is a command line that replaces aplay (the WAV path is appended)."""
+    bank = PhraseBank(cfg.announcer.cache_dir, voice=cfg.announcer.voice)
+    bank.prerender(counter_numbers=range(1, 41))
+    cmd = player.split() if player else default_player(cfg.announcer.audio_device)
+    return Announcer(bank, player=cmd, english=cfg.announcer.english, chime=cfg.announcer.chime)

@@ -1,6 +1,6 @@
 """The Kivy wall display: one screen (board_screen.kv) observing a BoardView.
 
-Import this module only after the window size is configured (display/cli.py
+Import this module only after the window size is configured (motcua/commands/display.py
 does it): creating any Kivy widget creates the window.
 """
 from __future__ import annotations

@@ -126,9 +126,9 @@ def bench_cold_start(site: _Site, tmp: Path, runs: int) -> list[float]:
 def _child_cold_start(conf: str, cache: str) -> int:
     """Start the kiosk as `motcua kiosk` would; print the wall time of the first drawn frame."""
     from firmware_config.device_config import load_device_config
-    from kiosk.cli import configure_window
+    from motcua.kivy_window import configure_screen
     config = load_device_config(conf, "kiosk")
-    configure_window(config.screen, windowed=True)
+    configure_screen(config.screen, windowed=True)
     from kivy.clock import Clock
     from kivy.core.window import Window
     from kiosk.app import KioskApp, ui_post

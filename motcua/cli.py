@@ -1,5 +1,5 @@
-"""The `motcua` command. Each role registers its own subcommands from its own package,
-imported only when that subcommand runs, so a kiosk never imports Flask."""
+"""The `motcua` command. Each subcommand is a module of motcua/commands/, imported only when
+that subcommand runs, so a kiosk never imports Flask."""
 from __future__ import annotations
 
 import argparse
@@ -8,18 +8,18 @@ import sys
 
 # subcommand -> (module with `add_arguments(parser)` and `run(args) -> int`, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "up": ("queue_server.up", "run a whole demo site here: mosquitto, queue server, web app"),
-    "server": ("queue_server.run", "run the queue server of a site against a broker and a database"),
-    "rebalance": ("queue_server.rebalance_cli", "change a counter's sectors, open/pause it, switch auto mode"),
-    "user": ("queue_server.users_cli", "add, list or change the web accounts (manager, clerk, viewer)"),
-    "simulate": ("queue_server.sim.cli", "simulate days of a scenario under a calling policy"),
-    "kiosk": ("kiosk.cli", "run the citizens' touch kiosk"),
-    "display": ("display.cli", "run the wall display (and its announcer)"),
-    "announcer": ("display.announcer_cli", "run the call announcer alone"),
-    "counter": ("counter.cli", "run a counter terminal (keypad, rating pad, status screen)"),
-    "provision": ("firmware_config.provision_cli", "write every device's files for a site inventory"),
-    "province": ("province.cli", "run the provincial consumer and dashboard"),
-    "protocol": ("protocol.cli", "print the MQTT contract's JSON Schemas"),
+    "up": ("motcua.commands.up", "run a whole demo site here: mosquitto, queue server, web app"),
+    "server": ("motcua.commands.server", "run the queue server of a site against a broker and a database"),
+    "rebalance": ("motcua.commands.rebalance", "change a counter's sectors, open/pause it, switch auto mode"),
+    "user": ("motcua.commands.user", "add, list or change the web accounts (manager, clerk, viewer)"),
+    "simulate": ("motcua.commands.simulate", "simulate days of a scenario under a calling policy"),
+    "kiosk": ("motcua.commands.kiosk", "run the citizens' touch kiosk"),
+    "display": ("motcua.commands.display", "run the wall display (and its announcer)"),
+    "announcer": ("motcua.commands.announcer", "run the call announcer alone"),
+    "counter": ("motcua.commands.counter", "run a counter terminal (keypad, rating pad, status screen)"),
+    "provision": ("motcua.commands.provision", "write every device's files for a site inventory"),
+    "province": ("motcua.commands.province", "run the provincial consumer and dashboard"),
+    "protocol": ("motcua.commands.protocol", "print the MQTT contract's JSON Schemas"),
 }
 
 

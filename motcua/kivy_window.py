@@ -18,3 +18,9 @@ def configure_window(width: int, height: int, fullscreen: bool, rotation: int) -
     Config.set("graphics", "show_cursor", "0" if fullscreen else "1")
     Config.set("kivy", "exit_on_escape", "0" if fullscreen else "1")
     Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+def configure_screen(screen, windowed: bool = False) -> None:
+    """`configure_window` from a device config's `screen:` (firmware_config ScreenSettings);
+    `windowed` ignores its `fullscreen` (a desk, a test, a bench)."""
+    configure_window(screen.width, screen.height, screen.fullscreen and not windowed, screen.app_rotation)

@@ -135,7 +135,7 @@ def test_boards_dashboard_and_nearby_advice(mosquitto, pg_url):
 
 def test_cli_refuses_bad_arguments(tmp_path, capsys):
     import argparse
-    from province import cli as province_cli
+    from motcua.commands import province as province_cli
     parser = argparse.ArgumentParser()
     province_cli.add_arguments(parser)
     bad = tmp_path / "province.yaml"

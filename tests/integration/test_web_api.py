@@ -56,13 +56,13 @@ def test_ensure_admin_generates_a_private_password_once(tmp_path, site):
 
 def test_users_cli_adds_and_lists(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", "import sys; from queue_server import users_cli as m; import argparse;"
+    out = subprocess.run([sys.executable, "-c", "import sys; from motcua.commands import user as m; import argparse;"
                           "p = argparse.ArgumentParser(); m.add_arguments(p); sys.exit(m.run(p.parse_args(sys.argv[1:])))",
                           "--data-dir", str(tmp_path), "add", "thu.clerk", "--role", "clerk", "--name", "Lê Thu"],
                          capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "password: " in out.stdout
-    listed = subprocess.run([sys.executable, "-c", "import sys; from queue_server import users_cli as m; import argparse;"
+    listed = subprocess.run([sys.executable, "-c", "import sys; from motcua.commands import user as m; import argparse;"
                              "p = argparse.ArgumentParser(); m.add_arguments(p); sys.exit(m.run(p.parse_args(sys.argv[1:])))",
                              "--data-dir", str(tmp_path), "list"], capture_output=True, text=True, env=env, timeout=60)
     assert "thu.clerk\tclerk\tLê Thu" in listed.stdout

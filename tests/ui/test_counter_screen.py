@@ -64,7 +64,7 @@ def test_bad_config_is_a_clear_error(tmp_path):
 
 TRANSFER_SCRIPT = r'''
 import sys
-from counter.cli import configure_window
+from motcua.kivy_window import configure_window
 configure_window(800, 480, False, 0)
 from counter.model import CounterView
 from counter.app import CounterApp
@@ -98,7 +98,7 @@ def test_transfer_list_screen(tmp_path):
 
 IN_PLACE_SCRIPT = r'''
 import json, sys
-from counter.cli import configure_window
+from motcua.kivy_window import configure_window
 configure_window(800, 480, False, 0)
 from kivy.base import EventLoop
 from kivy.clock import Clock

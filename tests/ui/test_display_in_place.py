@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.slow,      # Kivy apps under Xvfb, one process each
 
 SCRIPT = r'''
 import copy, json, sys
-from display.cli import configure_window
+from motcua.kivy_window import configure_window
 configure_window(1280, 720, False, 0)
 from kivy.base import EventLoop
 from PIL import Image, ImageChops

@@ -56,8 +56,8 @@ def kiosk_ui(tmp_path_factory):
         os.environ["KIVY_NO_ARGS"] = "1"
         os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
         from firmware_config.device_config import ScreenSettings, parse_device_config
-        from kiosk.cli import configure_window
-        configure_window(ScreenSettings(width=W, height=H), windowed=True)
+        from motcua.kivy_window import configure_screen
+        configure_screen(ScreenSettings(width=W, height=H), windowed=True)
 
         from tests.support.broker import Mosquitto
         from kiosk.fakesite import CatalogueServer, FakeTicketServer, catalogue_from_site, load_site

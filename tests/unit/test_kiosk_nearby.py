@@ -127,13 +127,13 @@ def kivy_graphics(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("rotation_by, expected", [("app", "90"), ("os", "0")])
 def test_kiosk_rotates_only_when_the_os_does_not(kivy_graphics, rotation_by, expected):
-    from kiosk.cli import configure_window
-    configure_window(ScreenSettings(width=800, height=480, rotation=90, rotation_by=rotation_by))
+    from motcua.kivy_window import configure_screen
+    configure_screen(ScreenSettings(width=800, height=480, rotation=90, rotation_by=rotation_by))
     assert kivy_graphics.get("graphics", "rotation") == expected
 
 
 def test_default_is_the_app_rotates(kivy_graphics):
-    from kiosk.cli import configure_window
+    from motcua.kivy_window import configure_screen
     assert ScreenSettings().rotation_by == "app"
-    configure_window(ScreenSettings(rotation=270))
+    configure_screen(ScreenSettings(rotation=270))
     assert kivy_graphics.get("graphics", "rotation") == "270"

@@ -15,7 +15,7 @@ import yaml
 from firmware_config.device_config import load_device_config
 from firmware_config.inventory import InventoryError, parse_inventory
 from firmware_config.provision import provision
-from firmware_config import provision_cli
+from motcua.commands import provision as provision_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "site-inventory.yaml"

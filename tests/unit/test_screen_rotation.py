@@ -32,7 +32,7 @@ def _write(tmp_path, data):
 
 @pytest.mark.parametrize("rotation_by, expected", [("app", 90), ("os", 0), (None, 90)])
 def test_display_rotation(tmp_path, monkeypatch, rotation_by, expected):
-    import display.cli as cli
+    import motcua.commands.display as cli
     screen = {"rotation": 90, **({"rotation_by": rotation_by} if rotation_by else {})}
     conf = _write(tmp_path, {"role": "display", "site": "demo-district", "id": "d1", "screen": screen})
     calls = []
@@ -60,7 +60,7 @@ class _Terminal:
 
 @pytest.mark.parametrize("rotation_by, expected", [("app", 270), ("os", 0)])
 def test_counter_rotation(tmp_path, monkeypatch, rotation_by, expected):
-    import counter.cli as cli
+    import motcua.commands.counter as cli
     import counter.terminal
     conf = _write(tmp_path, {"role": "counter", "site": "demo-district", "id": "q1",
                              "screen": {"rotation": 270, "rotation_by": rotation_by}})

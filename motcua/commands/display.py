@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     view = BoardView()
     announcer = None
     if cfg.announcer.enabled and not args.no_announcer:
-        from display.announcer_cli import build_announcer
+        from display.announcer import build_announcer
         try:
             announcer = build_announcer(cfg, args.player).start()
         except RuntimeError as exc:   # no espeak-ng: the screen still works

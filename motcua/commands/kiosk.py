@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from motcua.kivy_window import configure_window as _configure_window
+
+from motcua.kivy_window import configure_screen
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,12 +16,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="INFO")
 
 
-def configure_window(screen, windowed: bool = False) -> None:
-    """Kivy reads its window settings at import: set them before anything imports kivy.core.window."""
-    fullscreen = screen.fullscreen and not windowed
-    _configure_window(screen.width, screen.height, fullscreen, screen.app_rotation)
-
-
 def run(args: argparse.Namespace) -> int:
     from firmware_config.device_config import DeviceConfigError, load_device_config
     try:
@@ -28,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     except DeviceConfigError as exc:
         print(f"motcua kiosk: {exc}", file=sys.stderr)
         return 2
-    configure_window(config.screen, args.windowed)
+    configure_screen(config.screen, args.windowed)   # before anything imports kivy.core.window
     # Kivy owns the root logger's console handler (imported just above); only set levels
     logging.getLogger().setLevel(getattr(logging, str(args.log_level).upper(), logging.INFO))
     logging.getLogger("escpos").setLevel(logging.WARNING)

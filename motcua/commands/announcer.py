@@ -19,16 +19,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="announce one call and exit, e.g. --say 'A023:Quầy 5' (a speaker test)")
 
 
-def build_announcer(cfg, player: str | None = None):
-    """The Announcer for a DisplayConfig, fragments pre-rendered (about half a second on a Pi 4)."""
-    from display.announcer import Announcer, default_player
-    from display.speech import PhraseBank
-    bank = PhraseBank(cfg.announcer.cache_dir, voice=cfg.announcer.voice)
-    bank.prerender(counter_numbers=range(1, 41))
-    cmd = player.split() if player else default_player(cfg.announcer.audio_device)
-    return Announcer(bank, player=cmd, english=cfg.announcer.english, chime=cfg.announcer.chime)
-
-
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -36,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
     except DeviceConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    from display.announcer import build_announcer
     try:
         announcer = build_announcer(cfg, args.player).start()
     except RuntimeError as exc:   # espeak-ng missing
