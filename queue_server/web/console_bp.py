@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
 
 from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, session, url_for
 
@@ -145,7 +144,7 @@ def act(counter: str, action: str):
         return jsonify(ok=False, error={"code": "bad_request", "message": problem,
                                         "message_vi": "Dữ liệu gửi lên không hợp lệ: " + problem}), 400
     req_id = body.get("req_id") or uuid.uuid4().hex
-    payload = {"v": 1, "type": ACTIONS[action], "req_id": req_id, "ts": datetime.now().astimezone().isoformat()}
+    payload = {"v": 1, "type": ACTIONS[action], "req_id": req_id, "ts": pages.service().clock().isoformat()}
     if action == "transfer":
         payload["to_sector"] = body.get("to_sector")
         if body.get("note"):
