@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import time
+import traceback
 import warnings
 from pathlib import Path
 
@@ -146,24 +147,26 @@ def run_kiosk(config_path: str, out: Path) -> dict:
         ui.pump(0.3)
         kiosk_start_s = time.monotonic() - T_PROCESS
 
+        # under qemu a frame takes a while: keep the ticket screen until it is photographed
+        # (a frame-by-frame run is slower than the ticket screen's 12 s and the 45 s idle timeout)
+        vm.settings.ticket_home_s = vm.settings.idle_timeout_s = 3600
         t0 = time.monotonic()
         ui.tap(ui.find("SectorTile", sector_id=FIELD))                              # tap 1: the field
         ui.wait(lambda: app.root.current == "procedures", 60, "the procedures screen")
         ui.tap(app.screens["procedures"].ids.take)                                  # tap 2: "Lấy số"
         ui.wait(lambda: vm.print_status == "ok", TICKET_TIMEOUT_S, "the printed ticket")
         ticket_s = time.monotonic() - t0
+        number, slip = str(vm.ticket["number"]), vm._ticket_slip()
         ui.wait(lambda: app.root.current == "ticket", 60, "the ticket screen")
         ui.pump(0.5)
         shot = out / "kiosk-arm64.png"
         app.root.export_to_png(str(shot))
 
-        number = str(vm.ticket["number"])
         if app.screens["ticket"].number != number:
             raise RuntimeError(f"the screen shows {app.screens['ticket'].number!r}, the server issued {number!r}")
         printed = kiosk.printer._printer().output
         back = decode_raster(printed)
         back.save(out / "printed-ticket.png")
-        slip = vm._ticket_slip()
         width = kiosk.printer.width
         if back.tobytes() != render_ticket(slip, width).tobytes():
             raise RuntimeError("the printed raster is not the ticket drawn for the issued number")
@@ -201,6 +204,13 @@ def probe_gpio() -> dict:
             result["pin_factory"] = None
             result["error"] = f"{type(exc).__name__}: {exc}"
     result["fallbacks"] = [str(w.message) for w in caught]
+    # what the kiosk itself does at start (motcua/gpio.py: lgpio, rpigpio or pigpio, never 'native')
+    try:
+        from motcua.gpio import NoPinFactory, choose_pin_factory
+        Device.pin_factory = None
+        result["motcua_gpio"] = type(choose_pin_factory("kiosk")).__name__
+    except NoPinFactory as exc:
+        result["motcua_gpio"] = exc.lines
     return result
 
 
@@ -215,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = run_kiosk(args.config, args.out) if args.what == "kiosk" else probe_gpio()
     except Exception as exc:
+        traceback.print_exc()
         print("RESULT " + json.dumps({"ok": False, "error": f"{type(exc).__name__}: {exc}"}, ensure_ascii=False),
               flush=True)
         return 1
