@@ -2,12 +2,12 @@
 
 It folds the retained `board`, each `events/call` and the connection state into
 tiles, recent calls and sector rows. No Kivy here (docs/architecture.md rule 5): the unit
-tests drive it with dicts, the Kivy screen and the tests read the same fields.
+tests drive it with dicts, the Kivy screen and the tests read the same fields. Each payload is
+read through its model in protocol/messages.py, the one the server builds it through.
 Bad payloads are ignored (the last good board stays on screen) and logged.
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -18,7 +18,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from display.texts import T
-from protocol.messages import SHOWN_WAIT, read_wait
+from protocol.messages import Board, Call, ServerStatus, parse
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +77,8 @@ class BoardView:
     """Thread-safe: MQTT callbacks write, the UI thread reads (through `snapshot()`)."""
 
     clock: Callable[[], float] = time.monotonic
-    board: dict[str, Any] | None = None
-    last_call: dict[str, Any] | None = None
+    board: Board | None = None
+    last_call: Call | None = None
     call_at: float = float("-inf")
     broker_up: bool = False
     server_online: bool = True
@@ -88,23 +88,21 @@ class BoardView:
     # inputs -----------------------------------------------------------------
 
     def apply_board(self, payload: bytes | str | dict) -> bool:
-        data = _load(payload)
-        if not (isinstance(data, dict) and data.get("type") == "board" and isinstance(data.get("counters"), list)):
-            log.warning("ignored a board payload of the wrong shape")
+        data = parse(Board, payload)
+        if data is None:
             return False
         with self._lock:
             old = self.board
-            if old and isinstance(old.get("seq"), int) and isinstance(data.get("seq"), int) \
-                    and data["seq"] < old["seq"] and data.get("day") == old.get("day"):
+            if old and data.seq is not None and old.seq is not None and data.seq < old.seq \
+                    and data.day == old.day:
                 return False  # an older board arriving late never replaces a newer one
             self.board = data
         self._changed()
         return True
 
     def apply_call(self, payload: bytes | str | dict) -> bool:
-        data = _load(payload)
-        if not (isinstance(data, dict) and isinstance(data.get("number"), str) and isinstance(data.get("counter"), str)):
-            log.warning("ignored a call payload of the wrong shape")
+        data = parse(Call, payload)
+        if data is None:
             return False
         with self._lock:
             self.last_call = data
@@ -113,11 +111,11 @@ class BoardView:
         return True
 
     def apply_server_status(self, payload: bytes | str | dict) -> bool:
-        data = _load(payload)
-        if not isinstance(data, dict) or not isinstance(data.get("online"), bool):
+        data = parse(ServerStatus, payload)
+        if data is None:
             return False
         with self._lock:
-            self.server_online = data["online"]
+            self.server_online = data.online
         self._changed()
         return True
 
@@ -144,17 +142,13 @@ class BoardView:
         return self.last_call is not None and self.clock() - self.call_at < HIGHLIGHT_S
 
     def site_name(self, lang: str) -> str:
-        site = (self.board or {}).get("site") or {}
-        name = site.get("name") if isinstance(site, dict) else None
-        if isinstance(name, dict):
-            return nfc(name.get(lang) or name.get("vi") or "")
-        return nfc(name or "")
+        name = self.board.site.name if self.board and self.board.site else None
+        return nfc(name.get(lang) or name.vi) if name else ""
 
     def site_zone(self) -> ZoneInfo | None:
         """The site's time zone from the board: the clock shows the centre's time, not the TV's."""
-        site = (self.board or {}).get("site") or {}
-        name = site.get("timezone") if isinstance(site, dict) else None
-        if not isinstance(name, str) or not name:
+        name = self.board.site.timezone if self.board and self.board.site else None
+        if not name:
             return None
         try:
             return ZoneInfo(name)
@@ -164,40 +158,32 @@ class BoardView:
 
     def tiles(self) -> list[Tile]:
         """Every counter that is not closed, in the site's order."""
-        board = self.board or {}
-        hl = self.last_call.get("counter") if self.highlight_active and self.last_call else None
+        hl = self.last_call.counter if self.highlight_active and self.last_call else None
         out = []
-        for c in board.get("counters") or []:
-            if not isinstance(c, dict) or c.get("status") == "closed":
+        for c in self.board.counters if self.board else ():
+            if c.status == "closed":
                 continue
-            serving = c.get("serving") if isinstance(c.get("serving"), dict) else None
-            label = nfc(c.get("label") or c.get("id"))
-            out.append(Tile(counter=nfc(c.get("id")), label_vi=label, label_en=nfc(c.get("label_en") or label),
-                            number=nfc(serving.get("number")) if serving else "",
-                            status=str(c.get("status") or "open"), highlight=c.get("id") == hl))
+            label = nfc(c.label or c.id)
+            out.append(Tile(counter=nfc(c.id), label_vi=label, label_en=nfc(c.label_en or label),
+                            number=nfc(c.serving.number) if c.serving else "",
+                            status=c.status, highlight=c.id == hl))
         return out
 
     def recent(self, limit: int = RECENT_SHOWN) -> list[RecentRow]:
         rows = []
-        for r in ((self.board or {}).get("recent_calls") or [])[:limit]:
-            if isinstance(r, dict) and r.get("number"):
-                label = nfc(r.get("counter_label") or r.get("counter"))
-                rows.append(RecentRow(nfc(r["number"]), label, nfc(r.get("counter_label_en") or label)))
+        for r in (self.board.recent_calls if self.board else [])[:limit]:
+            if r.number:
+                label = nfc(r.counter_label or r.counter)
+                rows.append(RecentRow(nfc(r.number), label, nfc(r.counter_label_en or label)))
         return rows
 
     def sectors(self) -> list[SectorRow]:
         rows = []
-        for s in (self.board or {}).get("sectors") or []:
-            if not isinstance(s, dict):
-                continue
-            name = s.get("name") if isinstance(s.get("name"), dict) else {"vi": s.get("name") or s.get("id")}
-            waiting = s.get("waiting") if isinstance(s.get("waiting"), int) else 0
-            est = read_wait(s, SHOWN_WAIT)
-            target = s.get("target_wait_s")
-            over = isinstance(est, int) and isinstance(target, int) and target > 0 and waiting > 0 and est > target
-            rows.append(SectorRow(sector=nfc(s.get("id")), prefix=nfc(s.get("prefix")),
-                                  name_vi=nfc(name.get("vi") or s.get("id")),
-                                  name_en=nfc(name.get("en") or name.get("vi") or s.get("id")),
+        for s in self.board.sectors if self.board else ():
+            est, target, waiting = s.shown_wait_s, s.target_wait_s, s.waiting
+            over = target is not None and target > 0 and waiting > 0 and est > target
+            rows.append(SectorRow(sector=nfc(s.id), prefix=nfc(s.prefix),
+                                  name_vi=nfc(s.name.vi or s.id), name_en=nfc(s.name.en or s.name.vi or s.id),
                                   waiting=waiting, wait_vi=wait_text(est, waiting, "vi"),
                                   wait_en=wait_text(est, waiting, "en"), over_target=over))
         return rows
@@ -207,15 +193,15 @@ class BoardView:
         if not self.highlight_active or not self.last_call:
             return None
         c = self.last_call
-        label_vi = nfc(c.get("counter_label") or c.get("counter"))
-        label_en = nfc(c.get("counter_label_en") or self._label_en(c.get("counter")) or label_vi)
-        return {"vi": T("Number {number}, please go to {counter}", "vi", number=nfc(c["number"]), counter=label_vi),
-                "en": T("Number {number}, please go to {counter}", "en", number=nfc(c["number"]), counter=label_en)}
+        label_vi = nfc(c.counter_label or c.counter)
+        label_en = nfc(c.counter_label_en or self._label_en(c.counter) or label_vi)
+        return {"vi": T("Number {number}, please go to {counter}", "vi", number=nfc(c.number), counter=label_vi),
+                "en": T("Number {number}, please go to {counter}", "en", number=nfc(c.number), counter=label_en)}
 
-    def _label_en(self, counter: Any) -> str | None:
-        for c in (self.board or {}).get("counters") or []:
-            if isinstance(c, dict) and c.get("id") == counter:
-                return c.get("label_en")
+    def _label_en(self, counter: str) -> str | None:
+        for c in self.board.counters if self.board else ():
+            if c.id == counter:
+                return c.label_en
         return None
 
     def status_line(self) -> dict[str, str] | None:
@@ -234,12 +220,3 @@ def clock_text(now: datetime | None = None, zone: ZoneInfo | None = None) -> tup
     now = now.astimezone(zone) if zone is not None else now.astimezone()
     weekday = ["Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật"][now.weekday()]
     return f"{now:%H:%M}", f"{weekday}, {now:%d/%m/%Y}"
-
-
-def _load(payload: bytes | str | dict) -> Any:
-    if isinstance(payload, dict):
-        return payload
-    try:
-        return json.loads(payload)
-    except (ValueError, TypeError, RecursionError):
-        return None

@@ -5,11 +5,11 @@ kind "display", which sends no status and no last will.
 """
 from __future__ import annotations
 
-import json
 import logging
 from typing import Callable
 
 from protocol.client import DeviceClient
+from protocol.messages import Call, parse
 
 from display.board_model import BoardView
 
@@ -56,7 +56,6 @@ def attach_announcer(client: DeviceClient, announce: Callable[[dict], bool]) -> 
 
 
 def _submit(announce: Callable[[dict], bool], payload: bytes) -> None:
-    try:
-        announce(json.loads(payload))
-    except (ValueError, RecursionError):
-        log.warning("ignored a call that is not JSON")
+    call = parse(Call, payload)     # the contract's model; a refused call is logged there and ignored
+    if call is not None:
+        announce(call.model_dump(exclude_none=True))

@@ -252,7 +252,9 @@ class _Part(BaseModel):
 
 class _Out(_Part):
     v: Literal[1] = 1
-    ts: str
+    # Fields a device can do without are optional, so a reader stays as tolerant as the contract
+    # lets it be (a board without `ts` still shows); check() holds the server to sending `ts`.
+    ts: str | None = None
 
     @classmethod
     def _head(cls, fields: dict[str, Any]) -> dict[str, Any]:
@@ -275,6 +277,8 @@ def undeclared(model: BaseModel, where: str = "") -> list[str]:
 def check(model: type[BaseModel], payload: dict[str, Any]) -> BaseModel:
     """Full validation of a payload the server built: its values, and no undeclared field."""
     parsed = model.model_validate(payload)
+    if isinstance(parsed, _Out) and not isinstance(payload.get("ts"), str):
+        raise ValueError(f"{model.__name__}: no `ts`")
     extra = undeclared(parsed)
     if extra:
         raise ValueError(f"{model.__name__}: fields not in the model: {extra}")
@@ -378,8 +382,8 @@ class Reply(_Out):
 
 class Serving(_Part):
     number: str
-    sector: str
-    called_at: str | None
+    sector: str | None = None
+    called_at: str | None = None
 
 
 class CounterServing(Serving):
@@ -400,10 +404,10 @@ class BoardCounter(_Part):
 class RecentCall(_Part):
     number: str
     counter: str
-    counter_label: str
+    counter_label: str | None = None
     counter_label_en: str | None = None
     sector: str | None = None
-    at: str
+    at: str | None = None
 
 
 def _shown_from_deprecated(data: Any) -> Any:
@@ -429,14 +433,14 @@ class BoardSector(_Part):
 
 
 class BoardSite(_Part):
-    id: str
-    name: I18nText
+    id: str | None = None
+    name: I18nText | None = None
     timezone: str | None = None
 
 
 class Board(_Out):
     type: Literal["board"] = "board"
-    seq: int
+    seq: int | None = None
     site: BoardSite | None = None
     day: str | None = None
     auto_mode: bool | None = None
@@ -450,12 +454,12 @@ class Call(_Out):
     seq: int | None = None
     number: str
     counter: str
-    counter_label: str
+    counter_label: str | None = None
     counter_label_en: str | None = None
     counter_number: str | None = None
-    sector: str
-    recall: bool
-    announce: I18nText
+    sector: str | None = None
+    recall: bool = False
+    announce: I18nText | None = None
 
 
 class SectorStats(_Out):

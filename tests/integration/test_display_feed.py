@@ -83,7 +83,7 @@ def test_bad_payloads_never_break_the_display(mosquitto):
             srv.publish(T.events_call, junk, qos=1).wait_for_publish(2)
         srv.publish(T.events_call, json.dumps(CALL), qos=1).wait_for_publish(2)
         assert wait_for(lambda: view.last_call is not None)
-        assert view.board["seq"] == 7          # the last good board stays
+        assert view.board.seq == 7          # the last good board stays
         assert view.tiles()[0].number == "A023"
     finally:
         client.stop()

@@ -86,7 +86,7 @@ def test_bad_payloads_are_ignored_and_old_boards_never_win():
         assert not v.apply_call(junk)
         assert not v.apply_server_status(junk)
     assert not v.apply_board({**BOARD, "seq": 9})     # a late, older board
-    assert v.board["seq"] == 10
+    assert v.board.seq == 10
     assert v.apply_board({**BOARD, "seq": 1, "day": "2026-11-26"})  # a new day starts again at any seq
     odd = {**BOARD, "counters": [None, {"id": "q9"}, {"id": "q8", "serving": "A001"}], "sectors": [None, {"id": "z"}],
            "recent_calls": [None, {"number": None}]}
