@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
+from protocol.messages import Call, LogEvent
 from protocol.topics import Topics
 from queue_server import texts
 from queue_server.domain import events as ev
@@ -74,11 +75,11 @@ class Outbox:
             d = e.data
             if e.type in (ev.TICKET_CALLED, ev.TICKET_RECALLED):
                 counter = self.config.counter_by_id[d["counter"]]
-                out.append(Message(t.events_call, {
-                    "v": 1, "type": "call", "ts": e.ts, "seq": e.seq, "number": d["number"], "counter": counter.id,
-                    "counter_label": counter.label.vi, "counter_label_en": counter.label.en,
-                    "counter_number": counter.number, "sector": d["sector"], "recall": e.type == ev.TICKET_RECALLED,
-                    "announce": texts.announce(d["number"], counter.spoken_number, counter.label.model_dump())}))
+                out.append(Message(t.events_call, Call.build(
+                    ts=e.ts, seq=e.seq, number=d["number"], counter=counter.id,
+                    counter_label=counter.label.vi, counter_label_en=counter.label.en,
+                    counter_number=counter.number, sector=d["sector"], recall=e.type == ev.TICKET_RECALLED,
+                    announce=texts.announce(d["number"], counter.spoken_number, counter.label.model_dump()))))
             if "counter" in d and d["counter"] in state.counters:
                 counters.add(d["counter"])
             for key in ("sector", "to_sector", "from_sector"):
@@ -157,8 +158,8 @@ class Outbox:
 
     def log_message(self, e: Event) -> Message:
         """One domain event on `events/log` (live, and again at start for the upstream tail)."""
-        return Message(self.topics.events_log, {"v": 1, "type": "event", "ts": e.ts, "seq": e.seq, "event": e.type,
-                                                "data": e.data, "site": self.config.id, "device": e.device})
+        return Message(self.topics.events_log, LogEvent.build(ts=e.ts, seq=e.seq, event=e.type, data=e.data,
+                                                              site=self.config.id, device=e.device))
 
     def replies_of(self, results: Iterable[tuple[Any, dict | None]]) -> list[Message]:
         return [Message(self.topics.reply(item.kind, item.device), reply) for item, reply in results
