@@ -15,7 +15,7 @@ from kivy.uix.label import Label
 
 from counter.model import CounterView
 from counter.texts import T
-from display.kivy_app import RefreshingApp
+from motcua.kivy_app import RefreshingApp
 from display.widget_sync import sync_children
 
 # not "counter.kv": App would load a kv named after CounterApp a second time by itself

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from display.speech import PhraseBank, announcement_text, counter_number, spoken_en, write_wav
+from motcua.speech import PhraseBank, announcement_text, counter_number, spoken_en, write_wav
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from display.board_model import BoardView, clock_text
-from display.kivy_app import RefreshingApp
+from motcua.kivy_app import RefreshingApp
 from display.widget_sync import sync_children
 from display.texts import T
 

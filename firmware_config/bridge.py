@@ -18,6 +18,7 @@ import secrets
 from pathlib import Path
 
 from firmware_config import broker
+from motcua.files import write_private
 from protocol.topics import ProvinceTopics, Topics
 
 BRIDGE_LOCAL_USER = "bridge"          # the bridge's user on the site broker
@@ -104,7 +105,7 @@ def load_or_create_province_credentials(path: Path, sites: list[str] = ()) -> di
     bridges = creds.setdefault("bridges", {})
     for site in sites:
         bridges.setdefault(site, {"username": province_bridge_user(site), "password": secrets.token_urlsafe(24)})
-    broker.write_private(path, json.dumps(creds, indent=2) + "\n")
+    write_private(path, json.dumps(creds, indent=2) + "\n")
     return creds
 
 
@@ -137,7 +138,7 @@ def write_province_broker(directory: Path, creds: dict, *, port: int = 1883, bin
     etc = Path(etc_dir) if etc_dir else directory
     passwd, acl = directory / "passwd", directory / "acl"
     province_password_file(creds, passwd)
-    broker.write_private(acl, province_acl(creds))
+    write_private(acl, province_acl(creds))
     listener = broker.Listener(port, bind, cafile=tls[0] if tls else None, certfile=tls[1] if tls else None,
                                keyfile=tls[2] if tls else None)
     conf = broker.mosquitto_conf(listeners=[listener], password_path=etc / "passwd", acl_path=etc / "acl",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from motcua.files import write_private
 from protocol.topics import Topics
 from queue_server.domain.site import SiteConfig
 
@@ -44,14 +45,6 @@ def load_or_create_credentials(site: SiteConfig, path: Path) -> dict:
             del table[gone]
     write_private(path, json.dumps(creds, indent=2, ensure_ascii=False) + "\n")
     return creds
-
-
-def write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(path, 0o600)
 
 
 def acl_text(site: SiteConfig, extra_users: Iterable[tuple[str, str]] = ()) -> str:

@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from firmware_config.device_config import PrinterSettings
-from queue_server.domain.site import SiteConfig, SiteConfigError, _format_loc, parse_site
+from motcua.config_errors import format_loc
+from queue_server.domain.site import SiteConfig, SiteConfigError, parse_site
 from motcua.yamlfile import read_yaml
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
@@ -144,7 +145,7 @@ class Inventory:
 
 
 def _pydantic_lines(exc: ValidationError, prefix: str) -> list[str]:
-    return [f"  {prefix}{('.' + _format_loc(e['loc'])) if e['loc'] else ''}: {e['msg']}" for e in exc.errors()]
+    return [f"  {prefix}{('.' + format_loc(e['loc'])) if e['loc'] else ''}: {e['msg']}" for e in exc.errors()]
 
 
 def _cross_check(site: SiteConfig, spec: InventorySpec) -> list[str]:

@@ -30,6 +30,7 @@ import yaml
 from firmware_config import bridge, broker
 from firmware_config.device_config import parse_device_config
 from firmware_config.inventory import HostSpec, Inventory
+from motcua.files import write_private
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ETC_MOSQ = "/etc/mosquitto"
@@ -172,7 +173,7 @@ def provision(inv: Inventory, out: Path, *, province_dir: Path | None = None,
     creds = broker.load_or_create_credentials(site, cred_path)
     creds.setdefault("bridge", {"username": bridge.BRIDGE_LOCAL_USER,
                                 "password": secrets.token_urlsafe(24)})
-    broker.write_private(cred_path, _json(creds))
+    write_private(cred_path, _json(creds))
 
     warnings = [f"{d} has no host in the inventory (its credentials are in credentials.json)"
                 for d in inv.unassigned()]
@@ -291,7 +292,7 @@ def _write_host(env, inv: Inventory, b: HostBundle, release_tarball: Path | None
     for path, (text, mode, owner) in sorted(b.files.items()):
         dest = files / path.lstrip("/")
         if mode & 0o077 == 0:
-            broker.write_private(dest, text)
+            write_private(dest, text)
         else:
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(text, encoding="utf-8")

@@ -1,5 +1,5 @@
 """How a counter is named aloud: the one rule the server's announcement text and the displays'
-voice (display/speech.py, the browser display's announce.wav) both follow, so what a citizen
+voice (motcua/speech.py, the browser display's announce.wav) both follow, so what a citizen
 reads on the board and hears in the hall name the same counter.
 
 A counter named with a number ("Quầy 05", "Counter 12", "q7") is called by that number, read

@@ -12,7 +12,8 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from queue_server.domain.site import I18n, _format_loc
+from motcua.config_errors import format_loc
+from queue_server.domain.site import I18n
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
 
@@ -69,7 +70,7 @@ def parse_province_config(data: Any, source: str = "province config") -> Provinc
     try:
         return ProvinceConfig.model_validate(data)
     except ValidationError as exc:
-        lines = [f"  {_format_loc(e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()]
+        lines = [f"  {format_loc(e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()]
         raise ProvinceConfigError(f"{source} is not valid:\n" + "\n".join(lines)) from None
 
 

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def load_or_create_web_secrets(path: Path) -> dict[str, str]:
-    from firmware_config.broker import write_private
+    from motcua.files import write_private
     data: dict[str, str] = {}
     if path.exists():
         data = json.loads(path.read_text())

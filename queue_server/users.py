@@ -184,7 +184,7 @@ def ensure_admin(data_dir: str | Path, store) -> tuple[str, Path]:
     """Create the first manager account `admin` if no manager exists, with a generated password
     written to `<data_dir>/manager-password.txt` (0600). Returns (username, password_path).
     Idempotent: an existing manager is left alone and the file is not rewritten."""
-    from firmware_config.broker import write_private
+    from motcua.files import write_private
     path = Path(data_dir) / ADMIN_PASSWORD_FILE
     users = Users(store.engine)
     if users.count_role("manager") == 0:

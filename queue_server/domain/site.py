@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
+from motcua.config_errors import format_loc
 from protocol import spoken, ticket_number
 from protocol.messages import PRIORITY_GROUPS
 
@@ -231,16 +232,8 @@ def parse_site(data: Any, source: str = "site config") -> SiteConfig:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            loc = _format_loc(err["loc"])
+            loc = format_loc(err["loc"])
             lines.append(f"  {loc or '(top)'}: {err['msg']}")
         raise SiteConfigError(f"{source} is not valid:\n" + "\n".join(lines)) from None
 
 
-def _format_loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out

@@ -19,7 +19,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from queue_server.domain.site import SiteConfig, SiteConfigError, _format_loc, parse_site
+from motcua.config_errors import format_loc
+from queue_server.domain.site import SiteConfig, SiteConfigError, parse_site
 
 _CLOCK_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -129,7 +130,7 @@ def parse_scenario(data: Any, base_dir: str | Path = ".", source: str = "scenari
     try:
         model = ScenarioModel.model_validate(data)
     except ValidationError as exc:
-        lines = [f"  {_format_loc(e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()]
+        lines = [f"  {format_loc(e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()]
         raise ScenarioError(f"{source} is not valid:\n" + "\n".join(lines)) from None
 
     if isinstance(model.site, str):

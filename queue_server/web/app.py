@@ -1,7 +1,6 @@
 """App factory (docs/architecture.md rule 6): nothing is built at import time."""
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,17 +11,6 @@ from queue_server.service import QueueService
 from queue_server.web.live import LiveHub
 
 log = logging.getLogger(__name__)
-
-# Blueprints of other areas, registered when their module is present.
-OPTIONAL_BLUEPRINTS = (
-    "queue_server.web.display_bp",
-    "queue_server.web.dashboard_bp",
-    "queue_server.web.reports_bp",
-    "queue_server.web.track_bp",
-    "queue_server.web.console_bp",
-    "queue_server.web.auth_bp",
-)
-
 
 @dataclass
 class WebSettings:
@@ -51,17 +39,15 @@ def create_app(service: QueueService, settings: WebSettings) -> Flask:
         # A JSON body nested thousands deep: the parser gives up; the client gets a 400, not a 500.
         return {"ok": False, "error": {"code": "bad_request", "message": "the JSON body is nested too deeply",
                                        "message_vi": "Dữ liệu JSON lồng quá sâu"}}, 400
-    for name in OPTIONAL_BLUEPRINTS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        if hasattr(module, "init_app"):
-            module.init_app(app)
-        else:
-            app.register_blueprint(module.bp)
+    # Every area by hand, as the Flask tutorial does: a missing module is an error, never a silent skip.
+    from queue_server.web import auth_bp, console_bp, dashboard_bp, display_bp, reports_bp, track_bp
+    app.register_blueprint(display_bp.bp)
+    # the page areas register their blueprint with what they install (page helpers, caches)
+    dashboard_bp.init_app(app)
+    reports_bp.init_app(app)
+    track_bp.init_app(app)
+    console_bp.init_app(app)
+    auth_bp.init_app(app)      # and the OpenAPI document
     from queue_server.web import errors
     errors.init_app(app)   # bilingual error pages for people, JSON errors for the JSON routes
     return app

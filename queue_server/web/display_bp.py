@@ -7,7 +7,7 @@ so both displays say the same words.
 
 Calls are also heard: for each `call` the page plays /display/announce.wav,
 the chime and the Vietnamese sentence the Pi display's announcer speaks, built
-here by the same code (display/speech.py) from espeak-ng fragments rendered
+here by the same code (motcua/speech.py) from espeak-ng fragments rendered
 once and cached. A TV's own speech voices are not used: few have Vietnamese.
 """
 from __future__ import annotations
@@ -57,7 +57,7 @@ def announce_wav():
     quầy số 5" (+ the English sentence with en=1) as a WAV, for a ticket issued today. The counter's
     name comes from the site's configuration, not from the request. Without espeak-ng on the server: the chime alone, with
     the header X-Motcua-Voice: none."""
-    from display.speech import chime_frames_cached, spoken_en, spoken_vi, wav_bytes
+    from motcua.speech import chime_frames_cached, spoken_en, spoken_vi, wav_bytes
     number = (request.args.get("number") or "").strip().upper()
     if not is_ticket_number(number):
         return _error(400, "bad_request", "number must be a ticket number such as A023",
@@ -94,7 +94,7 @@ def _voice():
     ext = current_app.extensions
     with _voice_lock:
         if "motcua_voice" not in ext:
-            from display.speech import PhraseBank, counter_number
+            from motcua.speech import PhraseBank, counter_number
             data_dir = current_app.config.get("MOTCUA_DATA_DIR")
             try:
                 bank = PhraseBank(Path(data_dir) / "announcer-cache" if data_dir else None)

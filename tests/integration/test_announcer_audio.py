@@ -18,7 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from display.announcer import Announcer
 from display.feed import attach_announcer
-from display.speech import PhraseBank
+from motcua.speech import PhraseBank
 from protocol.client import DeviceClient
 from protocol.topics import Topics
 from tests.support.audio import sox_rms, wav_seconds

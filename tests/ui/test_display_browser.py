@@ -211,7 +211,7 @@ def test_calls_are_heard_and_a_silent_tv_offers_a_button(tmp_path, browser):
     """Each call plays the server's announce.wav (chime + Vietnamese sentence from espeak-ng), one
     after another; a browser that refuses sound before a gesture shows a bilingual button, and a
     tap plays what was waiting."""
-    from display.speech import RATE, chime_frames_cached
+    from motcua.speech import RATE, chime_frames_cached
     chime_s = len(chime_frames_cached()) / 2 / RATE
     with RunningSite(tmp_path / "site") as site:
         kiosk = site.device("kiosk", "k1")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import array
 
-from display.speech import (LETTERS_VI, PREFIX_VI, chime_frames, counter_number, silence, spoken_en, spoken_vi,
+from motcua.speech import (LETTERS_VI, PREFIX_VI, chime_frames, counter_number, silence, spoken_en, spoken_vi,
                             trim)
 
 

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from flask import Flask
 
-import display.speech as speech
+import motcua.speech as speech
 from queue_server.config import load_site
 from queue_server.web.display_bp import bp
 from tests.support.audio import wav_seconds

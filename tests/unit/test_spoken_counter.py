@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from display.speech import spoken_en, spoken_vi
+from motcua.speech import spoken_en, spoken_vi
 from queue_server import texts
 from queue_server.domain.site import Counter
 

@@ -1,5 +1,8 @@
 """The words of an announcement, and the sound files they are made of.
 
+Shared by the Pi display's announcer (display/announcer.py) and the browser display's
+announce.wav (queue_server/web/display_bp.py): neither package imports the other.
+
 An announcement is assembled from pre-rendered fragments (chime, the fixed
 prefix, each letter and digit, "đến quầy số", the counter number) so it can
 start playing a few milliseconds after the call arrives instead of waiting
