@@ -13,12 +13,12 @@ import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
 from kiosk.textfold import matches
+from protocol import catalogue as protocol_catalogue
+from protocol.catalogue import Procedure, Sector, SiteInfo, Text, zone  # noqa: F401  (the kiosk's names for them)
 
 log = logging.getLogger(__name__)
 CATALOGUE_PATH = "/api/v1/catalogue"
@@ -28,80 +28,8 @@ class CatalogueError(Exception):
     """No usable catalogue: neither the server nor the disk cache gave one."""
 
 
-def zone(name: str) -> ZoneInfo | None:
-    """The IANA zone `name`, or None when this machine does not know it."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
-class _M(BaseModel):
-    # extra="ignore": the server may add fields; the kiosk reads what it knows
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class Text(_M):
-    vi: str
-    en: str
-
-    def get(self, lang: str) -> str:
-        return self.en if lang == "en" else self.vi
-
-
-class Procedure(_M):
-    id: str
-    name: Text
-    fee_vnd: int | None = None
-    fee_note: Text | None = None
-    days: int = 0
-    online: Literal["full", "partial", "none"] = "none"
-    documents: tuple[Text, ...] = ()
-    portal_url: str | None = None
-
-
-class Sector(_M):
-    id: str
-    prefix: str
-    name: Text
-    icon: str | None = None
-    target_wait_min: float = 15
-    waiting: int = 0
-    est_wait_s: int = 0
-    procedures: tuple[Procedure, ...] = ()
-
-
-class SiteInfo(_M):
-    id: str
-    name: Text
-    online_portal: str = "https://dichvucong.gov.vn"
-    # IANA zone of the site (the server's site config); None from a server that does not send it
-    timezone: str | None = None
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        # an unknown zone must not cost the kiosk its whole catalogue: the kiosk's own setting is used
-        if value is not None and zone(value) is None:
-            log.warning("catalogue: unknown time zone %r, using the kiosk's setting", value)
-            return None
-        return value
-
-
-class Catalogue(_M):
-    site: SiteInfo
-    priority_groups: tuple[str, ...] = ()
-    sectors: tuple[Sector, ...] = Field(min_length=1)
-
-    def sector(self, sector_id: str | None) -> Sector | None:
-        return next((s for s in self.sectors if s.id == sector_id), None)
-
-    def procedure(self, procedure_id: str | None) -> tuple[Sector, Procedure] | tuple[None, None]:
-        for s in self.sectors:
-            for p in s.procedures:
-                if p.id == procedure_id:
-                    return s, p
-        return None, None
+class Catalogue(protocol_catalogue.Catalogue):
+    """The contract's catalogue, with the kiosk's search."""
 
     def search(self, query: str, sector_id: str | None = None) -> list[tuple[Sector, Procedure]]:
         """Procedures whose name (either language) matches `query` without diacritics.

@@ -19,6 +19,7 @@ from kiosk.printing import OK, GuidanceSlip, PrintOutcome, TicketSlip
 from kiosk.texts import (ERROR_TEXTS, GENERIC_ERROR, PRIORITY_LABELS, T, days_text, fee_text, minutes_text,
                          online_text, spell_number)
 from protocol.client import ReplyTimeout, new_req_id
+from protocol.messages import SHOWN_WAIT, SectorStats, parse
 from queue_server.domain.site import SiteInfo
 
 log = logging.getLogger(__name__)
@@ -537,11 +538,10 @@ class KioskViewModel:
     # -- live data from the broker -----------------------------------------------
 
     def on_sector_stats(self, sector: str, stats: dict[str, Any]) -> None:
-        try:
-            self.stats[sector] = {"waiting": int(stats.get("waiting", 0)),
-                                  "est_wait_s": int(stats.get("est_wait_s", 0))}
-        except (TypeError, ValueError):
+        parsed = parse(SectorStats, stats)      # the contract's model; a refused payload is logged and ignored
+        if parsed is None:
             return
+        self.stats[sector] = {"waiting": parsed.waiting, SHOWN_WAIT: parsed.shown_wait_s}
         if self.screen in (HOME, PROCEDURES, PROCEDURE, PRIORITY):
             self._changed()
 
@@ -629,7 +629,7 @@ class KioskViewModel:
     # -- what the screens show ---------------------------------------------------
 
     def sector_wait_s(self, sector: Sector) -> int:
-        return self.stats.get(sector.id, {}).get("est_wait_s", sector.est_wait_s)
+        return self.stats.get(sector.id, {}).get(SHOWN_WAIT, sector.shown_wait_s)
 
     def sector_waiting(self, sector: Sector) -> int:
         return self.stats.get(sector.id, {}).get("waiting", sector.waiting)

@@ -465,11 +465,11 @@ class Call(_Out):
 class SectorStats(_Out):
     type: Literal["sector.stats"] = "sector.stats"
     seq: int | None = None
-    sector: str
-    waiting: int
-    shown_wait_s: int
+    sector: str | None = None          # also in the topic
+    waiting: int = 0
+    shown_wait_s: int = 0
     est_wait_s: int | None = Field(None, description="deprecated: the same as shown_wait_s, for one version")
-    served_today: int
+    served_today: int = 0
     issued_today: int | None = None
     no_show_today: int | None = None
     oldest_wait_s: int | None = None

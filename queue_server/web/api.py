@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
+from protocol.catalogue import Catalogue
 from protocol.messages import LIVE_WAIT, SHOWN_WAIT, wait_fields
 from queue_server.domain import estimate, views
 from queue_server.domain.commands import (OVERRIDE_REASON_MAX_CHARS, CancelTicket, SetAutoMode, SetCounterSectors,
@@ -48,6 +49,8 @@ def health():
 
 @bp.get("/api/v1/catalogue")
 def catalogue():
+    """Built through protocol.catalogue.Catalogue, the model the kiosk reads it with (validated:
+    this is not the hot path, and a catalogue the kiosk would refuse must fail here, not there)."""
     svc = service()
     cfg = svc.config
     with svc.lock:
@@ -62,9 +65,11 @@ def catalogue():
                                 "fee_note": p.fee_note.model_dump() if p.fee_note else None, "days": p.days,
                                 "online": p.online, "documents": [d.model_dump() for d in p.documents],
                                 "portal_url": p.portal_url} for p in s.procedures]})
-    return jsonify(site={"id": cfg.site.id, "name": cfg.site.name.model_dump(), "online_portal": cfg.site.online_portal,
-                         "hours": list(cfg.site.hours), "timezone": cfg.site.timezone},
-                   priority_groups=list(cfg.priority_groups), sectors=sectors)
+    cat = Catalogue.model_validate({
+        "site": {"id": cfg.site.id, "name": cfg.site.name.model_dump(), "online_portal": cfg.site.online_portal,
+                 "hours": list(cfg.site.hours), "timezone": cfg.site.timezone},
+        "priority_groups": list(cfg.priority_groups), "sectors": sectors})
+    return jsonify(cat.model_dump(mode="json"))
 
 
 @bp.get("/api/v1/board")
