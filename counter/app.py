@@ -16,7 +16,7 @@ from kivy.uix.label import Label
 from counter.model import CounterView
 from counter.texts import T
 from motcua.kivy_app import RefreshingApp
-from display.widget_sync import sync_children
+from motcua.kivy_widgets import sync_children
 
 # not "counter.kv": App would load a kv named after CounterApp a second time by itself
 KV = Path(__file__).resolve().parent / "status_screen.kv"

@@ -16,7 +16,7 @@ from kivy.uix.boxlayout import BoxLayout
 
 from display.board_model import BoardView, clock_text
 from motcua.kivy_app import RefreshingApp
-from display.widget_sync import sync_children
+from motcua.kivy_widgets import sync_children
 from display.texts import T
 
 # not "display.kv": App would load a kv named after DisplayApp a second time by itself
