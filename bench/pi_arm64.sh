@@ -214,7 +214,7 @@ KTICKET=$(sed -n 's/.*"ticket_s": \([0-9.]*\).*/\1/p' <<<"$RESULT")
 echo
 echo "arm64 kiosk through qemu-user ($(date -I), $(nproc) cores, $(uname -m) host, load $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '  %-28s %s\n' "host packages" "${TIME[host_packages]} s" \
-  "debootstrap (both stages)" "${TIME[debootstrap]:-cached} s" \
+  "debootstrap (both stages)" "${TIME[debootstrap]:-(cached)}${TIME[debootstrap]:+ s}" \
   "setup.sh --role kiosk" "${TIME[setup]} s" \
   "xvfb in the root" "${TIME[root_xvfb]} s" \
   "motcua up (host)" "${TIME[server_up]} s" \
