@@ -183,7 +183,8 @@ class BoardView:
             est, target, waiting = s.shown_wait_s, s.target_wait_s, s.waiting
             over = target is not None and target > 0 and waiting > 0 and est > target
             rows.append(SectorRow(sector=nfc(s.id), prefix=nfc(s.prefix),
-                                  name_vi=nfc(s.name.vi or s.id), name_en=nfc(s.name.en or s.name.vi or s.id),
+                                  name_vi=nfc((s.name and s.name.vi) or s.id),
+                                  name_en=nfc((s.name and (s.name.en or s.name.vi)) or s.id),
                                   waiting=waiting, wait_vi=wait_text(est, waiting, "vi"),
                                   wait_en=wait_text(est, waiting, "en"), over_target=over))
         return rows

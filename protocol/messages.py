@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args
 
 import orjson
-from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, field_validator,
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, field_validator,
                       model_validator)
 
 from protocol import ticket_number
@@ -392,13 +392,38 @@ class CounterServing(Serving):
     priority: Priority = "normal"
 
 
+def _drop_unreadable(item_model: type[BaseModel]):
+    """A list field that keeps the items its model reads and drops the others (logged): one bad
+    counter on a board must not blank the whole board, as the devices always behaved."""
+    def keep(value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        out = []
+        for item in value:
+            try:
+                out.append(item_model.model_validate(item))
+            except ValidationError:
+                log.warning("dropped an unreadable %s", item_model.__name__)
+        return out
+    return BeforeValidator(keep)
+
+
+def _none_if_unreadable(item_model: type[BaseModel]):
+    def read(value: Any) -> Any:
+        try:
+            return None if value is None else item_model.model_validate(value)
+        except ValidationError:
+            return None
+    return BeforeValidator(read)
+
+
 class BoardCounter(_Part):
     id: str
-    label: str
+    label: str | None = None
     label_en: str | None = None
-    status: Literal["open", "serving", "paused", "closed"]
-    sectors: list[str]
-    serving: Serving | None
+    status: Literal["open", "serving", "paused", "closed"] = "open"
+    sectors: list[str] = []
+    serving: Annotated[Serving | None, _none_if_unreadable(Serving)] = None
 
 
 class RecentCall(_Part):
@@ -419,10 +444,10 @@ def _shown_from_deprecated(data: Any) -> Any:
 
 class BoardSector(_Part):
     id: str
-    name: I18nText
-    prefix: str
-    waiting: int
-    shown_wait_s: int
+    name: I18nText | None = None
+    prefix: str = ""
+    waiting: int = 0
+    shown_wait_s: int = 0
     est_wait_s: int | None = Field(None, description="deprecated: the same as shown_wait_s, for one version")
     target_wait_s: int | None = None
 
@@ -444,9 +469,9 @@ class Board(_Out):
     site: BoardSite | None = None
     day: str | None = None
     auto_mode: bool | None = None
-    counters: list[BoardCounter]
-    recent_calls: list[RecentCall] = []
-    sectors: list[BoardSector] = []
+    counters: Annotated[list[BoardCounter], _drop_unreadable(BoardCounter)]
+    recent_calls: Annotated[list[RecentCall], _drop_unreadable(RecentCall)] = []
+    sectors: Annotated[list[BoardSector], _drop_unreadable(BoardSector)] = []
 
 
 class Call(_Out):
