@@ -2,7 +2,7 @@
 # Prove the kiosk on arm64 (a Raspberry Pi's CPU) on an x86 machine, through qemu-user. Opt-in: never run
 # by pytest or CI. Needs root (debootstrap, chroot, mounts) and the host's own ./setup.sh done.
 #
-#   sudo bench/pi_arm64.sh                 reuse the cached arm64 root (bench/out/arm64-root) and its .venv
+#   sudo bench/pi_arm64.sh                 reuse the cached arm64 root ($MOTCUA_ARM64_ROOT, default /var/cache/motcua-arm64/root) and its .venv
 #   sudo bench/pi_arm64.sh --fresh         from scratch: a new Debian 12 arm64 root, then everything
 #   sudo bench/pi_arm64.sh --fresh-venv    keep the root, but let setup.sh build the root's .venv again
 #
@@ -18,7 +18,9 @@ set -Eeuo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$REPO/bench/out
-ROOTFS=$OUT/arm64-root
+# The arm64 root lives outside the checkout: pip's editable build, grep -r and cp -r walk the
+# checkout, and a Debian root (with /proc mounted during a run) has no place there.
+ROOTFS=${MOTCUA_ARM64_ROOT:-/var/cache/motcua-arm64/root}
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 FRESH=0; FRESH_VENV=0
 while [ $# -gt 0 ]; do
@@ -85,7 +87,7 @@ in_root() {
     chroot "$ROOTFS" "$@"
 }
 
-mkdir -p "$OUT"
+mkdir -p "$OUT" "$(dirname "$ROOTFS")"
 T_ALL=$(now)
 
 # --- 1. host packages and binfmt --------------------------------------------------------------
