@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from queue_server.domain import forecast  # noqa: E402
-from queue_server.domain.state import SLOT_S  # noqa: E402
+from queue_server.domain.learning import SLOT_S  # noqa: E402
 from queue_server.sim import Simulation, load_scenario  # noqa: E402
 from queue_server.sim.scenario import Scenario  # noqa: E402
 

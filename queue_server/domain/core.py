@@ -24,7 +24,8 @@ from queue_server.domain.commands import CancelTicket, HelpRequest, SetAutoMode,
 from queue_server.domain.errors import DomainError
 from queue_server.domain.policy import DEFAULT_POLICY, Policy
 from queue_server.domain.site import SiteConfig
-from queue_server.domain.state import PRIORITY_RANK, SiteState, Ticket
+from queue_server.domain.state import SiteState
+from queue_server.domain.tickets import PRIORITY_RANK, Ticket
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,9 @@ from datetime import datetime
 
 from queue_server.domain.autobalance import AutoBalancer
 from queue_server.domain.site import SiteConfig
-from queue_server.domain.state import RATIO_MIN_S, SectorStats, SiteState, Ticket
+from queue_server.domain.learning import RATIO_MIN_S
+from queue_server.domain.state import SiteState
+from queue_server.domain.tickets import SectorStats, Ticket
 
 # Today's mean service weighs n / (n + this) against earlier days' after n services today.
 _TODAY_FULL_WEIGHT_N = 20

@@ -46,7 +46,8 @@ from queue_server.domain.estimate import mean_service_s, procedure_factors
 from queue_server.domain.autobalance import AutoBalancer
 from queue_server.domain.policy import DynamicPolicy, Policy, SectorView
 from queue_server.domain.site import SiteConfig
-from queue_server.domain.state import CV_MIN_SERVICES, SLOT_S, SiteState
+from queue_server.domain.learning import CV_MIN_SERVICES, SLOT_S
+from queue_server.domain.state import SiteState
 
 REPS = 32
 MAX_AHEAD = 25

@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Callable, NamedTuple, Protocol
 
 from queue_server.domain.site import SiteConfig
-from queue_server.domain.state import CounterRuntime, SiteState, Ticket
+from queue_server.domain.state import SiteState
+from queue_server.domain.tickets import CounterRuntime, Ticket
 
 
 class Policy(Protocol):

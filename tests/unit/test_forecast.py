@@ -7,7 +7,7 @@ import pytest
 
 from queue_server.domain import estimate, forecast
 from queue_server.domain.policy import DynamicPolicy
-from queue_server.domain.state import slot_of
+from queue_server.domain.learning import slot_of
 from queue_server.limits import CpuBudget
 from queue_server.sim.driver import Driver
 from tests.support.domain_harness import small_site

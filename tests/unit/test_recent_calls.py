@@ -4,7 +4,7 @@ import random
 import pytest
 
 from queue_server.domain.policy import OldestFirstPolicy
-from queue_server.domain.state import RECENT_CALLS
+from queue_server.domain.tickets import RECENT_CALLS
 from tests.support.domain_harness import Harness
 
 A, B = "tu-phap-ho-tich", "ly-lich-tu-phap"

@@ -1,0 +1,185 @@
+"""The fold: how each event changes the state of a site (`apply`, which SiteState.apply calls)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from queue_server.domain import events as ev
+from queue_server.domain.learning import (EWMA_ALPHA, RATIO_ALPHA, RATIO_MIN_S, blend, learn_day,
+                                          slot_of)
+from queue_server.domain.tickets import Ticket
+
+if TYPE_CHECKING:
+    from queue_server.domain.state import SiteState
+
+
+def apply(s: SiteState, event: ev.Event) -> None:
+    handler = HANDLERS.get(event.type)
+    if handler is not None:
+        handler(s, event.data, event)
+    s.last_seq = event.seq
+    s.last_event_ts = event.ts
+
+
+def _day_started(s: SiteState, d: dict, e: ev.Event) -> None:
+    learn_day(s)
+    s.day = d["day"]
+    s.tickets.clear()
+    s.by_token.clear()
+    s.by_number.clear()
+    for q in s.waiting.values():
+        q.clear()
+    for st in s.sectors.values():
+        st.issued_today = st.served_today = st.no_show_today = st.last_number = st.priority_today = 0
+        st.service_s_sum, st.service_n, st.service_s_sq_sum = 0.0, 0, 0.0
+        st.arrivals_today = {}
+        st.printed_ratio = st.printed_ratio_at = None
+    for c in s.counters.values():
+        c.serving = None
+        c.last_served = None
+        c.served_today = 0
+        c.busy_s_today = 0.0
+    s.recent_calls.clear()
+    s.guided_online_today = 0
+
+
+def _issued(s: SiteState, d: dict, e: ev.Event) -> None:
+    t = Ticket(**d["ticket"])
+    # Never share a mutable with the event: the same event is folded again into the
+    # snapshotter's copy of the state (queue_server/snapshotter.py).
+    t.transferred_from = list(t.transferred_from)
+    s.tickets[t.id] = t
+    s.waiting.setdefault(t.sector, {})[t.id] = None
+    s.by_token[t.token] = t.id
+    s.by_number[t.number] = t.id
+    st = s.sectors[t.sector]
+    st.issued_today += 1
+    st.last_number = max(st.last_number, d["seq_in_sector"])
+    when = datetime.fromisoformat(t.issued_at)
+    slot = slot_of(when.astimezone(s.tz) if s.tz is not None else when)
+    st.arrivals_today[slot] = st.arrivals_today.get(slot, 0) + 1
+    if t.priority != "normal":
+        st.priority_today += 1
+    if t.est_stream_s is not None and t.est_stream_s >= RATIO_MIN_S:
+        ratio = t.est_wait_s / t.est_stream_s
+        st.printed_ratio = blend(st.printed_ratio, ratio, RATIO_ALPHA)
+        st.printed_ratio_at = when.timestamp()
+    s.last_order = max(s.last_order, t.order)
+
+
+def _called(s: SiteState, d: dict, e: ev.Event) -> None:
+    t = s.tickets[d["ticket_id"]]
+    s.waiting.get(t.sector, {}).pop(t.id, None)
+    t.status = "called"
+    t.counter = d["counter"]
+    t.called_at = e.ts
+    t.called_epoch = d["at_epoch"]
+    t.recalls = 0       # counts the recalls of this call: the tracking page says "called again" only then
+    s.counters[d["counter"]].serving = t.id
+    _note_call(s, t, d["counter"], e.ts)
+
+
+def _recalled(s: SiteState, d: dict, e: ev.Event) -> None:
+    t = s.tickets[d["ticket_id"]]
+    t.recalls += 1
+    _note_call(s, t, d["counter"], e.ts)
+
+
+def _note_call(s: SiteState, t: Ticket, counter: str, ts: str) -> None:
+    """The recent calls hold one line per ticket: a recall (or a call at another counter after a
+    transfer) moves the ticket's line to the top instead of adding a second one that would push an
+    older call off the board. Numbers are unique within the day, and the list is cleared each day."""
+    for old in [r for r in s.recent_calls if r["number"] == t.number]:
+        s.recent_calls.remove(old)
+    s.recent_calls.appendleft({"number": t.number, "counter": counter, "sector": t.sector, "at": ts})
+
+
+def _finish(s: SiteState, d: dict, e: ev.Event, status: str) -> Ticket:
+    t = s.tickets[d["ticket_id"]]
+    c = s.counters[d["counter"]]
+    if c.serving == t.id:
+        c.serving = None
+    t.status = status
+    t.finished_at = e.ts
+    return t
+
+
+def _served(s: SiteState, d: dict, e: ev.Event) -> None:
+    t = _finish(s, d, e, "served")
+    t.outcome = d.get("outcome", "completed")
+    t.served_by = d["counter"]
+    c = s.counters[d["counter"]]
+    c.last_served = t.id
+    c.served_today += 1
+    service_s = float(d.get("service_s", 0.0))
+    c.busy_s_today += service_s
+    st = s.sectors[t.sector]
+    st.served_today += 1
+    st.service_s_sum += service_s
+    st.service_s_sq_sum += service_s * service_s
+    st.service_n += 1
+    if t.procedure:
+        row = st.procedure_service.setdefault(t.procedure, [0.0, 0.0])
+        row[0] += 1.0
+        row[1] += service_s
+    st.service_s_ewma = blend(st.service_s_ewma, service_s, EWMA_ALPHA)
+
+
+def _no_show(s: SiteState, d: dict, e: ev.Event) -> None:
+    t = _finish(s, d, e, "no_show")
+    s.sectors[t.sector].no_show_today += 1
+
+
+def _transferred(s: SiteState, d: dict, e: ev.Event) -> None:
+    t = s.tickets[d["ticket_id"]]
+    c = s.counters[d["counter"]]
+    if c.serving == t.id:
+        c.serving = None
+    t.transferred_from.append(t.sector)
+    t.sector = d["to_sector"]
+    t.est_stream_s = None       # what was learned at issue was about the other sector's queue
+    t.status = "waiting"
+    t.counter = None
+    t.called_at = None
+    t.called_epoch = None
+    s.waiting.setdefault(t.sector, {})[t.id] = None
+
+
+def _cancelled(s: SiteState, d: dict, e: ev.Event) -> None:
+    t = s.tickets[d["ticket_id"]]
+    s.waiting.get(t.sector, {}).pop(t.id, None)
+    t.status = "cancelled"
+    t.finished_at = e.ts
+
+
+def _counter_status(s: SiteState, d: dict, e: ev.Event) -> None:
+    s.counters[d["counter"]].status = d["status"]
+
+
+def _counter_sectors(s: SiteState, d: dict, e: ev.Event) -> None:
+    c = s.counters[d["counter"]]
+    c.sectors = list(d["sectors"])
+    c.sectors_override = bool(d.get("override"))
+
+
+def _rating(s: SiteState, d: dict, e: ev.Event) -> None:
+    t = s.tickets.get(d["ticket_id"])
+    if t is not None:
+        t.rating = d["score"]
+
+
+def _guidance(s: SiteState, d: dict, e: ev.Event) -> None:
+    s.guided_online_today += 1
+
+
+def _auto(s: SiteState, d: dict, e: ev.Event) -> None:
+    s.auto_mode = bool(d["on"])
+
+
+HANDLERS = {
+    ev.DAY_STARTED: _day_started, ev.TICKET_ISSUED: _issued, ev.TICKET_CALLED: _called,
+    ev.TICKET_RECALLED: _recalled, ev.TICKET_SERVED: _served, ev.TICKET_NO_SHOW: _no_show,
+    ev.TICKET_TRANSFERRED: _transferred, ev.TICKET_CANCELLED: _cancelled,
+    ev.COUNTER_STATUS: _counter_status, ev.COUNTER_SECTORS: _counter_sectors,
+    ev.RATING_SUBMITTED: _rating, ev.GUIDANCE_GIVEN: _guidance, ev.AUTO_MODE: _auto,
+}
