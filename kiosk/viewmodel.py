@@ -19,7 +19,7 @@ from kiosk.printing import OK, GuidanceSlip, PrintOutcome, TicketSlip
 from kiosk.texts import (ERROR_TEXTS, GENERIC_ERROR, PRIORITY_LABELS, T, days_text, fee_text, minutes_text,
                          online_text, spell_number)
 from protocol.client import ReplyTimeout, new_req_id
-from protocol.messages import SHOWN_WAIT, SectorStats, parse
+from protocol.messages import PRINTED_WAIT, SHOWN_WAIT, SectorStats, parse, read_wait
 from queue_server.domain.site import SiteInfo
 
 log = logging.getLogger(__name__)
@@ -340,7 +340,7 @@ class KioskViewModel:
                           sector_name=sector.name.get(self.lang) if sector else str(tk.get("sector", "")),
                           procedure_name=proc.name.get(self.lang) if proc else None,
                           issued_at=self._when(tk.get("issued_at")), ahead=self.ticket_ahead(),
-                          est_wait_s=int(tk.get("est_wait_s") or 0), track_url=tk.get("track_url"),
+                          est_wait_s=int(read_wait(tk, PRINTED_WAIT) or 0), track_url=tk.get("track_url"),
                           priority=str(tk.get("priority", "normal")), lang=self.lang)
 
     def site_zone(self) -> tzinfo:

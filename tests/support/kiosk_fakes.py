@@ -8,6 +8,7 @@ from pathlib import Path
 from kiosk.printing import PrintOutcome
 from kiosk.viewmodel import KioskSettings, KioskViewModel
 from protocol.client import ReplyTimeout
+from protocol.messages import PRINTED_WAIT, wait_fields
 
 DEMO = Path(__file__).resolve().parents[2] / "queue_server" / "sites" / "demo-district.yaml"
 ICT = timezone(timedelta(hours=7))
@@ -37,7 +38,7 @@ class Backend:
         ticket = self.issued.setdefault(req_id, {
             "id": f"t{len(self.issued) + 1}", "number": f"A{len(self.issued) + 1:03d}", "sector": fields["sector"],
             "procedure": fields.get("procedure"), "priority": fields["priority"],
-            "issued_at": "2026-11-25T01:15:00+00:00", "position": 3, "ahead": 2, "est_wait_s": 1500,
+            "issued_at": "2026-11-25T01:15:00+00:00", "position": 3, "ahead": 2, **wait_fields(PRINTED_WAIT, 1500),
             "track_url": "http://127.0.0.1:8080/t/x?k=y"})
         return {"ok": True, "req_id": req_id, "result": {"ticket": ticket}}
 

@@ -10,6 +10,7 @@ from firmware_config.device_config import PrinterSettings
 from kiosk.catalogue import parse_catalogue
 from kiosk.fakesite import catalogue_from_site, load_site
 from kiosk.viewmodel import KioskSettings, KioskViewModel
+from protocol.messages import DEPRECATED_WAIT, PRINTED_WAIT
 from tests.support.kiosk_fakes import DEMO, Backend, Clock, Printer, Speaker, make
 
 
@@ -38,6 +39,15 @@ def test_three_taps_home_sector_procedure_ticket(catalogue):
     slip = vm.printer.tickets[-1]
     assert slip.issued_at == "08:15 25/11/2026" and slip.procedure_name == "Đăng ký khai sinh"
     assert changes  # screens were told
+
+
+@pytest.mark.parametrize("field", [PRINTED_WAIT, DEPRECATED_WAIT])
+def test_ticket_wait_is_the_printed_wait_or_an_older_servers_est_wait_s(catalogue, field):
+    vm, _, _ = make(catalogue)
+    vm.open_sector("tu-phap-ho-tich")
+    vm.take_ticket()
+    vm.ticket = {**{k: v for k, v in vm.ticket.items() if k not in (PRINTED_WAIT, DEPRECATED_WAIT)}, field: 600}
+    assert "10 phút" in vm.ticket_view()["wait"]
 
 
 def test_whole_sector_ticket_is_two_taps(catalogue):

@@ -58,7 +58,7 @@
   function elapsed() { return Math.round((Date.now() - received) / 1000); }
   function overTarget(st) {
     var oldest = st.waiting ? st.oldest_wait_s + elapsed() : 0;
-    return st.waiting > 0 && (st.est_wait_s > st.target_wait_s || oldest > st.target_wait_s);
+    return st.waiting > 0 && (st.shown_wait_s > st.target_wait_s || oldest > st.target_wait_s);
   }
 
   function renderSectors() {
@@ -72,7 +72,7 @@
       tr.appendChild(th);
       tr.appendChild(node("td", {"class": "num waiting"}, String(st.waiting)));
       tr.appendChild(node("td", {"class": "num"}, st.waiting ? minutes(st.oldest_wait_s + elapsed()) : "–"));
-      tr.appendChild(node("td", {"class": "num"}, minutes(st.est_wait_s)));
+      tr.appendChild(node("td", {"class": "num"}, minutes(st.shown_wait_s)));
       tr.appendChild(node("td", {"class": "num"}, minutes(st.target_wait_s)));
       tr.appendChild(node("td", {"class": "num"}, String(st.served_today)));
       tr.appendChild(node("td", {"class": "num"}, String(st.no_show_today)));
@@ -216,7 +216,7 @@
       // each figure by its name: how long the oldest ticket has waited, and what a new ticket would wait
       var oldest = st.oldest_wait_s + elapsed(), figures = [];
       if (oldest > st.target_wait_s) figures.push(fmt(I.fig_oldest, {min: minutes(oldest)}));
-      if (st.est_wait_s > st.target_wait_s) figures.push(fmt(I.fig_est, {min: minutes(st.est_wait_s)}));
+      if (st.shown_wait_s > st.target_wait_s) figures.push(fmt(I.fig_est, {min: minutes(st.shown_wait_s)}));
       items.push({bad: true, text: fmt(I.alert_over, {sector: sectorName[st.sector], figures: figures.join(I.fig_sep),
         target: minutes(st.target_wait_s)})});
     });

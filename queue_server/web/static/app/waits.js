@@ -20,7 +20,7 @@
       var row = document.querySelector('tr[data-sector="' + s.id + '"]');
       if (!row) return;
       row.querySelector(".waiting").textContent = String(s.waiting);
-      row.querySelector(".est").textContent = String(Math.round(s.est_wait_s / 60));
+      row.querySelector(".est").textContent = String(Math.round(s.shown_wait_s / 60));
     });
     document.getElementById("updated").textContent = (b.ts || "").substr(11, 5);
     var ul = document.getElementById("recent");
