@@ -6,10 +6,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from protocol.catalogue import Catalogue
-from protocol.messages import LIVE_WAIT, SHOWN_WAIT, wait_fields
+from protocol.messages import LIVE_WAIT, wait_fields
 from queue_server.domain import estimate, views
 from queue_server.domain.commands import (OVERRIDE_REASON_MAX_CHARS, CancelTicket, SetAutoMode, SetCounterSectors,
                                           SetCounterStatus)
+from queue_server.catalogue import catalogue_document
 from queue_server.service import QueueService
 from queue_server.web.auth import current_role, require_role
 from queue_server.web.pages import T
@@ -49,27 +50,9 @@ def health():
 
 @bp.get("/api/v1/catalogue")
 def catalogue():
-    """Built through protocol.catalogue.Catalogue, the model the kiosk reads it with (validated:
-    this is not the hot path, and a catalogue the kiosk would refuse must fail here, not there)."""
     svc = service()
-    cfg = svc.config
     with svc.lock:
-        sectors = []
-        waits = estimate.shown_waits(svc.state, cfg)
-        for s in cfg.sectors:
-            sectors.append({
-                "id": s.id, "prefix": s.prefix, "name": s.name.model_dump(), "icon": s.icon,
-                "target_wait_min": s.target_wait_min, "waiting": svc.state.waiting_count(s.id),
-                **wait_fields(SHOWN_WAIT, waits[s.id]),
-                "procedures": [{"id": p.id, "name": p.name.model_dump(), "fee_vnd": p.fee_vnd,
-                                "fee_note": p.fee_note.model_dump() if p.fee_note else None, "days": p.days,
-                                "online": p.online, "documents": [d.model_dump() for d in p.documents],
-                                "portal_url": p.portal_url} for p in s.procedures]})
-    cat = Catalogue.model_validate({
-        "site": {"id": cfg.site.id, "name": cfg.site.name.model_dump(), "online_portal": cfg.site.online_portal,
-                 "hours": list(cfg.site.hours), "timezone": cfg.site.timezone},
-        "priority_groups": list(cfg.priority_groups), "sectors": sectors})
-    return jsonify(cat.model_dump(mode="json"))
+        return jsonify(catalogue_document(svc.state, svc.config))
 
 
 @bp.get("/api/v1/board")

@@ -283,11 +283,13 @@ class _IssuingServer:
 def test_the_printed_time_is_the_sites_whatever_the_devices_zone(device_on_utc):
     """Issue #14: on a Pi left on UTC the ticket said 09:36 when it was 16:36 in Hà Nội."""
     from kiosk.catalogue import parse_catalogue
-    from kiosk.fakesite import catalogue_from_site, load_site
+    from queue_server.catalogue import catalogue_document
+    from queue_server.config import load_site
+    from queue_server.domain.state import SiteState
     from kiosk.viewmodel import KioskViewModel
     site = load_site(Path(__file__).resolve().parents[2] / "queue_server" / "sites" / "demo-district.yaml")
     assert site.site.timezone == "Asia/Ho_Chi_Minh"
-    catalogue = parse_catalogue(catalogue_from_site(site))
+    catalogue = parse_catalogue(catalogue_document(SiteState.initial(site), site))
     tp = TicketPrinter(PrinterSettings(kind="dummy", width_px=576, profile="TM-T20II"))
     vm = KioskViewModel(backend=_IssuingServer(), printer=tp, catalogue=catalogue, run_async=lambda fn: fn())
     vm.open_sector("tu-phap-ho-tich")

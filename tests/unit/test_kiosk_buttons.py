@@ -10,11 +10,19 @@ from gpiozero.pins.mock import MockFactory
 from firmware_config.device_config import KioskButtons as Pins
 from kiosk.buttons import HELP_HOLD_S, KioskButtons
 from kiosk.catalogue import parse_catalogue
-from kiosk.fakesite import catalogue_from_site, load_site
+from queue_server.catalogue import catalogue_document
+from queue_server.config import load_site
+from queue_server.domain.state import SiteState
 from kiosk.viewmodel import KioskViewModel
 from tests.support.kiosk_fakes import DEMO, Backend, Printer, Speaker
 from tests.support.wait import wait_for
 PINS = Pins(ticket=17, priority=27, help=22, speak=23, help_led=24)
+
+
+def _demo_document() -> dict:
+    """The real server's catalogue document for the demo site, before anyone came."""
+    site = load_site(DEMO)
+    return catalogue_document(SiteState.initial(site), site)
 
 
 @pytest.fixture
@@ -30,7 +38,7 @@ def mock_pins():
 @pytest.fixture
 def rig(mock_pins):
     vm = KioskViewModel(backend=Backend(), printer=Printer(), speaker=Speaker(),
-                        catalogue=parse_catalogue(catalogue_from_site(load_site(DEMO))), run_async=lambda fn: fn())
+                        catalogue=parse_catalogue(_demo_document()), run_async=lambda fn: fn())
     done = threading.Event()
 
     def post(fn):                 # gpiozero calls back on its own thread; the test waits for it

@@ -5,14 +5,22 @@ import pytest
 
 from firmware_config.device_config import ScreenSettings
 from kiosk.catalogue import parse_catalogue
-from kiosk.fakesite import catalogue_from_site, load_site
+from queue_server.catalogue import catalogue_document
+from queue_server.config import load_site
+from queue_server.domain.state import SiteState
 from kiosk.viewmodel import parse_nearby
 from tests.support.kiosk_fakes import DEMO, make
 
 
+def _demo_document() -> dict:
+    """The real server's catalogue document for the demo site, before anyone came."""
+    site = load_site(DEMO)
+    return catalogue_document(SiteState.initial(site), site)
+
+
 @pytest.fixture(scope="module")
 def catalogue():
-    return parse_catalogue(catalogue_from_site(load_site(DEMO)))
+    return parse_catalogue(_demo_document())
 
 
 def advice(*options, sector="dat-dai"):

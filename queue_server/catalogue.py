@@ -1,0 +1,27 @@
+"""The catalogue document a kiosk loads (GET /api/v1/catalogue): the site, its priority groups,
+and each sector with its procedures, waiting count and shown wait. One builder for the web API
+and for tests that need a kiosk catalogue without a running server."""
+from __future__ import annotations
+
+from typing import Any
+
+from protocol.messages import SHOWN_WAIT, wait_fields
+from queue_server.domain import estimate
+from queue_server.domain.site import SiteConfig
+from queue_server.domain.state import SiteState
+
+
+def catalogue_document(state: SiteState, cfg: SiteConfig) -> dict[str, Any]:
+    """The document for `state` (the caller holds the service's lock, for one moment of it)."""
+    waits = estimate.shown_waits(state, cfg)
+    sectors = [{
+        "id": s.id, "prefix": s.prefix, "name": s.name.model_dump(), "icon": s.icon,
+        "target_wait_min": s.target_wait_min, "waiting": state.waiting_count(s.id),
+        **wait_fields(SHOWN_WAIT, waits[s.id]),
+        "procedures": [{"id": p.id, "name": p.name.model_dump(), "fee_vnd": p.fee_vnd,
+                        "fee_note": p.fee_note.model_dump() if p.fee_note else None, "days": p.days,
+                        "online": p.online, "documents": [d.model_dump() for d in p.documents],
+                        "portal_url": p.portal_url} for p in s.procedures]} for s in cfg.sectors]
+    return {"site": {"id": cfg.site.id, "name": cfg.site.name.model_dump(), "online_portal": cfg.site.online_portal,
+                     "hours": list(cfg.site.hours), "timezone": cfg.site.timezone},
+            "priority_groups": list(cfg.priority_groups), "sectors": sectors}
