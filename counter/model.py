@@ -3,7 +3,8 @@
 No Kivy and no gpiozero here (docs/architecture.md rule 5): the keypad, the rating pad and
 the status screen all go through this object, and the unit tests drive it
 with plain calls. It never talks to the broker; `CounterTerminal` sends the
-actions it returns and hands the replies back.
+actions it returns and hands the replies back. Every payload is read through its model in
+protocol/messages.py (the one the server builds it through); a refused one is logged and ignored.
 
 Transfer without a mouse: Transfer opens a list of sectors on the screen;
 Next / Recall move the choice down / up, Transfer (or Done) confirms, Pause
@@ -11,7 +12,6 @@ Next / Recall move the choice down / up, Transfer (or Done) confirms, Pause
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from counter.texts import ERROR_TEXTS, KEY_NAMES, RATING_NAMES, STATUS_NAMES, T, done_text
+from protocol.messages import Board, CounterServing, CounterState, ErrorBody, Reply, ReplyResult, parse
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def number_of(ticket_id: str | None) -> str:
 class CounterView:
     counter_id: str
     clock: Callable[[], float] = time.monotonic
-    state: dict[str, Any] | None = None
+    state: CounterState | None = None
     sector_names: dict[str, dict[str, str]] = field(default_factory=dict)
     site_sectors: list[str] = field(default_factory=list)
     connected: bool = False
@@ -78,10 +79,11 @@ class CounterView:
     # --- inputs from the broker ----------------------------------------------
 
     def apply_state(self, payload: bytes | str | dict) -> bool:
-        data = _load(payload)
-        if not isinstance(data, dict) or data.get("counter") not in (None, self.counter_id) \
-                or not isinstance(data.get("status"), str):
-            log.warning("ignored a counter state of the wrong shape")
+        data = parse(CounterState, payload)
+        if data is None:
+            return False
+        if data.counter != self.counter_id:
+            log.warning("ignored another counter's state")
             return False
         with self._lock:
             self.state = data
@@ -92,15 +94,14 @@ class CounterView:
 
     def apply_board(self, payload: bytes | str | dict) -> bool:
         """The board only gives sector names and the site's sector list (for transfers)."""
-        data = _load(payload)
-        if not isinstance(data, dict) or not isinstance(data.get("sectors"), list):
+        data = parse(Board, payload)
+        if data is None:
             return False
         names, order = {}, []
-        for s in data["sectors"]:
-            if isinstance(s, dict) and isinstance(s.get("id"), str):
-                n = s.get("name") if isinstance(s.get("name"), dict) else {}
-                names[s["id"]] = {"vi": _nfc(n.get("vi") or s["id"]), "en": _nfc(n.get("en") or n.get("vi") or s["id"])}
-                order.append(s["id"])
+        for s in data.sectors:
+            n = s.name
+            names[s.id] = {"vi": _nfc((n and n.vi) or s.id), "en": _nfc((n and (n.en or n.vi)) or s.id)}
+            order.append(s.id)
         with self._lock:
             self.sector_names, self.site_sectors = names, order
         self._changed()
@@ -115,24 +116,24 @@ class CounterView:
 
     @property
     def status(self) -> str:
-        return str((self.state or {}).get("status") or "closed")
+        return self.state.status if self.state else "closed"
 
     @property
-    def serving(self) -> dict[str, Any] | None:
-        s = (self.state or {}).get("serving")
-        return s if isinstance(s, dict) and s.get("number") else None
+    def serving(self) -> CounterServing | None:
+        s = self.state.serving if self.state else None
+        return s if s and s.number else None
 
     def sector_name(self, sector: str | None, lang: str = "vi") -> str:
         return self.sector_names.get(sector or "", {}).get(lang) or _nfc(sector or "")
 
     def transfer_options(self) -> list[str]:
         """Every other sector of the site: this counter's own first, then those it is trained for, then the rest."""
-        st = self.state or {}
-        current = (self.serving or {}).get("sector")
+        st = self.state
+        current = self.serving.sector if self.serving else None
         ordered: list[str] = []
-        for group in (st.get("sectors") or [], st.get("trained") or [], self.site_sectors):
+        for group in (st.sectors if st else [], st.trained if st else [], self.site_sectors):
             for s in group:
-                if isinstance(s, str) and s != current and s not in ordered:
+                if s != current and s not in ordered:
                     ordered.append(s)
         return ordered
 
@@ -156,7 +157,7 @@ class CounterView:
 
     def _press_normal(self, key: str) -> Action | None:
         serving = self.serving
-        number = serving["number"] if serving else None
+        number = serving.number if serving else None
         if key == "next":
             return Action("call.next")
         if key == "pause":
@@ -222,7 +223,7 @@ class CounterView:
         if score not in RATING_NAMES:
             return None
         with self._lock:
-            ticket = (self.state or {}).get("last_served")
+            ticket = self.state.last_served if self.state else None
             if not ticket:
                 self._say("info", "Nothing to rate yet")
                 action = None
@@ -245,41 +246,44 @@ class CounterView:
             self._say("info", "Sending…")
         self._changed()
 
-    def on_reply(self, action: Action, reply: dict[str, Any] | None) -> None:
+    def on_reply(self, action: Action, reply: bytes | str | dict[str, Any] | None) -> None:
         """`reply` None means no answer before the deadline (server or network down)."""
+        parsed = None if reply is None else parse(Reply, reply)
         with self._lock:
             if action.type != "rating.submit":
                 self.busy = False
-            if reply is None:
+            if parsed is None:
+                # no answer, or one the contract refuses (logged by parse): either way the command's
+                # outcome is unknown, so the citizen may rate again
                 if action.type == "rating.submit":
                     self.rated.discard(action.fields.get("ticket_id"))   # let the citizen try again
-                self._say("error", ERROR_TEXTS["timeout"])
-            elif reply.get("ok"):
-                self._say_ok(action, reply.get("result") or {})
+                self._say("error", ERROR_TEXTS["timeout" if reply is None else "internal"])
+            elif parsed.ok:
+                self._say_ok(action, parsed.result or ReplyResult())
             else:
-                self._say_error(action, reply.get("error") or {})
+                self._say_error(action, parsed.error or ErrorBody(code="internal", message="internal"))
         self._changed()
 
-    def _say_ok(self, action: Action, result: dict[str, Any]) -> None:
-        ticket = result.get("ticket") if isinstance(result.get("ticket"), dict) else {}
+    def _say_ok(self, action: Action, result: ReplyResult) -> None:
+        ticket_number = result.ticket.number if result.ticket else None
         if action.type in ("serve.no_show", "serve.transfer", "rating.submit"):
-            number = action.number or ticket.get("number") or ""
+            number = action.number or ticket_number or ""
         else:
-            number = ticket.get("number") or action.number or ""
+            number = ticket_number or action.number or ""
         to = action.fields.get("to_sector")
         text = done_text(action.type, number, {lang: self.sector_name(to, lang) for lang in ("vi", "en")})
         if text is not None:
             self.message = Message("ok", text["vi"], text["en"])
 
-    def _say_error(self, action: Action, error: dict[str, Any]) -> None:
-        code = str(error.get("code") or "internal")
-        text = str(error.get("message") or code)
+    def _say_error(self, action: Action, error: ErrorBody) -> None:
+        code = error.code or "internal"
+        text = error.message or code
         if action.type == "rating.submit" and (code == "not_allowed" and "already" in text.lower()):
             self._say("error", "This ticket has already been rated")
         elif code in ERROR_TEXTS:
             self._say("error", ERROR_TEXTS[code])
         else:
-            vi = str(error.get("message_vi") or text)
+            vi = error.message_vi or text
             self.message = Message("error", T("Error: {message}", "vi", message=vi),
                                    T("Error: {message}", "en", message=text))
 
@@ -298,24 +302,23 @@ class CounterView:
     def screen(self) -> dict[str, Any]:
         """Everything the status screen draws, as strings (Vietnamese first)."""
         with self._lock:
-            st = self.state or {}
-            label = _nfc(st.get("label") or self.counter_id)
-            label_i18n = st.get("label_i18n") if isinstance(st.get("label_i18n"), dict) else {}
+            st = self.state
+            label = _nfc((st and st.label) or self.counter_id)
+            label_en = _nfc((st and st.label_i18n and st.label_i18n.en) or label)
             status = self.status
             serving = self.serving
-            waiting = st.get("waiting") if isinstance(st.get("waiting"), dict) else {}
+            waiting = st.waiting if st else {}
             out: dict[str, Any] = {
-                "label": label, "label_en": _nfc(label_i18n.get("en") or label),
+                "label": label, "label_en": label_en,
                 "status": status,
                 "status_vi": T(STATUS_NAMES.get(status, "Closed"), "vi"),
                 "status_en": T(STATUS_NAMES.get(status, "Closed"), "en"),
-                "number": serving["number"] if serving else "",
+                "number": serving.number if serving else "",
                 "serving_title": T("Now serving", "vi") if serving else T("Nobody is being served", "vi"),
-                "sector_vi": self.sector_name(serving.get("sector"), "vi") if serving else "",
-                "priority": bool(serving and serving.get("priority") not in (None, "normal")),
-                "waiting": [(self.sector_name(s, "vi"), int(n) if isinstance(n, int) else 0)
-                            for s, n in waiting.items()],
-                "served_today": T("Served today: {n}", "vi", n=st.get("served_today") or 0),
+                "sector_vi": self.sector_name(serving.sector, "vi") if serving else "",
+                "priority": bool(serving and serving.priority != "normal"),
+                "waiting": [(self.sector_name(s, "vi"), n) for s, n in waiting.items()],
+                "served_today": T("Served today: {n}", "vi", n=st.served_today if st else 0),
                 "offline": not self.connected,
                 "ready": self.state is not None,
                 "busy": self.busy,
@@ -335,11 +338,3 @@ class CounterView:
                 }
             return out
 
-
-def _load(payload: bytes | str | dict) -> Any:
-    if isinstance(payload, dict):
-        return payload
-    try:
-        return json.loads(payload)
-    except (ValueError, TypeError, RecursionError):
-        return None

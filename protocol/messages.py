@@ -413,6 +413,7 @@ def _none_if_unreadable(item_model: type[BaseModel]):
         try:
             return None if value is None else item_model.model_validate(value)
         except ValidationError:
+            log.warning("read an unreadable %s as none", item_model.__name__)
             return None
     return BeforeValidator(read)
 
@@ -513,11 +514,13 @@ class CounterState(_Out):
     seq: int | None = None
     counter: str
     label: str | None = None
-    label_i18n: I18nText | None = None
+    # An unreadable label or serving reads as none (the rest of the state still shows), as the
+    # counter terminal always read it.
+    label_i18n: Annotated[I18nText | None, _none_if_unreadable(I18nText)] = None
     status: Literal["open", "serving", "paused", "closed"]
     sectors: list[str]
     trained: list[str] = []
-    serving: CounterServing | None
+    serving: Annotated[CounterServing | None, _none_if_unreadable(CounterServing)]
     served_today: int = 0
     last_served: str | None = None
     waiting: dict[str, int] = {}

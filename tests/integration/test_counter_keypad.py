@@ -93,21 +93,21 @@ def test_every_key_reaches_the_server_and_the_screen_follows(counter_site, pins)
         assert kiosk.request("ticket.issue", {"sector": "tu-phap-ho-tich"})["ok"]
 
     key_then_reply(pins, view, KEYS.next)
-    assert wait_for(lambda: view.serving and view.serving["number"] == "A001")
+    assert wait_for(lambda: view.serving and view.serving.number == "A001")
     assert view.message.vi == "Đã gọi số A001"
     key_then_reply(pins, view, KEYS.recall)
     assert view.message.vi == "Đã gọi lại số A001"
     key_then_reply(pins, view, KEYS.done)
     assert view.message.vi == "Đã xong số A001"
-    assert wait_for(lambda: (view.state or {}).get("last_served", "").endswith("A001") and view.serving is None)
+    assert wait_for(lambda: view.state and (view.state.last_served or "").endswith("A001") and view.serving is None)
 
     key_then_reply(pins, view, KEYS.next)
-    assert wait_for(lambda: view.serving and view.serving["number"] == "A002")
+    assert wait_for(lambda: view.serving and view.serving.number == "A002")
     key_then_reply(pins, view, KEYS.no_show)
     assert view.message.vi == "Số A002 vắng mặt"
 
     key_then_reply(pins, view, KEYS.next)
-    assert wait_for(lambda: view.serving and view.serving["number"] == "A003")
+    assert wait_for(lambda: view.serving and view.serving.number == "A003")
     # Transfer: opens the sector list (no command yet); Next moves down; Transfer confirms
     press(pins, KEYS.transfer)
     assert wait_for(lambda: view.transfer is not None)
@@ -149,8 +149,8 @@ def test_rating_pad_once_per_ticket_with_thank_you_light(counter_site, pins):
 
     key_then_reply(pins, view, KEYS.next)
     key_then_reply(pins, view, KEYS.done)
-    assert wait_for(lambda: (view.state or {}).get("last_served"))
-    ticket = view.state["last_served"]
+    assert wait_for(lambda: view.state and view.state.last_served)
+    ticket = view.state.last_served
 
     led = pins.pin(PAD.led)
     led.clear_states()

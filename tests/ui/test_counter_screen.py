@@ -69,14 +69,14 @@ configure_window(800, 480, False, 0)
 from counter.model import CounterView
 from counter.app import CounterApp
 view = CounterView("q1")
-view.apply_board({"sectors": [
+view.apply_board({"counters": [], "sectors": [
     {"id": "tu-phap-ho-tich", "name": {"vi": "Tư pháp – Hộ tịch", "en": "Justice"}},
     {"id": "ly-lich-tu-phap", "name": {"vi": "Lý lịch tư pháp", "en": "Judicial record"}},
     {"id": "dat-dai", "name": {"vi": "Đất đai", "en": "Land"}},
     {"id": "tra-ket-qua", "name": {"vi": "Trả kết quả", "en": "Results"}}]})
 view.apply_state({"counter": "q1", "label": "Quầy 1", "status": "serving",
                   "sectors": ["tu-phap-ho-tich", "tra-ket-qua"], "trained": ["ly-lich-tu-phap"],
-                  "serving": {"number": "A007", "sector": "tu-phap-ho-tich"}, "waiting": {"tu-phap-ho-tich": 4}})
+                  "serving": {"number": "A007", "sector": "tu-phap-ho-tich", "ticket_id": "20261125-A007"}, "waiting": {"tu-phap-ho-tich": 4}})
 view.set_connected(True)
 view.press("transfer"); view.press("next")
 CounterApp(view, view.press, screenshot=sys.argv[1], exit_after=1.0).run()
@@ -106,11 +106,11 @@ from kivy.core.window import Window
 from PIL import Image, ImageChops
 from counter.model import CounterView
 from counter.app import CounterApp, StatusRoot
-board = {"sectors": [{"id": f"s{i}", "name": {"vi": f"Lĩnh vực {i}", "en": f"Sector {i}"}} for i in range(8)]}
+board = {"counters": [], "sectors": [{"id": f"s{i}", "name": {"vi": f"Lĩnh vực {i}", "en": f"Sector {i}"}} for i in range(8)]}
 view = CounterView("q1")
 view.apply_board(board)
 view.apply_state({"counter": "q1", "label": "Quầy 1", "status": "serving", "sectors": ["s0"],
-                  "serving": {"number": "A007", "sector": "s0"}, "waiting": {"s0": 4}})
+                  "serving": {"number": "A007", "sector": "s0", "ticket_id": "20261125-A007"}, "waiting": {"s0": 4}})
 view.set_connected(True)
 app = CounterApp(view, view.press)
 app._run_prepare()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from counter.model import TRANSFER_TIMEOUT_S, CounterView
 from counter.texts import MSGIDS, T
 
-BOARD = {"type": "board", "sectors": [
+BOARD = {"type": "board", "counters": [], "sectors": [
     {"id": "a", "name": {"vi": "Tư pháp", "en": "Justice"}}, {"id": "b", "name": {"vi": "Đất đai", "en": "Land"}},
     {"id": "c", "name": {"vi": "Xây dựng", "en": "Construction"}}, {"id": "k", "name": {"vi": "Trả kết quả", "en": "Results"}}]}
 
@@ -15,6 +15,17 @@ def state(**kw):
             "served_today": 3, "last_served": "20261125-A006", "waiting": {"a": 4, "k": 0}}
     base.update(kw)
     return base
+
+
+def ok(ticket_number=None):
+    """A reply as the server sends it (protocol.messages.Reply)."""
+    ticket = {"id": f"20261125-{ticket_number}", "number": ticket_number, "sector": "a", "procedure": None,
+              "priority": "normal", "issued_at": "2026-11-25T08:00:00+07:00"} if ticket_number else None
+    return {"v": 1, "type": "reply", "req_id": "r1", "ok": True, "result": {"ticket": ticket} if ticket else {}}
+
+
+def error(code, message, **more):
+    return {"v": 1, "type": "reply", "req_id": "r1", "ok": False, "error": {"code": code, "message": message, **more}}
 
 
 class Clock:
@@ -69,7 +80,7 @@ def test_transfer_walk_with_next_recall_then_confirm():
     assert action.type == "serve.transfer" and action.fields == {"to_sector": "b"} and v.transfer is None
     v.sending(action)
     assert v.busy
-    v.on_reply(action, {"ok": True, "result": {}})
+    v.on_reply(action, ok())
     assert not v.busy and v.message.vi == "Đã chuyển số A007 sang Đất đai"
     assert v.message.en == "A007 transferred to Land"
 
@@ -99,7 +110,7 @@ def test_busy_refuses_a_second_clerk_command_but_not_the_rating_pad():
     assert v.press("next") is None and v.message.vi == "Vui lòng chờ: lệnh trước đang được gửi"
     r = v.rate(4)
     assert r.type == "rating.submit" and r.fields == {"ticket_id": "20261125-A006", "score": 4}
-    v.on_reply(a, {"ok": False, "error": {"code": "queue_empty", "message": "No one is waiting"}})
+    v.on_reply(a, error("queue_empty", "No one is waiting"))
     assert not v.busy and v.message.vi == "Không còn ai chờ ở quầy này"
 
 
@@ -112,7 +123,7 @@ def test_rating_once_per_ticket_and_retry_after_timeout():
     assert v.message.level == "error"
     again = v.rate(2)
     assert again is not None
-    v.on_reply(again, {"ok": False, "error": {"code": "not_allowed", "message": "This ticket has already been rated"}})
+    v.on_reply(again, error("not_allowed", "This ticket has already been rated"))
     assert v.message.vi == "Số này đã được đánh giá"
     assert view(last_served=None).rate(4) is None
     assert v.rate(7) is None
@@ -121,18 +132,18 @@ def test_rating_once_per_ticket_and_retry_after_timeout():
 def test_messages_for_replies_and_unknown_errors():
     v = view()
     a = v.press("next")
-    v.on_reply(a, {"ok": True, "result": {"ticket": {"number": "A008"}}})
+    v.on_reply(a, ok("A008"))
     assert v.message.vi == "Đã gọi số A008" and v.message.en == "Called A008"
     a = v.press("recall")
     v.on_reply(a, None)
     assert v.message.vi == "Máy chủ không trả lời: kiểm tra mạng rồi thử lại"
     a = v.press("done")
-    v.on_reply(a, {"ok": False, "error": {"code": "weird", "message": "Odd", "message_vi": "Lạ"}})
+    v.on_reply(a, error("weird", "Odd", message_vi="Lạ"))
     assert v.message.vi == "Lỗi: Lạ" and v.message.en == "Error: Odd"
 
 
 def test_screen_texts_vietnamese_first():
-    v = view(serving={"number": "A009", "sector": "a", "priority": "elderly"})
+    v = view(serving={"number": "A009", "sector": "a", "ticket_id": "20261125-A009", "priority": "elderly"})
     s = v.screen()
     assert s["label"] == "Quầy 1" and s["status_vi"] == "Đang phục vụ" and s["number"] == "A009"
     assert s["priority"] and s["sector_vi"] == "Tư pháp"
@@ -147,8 +158,29 @@ def test_bad_state_payloads_are_ignored():
     v = view()
     for junk in (b"x", b"[]", {"counter": "q2", "status": "open"}, {"counter": "q1"}):
         assert not v.apply_state(junk)
-    assert v.state["serving"]["number"] == "A007"
+    assert v.state.serving.number == "A007"
     assert not v.apply_board(b"nope")
+
+
+def test_an_unreadable_part_of_a_state_reads_as_none_and_the_rest_shows():
+    v = view(serving={"number": 7}, label_i18n={"vi": "Quầy 1"})     # no ticket id, a number that is no string
+    s = v.screen()
+    assert s["status_vi"] == "Đang phục vụ" and s["number"] == "" and s["label_en"] == "Quầy 1"
+    assert s["waiting"] == [("Tư pháp", 4), ("Trả kết quả", 0)]
+
+
+def test_a_board_keeps_its_readable_sectors():
+    v = view()
+    assert v.apply_board({"type": "board", "counters": [], "sectors": [{"id": "a"}, {"name": "no id"}, 5]})
+    assert v.site_sectors == ["a"] and v.sector_name("a") == "a"
+
+
+def test_a_reply_the_contract_refuses_is_an_error_and_a_rating_may_be_tried_again():
+    v = view()
+    r = v.rate(3)
+    v.on_reply(r, {"ok": "yes"})
+    assert v.message.level == "error" and v.message.vi == "Lỗi máy chủ: hãy thử lại"
+    assert v.rate(3) is not None
 
 
 def test_catalogue_complete():
