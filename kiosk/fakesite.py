@@ -19,6 +19,7 @@ import paho.mqtt.client as mqtt
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
+from protocol import guidance
 from protocol.client import BrokerUrl
 from protocol.messages import (PRINTED_WAIT, SHOWN_WAIT, ProtocolError, dumps, parse_command, reply_error,
                                reply_ok, wait_fields)
@@ -200,13 +201,10 @@ class FakeTicketServer:
             if found is None:
                 return reply_error(cmd.req_id, "unknown_procedure", f"no procedure {cmd.procedure}", _now())
             sector, proc = found
-            name = proc.name.get(cmd.lang)
-            steps = ([f"Open {self.site.site.online_portal} and log in with VNeID.", f"Choose “{name}”.",
-                      "Fill in the form, attach your documents and send."] if cmd.lang == "en" else
-                     [f"Mở {self.site.site.online_portal} và đăng nhập bằng VNeID.", f"Chọn “{name}”.",
-                      "Điền tờ khai, đính kèm giấy tờ và gửi hồ sơ."])
+            portal = proc.portal_url or self.site.site.online_portal
+            steps = guidance.steps(portal, proc.name.get(cmd.lang), proc.online, cmd.lang)
             self.guided.append({"device": device, "procedure": proc.id})
-            return reply_ok(cmd.req_id, {"guidance": {"portal_url": proc.portal_url or self.site.site.online_portal,
+            return reply_ok(cmd.req_id, {"guidance": {"portal_url": portal,
                                                       "steps": steps, "procedure": proc.id, "sector": sector.id,
                                                       "online": proc.online}}, _now())
         return reply_error(cmd.req_id, "bad_request", "not a kiosk command", _now())

@@ -18,6 +18,7 @@ from kiosk.catalogue import Catalogue, CatalogueError, Procedure, Sector, zone
 from kiosk.printing import OK, GuidanceSlip, PrintOutcome, TicketSlip
 from kiosk.texts import (ERROR_TEXTS, GENERIC_ERROR, PRIORITY_LABELS, T, days_text, fee_text, minutes_text,
                          online_text, spell_number)
+from protocol import guidance
 from protocol.client import ReplyTimeout, new_req_id
 from protocol.messages import PRINTED_WAIT, SHOWN_WAIT, SectorStats, parse, read_wait
 from queue_server.domain.site import SiteInfo
@@ -35,14 +36,6 @@ ICONS = {"ly-lich": "✎", "record": "✎", "justice": "⚖", "tu-phap": "⚖", 
          "social": "♥", "lao-dong": "♥", "results": "✉", "tra-ket-qua": "✉"}
 DEFAULT_ICON = "★"
 NEARBY_MAX = 3   # at most this many other centres on the card: a short list, read aloud in full
-
-LOCAL_GUIDE_STEPS = (
-    "Scan the QR code with your phone to open the National Public Service Portal.",
-    "Log in with your VNeID account (level 2).",
-    "Search for the procedure: {name}.",
-    "Fill in the form and upload photos of your documents.",
-    "Pay the fee online if there is one, and keep the dossier code you receive to follow it.",
-)
 
 
 def _inline(fn: Callable[[], None]) -> None:
@@ -448,7 +441,7 @@ class KioskViewModel:
     def _local_guidance(self, proc: Procedure) -> dict[str, Any]:
         portal = proc.portal_url or self.catalogue.site.online_portal
         return {"portal_url": portal, "procedure": proc.id, "online": proc.online,
-                "steps": [self.t(s, name=proc.name.get(self.lang)) for s in LOCAL_GUIDE_STEPS]}
+                "steps": guidance.steps(portal, proc.name.get(self.lang), proc.online, self.lang)}
 
     def _guidance_reply(self, proc: Procedure, reply: dict[str, Any] | None) -> None:
         if self.screen != GUIDANCE or self.procedure_id != proc.id:

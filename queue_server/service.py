@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from protocol import guidance
 from protocol.errors import ErrorCode
 from protocol.messages import ProtocolError, parse_command, reply_error, reply_ok
 from protocol.topics import Topics
@@ -279,7 +280,7 @@ class QueueService:
             g = result["guidance"]
             _, proc = self.config.procedure_by_id[g["procedure"]]
             lang = getattr(cmd, "lang", "vi")
-            g["steps"] = texts.guidance_steps(g["portal_url"], proc.name.get(lang), g["online"], lang)
+            g["steps"] = guidance.steps(g["portal_url"], proc.name.get(lang), g["online"], lang)
             g["procedure_name"] = proc.name.model_dump()
         return reply_ok(req_id, result, now)
 

@@ -1,4 +1,5 @@
-"""Texts the server sends to people: announcements, online-filing steps, error messages.
+"""Texts the server sends to people: announcements and error messages (the online-filing steps,
+shared with the kiosk, are protocol.guidance).
 
 The msgids are English; Vietnamese comes from locale/vi/LC_MESSAGES/messages.po.
 """
@@ -16,19 +17,6 @@ def announce(number: str, counter_number: str | None, counter_label: dict[str, s
         return T.both("Ticket number {number}, please come to counter {counter}", number=number, counter=counter_number)
     return {lang: T("Ticket number {number}, please come to {counter_name}", lang, number=number,
                     counter_name=counter_label[lang]) for lang in ("vi", "en")}
-
-
-def guidance_steps(portal_url: str, procedure_name: str, online: str, lang: str) -> list[str]:
-    steps = [
-        T("Open {portal} on your phone or computer, or scan the QR code.", lang, portal=portal_url),
-        T("Log in with your VNeID account (level 2) or your National Public Service Portal account.", lang),
-        T("Search for the procedure \"{procedure}\" and choose \"Submit online\".", lang, procedure=procedure_name),
-        T("Fill in the form and attach clear photos or scans of your documents.", lang),
-        T("Pay the fee online if there is one, then follow your dossier on the portal; you will get a message when the result is ready.", lang),
-    ]
-    if online == "partial":
-        steps.append(T("Part of this procedure must be done in person: bring your original documents when the centre asks.", lang))
-    return steps
 
 
 def error_message(msgid: str, lang: str = "vi") -> str:

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from protocol import guidance
 from protocol import messages as m
 from protocol.topics import Topics
 from tests.support.mqtt_peer import Peer
@@ -40,7 +41,11 @@ def test_every_message_of_a_scripted_day_matches_its_model(tmp_path):
         issued = [kiosk.request("ticket.issue", {"sector": s, "lang": "vi"}) for s in (A, A, B, B)]
         assert all(r["ok"] for r in issued)
         assert kiosk.request("ticket.issue", {"sector": "no-such"})["ok"] is False
-        assert kiosk.request("guidance.online", {"procedure": "khai-sinh", "lang": "en"})["ok"]
+        guide = kiosk.request("guidance.online", {"procedure": "khai-sinh", "lang": "en"})["result"]["guidance"]
+        # the steps written once (protocol.guidance), the same the kiosk shows when the server is silent
+        assert guide["steps"] == guidance.steps(guide["portal_url"], guide["procedure_name"]["en"], guide["online"], "en")
+        guide = kiosk.request("guidance.online", {"procedure": "khai-sinh", "lang": "vi"})["result"]["guidance"]
+        assert guide["steps"][0].startswith("Mở trang ") and guide["procedure_name"]["vi"] in guide["steps"][2]
         first = q2.request("call.next")["result"]["ticket"]
         q2.request("call.recall")
         q2.request("serve.done", {"outcome": "completed"})

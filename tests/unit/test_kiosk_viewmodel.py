@@ -10,6 +10,7 @@ from firmware_config.device_config import PrinterSettings
 from kiosk.catalogue import parse_catalogue
 from kiosk.fakesite import catalogue_from_site, load_site
 from kiosk.viewmodel import KioskSettings, KioskViewModel
+from protocol import guidance
 from protocol.messages import DEPRECATED_WAIT, PRINTED_WAIT
 from tests.support.kiosk_fakes import DEMO, Backend, Clock, Printer, Speaker, make
 
@@ -230,6 +231,10 @@ def test_online_guidance_without_server_falls_back_to_local_steps(catalogue):
     v = vm.guidance_view()
     assert vm.guidance_status == "local" and v["portal_url"] == "https://dichvucong.gov.vn"
     assert any("Đăng ký kết hôn" in s for s in v["steps"]) and any("VNeID" in s for s in v["steps"])
+    # the same steps the server sends (protocol.guidance), in the citizen's language
+    _, proc = catalogue.procedure("ket-hon")
+    assert v["steps"] == guidance.steps(v["portal_url"], "Đăng ký kết hôn", proc.online, "vi")
+    assert v["steps"][0] == "Mở trang https://dichvucong.gov.vn trên điện thoại hoặc máy tính, hoặc quét mã QR."
 
 
 def test_help_request_is_published_in_the_device_status(catalogue):
@@ -297,13 +302,13 @@ def test_every_text_has_a_vietnamese_translation():
     import glob
     from babel.messages.extract import extract_from_file
     from kiosk.texts import ERROR_TEXTS, GENERIC_ERROR, PRIORITY_LABELS, T
-    from kiosk.viewmodel import LOCAL_GUIDE_STEPS
     root = Path(__file__).resolve().parents[2]
     ids = {m for f in glob.glob(str(root / "kiosk" / "**" / "*.py"), recursive=True) if "fakesite" not in f
            for _, m, _, _ in extract_from_file("python", f, keywords={"t": None, "T": None}) if isinstance(m, str)}
-    ids |= set(PRIORITY_LABELS.values()) | set(ERROR_TEXTS.values()) | {GENERIC_ERROR} | set(LOCAL_GUIDE_STEPS)
+    ids |= set(PRIORITY_LABELS.values()) | set(ERROR_TEXTS.values()) | {GENERIC_ERROR}
     ids |= {"Fee", "Processing time", "Waiting now", "{n} people"}
     assert T.missing(sorted(ids)) == []
+    assert guidance.T.missing(list(guidance.MSGIDS)) == []   # the online-filing steps, shared with the server
 
 
 def test_a_refilled_printer_clears_the_fault_by_itself(catalogue):
