@@ -10,12 +10,16 @@ import threading
 import time
 from collections import Counter
 
+import pytest
+
 from queue_server.config import load_site
 from queue_server.domain import events as ev
 from queue_server.store import EventStore
 from tests.support.procs import (KioskRun, ServerProcess, connect, kiosk_worker, site_broker, site_with_kiosks,
                                  sigkill, stop_clients)
 from tests.support.wait import until
+
+pytestmark = pytest.mark.slow     # the broker killed mid-run under load, everyone reconnecting
 
 RECONNECT_LIMIT_S = 5.0
 

@@ -14,8 +14,12 @@ import textwrap
 import time
 import urllib.request
 
+import pytest
+
 from tests.support.procs import ROOT, percentile, site_with_kiosks
 from tests.support.site import RunningSite
+
+pytestmark = pytest.mark.slow     # device processes frozen and killed under load
 
 DEVICE_SCRIPT = textwrap.dedent("""
     import sys, time, json

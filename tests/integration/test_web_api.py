@@ -191,6 +191,7 @@ def test_openapi_paths_are_routed_and_garbage_is_a_4xx(site):
     assert r.status_code == 405 and "GET" in r.headers["Allow"] and r.mimetype == "application/json"
 
 
+@pytest.mark.slow     # schemathesis over the whole OpenAPI
 def test_schemathesis_finds_no_server_error(site):
     """A short fuzz of the document with the manager token: no 5xx anywhere (the stream is endless, so excluded)."""
     st = Path(sys.executable).parent / "st"

@@ -206,6 +206,7 @@ REFUSE_SOUND_UNTIL_CLICK = """(() => {
 })();"""
 
 
+@pytest.mark.slow     # real speech synthesis, heard through the page
 @pytest.mark.skipif(not shutil.which("espeak-ng"), reason="espeak-ng is not installed")
 def test_calls_are_heard_and_a_silent_tv_offers_a_button(tmp_path, browser):
     """Each call plays the server's announce.wav (chime + Vietnamese sentence from espeak-ng), one

@@ -17,7 +17,7 @@ from tests.support.browser import axe_check
 from tests.support.site import RunningSite
 from tests.support.wait import until
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]   # seven pages driven in Chromium
 
 MANAGER = ("lan.manager", "manager-pass-123")
 CLERK = ("hung.clerk", "clerk-pass-1234")

@@ -165,6 +165,7 @@ def test_shared_work_estimate_equals_the_per_sector_one_over_random_days(seed):
     assert checked == 400
 
 
+@pytest.mark.slow     # the 60-counter bench site through random days
 def test_all_sector_waits_matches_on_the_bench_sized_site(tmp_path):
     """A 60-counter site with counters sharing several sectors, as `bench/throughput.py` loads it."""
     import sys

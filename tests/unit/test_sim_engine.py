@@ -11,6 +11,8 @@ import pytest
 from queue_server.sim import Simulation, load_scenario, parse_scenario, simulate
 from queue_server.sim.engine import draw_citizens
 
+pytestmark = pytest.mark.slow     # simulated days, many of them per test
+
 SCENARIOS = Path(__file__).resolve().parents[2] / "queue_server" / "sim" / "scenarios"
 DISTRICT = SCENARIOS / "district-normal-day.yaml"
 
