@@ -20,7 +20,7 @@ from kiosk.texts import (ERROR_TEXTS, GENERIC_ERROR, PRIORITY_LABELS, T, days_te
                          online_text, spell_number)
 from protocol import guidance
 from protocol.client import ReplyTimeout, new_req_id
-from protocol.messages import PRINTED_WAIT, SHOWN_WAIT, SectorStats, parse, read_wait
+from protocol.messages import PRINTED_WAIT, SHOWN_WAIT, I18nText, ProvinceNearby, SectorStats, parse, read_wait
 from queue_server.domain.site import SiteInfo
 
 log = logging.getLogger(__name__)
@@ -687,7 +687,7 @@ class KioskViewModel:
         if own <= self.settings.long_wait_min * 60:
             return None
         # the province computed "shorter" from its own view; keep only what is shorter than ours now
-        options = [o for o in self.nearby[sector.id] if o["est_wait_s"] < own][:NEARBY_MAX]
+        options = [o for o in self.nearby[sector.id] if o[SHOWN_WAIT] < own][:NEARBY_MAX]
         if not options:
             return None
         rows = []
@@ -696,7 +696,7 @@ class KioskViewModel:
             rows.append({"site": o["site"], "name": _pick(o["name"], self.lang) or o["site"],
                          "address": _pick(o["address"], self.lang),
                          "distance": self.t("{km} km away", km=km.replace(".", ",") if self.lang == "vi" else km),
-                         "wait": self.t("wait {wait}", wait=minutes_text(o["est_wait_s"], self.lang)),
+                         "wait": self.t("wait {wait}", wait=minutes_text(o[SHOWN_WAIT], self.lang)),
                          "waiting": o["waiting"]})
         return {"title": self.t("Nearby centres with shorter waits"),
                 "note": self.t("You can still take a ticket here."), "rows": rows}
@@ -839,23 +839,15 @@ def _pick(text: Any, lang: str) -> str:
 
 
 def parse_nearby(advice: Any) -> list[dict[str, Any]] | None:
-    """The usable options of a `province.nearby` payload (province/nearby.py);
-    None when the payload itself is unreadable. A bad option is dropped, the others kept."""
-    if not isinstance(advice, dict) or not isinstance(advice.get("nearby"), list):
+    """The usable options of a `province.nearby` payload (protocol.messages.ProvinceNearby),
+    shortest wait first; None when the payload itself is unreadable. A bad option is dropped
+    (by the model), the others kept."""
+    parsed = parse(ProvinceNearby, advice) if isinstance(advice, dict) else None
+    if parsed is None:
         return None
-    options = []
-    for o in advice["nearby"]:
-        if not isinstance(o, dict) or not isinstance(o.get("site"), str):
-            continue
-        try:
-            km, est, waiting = float(o["distance_km"]), int(o["est_wait_s"]), int(o.get("waiting") or 0)
-        except (KeyError, TypeError, ValueError, OverflowError):
-            continue
-        if not (0 <= km < 10_000) or est < 0 or waiting < 0:
-            continue
-        name, address = o.get("name"), o.get("address")
-        options.append({"site": o["site"][:60], "name": name if isinstance(name, (str, dict)) else o["site"],
-                        "address": address if isinstance(address, (str, dict)) else "",
-                        "distance_km": km, "est_wait_s": est, "waiting": waiting})
-    options.sort(key=lambda o: (o["est_wait_s"], o["distance_km"]))
+    options = [{"site": o.site, "name": (o.name.model_dump() if isinstance(o.name, I18nText) else o.name) or o.site,
+                "address": (o.address.model_dump() if isinstance(o.address, I18nText) else o.address) or "",
+                "distance_km": o.distance_km, SHOWN_WAIT: o.shown_wait_s, "waiting": o.waiting}
+               for o in parsed.nearby]
+    options.sort(key=lambda o: (o[SHOWN_WAIT], o["distance_km"]))
     return options

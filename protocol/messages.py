@@ -608,3 +608,47 @@ class ServerStatus(_Out):
     online: bool
     site: str | None = None
     seq: int | None = None
+
+
+# The province's advice (province/nearby.py builds it, the kiosk reads it): nearby centres with a
+# shorter wait for the same sector. Each wait is that centre's shown wait (its sector.stats).
+
+class NearbyWait(_Part):
+    waiting: Annotated[int, Field(ge=0)] = 0
+    shown_wait_s: Annotated[int, Field(ge=0)]
+    est_wait_s: int | None = Field(None, description="deprecated: the same as shown_wait_s, for one version")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_province(cls, data: Any) -> Any:
+        return _shown_from_deprecated(data)
+
+
+class NearbyOption(NearbyWait):
+    site: Annotated[str, StringConstraints(min_length=1, max_length=60)]
+    name: I18nText | str | None = None
+    address: I18nText | str | None = None
+    distance_km: Annotated[float, Field(ge=0, lt=10_000, allow_inf_nan=False)]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _without_what_it_can_do_without(cls, data: Any) -> Any:
+        # a bad name, address or count is read as none, as the kiosk always did: the option still helps
+        if isinstance(data, dict):
+            data = dict(data)
+            for key in ("name", "address"):
+                if not isinstance(data.get(key), (str, dict)):
+                    data[key] = None
+            if not isinstance(data.get("waiting"), int) or data["waiting"] < 0:
+                data["waiting"] = 0
+        return data
+
+
+class ProvinceNearby(_Out):
+    type: Literal["province.nearby"] = "province.nearby"
+    site: str | None = None
+    sector: str | None = None
+    own: NearbyWait | None = None
+    # an empty list clears the advice; one bad option is dropped, the others kept
+    nearby: Annotated[list[NearbyOption], _drop_unreadable(NearbyOption)]
+    title: I18nText | None = None

@@ -4,11 +4,12 @@ Published retained on `motcua/v1/province/nearby/{site}/{sector}` (protocol.topi
 each site's bridge brings its own sectors' advice back to its broker for the kiosks:
 
     {"v": 1, "type": "province.nearby", "ts": "...", "site": "a", "sector": "dat-dai",
-     "own": {"waiting": 14, "est_wait_s": 2400},
+     "own": {"waiting": 14, "shown_wait_s": 2400, "est_wait_s": 2400},
      "nearby": [{"site": "b", "name": {"vi": "...", "en": "..."}, "distance_km": 3.2,
-                 "waiting": 2, "est_wait_s": 300, "address": {"vi": "...", "en": "..."} | null}],
+                 "waiting": 2, "shown_wait_s": 300, "est_wait_s": 300, "address": {"vi": "...", "en": "..."} | null}],
      "title": {"vi": "Điểm tiếp nhận gần đây chờ ít hơn", "en": "Nearby centres with shorter waits"}}
 
+The model is protocol.messages.ProvinceNearby (est_wait_s: the deprecated name of shown_wait_s).
 An empty `nearby` list clears the advice. The kiosk decides when to show it (its own
 `long_wait_min`); the province only says where it is shorter.
 """
@@ -19,6 +20,7 @@ from typing import Any
 
 from province.config import ProvinceConfig, distance_km
 from province.texts import T
+from protocol.messages import SHOWN_WAIT, NearbyOption, NearbyWait, ProvinceNearby, wait_fields
 
 
 @dataclass
@@ -52,12 +54,13 @@ def compute(now: dict[tuple[str, str], SectorNow], config: ProvinceConfig, clock
             if km > rules.max_km or cand.est_wait_s > own.est_wait_s - rules.min_gain_s:
                 continue
             name = there.name.model_dump() if there.name else (cand.site_name or {"vi": other, "en": other})
-            options.append({"site": other, "name": name, "distance_km": round(km, 1), "waiting": cand.waiting,
-                            "est_wait_s": cand.est_wait_s,
-                            "address": there.address.model_dump() if there.address else None})
-        options.sort(key=lambda o: (o["est_wait_s"], o["distance_km"]))
-        out[(site, sector)] = {"v": 1, "type": "province.nearby", "ts": ts, "site": site, "sector": sector,
-                               "own": {"waiting": own.waiting, "est_wait_s": own.est_wait_s},
-                               "nearby": options[:rules.max_results],
-                               "title": T.both("Nearby centres with shorter waits")}
+            options.append(NearbyOption.build(site=other, name=name, distance_km=round(km, 1), waiting=cand.waiting,
+                                              **wait_fields(SHOWN_WAIT, cand.est_wait_s),
+                                              address=there.address.model_dump() if there.address else None))
+        options.sort(key=lambda o: (o[SHOWN_WAIT], o["distance_km"]))
+        out[(site, sector)] = ProvinceNearby.build(ts=ts, site=site, sector=sector,
+                                                   own=NearbyWait.build(waiting=own.waiting,
+                                                                        **wait_fields(SHOWN_WAIT, own.est_wait_s)),
+                                                   nearby=options[:rules.max_results],
+                                                   title=T.both("Nearby centres with shorter waits"))
     return out

@@ -10,6 +10,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from province.consumer import ProvinceService, parse_event
 from province.store import Store
 from province.web import create_app
+from protocol import messages as m
 from protocol.topics import ProvinceTopics, Topics
 from tests.support.postgres import pg_url  # noqa: F401  (fixture)
 from tests.support.province import CONFIG, DAY, board, day_events, event
@@ -101,7 +102,8 @@ def test_boards_dashboard_and_nearby_advice(mosquitto, pg_url):
             return [p for t, p in pub.got if t == P.nearby("site-a", "dat-dai") and p["nearby"]]
         assert until(advice_for_a, timeout=5)
         adv = advice_for_a()[-1]
-        assert adv["own"] == {"waiting": 15, "est_wait_s": 2500}
+        assert adv["own"] == {"waiting": 15, "shown_wait_s": 2500, "est_wait_s": 2500}
+        assert m.check(m.ProvinceNearby, adv)   # built through its model
         assert [o["site"] for o in adv["nearby"]] == ["site-b"]          # site-far is 140 km away
         near = adv["nearby"][0]
         assert near["name"]["vi"] == "Trung tâm B" and near["address"]["en"] == "12 Le Loi St"
