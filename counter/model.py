@@ -19,8 +19,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from counter.texts import ERROR_TEXTS, KEY_NAMES, RATING_NAMES, STATUS_NAMES, T, done_text
+from counter.texts import ERROR_TEXTS, KEY_NAMES, STATUS_NAMES, T
+from motcua.clerk_texts import RATING_NAMES, done_text
 from protocol.messages import Board, CounterServing, CounterState, ErrorBody, Reply, ReplyResult, parse
+from protocol.ticket_number import number_of
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +56,6 @@ class TransferChoice:
 
 def _nfc(v: Any) -> str:
     return unicodedata.normalize("NFC", str(v)) if v is not None else ""
-
-
-def number_of(ticket_id: str | None) -> str:
-    """"20261125-A023" -> "A023" (ticket ids end with the number)."""
-    return str(ticket_id or "").rsplit("-", 1)[-1]
 
 
 @dataclass

@@ -17,7 +17,7 @@ from kivy.uix.boxlayout import BoxLayout
 from display.board_model import BoardView, clock_text
 from motcua.kivy_app import RefreshingApp
 from motcua.kivy_widgets import sync_children
-from display.texts import T
+from motcua.board_texts import T
 
 # not "display.kv": App would load a kv named after DisplayApp a second time by itself
 KV = Path(__file__).resolve().parent / "board_screen.kv"

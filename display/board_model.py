@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from display.texts import T
+from motcua.board_texts import T
 from protocol.messages import Board, Call, ServerStatus, parse
 
 log = logging.getLogger(__name__)

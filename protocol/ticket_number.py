@@ -44,3 +44,9 @@ def parse_number(text: str) -> tuple[str, int]:
     if n < 1:
         raise ValueError(f"not a ticket number: {text!r}")
     return prefix, n
+
+
+def number_of(ticket_id: str | None) -> str:
+    """"20261125-A023" -> "A023": a ticket's id is its day, a dash, then its number
+    (queue_server/domain/core.py makes it); the keypad and the web console both read it so."""
+    return str(ticket_id or "").rsplit("-", 1)[-1]

@@ -2,7 +2,7 @@
 pause/open, the citizen's satisfaction rating, and what waits. Clerks log in; each action is the same
 MQTT-contract command a hardware terminal sends (`counter/{id}/cmd` payload), run through the one
 command loop with its own req_id, and records the clerk at that counter for the per-clerk report.
-What the clerk is told after an action, and the rating levels, are the keypad's texts (`counter/texts.py`)."""
+What the clerk is told after an action, and the rating levels, are the keypad's words (`motcua/clerk_texts`)."""
 from __future__ import annotations
 
 import re
@@ -10,9 +10,9 @@ import uuid
 
 from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, session, url_for
 
-from counter.model import number_of
-from counter.texts import RATING_NAMES, RATING_QUESTION, RATING_THANKS, T as COUNTER_T, done_text
+from motcua.clerk_texts import RATING_NAMES, RATING_QUESTION, RATING_THANKS, T as CLERK_T, done_text
 from protocol.messages import dumps
+from protocol.ticket_number import number_of
 from queue_server.domain import views
 from queue_server.users import Users
 from queue_server.web import pages
@@ -54,8 +54,8 @@ def waiting_for(counter: str) -> dict:
 
 def rating_texts() -> dict:
     """The citizen-facing rating panel: the rating pad's four levels (Decision 766), both languages."""
-    return {"question": COUNTER_T.both(RATING_QUESTION), "thanks": COUNTER_T.both(RATING_THANKS),
-            "levels": [{"score": score, **COUNTER_T.both(name)} for score, name in RATING_NAMES.items()]}
+    return {"question": CLERK_T.both(RATING_QUESTION), "thanks": CLERK_T.both(RATING_THANKS),
+            "levels": [{"score": score, **CLERK_T.both(name)} for score, name in RATING_NAMES.items()]}
 
 
 OUTCOMES = ("completed", "received_dossier", "guided_online", "returned_result")

@@ -2,7 +2,7 @@
 
 A plain page (no build step, ES5 JavaScript) fed live by the server's
 Server-Sent Events (GET /api/v1/stream: `board` first, then `board` and
-`call` events). Labels come from the display's catalogue (display/texts.py),
+`call` events). Labels come from the display's catalogue (motcua/board_texts),
 so both displays say the same words.
 
 Calls are also heard: for each `call` the page plays /display/announce.wav,
@@ -30,7 +30,7 @@ _voice_lock = threading.Lock()
 
 @bp.get("/display")
 def display_page():
-    from display.texts import page_labels
+    from motcua.board_texts import page_labels
     stream_url = current_app.config.get("MOTCUA_DISPLAY_STREAM_URL", "/api/v1/stream?kinds=board,call")
     # embedded as JSON in a <script type="application/json">: "</" must not close the tag early
     labels = json.dumps(page_labels(), ensure_ascii=False).replace("</", "<\\/")

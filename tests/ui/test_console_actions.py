@@ -1,6 +1,6 @@
 """The web counter console (issue #14), in Chromium against a real site:
 
-* every action says what happened, in the keypad's words (counter/texts.py), never a bare "Xong";
+* every action says what happened, in the keypad's words (motcua/clerk_texts), never a bare "Xong";
 * the citizen rates the service on four large buttons, sent as the rating pad sends it;
 * a clerk who opens `/console/<counter>` straight from its URL is recorded at that counter, so the
   per-clerk report and the XLSX clerk sheet name them.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from display.board_model import HIGHLIGHT_S, BoardView, clock_text, wait_text
-from display.texts import MSGIDS, T, page_labels
+from motcua.board_texts import MSGIDS, T, page_labels
 
 BOARD = {"v": 1, "type": "board", "ts": "2026-11-25T08:00:00+07:00", "seq": 10, "day": "2026-11-25",
          "site": {"id": "s", "name": {"vi": "Trung tâm mẫu", "en": "Sample centre"}},

@@ -32,6 +32,7 @@ KEYWORDS = {
     "queue_server": {"T", "gettext", "both", "error_message"},
     "firmware_config": {"T"},
     "province": {"T"},
+    "motcua": {"T", "both"},
 }
 # Methods of the catalogue object that take a msgid first.
 CATALOGUE_METHODS = {"both"}

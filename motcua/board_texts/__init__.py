@@ -1,7 +1,8 @@
-"""Every word the wall display shows, Vietnamese first, English second.
+"""Every word the wall display shows, Vietnamese first, English second (catalogue in locale/vi).
 
-Shared by the Kivy display and the browser display (queue_server/web/display_bp.py),
-so both read the same catalogue; nothing here imports Kivy.
+Shared by the Kivy display (display/) and the browser display (queue_server/web/display_bp.py),
+so both read the same catalogue; it lives here because the server may not import display/
+(the import-linter contracts in pyproject.toml). Nothing here imports Kivy.
 """
 from __future__ import annotations
 
