@@ -8,16 +8,24 @@ import pytest
 
 from firmware_config.device_config import PrinterSettings
 from kiosk.catalogue import parse_catalogue
-from kiosk.fakesite import catalogue_from_site, load_site
 from kiosk.viewmodel import KioskSettings, KioskViewModel
 from protocol import guidance
 from protocol.messages import DEPRECATED_WAIT, PRINTED_WAIT
+from queue_server.catalogue import catalogue_document
+from queue_server.config import load_site
+from queue_server.domain.state import SiteState
 from tests.support.kiosk_fakes import DEMO, Backend, Clock, Printer, Speaker, make
+
+
+def demo_catalogue_document() -> dict:
+    """The document the server serves for the demo site on an empty day (its one builder, no server)."""
+    site = load_site(DEMO)
+    return catalogue_document(SiteState.initial(site), site)
 
 
 @pytest.fixture(scope="module")
 def catalogue():
-    return parse_catalogue(catalogue_from_site(load_site(DEMO)))
+    return parse_catalogue(demo_catalogue_document())
 
 
 def test_three_taps_home_sector_procedure_ticket(catalogue):
@@ -303,7 +311,7 @@ def test_every_text_has_a_vietnamese_translation():
     from babel.messages.extract import extract_from_file
     from kiosk.texts import ERROR_TEXTS, GENERIC_ERROR, PRIORITY_LABELS, T
     root = Path(__file__).resolve().parents[2]
-    ids = {m for f in glob.glob(str(root / "kiosk" / "**" / "*.py"), recursive=True) if "fakesite" not in f
+    ids = {m for f in glob.glob(str(root / "kiosk" / "**" / "*.py"), recursive=True)
            for _, m, _, _ in extract_from_file("python", f, keywords={"t": None, "T": None}) if isinstance(m, str)}
     ids |= set(PRIORITY_LABELS.values()) | set(ERROR_TEXTS.values()) | {GENERIC_ERROR}
     ids |= {"Fee", "Processing time", "Waiting now", "{n} people"}
@@ -330,7 +338,7 @@ def test_a_refilled_printer_clears_the_fault_by_itself(catalogue):
 def test_times_are_the_sites_zone_from_the_catalogue_else_the_kiosk_config():
     """The ticket's time is read in the site's zone, never the device's (issue #14)."""
     from firmware_config.device_config import DeviceConfigError, parse_device_config
-    data = catalogue_from_site(load_site(DEMO))
+    data = demo_catalogue_document()
     utc_wall = lambda: datetime(2026, 11, 25, 1, 15, tzinfo=timezone.utc)      # noqa: E731
     for zone_sent, config_zone, shown in (("Asia/Ho_Chi_Minh", "UTC", "08:15"),    # the catalogue's zone wins
                                           (None, "Asia/Bangkok", "08:15"),         # an older server: the config's
