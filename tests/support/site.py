@@ -17,6 +17,7 @@ from protocol.client import DeviceClient
 from queue_server.config import load_site
 from queue_server.processes import Mosquitto as ManagedMosquitto
 from queue_server.site_server import ServerOptions, SiteServer
+from queue_server.store.log import EventStore
 from tests.support.broker import free_port
 
 
@@ -89,6 +90,15 @@ class RunningSite:
         assert client.start(5), f"{kind} {device} could not connect"
         self._devices.append(client)
         return client
+
+    def events(self, *types: str) -> list:
+        """The committed events of those types, read from the database by a store of its own
+        (so it works while the server is stopped too)."""
+        store = EventStore(self.db)
+        try:
+            return list(store.read(types=types or None))
+        finally:
+            store.close()
 
     def http_get(self, path: str, token: str | None = None):
         req = urllib.request.Request(self.http_url + path)
