@@ -1,5 +1,6 @@
 """The province's nearby-centres advice reaches the kiosk's view-model through a real mosquitto.
 
+The catalogue is the server's own document (queue_server.catalogue) served as it is.
 First on a bare broker (retained before the kiosk starts, then live updates and clearing);
 then on a site broker with the provisioned users and ACL (firmware_config.provision builds it the
 same way), where only the bridge user may write the advice and the kiosk user reads it.
@@ -15,10 +16,13 @@ import pytest
 from firmware_config import bridge
 from firmware_config.broker import acl_text, password_file, write_site_broker
 from firmware_config.device_config import parse_device_config
-from kiosk.fakesite import CatalogueServer, catalogue_from_site, load_site
 from kiosk.runtime import build_kiosk
 from protocol.topics import ProvinceTopics
+from queue_server.catalogue import catalogue_document
+from queue_server.config import load_site
+from queue_server.domain.state import SiteState
 from tests.support.broker import Mosquitto, free_port
+from tests.support.catalogue_http import StaticCatalogue
 from tests.support.mqtt_peer import Peer
 from tests.support.wait import wait_for
 
@@ -52,7 +56,9 @@ def site():
 
 @pytest.fixture
 def catalogue_http(site):
-    http = CatalogueServer(catalogue_from_site(site)).start()
+    # only the catalogue is needed here (the advice comes from the province, not the server):
+    # the server's own document for an empty day, without the rest of the server
+    http = StaticCatalogue(catalogue_document(SiteState.initial(site), site))
     yield http
     http.stop()
 
