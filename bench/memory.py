@@ -9,7 +9,9 @@
   RSS after each day (after gc). It must level off: only today's tickets live in memory.
 - kiosk: the real Kivy kiosk app (kiosk.app.KioskApp over its view-model, Xvfb) through 10,000
   screen changes (home -> sector -> procedure -> back -> home -> priority ...), a ticket taken
-  and printed (escpos Dummy) every 50 changes, against kiosk.fakesite on a real mosquitto.
+  and printed (escpos Dummy) every 50 changes, against the real core (tests.support.site.RunningSite:
+  mosquitto with users + ACL, the queue server, its web app) run in a process of its own so the
+  kiosk's RSS stays the kiosk's.
 - display: the real Kivy wall display (display.app.DisplayApp over BoardView, Xvfb) through
   10,000 calls: a new board and an events/call message each, shaped by the server's own views.
 
@@ -152,16 +154,19 @@ def child_kiosk(args, with_app: bool) -> dict:
         configure_screen(ScreenSettings(width=800, height=480), windowed=True)
         from kivy.config import Config
         Config.set("graphics", "maxfps", "0")     # no frame pacing: as fast as the changes come
-    from kiosk.fakesite import CatalogueServer, FakeTicketServer, catalogue_from_site, load_site
-    from queue_server.config import DEMO_SITE
-    from tests.support.broker import Mosquitto
-    broker = Mosquitto(work / "broker").start()
+    import multiprocessing
+    from queue_server.config import DEMO_SITE, load_site
     site = load_site(DEMO_SITE)
-    http = CatalogueServer(catalogue_from_site(site, {})).start()
-    server = FakeTicketServer(broker.url, site).start()
+    ctx = multiprocessing.get_context("spawn")
+    answer, done = ctx.Queue(), ctx.Event()
+    server = ctx.Process(target=_site_process, args=(str(work / "site"), answer, done), daemon=True)
+    server.start()
+    urls = answer.get(timeout=60)
     from kiosk.runtime import build_kiosk
-    config = parse_device_config({"site": site.id, "id": "k1", "mqtt": {"url": broker.url},
-                                  "server_url": http.url, "printer": {"kind": "dummy"},
+    config = parse_device_config({"site": site.id, "id": "k1",
+                                  "mqtt": {"url": urls["broker_url"], "username": urls["username"],
+                                           "password": urls["password"]},
+                                  "server_url": urls["http_url"], "printer": {"kind": "dummy"},
                                   "speech": {"enabled": False}}, "kiosk")
     app = None
     if with_app:
@@ -222,10 +227,19 @@ def child_kiosk(args, with_app: bool) -> dict:
     if app is not None:
         app.stop()
     kiosk.stop()
-    server.stop()
-    http.stop()
-    broker.stop()
+    done.set()
+    server.join(30)
     return {"samples": samples, "tickets": tickets, "seconds": elapsed}
+
+
+def _site_process(directory: str, answer, done) -> None:
+    """The real core for the kiosk part, in its own process: its memory is not the kiosk's."""
+    from tests.support.site import RunningSite
+    with RunningSite(Path(directory)) as site:
+        user, password = site.credentials("kiosk", "k1")
+        answer.put({"broker_url": site.broker_url, "http_url": site.http_url, "username": user,
+                    "password": password})
+        done.wait()
 
 
 # --- display: 10,000 calls ------------------------------------------------------------------------

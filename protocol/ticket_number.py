@@ -3,8 +3,7 @@
 One definition for everything that makes or reads a number: the domain issues them
 (`queue_server/domain/core.py`), the contract validates them (`protocol/messages.py`,
 `call.number`), the browser display checks the one it is asked to speak
-(`queue_server/web/display_bp.py`), and the kiosk's stand-in site makes them
-(`kiosk/fakesite.py`).
+(`queue_server/web/display_bp.py`).
 
 The number restarts at 1 each day and is at least three digits ("A001", "A023");
 a sector may issue up to MAX_PER_DAY tickets a day, so a busy day reaches four digits

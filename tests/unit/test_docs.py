@@ -128,14 +128,14 @@ def test_every_motcua_command_a_doc_shows_exists_with_its_flags(doc):
     assert not wrong, f"{doc.name} shows commands or flags the CLI does not have: {sorted(set(wrong))}"
 
 
-BENCH_CMD_RE = re.compile(r"(bench/[a-z_0-9]+\.py|-m kiosk\.bench)((?:[^`\n|;#&])*)")
+BENCH_CMD_RE = re.compile(r"(bench/[a-z_0-9]+\.py)((?:[^`\n|;#&])*)")
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=_ids(DOCS))
 def test_every_bench_flag_a_doc_shows_is_in_the_script(doc):
     wrong = []
     for m in BENCH_CMD_RE.finditer(doc.read_text(encoding="utf-8")):
-        script = "kiosk/bench.py" if m.group(1).startswith("-m") else m.group(1)
+        script = m.group(1)
         if not (ROOT / script).exists():
             continue                     # the path test names it
         source = (ROOT / script).read_text(encoding="utf-8")

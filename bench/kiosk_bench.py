@@ -1,7 +1,11 @@
-"""Kiosk benchmarks (figures, not tests): `python -m kiosk.bench [--tickets 300]`.
+"""Kiosk benchmarks (figures, not tests): `.venv/bin/python bench/kiosk_bench.py [--tickets 300]`.
+
+The site is the real core in this process (tests.support.site.RunningSite: mosquitto with the
+generated users + ACL, the queue server on SQLite, its web app); this is a desk tool, never
+part of the kiosk package.
 
 1. touch to printed bytes: the view-model's "take a ticket" through the real
-   queue server over a real mosquitto (generated users + ACL), then the ticket
+   queue server over a real mosquitto, then the ticket
    drawn with Pillow and encoded by python-escpos into a Dummy printer. p50/p95/p99.
 2. cold start: a fresh Python process from exec to the kiosk's first drawn
    frame (Kivy window, catalogue over HTTP, MQTT connect), under Xvfb if there
@@ -12,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,58 +23,23 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 DEMO_SITE = ROOT / "queue_server" / "sites" / "demo-district.yaml"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def kiosk_config(site, kiosk: str = "k1", printer: str = "dummy") -> dict:
+    """The device config of one kiosk of a running site (its generated MQTT user)."""
+    user, password = site.credentials("kiosk", kiosk)
+    return {"site": site.site.id, "id": kiosk, "server_url": site.http_url,
+            "mqtt": {"url": site.broker_url, "username": user, "password": password},
+            "printer": {"kind": printer}, "speech": {"enabled": False}}
 
 
-class _Site:
-    """mosquitto + the real queue server in this process (what tests/support/site.py does)."""
-
-    def __init__(self, directory: Path):
-        from firmware_config.broker import write_site_broker
-        from queue_server.config import load_site
-        from queue_server.processes import Mosquitto
-        self.dir = directory
-        self.site = load_site(DEMO_SITE)
-        self.mqtt_port, self.http_port = _free_port(), _free_port()
-        self.files = write_site_broker(self.site, directory / "mosquitto", self.mqtt_port,
-                                       credentials_path=directory / "credentials.json")
-        self.broker = Mosquitto(self.files.conf, self.mqtt_port, directory / "mosquitto.log")
-        self.server = None
-
-    def start(self) -> "_Site":
-        from queue_server.site_server import ServerOptions, SiteServer
-        self.broker.start()
-        cred = self.files.creds["server"]
-        self.server = SiteServer(self.site, ServerOptions(
-            broker=f"mqtt://127.0.0.1:{self.mqtt_port}", db=str(self.dir / "motcua.db"), http_port=self.http_port,
-            username=cred["username"], password=cred["password"], data_dir=self.dir))
-        assert self.server.start(10), "queue server did not start"
-        return self
-
-    def kiosk_config(self, kiosk: str = "k1", printer: str = "dummy") -> dict:
-        c = self.files.creds["kiosk"][kiosk]
-        return {"site": self.site.id, "id": kiosk, "server_url": f"http://127.0.0.1:{self.http_port}",
-                "mqtt": {"url": f"mqtt://127.0.0.1:{self.mqtt_port}", "username": c["username"],
-                         "password": c["password"]},
-                "printer": {"kind": printer}, "speech": {"enabled": False}}
-
-    def stop(self) -> None:
-        if self.server:
-            self.server.stop()
-        self.broker.stop()
-
-
-def bench_touch_to_print(site: _Site, n: int, tmp: Path) -> dict[str, float]:
+def bench_touch_to_print(site, n: int, tmp: Path) -> dict[str, float]:
     from firmware_config.device_config import parse_device_config
     from kiosk.runtime import build_kiosk
-    kiosk = build_kiosk(parse_device_config(site.kiosk_config(), "kiosk"), cache_dir=tmp / "cache",
+    kiosk = build_kiosk(parse_device_config(kiosk_config(site), "kiosk"), cache_dir=tmp / "cache",
                         with_buttons=False)
     vm = kiosk.vm
     vm.run_async = lambda fn: fn()      # measure the whole chain synchronously
@@ -92,12 +60,12 @@ def bench_touch_to_print(site: _Site, n: int, tmp: Path) -> dict[str, float]:
             "p99_ms": times[int(0.99 * (n - 1))], "max_ms": times[-1]}
 
 
-def bench_cold_start(site: _Site, tmp: Path, runs: int) -> list[float]:
+def bench_cold_start(site, tmp: Path, runs: int) -> list[float]:
     import yaml
     conf = tmp / "kiosk.yaml"
-    conf.write_text(yaml.safe_dump(site.kiosk_config("k2")), encoding="utf-8")
+    conf.write_text(yaml.safe_dump(kiosk_config(site, "k2")), encoding="utf-8")
     env = {**os.environ, "KIVY_HOME": str(tmp / "kivy"), "KIVY_NO_CONSOLELOG": "1", "KIVY_NO_ARGS": "1"}
-    cmd = [sys.executable, "-m", "kiosk.bench", "--child-cold-start", str(conf), str(tmp / "cache")]
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child-cold-start", str(conf), str(tmp / "cache")]
     xvfb = None
     if not os.environ.get("DISPLAY") and shutil.which("Xvfb"):
         # one X server for every run, so its own start-up is not counted
@@ -158,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         return _child_cold_start(*args.child_cold_start)
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as d:
         tmp = Path(d)
-        site = _Site(tmp / "site").start()
+        from tests.support.site import RunningSite
+        site = RunningSite(tmp / "site", DEMO_SITE).start()
         try:
             r = bench_touch_to_print(site, args.tickets, tmp)
             print(f"touch -> printed bytes (server round trip + render + escpos encode), {r['n']} tickets: "
