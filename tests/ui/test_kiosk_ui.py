@@ -1,7 +1,9 @@
 """The real Kivy kiosk under Xvfb, touched like a citizen would, against a real mosquitto.
 
-A stand-in server (kiosk.fakesite) answers ticket.issue / guidance.online on the
-reply topic and serves the catalogue over HTTP; the printer is escpos Dummy.
+The real core answers: tests.support.site.RunningSite (mosquitto with the generated users and
+ACL, plus the bridge's so the province's advice can arrive; the queue server on SQLite; its web
+app for the catalogue). What the server issued is read back as events from its store; the
+printer is escpos Dummy.
 Screenshots of the main screens go to docs/screenshots/ (committed for readers).
 """
 from __future__ import annotations
@@ -59,25 +61,32 @@ def kiosk_ui(tmp_path_factory):
         from motcua.kivy_window import configure_screen
         configure_screen(ScreenSettings(width=W, height=H), windowed=True)
 
-        from tests.support.broker import Mosquitto
-        from kiosk.fakesite import CatalogueServer, FakeTicketServer, catalogue_from_site, load_site
-        broker = Mosquitto(tmp / "broker").start()
-        stack.callback(broker.stop)
-        site = load_site(DEMO_SITE)
-        http = CatalogueServer(catalogue_from_site(site, {"tu-phap-ho-tich": {"waiting": 4, "est_wait_s": 1200}}))
-        http.start()
-        stack.callback(http.stop)
-        server = FakeTicketServer(broker.url, site).start()
-        stack.callback(server.stop)
-        server.publish_stats("tu-phap-ho-tich", 4, 1200)
-        server.publish_stats("dat-dai", 9, 3300)
+        import secrets
+        from firmware_config import bridge
+        from firmware_config.broker import acl_text, password_file
+        from tests.support.site import RunningSite
+        running = RunningSite(tmp / "site", DEMO_SITE)
+        site = running.site
+        # the bridge's user and ACL as provisioning adds them, so the nearby test publishes as the bridge
+        running.creds = dict(running.creds, bridge={"username": bridge.BRIDGE_LOCAL_USER,
+                                                    "password": secrets.token_urlsafe(18)})
+        password_file(running.creds, running.files.passwd)
+        running.files.acl.write_text(acl_text(site, bridge.bridge_local_acl(site.id) + bridge.nearby_readers_acl(site)))
+        running.start()
+        stack.callback(running.stop)
+        other = running.device("kiosk", "k2")       # citizens already waiting: 4 for civil status, 9 for land
+        for sector, n in (("tu-phap-ho-tich", 4), ("dat-dai", 9)):
+            for _ in range(n):
+                assert other.request("ticket.issue", {"sector": sector})["ok"]
+        user, password = running.credentials("kiosk", "k1")
 
         from kivy.base import EventLoop
         from kivy.core.window import Window
         from kiosk.app import KioskApp, ui_post
         from kiosk.runtime import build_kiosk
-        config = parse_device_config({"site": site.id, "id": "k1", "mqtt": {"url": broker.url},
-                                      "server_url": http.url, "printer": {"kind": "dummy"},
+        config = parse_device_config({"site": site.id, "id": "k1",
+                                      "mqtt": {"url": running.broker_url, "username": user, "password": password},
+                                      "server_url": running.http_url, "printer": {"kind": "dummy"},
                                       "speech": {"enabled": False}}, "kiosk")
         kiosk = build_kiosk(config, cache_dir=tmp / "cache", post=ui_post, with_buttons=False)
         kiosk.vm.settings.request_timeout_s = 2.0
@@ -90,7 +99,7 @@ def kiosk_ui(tmp_path_factory):
         app._run_prepare()
         stack.callback(app.stop)
         EventLoop.ensure_window()
-        ui = UI(app, kiosk, server, broker)
+        ui = UI(app, kiosk, running)
         ui.pump(0.3)
         yield ui
 
@@ -113,8 +122,17 @@ def _stop_process(proc: subprocess.Popen) -> None:
 
 
 class UI:
-    def __init__(self, app, kiosk, server, broker):
-        self.app, self.kiosk, self.vm, self.server, self.broker = app, kiosk, kiosk.vm, server, broker
+    def __init__(self, app, kiosk, running):
+        self.app, self.kiosk, self.vm, self.running = app, kiosk, kiosk.vm, running
+
+    def issued(self) -> list[dict]:
+        """The tickets the server issued to this kiosk, from its store's `ticket.issued` events."""
+        from queue_server.domain.events import TICKET_ISSUED
+        return [e.data["ticket"] for e in self.running.events(TICKET_ISSUED) if e.device == "kiosk/k1"]
+
+    def guided(self) -> list:
+        from queue_server.domain.events import GUIDANCE_GIVEN
+        return self.running.events(GUIDANCE_GIVEN)
 
     def pump(self, seconds: float = 0.05) -> None:
         from kivy.base import EventLoop
@@ -193,7 +211,7 @@ def test_home_to_printed_ticket_in_three_taps(kiosk_ui):
     assert ui.app.root.current == "home"
     ui.assert_fits()
     ui.shot("kiosk-home.png")
-    issued_before = len(ui.server.issued)
+    issued_before = len(ui.issued())
     before = len(ui.kiosk.printer._printer().output)
 
     ui.tap(ui.find("SectorTile", sector_id="tu-phap-ho-tich"))                 # tap 1
@@ -211,8 +229,8 @@ def test_home_to_printed_ticket_in_three_taps(kiosk_ui):
     ui.wait(lambda: ui.vm.print_status == "ok", what="ticket printed")
     ui.pump(0.2)
     assert ui.app.root.current == "ticket"
-    assert len(ui.server.issued) == issued_before + 1
-    ticket = ui.server.issued[-1]
+    assert len(ui.issued()) == issued_before + 1
+    ticket = ui.issued()[-1]
     assert ticket["sector"] == "tu-phap-ho-tich" and ticket["procedure"] == "khai-sinh"
     assert ui.screen().number == ticket["number"]
     assert len(ui.kiosk.printer._printer().output) > before + 5000   # a raster ticket went to the printer
@@ -263,8 +281,8 @@ def test_priority_ticket_in_three_taps(kiosk_ui):
     ui.shot("kiosk-priority.png")
     ui.tap(ui.find("PrioritySectorButton", sector_id="dat-dai"))               # tap 3
     ui.wait(lambda: ui.vm.print_status == "ok", what="priority ticket printed")
-    assert ui.server.issued[-1]["priority"] == "elderly"
-    assert ui.server.issued[-1]["sector"] == "dat-dai"
+    assert ui.issued()[-1]["priority"] == "elderly"
+    assert ui.issued()[-1]["sector"] == "dat-dai"
 
 
 def test_online_guidance_with_qr_and_gentle_long_wait_hint(kiosk_ui):
@@ -278,11 +296,11 @@ def test_online_guidance_with_qr_and_gentle_long_wait_hint(kiosk_ui):
     ui.pump(0.1)
     assert "trực tuyến" in ui.screen().hint          # the wait is long and it is fully online
     ui.assert_fits()
-    guided = len(ui.server.guided)
+    guided = len(ui.guided())
     ui.tap(ui.screen().ids.online)
     ui.wait(lambda: ui.vm.guidance_status == "ready", what="guidance reply")
     ui.pump(0.2)
-    assert len(ui.server.guided) == guided + 1     # the centre counts the citizen guided online
+    assert len(ui.guided()) == guided + 1     # the centre counts the citizen guided online
     screen = ui.screen()
     assert screen.qr_texture is not None and screen.portal_url.startswith("https://")
     ui.assert_fits()
@@ -296,25 +314,34 @@ def test_online_guidance_with_qr_and_gentle_long_wait_hint(kiosk_ui):
 def test_server_not_answering_then_retry_issues_exactly_one_ticket(kiosk_ui):
     ui = kiosk_ui
     ui.home()
-    ui.server.ignore_next = 100            # the server is up but answers nothing
-    received = len(ui.server.received)
-    issued = len(ui.server.issued)
-    ui.tap(ui.find("SectorTile", sector_id="xay-dung"))
-    ui.wait(lambda: ui.app.root.current == "procedures")
-    ui.tap(ui.screen().ids.take)
-    ui.wait(lambda: ui.app.root.current == "error", timeout=10, what="error screen")
-    ui.pump(0.1)
-    err = ui.screen()
-    assert err.can_retry and "chưa phản hồi" in err.headline
-    ui.assert_fits()
-    ui.shot("kiosk-offline.png")
-    first_ids = {r["req_id"] for r in ui.server.received[received:]}
-    assert len(first_ids) == 1             # every resend carried the same req_id
-    ui.server.ignore_next = 0
+    from protocol.topics import Topics
+    from tests.support.mqtt_peer import Peer
+    ui.running.stop_server()               # the server is gone: the kiosk's requests go unanswered
+    # listening as the server would (its user), to see every resend the kiosk makes meanwhile
+    listener = Peer(ui.running.mqtt_port, ui.running.creds["server"]["username"],
+                    ui.running.creds["server"]["password"], topics=[Topics(ui.running.site.id).all_kiosk_cmds])
+    try:
+        issued = len(ui.issued())
+        ui.tap(ui.find("SectorTile", sector_id="xay-dung"))
+        ui.wait(lambda: ui.app.root.current == "procedures")
+        ui.tap(ui.screen().ids.take)
+        ui.wait(lambda: ui.app.root.current == "error", timeout=10, what="error screen")
+        ui.pump(0.1)
+        err = ui.screen()
+        assert err.can_retry and "chưa phản hồi" in err.headline
+        ui.assert_fits()
+        ui.shot("kiosk-offline.png")
+        first_ids = {m.data["req_id"] for m in listener.messages if isinstance(m.data, dict)}
+        assert len(first_ids) == 1             # every resend carried the same req_id
+    finally:
+        listener.close()
+        ui.running.start_server()
+    ui.wait(lambda: ui.vm.server_online is True, what="server back")
     ui.tap(err.ids.retry)
     ui.wait(lambda: ui.vm.print_status == "ok", what="ticket after retry")
-    assert {r["req_id"] for r in ui.server.received[received:]} == first_ids
-    assert len(ui.server.issued) == issued + 1
+    assert len(ui.issued()) == issued + 1
+    tickets = [e for e in ui.running.events("ticket.issued") if e.device == "kiosk/k1"]
+    assert tickets[-1].req_id in first_ids     # the retry was the same request, issued once
 
 
 def test_idle_timeout_returns_home_and_resets_language(kiosk_ui):
@@ -423,8 +450,8 @@ def test_english_screens_fit_too(kiosk_ui):
     ui.pump(0.1)
     ui.assert_fits()
     ui.shot("kiosk-ticket-en.png")
-    assert ui.server.issued[-1]["procedure"] == "cap-gcn-lan-dau"
-    assert ui.server.issued[-1]["priority"] == "normal"     # the group tapped earlier did not stick
+    assert ui.issued()[-1]["procedure"] == "cap-gcn-lan-dau"
+    assert ui.issued()[-1]["priority"] == "normal"     # the group tapped earlier did not stick
 
 
 def test_nearby_centres_with_shorter_waits_on_the_card(kiosk_ui):
@@ -445,7 +472,8 @@ def test_nearby_centres_with_shorter_waits_on_the_card(kiosk_ui):
                    "address": {"vi": "Quốc lộ 1A, xã An Bình", "en": "Highway 1A, An Binh"}}],
               "title": {"vi": "Điểm tiếp nhận gần đây chờ ít hơn", "en": "Nearby centres with shorter waits"}}
     c = mqtt.Client(CallbackAPIVersion.VERSION2)
-    c.connect("127.0.0.1", ui.broker.port)
+    c.username_pw_set(ui.running.creds["bridge"]["username"], ui.running.creds["bridge"]["password"])
+    c.connect("127.0.0.1", ui.running.mqtt_port)
     c.loop_start()
     try:
         c.publish(ProvinceTopics().nearby("demo-district", "dat-dai"), json.dumps(advice, ensure_ascii=False),
@@ -472,7 +500,7 @@ def test_nearby_centres_with_shorter_waits_on_the_card(kiosk_ui):
     ui.assert_fits()
     ui.tap(screen.ids.take)
     ui.wait(lambda: ui.vm.print_status == "ok", what="ticket despite the advice")
-    assert ui.server.issued[-1]["procedure"] == "cung-cap-thong-tin-dat"
+    assert ui.issued()[-1]["procedure"] == "cung-cap-thong-tin-dat"
 
 
 def test_touch_to_ticket_against_the_real_queue_server(kiosk_ui, tmp_path):
@@ -497,7 +525,7 @@ def test_touch_to_ticket_against_the_real_queue_server(kiosk_ui, tmp_path):
         Window.remove_widget(first.root)
         app = KioskApp(kiosk.vm)
         app._run_prepare()
-        ui = UI(app, kiosk, None, None)
+        ui = UI(app, kiosk, running)
         try:
             ui.wait(lambda: ui.vm.server_online is True, what="server online")
             ui.home()
