@@ -110,9 +110,9 @@ class Watch:
         return self.problems
 
 
-def visitor(browser, site, who: str):
+def visitor(browser, site, who: str, viewport: tuple[int, int] = (1366, 900)):
     """A browser context under the pages' real CSP (never bypass_csp here), logged in as `who`."""
-    ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+    ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
     if who != "anonymous":
         page = ctx.new_page()
         page.goto(site.http_url + "/login")
@@ -132,9 +132,13 @@ def test_the_url_map_yields_the_known_pages(site):
         assert known in urls, urls
 
 
-@pytest.mark.parametrize("who", VISITORS)
-def test_every_page_loads_without_an_error(browser, site, who):
-    ctx = visitor(browser, site, who)
+@pytest.mark.parametrize("who,viewport", [(who, (1366, 900)) for who in VISITORS]
+                         + [("manager", size) for size in ((1920, 1080), (1280, 720), (1080, 1920))],
+                         ids=lambda v: "x".join(map(str, v)) if isinstance(v, tuple) else v)
+def test_every_page_loads_without_an_error(browser, site, who, viewport):
+    """Every role at a laptop's size, and the manager (who may open every page) at the wall
+    display's sizes and in portrait: layout code that runs per size must not error either."""
+    ctx = visitor(browser, site, who, viewport)
     failures = {}
     for url in page_urls(site):
         page = ctx.new_page()
