@@ -4,20 +4,23 @@ The real core answers: tests.support.site.RunningSite (mosquitto with the genera
 ACL, plus the bridge's so the province's advice can arrive; the queue server on SQLite; its web
 app for the catalogue). What the server issued is read back as events from its store; the
 printer is escpos Dummy.
-Screenshots of the main screens go to docs/screenshots/ (committed for readers).
+Screenshots of the main screens go to a temporary folder; with MOTCUA_SCREENSHOTS=1 they refresh
+docs/screenshots/ (committed for readers), so a test run never changes tracked files.
 """
 from __future__ import annotations
 
 import contextlib
 import os
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = (ROOT / "docs" / "screenshots" if os.environ.get("MOTCUA_SCREENSHOTS")
+         else Path(tempfile.mkdtemp(prefix="motcua-kiosk-shots-")))
 DEMO_SITE = ROOT / "queue_server" / "sites" / "demo-district.yaml"
 W, H = 800, 480
 
