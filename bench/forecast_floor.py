@@ -16,7 +16,8 @@ For each scenario and policy it prints, over N simulated days (default 10):
 
 Exits 0: these are figures to report (docs/balancing.md), not a test.
 The `known` rows swap the forecast's learned sector model for the true one by patching
-`forecast._SectorModel` in this process only; nothing else changes.
+`SectorModel` (queue_server/domain/forecast/sector_model.py) and `printed.REPS` in this
+process only; nothing else changes.
 """
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from queue_server.domain import forecast  # noqa: E402
+from queue_server.domain.forecast import printed  # noqa: E402
+from queue_server.domain.forecast.sector_model import SectorModel  # noqa: E402
 from queue_server.domain.learning import SLOT_S  # noqa: E402
 from queue_server.sim import Simulation, load_scenario  # noqa: E402
 from queue_server.sim.scenario import Scenario  # noqa: E402
@@ -57,8 +59,8 @@ def _run(sc: Scenario, policy: str, days: int) -> tuple[float, float]:
 
 
 def _known(sc: Scenario):
-    """A `_SectorModel.__init__` that keeps the learned model's shape but sets the true parameters."""
-    learned = forecast._SectorModel.__init__
+    """A `SectorModel.__init__` that keeps the learned model's shape but sets the true parameters."""
+    learned = SectorModel.__init__
 
     def init(self, state, config, sector, sod, mean):
         learned(self, state, config, sector, sod, mean)
@@ -95,17 +97,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.days} simulated days per scenario and policy\n")
     print("| scenario | policy | shipped error / mean wait | waited longer than printed | known parameters, 128 draws |")
     print("|---|---|---|---|---|")
-    learned_init, reps = forecast._SectorModel.__init__, forecast.REPS
+    learned_init, reps = SectorModel.__init__, printed.REPS
     started = time.monotonic()
     for path in paths:
         sc = load_scenario(path)
         for policy in args.policies.split(","):
             shipped, longer = _run(sc, policy, args.days)
-            forecast._SectorModel.__init__, forecast.REPS = _known(sc), KNOWN_REPS
+            SectorModel.__init__, printed.REPS = _known(sc), KNOWN_REPS
             try:
                 known, _ = _run(sc, policy, args.days)
             finally:
-                forecast._SectorModel.__init__, forecast.REPS = learned_init, reps
+                SectorModel.__init__, printed.REPS = learned_init, reps
             print(f"| {sc.name} | {policy} | {shipped:.1%} | {longer:.0%} | {known:.1%} |", flush=True)
     print(f"\n({time.monotonic() - started:.0f} s)")
     return 0

@@ -35,7 +35,7 @@ class Context:
     now: datetime            # aware
     device: str | None = None
     token: str = ""          # unguessable tracking token for a new ticket
-    # Seconds the printed wait's forecast may take (forecast.py); None: what it needs (the
+    # Seconds the printed wait's forecast may take (forecast/); None: what it needs (the
     # simulator), 0: none, the stream estimate is printed (the live loop's CPU budget decides).
     forecast_s: float | None = None
     # What the forecast times itself with against forecast_s (seconds, any origin; the service
@@ -70,7 +70,7 @@ class QueueCore:
         self.config = config
         self.policy: Policy = policy or DEFAULT_POLICY()
         self.state = state or SiteState.initial(config)
-        # The printed wait from forecast.py (else the stream estimate of estimate.py; and see
+        # The printed wait from forecast/ (else the stream estimate of estimate.py; and see
         # Context.forecast_s).
         self.forecast = forecast
 

@@ -16,7 +16,7 @@ will move it there (`AutoBalancer.idle_reach` says where it may go).
 This is the estimate computed continually: auto mode's surges read it as it is; the board's
 and the kiosk buttons' waits and the online-filing offer read it corrected by how recent printed
 waits compared with it (shown_waits), a ticket's tracking page likewise (live_wait). The wait
-printed on a ticket is forecast.py's (short simulations from the state), which falls back to
+printed on a ticket is the forecast's (forecast/: short simulations from the state), which falls back to
 this one when it is not worth its cost.
 Measured with the simulator's `est_wait_mae_s` (docs/balancing.md).
 """

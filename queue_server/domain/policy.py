@@ -19,7 +19,7 @@ from queue_server.domain.tickets import CounterRuntime, Ticket
 
 
 class Policy(Protocol):
-    """What the forecast (forecast.py) asks of a policy to play the site forward as it calls."""
+    """What the forecast (forecast/) asks of a policy to play the site forward as it calls."""
     name: str
     # True: the forecast plays the policy's own score (`pick`, DynamicPolicy); False: priority
     # first, then the longest waiting over the counter's reach.
@@ -198,7 +198,7 @@ class DynamicPolicy(_OwnSectors):
     def pick(self, views: "list[SectorView]", now: float) -> tuple[str, bool]:
         """The rules and the score over plain figures: (sector to call from, whether to call its
         oldest normal ticket rather than its head). The live site (`choose`) and the printed-wait
-        forecast (forecast.py, which plays the site forward) both decide through here."""
+        forecast (forecast/, which plays the site forward) both decide through here."""
         # Rule 1: overdue tickets, earliest deadline first. Only a sector's head can be its
         # earliest deadline among normal tickets (same limit, earliest order); priority
         # tickets have a shorter limit, so the oldest normal one behind a priority head counts too.

@@ -79,7 +79,7 @@ class SectorStats:
     # Exponentially weighted mean of recent service times: follows the day's pace.
     service_s_ewma: float | None = None
     last_number: int = 0
-    # What the forecast of the printed wait learns (forecast.py), folded from the events like
+    # What the forecast of the printed wait learns (forecast/), folded from the events like
     # everything else. Keys are half hours of the local day, as strings (snapshots are JSON).
     arrivals_today: dict[str, int] = field(default_factory=dict)
     arrival_profile: dict[str, float] = field(default_factory=dict)   # tickets per half hour, over days

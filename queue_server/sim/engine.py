@@ -131,7 +131,7 @@ class Simulation:
                  forecast: bool = True):
         """`sectors="trained"` starts each counter on its whole trained list (a what-if for managers);
         a dict {counter: [sectors]} starts the counters it names on those sectors (a standing layout).
-        `forecast=False` prints the stream estimate instead of the forecast (domain/forecast.py), as a
+        `forecast=False` prints the stream estimate instead of the forecast (domain/forecast/), as a
         flooded live server does: 5-8 times faster, for runs that look only at the waits."""
         if policy not in SIM_POLICIES + EXTRA_POLICIES:
             raise ValueError(f"unknown policy {policy!r}; known: {', '.join(SIM_POLICIES + EXTRA_POLICIES)}")

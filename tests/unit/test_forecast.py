@@ -1,4 +1,4 @@
-"""The printed wait's forecast (queue_server/domain/forecast.py) and what it learns over days."""
+"""The printed wait's forecast (queue_server/domain/forecast/) and what it learns over days."""
 from __future__ import annotations
 
 from datetime import timedelta

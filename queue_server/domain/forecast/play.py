@@ -1,0 +1,155 @@
+"""One play of the forecast: the site played forward from now until the new ticket is called,
+with every counter calling as the site's policy does."""
+from __future__ import annotations
+
+import heapq
+import random
+from collections import deque
+
+from queue_server.domain.autobalance import AutoBalancer
+from queue_server.domain.policy import DynamicPolicy, SectorView
+
+MAX_STEPS = 4000                 # events in one run: a bound, never reached on a real day
+
+
+class Play:
+    """The site played forward from now until the new ticket is called, once per `run`.
+
+    Counters call as the site's policy does: DynamicPolicy's own rules and score
+    (`DynamicPolicy.pick`, the code the live site decides with), or, for the
+    reference policies, priority first and then the longest waiting over their sectors."""
+
+    def __init__(self, scored: DynamicPolicy | None, model: dict, busy0: list, now_s: float, sod: int):
+        self.scored, self.model, self.busy0, self.now_s, self.sod = scored, model, busy0, now_s, sod
+        self.home = [reach for reach, *_ in busy0]
+        self.full = [full for *_, full in busy0]
+        self.target = {s: m.target_s for s, m in model.items()}
+        self._share_out(list(self.home))
+        self.initial = (self.sharing, self.capacity)
+
+    def _share_out(self, reaches: list) -> None:
+        """sector -> [(counter, its share of the sector)] and all counters' shares together."""
+        self.reaches = reaches
+        self.sharing: dict[str, list[tuple[int, float]]] = {}
+        for i, reach in enumerate(reaches):
+            for s in reach:
+                self.sharing.setdefault(s, []).append((i, 1.0 / len(reach)))
+        self.capacity = {s: sum(share for _, share in row) for s, row in self.sharing.items()}
+
+    def run(self, rng: random.Random, queues0: dict) -> float:
+        """One play; the new ticket's wait in seconds."""
+        model = self.model
+        queues = {s: (deque(pq), deque(nq)) for s, (pq, nq) in queues0.items()}
+        busy = [serving is not None for _, serving, *_ in self.busy0]
+        self.reaches = list(self.home)
+        self.sharing, self.capacity = self.initial
+        # (seconds from now, tie-break, what): a counter (int) frees, or a sector (str) gets a citizen
+        events: list = []
+        n = 0
+        for i, (_, serving_sector, elapsed, procedure, _) in enumerate(self.busy0):
+            m = model.get(serving_sector)
+            events.append((m.remaining(rng, elapsed, m.log_factor(procedure)) if m is not None else 0.0, n, i))
+            n += 1
+        horizon = 86400.0 - self.sod
+        for s, m in model.items():
+            first = m.next_arrival(rng, 0.0, self.sod, horizon)
+            if first is not None:
+                events.append((first, n, s))
+                n += 1
+        heapq.heapify(events)
+        idle: list[int] = []
+        t = 0.0
+        for _ in range(MAX_STEPS):
+            if not events:
+                break
+            t, _, what = heapq.heappop(events)
+            if isinstance(what, tuple):                  # an idle counter looks again (auto mode)
+                i = what[1]
+                if i not in idle:
+                    continue
+                idle.remove(i)
+                what = i
+            elif isinstance(what, str):                  # an arrival
+                m = model[what]
+                pq, nq = queues[what]
+                (pq if rng.random() < m.priority else nq).append((self.now_s + t, False, False, None))
+                nxt = m.next_arrival(rng, t, self.sod, horizon)
+                if nxt is not None:
+                    heapq.heappush(events, (nxt, n, what))
+                    n += 1
+                for k, i in enumerate(idle):             # the longest idle counter that serves it calls at once
+                    if what in self.reaches[i]:
+                        heapq.heappush(events, (t, n, idle.pop(k)))
+                        n += 1
+                        break
+                continue
+            i = what                                     # a counter frees: it calls as the policy says
+            busy[i] = False
+            chosen = self._choose(i, queues, busy, self.now_s + t)
+            if chosen is None or isinstance(chosen, float):
+                idle.append(i)
+                if chosen is not None:                   # auto mode will move it after a while
+                    heapq.heappush(events, (t + chosen, n, ("look", i)))
+                    n += 1
+                continue
+            s, line = chosen
+            _, mine, _, log_factor = line.popleft()
+            if mine:
+                return t
+            busy[i] = True
+            heapq.heappush(events, (t + model[s].service(rng, log_factor), n, i))
+            n += 1
+        return t
+
+    def _choose(self, i: int, queues: dict, busy: list, now: float) -> tuple[str, deque] | float | None:
+        """The sector counter `i` calls from and the line (priority or normal) it takes the head of;
+        or, when it has nobody but auto mode will move it to someone waiting, in how many seconds."""
+        reach = self.reaches[i]
+        if reach is not self.full[i] and not any(queues[s][0] or queues[s][1] for s in reach):
+            # Auto mode's work-conserving rule: a counter with nobody waiting in its sectors takes
+            # its whole trained list once someone there has waited AutoBalancer.IDLE_WAIT_S.
+            waited = [now - (queues[s][0] or queues[s][1])[0][0] for s in self.full[i]
+                      if s not in reach and (queues[s][0] or queues[s][1])]
+            if not waited:
+                return None
+            if max(waited) < AutoBalancer.IDLE_WAIT_S:
+                return AutoBalancer.IDLE_WAIT_S - max(waited)
+            reaches = list(self.reaches)
+            reaches[i] = self.full[i]
+            self._share_out(reaches)
+            reach = self.full[i]
+        if self.scored is None:
+            best = best_key = None
+            for s in reach:
+                pq, nq = queues[s]
+                if pq or nq:
+                    key = (0, pq[0][0]) if pq else (1, nq[0][0])
+                    if best_key is None or key < best_key:
+                        best, best_key = s, key
+            if best is None:
+                return None
+            pq, nq = queues[best]
+            return best, (pq if pq else nq)
+        waiting = [s for s in reach if queues[s][0] or queues[s][1]]
+        if not waiting:
+            return None
+        if len(waiting) == 1:
+            pq, nq = queues[waiting[0]]
+            if not pq or not nq:      # one line in one sector: nothing for the policy to weigh
+                return waiting[0], (pq or nq)
+        views = []
+        for s in waiting:
+            pq, nq = queues[s]
+            head = pq[0] if pq else nq[0]
+            others_free = 0.0
+            if len(waiting) > 1:      # only the score, between sectors, reads it
+                for j, share in self.sharing[s]:
+                    if j != i:
+                        others_free += 0.5 * share if busy[j] else 1.0
+            views.append(SectorView(s, bool(pq), head[0], head[2], nq[0][0] if pq and nq else None,
+                                    len(pq) + len(nq), self.model[s].mean, self.target[s],
+                                    self.capacity[s], others_free))
+        s, normal = self.scored.pick(views, now)
+        pq, nq = queues[s]
+        return s, (nq if normal or not pq else pq)
+

@@ -1,0 +1,88 @@
+"""The forecast's entry point: from the state at the moment of issue, the plays and their median
+(the package's docstring, queue_server/domain/forecast/__init__.py, says what it does and why)."""
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from typing import Callable
+
+from queue_server.domain.autobalance import AutoBalancer
+from queue_server.domain.estimate import mean_service_s
+from queue_server.domain.forecast.play import Play
+from queue_server.domain.forecast.sector_model import SectorModel
+from queue_server.domain.policy import DynamicPolicy, Policy
+from queue_server.domain.site import SiteConfig
+from queue_server.domain.state import SiteState
+
+REPS = 32
+MAX_AHEAD = 25
+
+
+def printed_wait(state: SiteState, config: SiteConfig, sector: str, rank: int, order: float,
+                 ahead: int, now: datetime, policy: Policy | None = None,
+                 time_limit_s: float | None = None, clock: Callable[[], float] | None = None) -> int | None:
+    """Seconds the new ticket (`rank`, `order`) in `sector` should expect to wait, or None when
+    the stream estimate should be used (too many ahead, no open counter serves the sector, or
+    the plays would take longer than `time_limit_s`: judged after the first one, so a forecast
+    too dear for the moment costs one play, not all of them; `clock` is what that play is
+    timed with, in seconds from any origin, and is needed with a time limit).
+    Counters call as `policy` (the site's; the production DynamicPolicy when not given) would."""
+    if time_limit_s is not None and clock is None:
+        raise ValueError("a time limit for the forecast needs a clock to keep it")
+    policy = policy if policy is not None else DynamicPolicy()
+    now_s = now.timestamp()
+    busy0 = []          # (the sectors it calls from, its citizen's sector and procedure, served for how long)
+    for c in state.counters.values():
+        reach, full = _reaches(state, config, c, policy) if c.status == "open" else ((), ())
+        if reach:
+            current = state.tickets.get(c.serving) if c.serving else None
+            elapsed = max(0.0, now_s - current.called_epoch) if current and current.called_epoch else 0.0
+            busy0.append((reach, current.sector if current else None, elapsed,
+                          current.procedure if current else None, full))
+    if ahead > MAX_AHEAD or not any(sector in reach for reach, *_ in busy0):
+        return None
+    local = now.astimezone(config.site.tz)
+    sod = local.hour * 3600 + local.minute * 60 + local.second
+    sectors = sorted({s for *_, full in busy0 for s in full})   # sorted: the same draws in every process
+    model = {s: SectorModel(state, config, s, sod, mean_service_s(state, config, s)) for s in sectors}
+    # Each sector's queue as the policy sees it: priority citizens, then normal ones, each by
+    # order; an entry is (order, is the new ticket, transferred, log of its procedure's factor).
+    queues0: dict[str, tuple[list, list]] = {s: ([], []) for s in sectors}
+    for s in sectors:
+        for tid in state.waiting.get(s, ()):
+            t = state.tickets[tid]
+            queues0[s][0 if t.rank == 0 else 1].append((t.order, False, t.transferred,
+                                                         model[s].log_factor(t.procedure)))
+    queues0[sector][0 if rank == 0 else 1].append((order, True, False, None))
+    for pq, nq in queues0.values():
+        pq.sort()
+        nq.sort()
+    play = Play(policy if policy.scores else None, model, busy0, now_s, sod)
+    rng = random.Random(f"{sector}:{order:.3f}")
+    if time_limit_s is not None and clock is not None:
+        started = clock()
+        waits = [play.run(rng, queues0)]
+        if (clock() - started) * REPS > time_limit_s:
+            return None
+    else:
+        waits = [play.run(rng, queues0)]
+    waits.extend(play.run(rng, queues0) for _ in range(REPS - 1))
+    return int(round(_median(sorted(waits))))
+
+
+def _median(waits: list[float]) -> float:
+    mid = len(waits) // 2
+    return (waits[mid - 1] + waits[mid]) / 2 if len(waits) % 2 == 0 else waits[mid]
+
+
+def _reaches(state: SiteState, config: SiteConfig, c, policy: Policy) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The sectors a counter calls from under `policy` now, and those it may come to call from:
+    with auto mode on, its whole trained list, which auto mode gives a counter that would idle
+    while someone waits in a sector it is trained for (AutoBalancer's work-conserving rule)."""
+    now = policy.reach(state, config, c)
+    extra = AutoBalancer.idle_reach(state, config, c) if policy.follows_counter_sectors else None
+    if extra is None:
+        return now, now
+    return now, (*now, *extra)
+
+
