@@ -18,15 +18,12 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench._harness import BenchSite, Load, print_machine, print_table, summary_ms  # noqa: E402
+from harness import BenchSite, Load, print_machine, print_table, summary_ms
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,9 +31,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench._harness import print_machine, print_table, rss_kib, summary_ms  # noqa: E402
+from harness import print_machine, print_table, rss_kib, summary_ms
 
 
 def _mib() -> float:

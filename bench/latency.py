@@ -11,14 +11,11 @@ samples in the 35-48 ms band where Nagle + delayed ACK land: it should be 0.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench._harness import (BenchSite, BoardWatcher, CpuMeter, Load, nagle_cluster, print_machine,  # noqa: E402
-                            print_reference, print_table, reference_commit, reference_round_trip, summary_ms)
+from harness import (BenchSite, BoardWatcher, CpuMeter, Load, nagle_cluster, print_machine,
+                     print_reference, print_table, reference_commit, reference_round_trip, summary_ms)
 
 # name -> (tickets/s per kiosk, commands/s per counter). A real centre at its busiest issues
 # about one ticket every 10-20 s and a counter calls every few minutes: "busy" is already

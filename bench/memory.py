@@ -32,10 +32,11 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from harness import ROOT, print_machine, print_table, rss_kib
 
-from bench._harness import print_machine, print_table, rss_kib  # noqa: E402
+# The kiosk part runs the real core through tests/support/site.py (in a spawned process, which
+# inherits this sys.path): `tests` is no installed package, so the checkout must be importable.
+sys.path.insert(0, str(ROOT))
 
 
 def _mib() -> float:
@@ -48,7 +49,7 @@ def _mib() -> float:
 def child_server(args) -> dict:
     import heapq
 
-    from bench._harness import BenchSite
+    from harness import BenchSite
     from queue_server.mqtt.gateway import MqttGateway
     from queue_server.loop import Item as _Item
     from queue_server.service import QueueService

@@ -22,16 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench._harness import BenchSite, print_machine, print_table  # noqa: E402
-from queue_server.config import DEMO_SITE, load_site  # noqa: E402
+from harness import BenchSite, print_machine, print_table
+from queue_server.config import DEMO_SITE, load_site
 
 SNAPSHOT_EVERY = 10_000
 DAY0 = datetime(2026, 1, 5)

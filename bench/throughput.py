@@ -16,17 +16,14 @@ broker user) that shows that call: how long a display lags the truth already pub
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench._harness import (BenchSite, BoardWatcher, CounterStateWatcher, CpuMeter, Load,  # noqa: E402
-                            command_loop_cpu,
-                            print_machine, print_reference, print_table, reference_round_trip,
-                            reference_throughput, rss_kib, summary_ms)
+from harness import (BenchSite, BoardWatcher, CounterStateWatcher, CpuMeter, Load,
+                     command_loop_cpu,
+                     print_machine, print_reference, print_table, reference_round_trip,
+                     reference_throughput, rss_kib, summary_ms)
 
 P99_LIMIT_MS = 50.0
 

@@ -168,10 +168,7 @@ def test_shared_work_estimate_equals_the_per_sector_one_over_random_days(seed):
 @pytest.mark.slow     # the 60-counter bench site through random days
 def test_all_sector_waits_matches_on_the_bench_sized_site(tmp_path):
     """A 60-counter site with counters sharing several sectors, as `bench/throughput.py` loads it."""
-    import sys
-    from pathlib import Path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-    from _harness import write_bench_site
+    from bench.harness import write_bench_site
     from queue_server.config import load_site
     site = load_site(write_bench_site(tmp_path, 60, 4))
     rng = random.Random(7)
