@@ -222,6 +222,7 @@ def read_wait(payload: dict[str, Any], name: str, default: Any = None) -> Any:
 
 CHECK_BUILDS = os.environ.get("MOTCUA_CHECK_MESSAGES") == "1"
 _DECLARED: dict[type, frozenset[str]] = {}
+_TYPE_OF: dict[type, str] = {}
 
 
 class _Part(BaseModel):
@@ -258,7 +259,10 @@ class _Out(_Part):
 
     @classmethod
     def _head(cls, fields: dict[str, Any]) -> dict[str, Any]:
-        return {"v": PROTOCOL_VERSION, "type": cls.model_fields["type"].default, **fields}
+        kind = _TYPE_OF.get(cls)
+        if kind is None:    # pydantic's model_fields is dear to read per message: once per class
+            kind = _TYPE_OF[cls] = cls.model_fields["type"].default
+        return {"v": PROTOCOL_VERSION, "type": kind, **fields}
 
 
 def undeclared(model: BaseModel, where: str = "") -> list[str]:
