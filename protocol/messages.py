@@ -134,9 +134,8 @@ class ProtocolError(Exception):
         self.req_id = req_id
 
 
-def parse_command(kind: str, payload: bytes | str) -> _Command:
-    """Bytes from `{kind}/{id}/cmd` -> a command model, or ProtocolError."""
-    raw = payload.encode("utf-8") if isinstance(payload, str) else payload
+def _json_object(raw: bytes) -> dict[str, Any]:
+    """A device's payload bytes -> the JSON object in them, or ProtocolError (size, encoding, shape)."""
     if len(raw) > MAX_PAYLOAD_BYTES:
         raise ProtocolError(ErrorCode.TOO_LARGE, f"payload is {len(raw)} bytes; the limit is {MAX_PAYLOAD_BYTES}")
     try:
@@ -145,6 +144,12 @@ def parse_command(kind: str, payload: bytes | str) -> _Command:
         raise ProtocolError(ErrorCode.BAD_REQUEST, f"payload is not UTF-8 JSON: {exc.__class__.__name__}") from None
     if not isinstance(data, dict):
         raise ProtocolError(ErrorCode.BAD_REQUEST, "payload must be a JSON object")
+    return data
+
+
+def parse_command(kind: str, payload: bytes | str) -> _Command:
+    """Bytes from `{kind}/{id}/cmd` -> a command model, or ProtocolError."""
+    data = _json_object(payload.encode("utf-8") if isinstance(payload, str) else payload)
     req_id = data.get("req_id") if isinstance(data.get("req_id"), str) and len(data.get("req_id")) <= 128 else None
     if data.get("type") not in COMMAND_TYPES.get(kind, ()):
         raise ProtocolError(ErrorCode.BAD_REQUEST,
@@ -591,14 +596,7 @@ def parse_device_status(kind: str, device: str, payload: bytes | str) -> DeviceS
     raw = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
     if not raw:
         return None
-    if len(raw) > MAX_PAYLOAD_BYTES:
-        raise ProtocolError(ErrorCode.TOO_LARGE, f"payload is {len(raw)} bytes; the limit is {MAX_PAYLOAD_BYTES}")
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ProtocolError(ErrorCode.BAD_REQUEST, f"payload is not UTF-8 JSON: {exc.__class__.__name__}") from None
-    if not isinstance(data, dict):
-        raise ProtocolError(ErrorCode.BAD_REQUEST, "payload must be a JSON object")
+    data = _json_object(raw)
     try:
         return DeviceStatus.model_validate({**data, "type": "device.status", "v": 1, "kind": kind, "id": device})
     except ValidationError as exc:

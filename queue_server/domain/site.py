@@ -9,11 +9,12 @@ import re
 from datetime import time
 from functools import cached_property
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from motcua.config_errors import format_loc
+from motcua.zones import known_zone
 from protocol import spoken, ticket_number
 from protocol.messages import PRIORITY_GROUPS
 
@@ -126,11 +127,7 @@ class SiteInfo(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+        return known_zone(value)
 
     @field_validator("hours")
     @classmethod

@@ -1,0 +1,13 @@
+"""Time zones named in config files: one check for the site config and a device's config."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def known_zone(value: str) -> str:
+    """`value` if the system's tz database knows it, else ValueError (pydantic shows it in place)."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+    return value
