@@ -13,7 +13,7 @@ AXE = Path(__file__).resolve().parents[2] / ".cache" / "node" / "node_modules" /
 def axe_check(page) -> list[dict]:
     """Serious and critical axe-core violations of the current page."""
     if not AXE.exists():
-        pytest.fail(f"axe-core is missing at {AXE}: run `npm install --prefix .cache/node axe-core@4` (setup.sh does)")
+        pytest.fail(f"axe-core is missing at {AXE}: run ./setup.sh (it installs the pinned axe-core from requirements/npm)")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}

@@ -196,10 +196,19 @@ def test_error_pages_are_bilingual_and_styled(browser, site, name, who, url, sta
     ctx.close()
 
 
+def goto_settled(page, url: str) -> None:
+    """Open the page a form is sent from and let all it loads finish (it must load cleanly too):
+    a request still in flight when the form navigates away, the favicon say, is aborted by the
+    browser, which is not the error page's fault."""
+    first = Watch(page)
+    page.goto(url)
+    assert first.settle() == []
+
+
 def test_a_100_kb_login_gets_the_413_page(browser, site):
     ctx = visitor(browser, site, "anonymous")
     page = ctx.new_page()
-    page.goto(site.http_url + "/login")
+    goto_settled(page, site.http_url + "/login")
     watch = Watch(page, 413)
     with page.expect_navigation() as nav:
         post_form(page, "/login", {"username": "x" * 100_000, "password": "y"})
@@ -212,7 +221,7 @@ def test_a_100_kb_login_gets_the_413_page(browser, site):
 def test_a_form_without_its_csrf_token_gets_the_400_page(browser, site):
     ctx = visitor(browser, site, "clerk")
     page = ctx.new_page()
-    page.goto(site.http_url + "/console")
+    goto_settled(page, site.http_url + "/console")
     watch = Watch(page, 400)
     with page.expect_navigation() as nav:
         post_form(page, "/console/q1/start", {})
