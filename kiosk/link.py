@@ -45,7 +45,8 @@ class KioskLink:
         return self.client.connected.is_set()
 
     def request(self, type_: str, fields: dict[str, Any], req_id: str, timeout: float) -> dict[str, Any]:
-        """The reply dict; raises ReplyTimeout. The same req_id on every retry (idempotent)."""
+        """The reply as received (the view model reads it through protocol.messages.Reply); raises
+        ReplyTimeout. The same req_id on every retry (idempotent)."""
         return self.client.request(type_, fields, req_id=req_id, timeout=timeout)
 
     def set_status(self, **fields: Any) -> None:

@@ -20,7 +20,7 @@ from kiosk.texts import (ERROR_TEXTS, GENERIC_ERROR, PRIORITY_LABELS, T, days_te
                          online_text, spell_number)
 from protocol import guidance
 from protocol.client import ReplyTimeout, new_req_id
-from protocol.messages import PRINTED_WAIT, SHOWN_WAIT, I18nText, ProvinceNearby, SectorStats, parse, read_wait
+from protocol.messages import SHOWN_WAIT, ErrorBody, I18nText, ProvinceNearby, Reply, SectorStats, TicketResult, parse
 from queue_server.domain.site import SiteInfo
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ class KioskViewModel:
         self.procedure_id: str | None = None
         self.query = ""
         self.priority = "normal"
-        self.ticket: dict[str, Any] | None = None
+        self.ticket: TicketResult | None = None
         self.ticket_status = "idle"          # idle | requesting | issued
         self.print_status: str | None = None  # printing | ok | paper_out | cover_open | offline
         self.guidance: dict[str, Any] | None = None
@@ -302,19 +302,19 @@ class KioskViewModel:
         self._go(ERROR)
         self._changed()
 
-    def _ticket_reply(self, pending: dict, reply: dict[str, Any]) -> None:
+    def _ticket_reply(self, pending: dict, reply: Any) -> None:
         if pending is not self.pending:
             return
-        reply = reply if isinstance(reply, dict) else {}
-        result = reply.get("result") if isinstance(reply.get("result"), dict) else {}
-        ticket = result.get("ticket")
-        if not reply.get("ok") or not isinstance(ticket, dict) or not ticket.get("number"):
-            err = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+        # Read through the contract's model (a refused reply is logged by parse, without its content).
+        parsed = parse(Reply, reply) if reply is not None else None
+        ticket = parsed.result.ticket if parsed is not None and parsed.ok and parsed.result else None
+        if ticket is None or not ticket.number:
+            err = (parsed.error if parsed is not None else None) or ErrorBody(code="internal", message="")
             # the server answered: a retry of this req_id would get the same answer, so start afresh
             self.pending = None
             self.ticket_status = "idle"
-            self.error = {"code": str(err.get("code") or "internal"), "can_retry": False,
-                          "detail": err.get("message_vi") if self.lang == "vi" else err.get("message")}
+            self.error = {"code": err.code or "internal", "can_retry": False,
+                          "detail": err.message_vi if self.lang == "vi" else err.message}
             self._go(ERROR)
             self._changed()
             return
@@ -325,16 +325,16 @@ class KioskViewModel:
         self._print_ticket()
 
     def _ticket_slip(self) -> TicketSlip:
-        tk = self.ticket or {}
-        sector = self.catalogue.sector(tk.get("sector")) if self.catalogue else None
-        _, proc = self.catalogue.procedure(tk.get("procedure")) if self.catalogue else (None, None)
+        tk = self.ticket
+        sector = self.catalogue.sector(tk.sector) if self.catalogue else None
+        _, proc = self.catalogue.procedure(tk.procedure) if self.catalogue else (None, None)
+        # printed_wait_s: TicketResult reads an older server's est_wait_s as it
         return TicketSlip(site_name=self.catalogue.site.name.get(self.lang) if self.catalogue else "",
-                          number=str(tk.get("number", "")),
-                          sector_name=sector.name.get(self.lang) if sector else str(tk.get("sector", "")),
+                          number=tk.number, sector_name=sector.name.get(self.lang) if sector else tk.sector,
                           procedure_name=proc.name.get(self.lang) if proc else None,
-                          issued_at=self._when(tk.get("issued_at")), ahead=self.ticket_ahead(),
-                          est_wait_s=int(read_wait(tk, PRINTED_WAIT) or 0), track_url=tk.get("track_url"),
-                          priority=str(tk.get("priority", "normal")), lang=self.lang)
+                          issued_at=self._when(tk.issued_at), ahead=self.ticket_ahead(),
+                          est_wait_s=tk.printed_wait_s or 0, track_url=tk.track_url,
+                          priority=tk.priority, lang=self.lang)
 
     def site_zone(self) -> tzinfo:
         """The zone of every time a citizen reads: the site's (its catalogue, else the kiosk's
@@ -353,10 +353,12 @@ class KioskViewModel:
         return when.strftime("%H:%M %d/%m/%Y")
 
     def ticket_ahead(self) -> int:
-        tk = self.ticket or {}
-        if isinstance(tk.get("ahead"), int):
-            return max(0, tk["ahead"])
-        return max(0, int(tk.get("position") or 1) - 1)
+        tk = self.ticket
+        if tk is None:
+            return 0
+        if tk.ahead is not None:
+            return max(0, tk.ahead)
+        return max(0, (tk.position or 1) - 1)
 
     def _print_ticket(self) -> None:
         if self.printer is None or self.ticket is None:
@@ -374,7 +376,7 @@ class KioskViewModel:
 
         self.run_async(work)
 
-    def _printed(self, ticket: dict, outcome: PrintOutcome) -> None:
+    def _printed(self, ticket: TicketResult, outcome: PrintOutcome) -> None:
         self._report_printer(outcome)
         if ticket is self.ticket:
             self.print_status = outcome.status
@@ -443,15 +445,15 @@ class KioskViewModel:
         return {"portal_url": portal, "procedure": proc.id, "online": proc.online,
                 "steps": guidance.steps(portal, proc.name.get(self.lang), proc.online, self.lang)}
 
-    def _guidance_reply(self, proc: Procedure, reply: dict[str, Any] | None) -> None:
+    def _guidance_reply(self, proc: Procedure, reply: Any) -> None:
         if self.screen != GUIDANCE or self.procedure_id != proc.id:
             return
-        reply = reply if isinstance(reply, dict) else {}
-        result = reply.get("result") if isinstance(reply.get("result"), dict) else {}
-        guidance = result.get("guidance")
-        if reply.get("ok") and isinstance(guidance, dict) and isinstance(guidance.get("portal_url"), str):
-            steps = [str(s) for s in guidance.get("steps") or []] or self._local_guidance(proc)["steps"]
-            self.guidance = {**guidance, "steps": steps}
+        # Read through the contract's model; a refused reply (logged by parse) gets the local guidance.
+        parsed = parse(Reply, reply) if reply is not None else None
+        found = parsed.result.guidance if parsed is not None and parsed.ok and parsed.result else None
+        if found is not None:
+            self.guidance = {"portal_url": found.portal_url, "procedure": found.procedure, "online": found.online,
+                             "steps": list(found.steps) or self._local_guidance(proc)["steps"]}
             self.guidance_status = "ready"
         else:
             self.guidance = self._local_guidance(proc)

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from protocol import ticket_number
 from protocol.errors import ErrorCode
-from protocol.messages import PRINTED_WAIT, wait_fields
+from protocol.messages import PRINTED_WAIT, Guidance, ReplyResult, TicketResult, wait_fields
 from queue_server.domain import estimate, forecast
 from queue_server.domain import events as ev
 from queue_server.domain.commands import CancelTicket, HelpRequest, SetAutoMode, SetCounterSectors, SetCounterStatus
@@ -59,9 +59,9 @@ class Outcome:
 
 
 def ticket_public(t: Ticket) -> dict[str, Any]:
-    return {"id": t.id, "number": t.number, "sector": t.sector, "procedure": t.procedure,
-            "priority": t.priority, "issued_at": t.issued_at, "status": t.status,
-            "counter": t.counter, "called_at": t.called_at}
+    return TicketResult.build(id=t.id, number=t.number, sector=t.sector, procedure=t.procedure,
+                              priority=t.priority, issued_at=t.issued_at, status=t.status,
+                              counter=t.counter, called_at=t.called_at)
 
 
 class QueueCore:
@@ -141,8 +141,9 @@ class QueueCore:
 
         def result(state: SiteState) -> dict[str, Any]:
             t = state.tickets[ticket.id]
-            return {"ticket": {**ticket_public(t), "position": t.position, "ahead": t.position - 1,
-                               **wait_fields(PRINTED_WAIT, t.printed_wait_s), "token": t.token}}
+            return ReplyResult.build(ticket=TicketResult.build(
+                **ticket_public(t), position=t.position, ahead=t.position - 1,
+                **wait_fields(PRINTED_WAIT, t.printed_wait_s), token=t.token))
         return Decision([event], result)
 
     def _guidance_online(self, cmd: Any, ctx: Context) -> Decision:
@@ -154,8 +155,8 @@ class QueueCore:
         event = ev.NewEvent(ev.GUIDANCE_GIVEN, ctx.now.isoformat(),
                             {"procedure": proc.id, "sector": sector.id, "online": proc.online,
                              "lang": cmd.lang, "device": ctx.device})
-        return Decision([event], lambda s: {"guidance": {"procedure": proc.id, "sector": sector.id,
-                                                         "portal_url": portal, "online": proc.online}})
+        return Decision([event], lambda s: ReplyResult.build(guidance=Guidance.build(
+            procedure=proc.id, sector=sector.id, portal_url=portal, online=proc.online)))
 
     # --- counter -------------------------------------------------------------
 
@@ -190,7 +191,7 @@ class QueueCore:
         return []
 
     def _called_result(self, ticket_id: str):
-        return lambda s: {"ticket": ticket_public(s.tickets[ticket_id])}
+        return lambda s: ReplyResult.build(ticket=ticket_public(s.tickets[ticket_id]))
 
     def _call_next(self, cmd: Any, ctx: Context) -> Decision:
         c = self._counter(ctx)
@@ -329,7 +330,7 @@ class QueueCore:
         if t.status != "waiting":
             raise DomainError(ErrorCode.NOT_ALLOWED, "Only a waiting ticket can be cancelled")
         e = ev.NewEvent(ev.TICKET_CANCELLED, ctx.now.isoformat(), {"ticket_id": t.id, "by": "citizen"})
-        return Decision([e], lambda s: {"ticket": ticket_public(s.tickets[t.id])})
+        return Decision([e], lambda s: ReplyResult.build(ticket=ticket_public(s.tickets[t.id])))
 
     def _device_help(self, cmd: HelpRequest, ctx: Context) -> Decision:
         e = ev.NewEvent(ev.DEVICE_HELP, ctx.now.isoformat(), {"device": cmd.device, "kind": cmd.kind})

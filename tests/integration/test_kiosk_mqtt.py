@@ -92,7 +92,7 @@ def test_ticket_over_mqtt_printed_and_live_waits(rig):
     vm.take_ticket()
     wait_for(lambda: vm.print_status == "ok", what="ticket printed")
     elapsed = time.perf_counter() - t0
-    assert vm.ticket["number"] == "A001" and vm.ticket["procedure"] == "ket-hon"
+    assert vm.ticket.number == "A001" and vm.ticket.procedure == "ket-hon"
     assert issued(running)[-1].device == "kiosk/k2"
     assert b"\x1dv0" in kiosk.printer._printer().output
     assert elapsed < 2.0, f"touch to printed bytes took {elapsed:.2f} s"
@@ -199,8 +199,8 @@ def test_with_the_real_queue_server(tmp_path):
             vm.take_ticket()
             wait_for(lambda: vm.print_status == "ok", what="ticket from the real server")
             t = vm.ticket
-            assert t["number"].startswith("A") and t["sector"] == "tu-phap-ho-tich"
-            assert vm.ticket_ahead() == 0 and t["track_url"]
+            assert t.number.startswith("A") and t.sector == "tu-phap-ho-tich"
+            assert vm.ticket_ahead() == 0 and t.track_url
             board = running.http_get("/api/v1/board")
             assert next(s for s in board["sectors"] if s["id"] == "tu-phap-ho-tich")["waiting"] == 1
             wait_for(lambda: vm.stats.get("tu-phap-ho-tich", {}).get("waiting") == 1, what="live stats")

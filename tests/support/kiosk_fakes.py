@@ -8,7 +8,7 @@ from pathlib import Path
 from kiosk.printing import PrintOutcome
 from kiosk.viewmodel import KioskSettings, KioskViewModel
 from protocol.client import ReplyTimeout
-from protocol.messages import PRINTED_WAIT, wait_fields
+from protocol.messages import PRINTED_WAIT, Guidance, ReplyResult, TicketResult, reply_error, reply_ok, wait_fields
 
 DEMO = Path(__file__).resolve().parents[2] / "queue_server" / "sites" / "demo-district.yaml"
 ICT = timezone(timedelta(hours=7))
@@ -28,19 +28,20 @@ class Backend:
         step = self.script.pop(0) if self.script else "ok"
         if step == "timeout":
             raise ReplyTimeout("no reply")
+        # replies built through the contract's models, as the server builds them
+        ts = "2026-11-25T01:15:00+00:00"
         if step != "ok":
-            return {"v": 1, "type": "reply", "req_id": req_id, "ok": False,
-                    "error": {"code": step, "message": "no", "message_vi": "không"}}
+            return reply_error(req_id, step, "no", ts, message_vi="không")
         if type_ == "guidance.online":
-            return {"ok": True, "req_id": req_id, "result": {"guidance": {
-                "portal_url": "https://dichvucong.gov.vn/p/1", "steps": ["Bước một.", "Bước hai."],
-                "procedure": fields["procedure"], "online": "full"}}}
-        ticket = self.issued.setdefault(req_id, {
-            "id": f"t{len(self.issued) + 1}", "number": f"A{len(self.issued) + 1:03d}", "sector": fields["sector"],
-            "procedure": fields.get("procedure"), "priority": fields["priority"],
-            "issued_at": "2026-11-25T01:15:00+00:00", "position": 3, "ahead": 2, **wait_fields(PRINTED_WAIT, 1500),
-            "track_url": "http://127.0.0.1:8080/t/x?k=y"})
-        return {"ok": True, "req_id": req_id, "result": {"ticket": ticket}}
+            return reply_ok(req_id, ReplyResult.build(guidance=Guidance.build(
+                procedure=fields["procedure"], sector="kinh-doanh", portal_url="https://dichvucong.gov.vn/p/1",
+                online="full", steps=["Bước một.", "Bước hai."])), ts)
+        ticket = self.issued.setdefault(req_id, TicketResult.build(
+            id=f"t{len(self.issued) + 1}", number=f"A{len(self.issued) + 1:03d}", sector=fields["sector"],
+            procedure=fields.get("procedure"), priority=fields["priority"],
+            issued_at=ts, position=3, ahead=2, **wait_fields(PRINTED_WAIT, 1500),
+            track_url="http://127.0.0.1:8080/t/x?k=y"))
+        return reply_ok(req_id, ReplyResult.build(ticket=ticket), ts)
 
     def set_status(self, **fields):
         self.status.update(fields)

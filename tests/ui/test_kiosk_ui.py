@@ -539,7 +539,7 @@ def test_touch_to_ticket_against_the_real_queue_server(kiosk_ui, tmp_path):
             ui.tap(ui.screen().ids.take)
             ui.wait(lambda: ui.vm.print_status == "ok", what="ticket from the real server")
             ui.pump(0.1)
-            assert ui.screen().number == ui.vm.ticket["number"] and ui.vm.ticket["number"].startswith("C")
+            assert ui.screen().number == ui.vm.ticket.number and ui.vm.ticket.number.startswith("C")
             board = running.http_get("/api/v1/board")
             assert next(x for x in board["sectors"] if x["id"] == "dat-dai")["waiting"] == 1
         finally:

@@ -71,7 +71,7 @@ def test_ticket_button_takes_a_ticket_for_the_field_on_screen(rig):
     assert vm.backend.calls == [] and "chạm vào lĩnh vực" in vm.speaker.said[-1][0]
     vm.open_sector("dat-dai")
     press(factory, 17, done)
-    assert vm.ticket["sector"] == "dat-dai"
+    assert vm.ticket.sector == "dat-dai"
 
 
 def test_priority_and_speak_buttons(rig):

@@ -66,7 +66,7 @@ def test_long_wait_shows_nearby_centres_on_the_card_and_reads_them(catalogue):
     assert near["rows"][0]["name"] == "Ward 2 one-stop desk" and near["rows"][0]["distance"] == "3.2 km away"
     # advice, not a gate: the ticket is still one tap away
     vm.take_ticket()
-    assert vm.screen == "ticket" and vm.ticket["sector"] == "dat-dai"
+    assert vm.screen == "ticket" and vm.ticket.sector == "dat-dai"
 
 
 def test_short_own_wait_hides_the_advice(catalogue):
