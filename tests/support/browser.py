@@ -18,3 +18,21 @@ def axe_check(page) -> list[dict]:
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:3]}
             for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def logged_in_page(browser, site, user: tuple[str, str], *, viewport: tuple[int, int] = (1366, 900),
+                   **context_args):
+    """A new page of a new browser context, logged in at the site's /login as `user` (name,
+    password), and the list that collects every console error and page error it meets."""
+    ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, **context_args)
+    page = ctx.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(site.http_url + "/login")
+    page.fill("#username", user[0])
+    page.fill("#password", user[1])
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return page, errors

@@ -11,7 +11,7 @@ import io
 import pytest
 
 from queue_server.users import Users
-from tests.support.browser import axe_check
+from tests.support.browser import axe_check, logged_in_page
 from tests.support.site import RunningSite
 
 pytestmark = pytest.mark.timeout(120)
@@ -29,17 +29,7 @@ def site(tmp_path_factory):
 
 def console(browser, site, counter: str):
     """Log in and go straight to the counter's URL, as docs/counter.md says a clerk may."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)  # axe needs eval
-    page = ctx.new_page()
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(site.http_url + "/login")
-    page.fill("#username", CLERK[0])
-    page.fill("#password", CLERK[1])
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    page, errors = logged_in_page(browser, site, CLERK, viewport=(1280, 900), bypass_csp=True)  # axe needs eval
     page.goto(f"{site.http_url}/console/{counter}")
     page.wait_for_selector("#live.on")
     return page, errors

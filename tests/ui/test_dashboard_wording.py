@@ -9,6 +9,7 @@ import pytest
 
 from queue_server.domain.commands import OVERRIDE_REASON_MAX_CHARS
 from queue_server.users import Users
+from tests.support.browser import logged_in_page
 from tests.support.site import RunningSite
 
 pytestmark = pytest.mark.timeout(120)
@@ -24,18 +25,7 @@ def site(tmp_path_factory):
 
 
 def login(browser, site):
-    ctx = browser.new_context(viewport={"width": 1366, "height": 900})
-    page = ctx.new_page()
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(site.http_url + "/login")
-    page.fill("#username", MANAGER[0])
-    page.fill("#password", MANAGER[1])
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    return page, errors
+    return logged_in_page(browser, site, MANAGER)
 
 
 def test_printer_alerts_come_worded_from_the_status_model(browser, site):

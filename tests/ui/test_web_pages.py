@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from queue_server.users import Users
-from tests.support.browser import axe_check
+from tests.support.browser import axe_check, logged_in_page
 from tests.support.site import RunningSite
 from tests.support.wait import until
 
@@ -41,16 +41,9 @@ def shots(tmp_path_factory):
 
 
 def login(browser, site, who, viewport=None):
-    ctx = browser.new_context(viewport=viewport or {"width": 1366, "height": 900}, accept_downloads=True,
-                              bypass_csp=True)  # the pages forbid eval; Playwright and axe need it
-    page = ctx.new_page()
-    page.set_default_timeout(10_000)
-    page.goto(site.http_url + "/login")
-    page.fill("#username", who[0])
-    page.fill("#password", who[1])
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    return page
+    size = (viewport["width"], viewport["height"]) if viewport else (1366, 900)
+    return logged_in_page(browser, site, who, viewport=size, accept_downloads=True,
+                          bypass_csp=True)[0]  # the pages forbid eval; Playwright and axe need it
 
 
 def test_login_is_required_and_wrong_password_refused(browser, site):
