@@ -11,8 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 from motcua.yamlfile import read_yaml
-from motcua.zones import known_zone
-from queue_server.domain.site import SiteInfo
+from motcua.zones import DEFAULT_TIMEZONE, known_zone
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
 Pin = Annotated[int, Field(ge=0, le=27)]  # BCM numbering on the 40-pin header
@@ -91,7 +90,7 @@ class KioskConfig(_Model):
     long_wait_min: int = Field(default=30, ge=1, le=600)   # offer online filing past this wait
     # The site's zone if the server's catalogue does not name it (an older server): the times a
     # citizen reads are the site's, never the device's own OS zone.
-    timezone: str = SiteInfo.model_fields["timezone"].default
+    timezone: str = DEFAULT_TIMEZONE
 
     @field_validator("timezone")
     @classmethod

@@ -21,7 +21,7 @@ from kiosk.texts import (ERROR_TEXTS, GENERIC_ERROR, PRIORITY_LABELS, T, days_te
 from protocol import guidance
 from protocol.client import ReplyTimeout, new_req_id
 from protocol.messages import SHOWN_WAIT, ErrorBody, I18nText, ProvinceNearby, Reply, SectorStats, TicketResult, parse
-from queue_server.domain.site import SiteInfo
+from motcua.zones import DEFAULT_TIMEZONE
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class KioskSettings:
     catalogue_retry_s: float = 15.0    # without a catalogue, try again this often
     catalogue_refresh_s: float = 600.0
     printer_recheck_s: float = 20.0    # while the printer is in fault, ask it again this often
-    timezone: str = SiteInfo.model_fields["timezone"].default   # when the catalogue names no zone
+    timezone: str = DEFAULT_TIMEZONE   # when the catalogue names no zone
 
 
 class KioskViewModel:

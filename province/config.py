@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from motcua.config_errors import format_loc
+from motcua.zones import DEFAULT_TIMEZONE
 from queue_server.domain.site import I18n
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
@@ -45,7 +46,7 @@ class NearbyRules(_Model):
 class ProvinceConfig(_Model):
     id: Slug = "province"
     name: I18n = I18n(vi="Tỉnh", en="Province")
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = DEFAULT_TIMEZONE
     sites: tuple[SiteLocation, ...] = ()
     nearby: NearbyRules = NearbyRules()
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 from motcua.config_errors import format_loc
-from motcua.zones import known_zone
+from motcua.zones import DEFAULT_TIMEZONE, known_zone
 from protocol import spoken, ticket_number
 from protocol.messages import PRIORITY_GROUPS
 
@@ -45,6 +45,8 @@ class Procedure(BaseModel):
     online: Literal["full", "partial", "none"] = "none"
     documents: tuple[I18n, ...] = ()
     portal_url: str | None = None
+    # At most this many of this procedure a day (kiosk tickets and visits); none: no cap.
+    daily_cap: int | None = Field(default=None, ge=0)
 
 
 class Sector(BaseModel):
@@ -57,6 +59,8 @@ class Sector(BaseModel):
     # A starting guess for service time before any ticket of the day is served.
     service_min: float = Field(default=8.0, gt=0, le=240)
     icon: str | None = None
+    # At most this many procedures of this sector a day (tickets and visits' procedures); none: no cap.
+    daily_cap: int | None = Field(default=None, ge=0)
 
     @cached_property
     def procedures_by_id(self) -> dict[str, Procedure]:
@@ -115,13 +119,16 @@ class SiteInfo(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: Slug
     name: I18n
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = DEFAULT_TIMEZONE
     hours: tuple[str, ...] = ("07:30-11:30", "13:30-17:00")
     online_portal: str = "https://dichvucong.gov.vn"
     public_url: str | None = None  # base of track_url; defaults to the web app's own address
     announce_en: bool = False
     # Refuse tickets outside `hours`. Off by default so a demo works at any hour.
     enforce_hours: bool = False
+    # Keep the day's unserved tickets open past midnight (centres that serve them the next
+    # morning); off: day.started expires them, as always (docs/visits.md).
+    overnight: bool = False
     limits: Limits = Limits()
 
     @field_validator("timezone")
