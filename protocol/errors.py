@@ -14,4 +14,6 @@ class ErrorCode(str, Enum):
     NOT_FOUND = "not_found"
     TOO_LARGE = "too_large"
     RATE_LIMITED = "rate_limited"
+    DAILY_CAP_REACHED = "daily_cap_reached"   # ticket.issue: today's numbers of a capped sector/procedure are gone
+    PAST_CLOSING = "past_closing"             # ticket.issue with accept_past_closing false
     INTERNAL = "internal"

@@ -28,6 +28,13 @@ Lang = Literal["vi", "en"]
 Priority = Literal["normal", "elderly", "disabled", "pregnant", "child_under_6", "veteran"]
 PRIORITY_GROUPS: tuple[str, ...] = ("elderly", "disabled", "pregnant", "child_under_6", "veteran")
 Outcome = Literal["completed", "received_dossier", "guided_online", "returned_result"]
+# A visit: one number for up to this many procedures (any sectors), served one after another
+# (docs/visits.md). The domain orders them; the kiosk lets a citizen pick at most this many.
+MAX_VISIT_PROCEDURES = 5
+# Why a counter is on a break (counter.pause `reason`): the one list, shown to clerks and in the
+# reports through motcua/clerk_texts (Vietnamese first). "other": an older device that sends none.
+BreakReason = Literal["lunch", "meeting", "files", "system_down", "other"]
+BREAK_REASONS: tuple[str, ...] = get_args(BreakReason)
 
 
 class _Command(BaseModel):
@@ -48,12 +55,37 @@ class _Command(BaseModel):
 
 # Kiosk commands -----------------------------------------------------------
 
-class TicketIssue(_Command):
-    type: Literal["ticket.issue"]
+class VisitItem(BaseModel):
+    """One procedure a citizen asks for (`ticket.issue` `procedures`, `visit.add`)."""
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
     sector: Slug
     procedure: Slug | None = None
+
+
+class TicketIssue(_Command):
+    type: Literal["ticket.issue"]
+    # One procedure: `sector` (+ `procedure`). A visit: `procedures`, 1..MAX_VISIT_PROCEDURES of
+    # them (then `sector`/`procedure` are ignored); the domain chooses their order.
+    sector: Slug | None = None
+    procedure: Slug | None = None
+    procedures: Annotated[list[VisitItem], Field(min_length=1, max_length=MAX_VISIT_PROCEDURES)] | None = None
     priority: Priority = "normal"
     lang: Lang = "vi"
+    # The predicted wait runs past closing: None (an older kiosk) prints as before and the reply
+    # says `past_closing`; false refuses with `past_closing`; true ("I still want it") prints.
+    accept_past_closing: bool | None = None
+
+    @model_validator(mode="after")
+    def _something_to_queue_for(self) -> "TicketIssue":
+        if self.sector is None and not self.procedures:
+            raise ValueError("give `sector` or `procedures`")
+        return self
+
+    def items(self) -> list[VisitItem]:
+        """What the citizen asked for, in their order."""
+        if self.procedures:
+            return list(self.procedures)
+        return [VisitItem(sector=self.sector, procedure=self.procedure)]
 
 
 class GuidanceOnline(_Command):
@@ -80,6 +112,24 @@ class CallNumber(_Command):
 class ServeDone(_Command):
     type: Literal["serve.done"]
     outcome: Outcome = "completed"
+    # A visit with a next procedure in a sector this counter serves: true keeps the citizen here
+    # and calls them at once for it ("continue here"); false: they join that sector's queue in
+    # the place their ticket gave them. Ignored for a ticket with no next procedure.
+    continue_here: bool = False
+
+
+class VisitAdd(_Command):
+    """Add a procedure to the visit of the citizen this counter is serving (after the others)."""
+    type: Literal["visit.add"]
+    sector: Slug
+    procedure: Slug | None = None
+
+
+class VisitDrop(_Command):
+    """Drop a procedure not yet served from the visit of the citizen this counter is serving."""
+    type: Literal["visit.drop"]
+    sector: Slug
+    procedure: Slug | None = None
 
 
 class ServeNoShow(_Command):
@@ -98,6 +148,7 @@ class CounterOpen(_Command):
 
 class CounterPause(_Command):
     type: Literal["counter.pause"]
+    reason: BreakReason = "other"
 
 
 class CounterClose(_Command):
@@ -112,14 +163,15 @@ class RatingSubmit(_Command):
 
 KioskCommand = Annotated[Union[TicketIssue, GuidanceOnline], Field(discriminator="type")]
 CounterCommand = Annotated[
-    Union[CallNext, CallRecall, CallNumber, ServeDone, ServeNoShow, ServeTransfer,
+    Union[CallNext, CallRecall, CallNumber, ServeDone, ServeNoShow, ServeTransfer, VisitAdd, VisitDrop,
           CounterOpen, CounterPause, CounterClose, RatingSubmit],
     Field(discriminator="type"),
 ]
 COMMAND_TYPES: dict[str, tuple[str, ...]] = {
     "kiosk": ("ticket.issue", "guidance.online"),
     "counter": ("call.next", "call.recall", "call.number", "serve.done", "serve.no_show",
-                "serve.transfer", "counter.open", "counter.pause", "counter.close", "rating.submit"),
+                "serve.transfer", "visit.add", "visit.drop", "counter.open", "counter.pause", "counter.close",
+                "rating.submit"),
 }
 _ADAPTERS = {"kiosk": TypeAdapter(KioskCommand), "counter": TypeAdapter(CounterCommand)}
 
@@ -165,7 +217,7 @@ def parse_command(kind: str, payload: bytes | str) -> _Command:
 def describe_validation_error(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
-        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("ticket.", "call.", "serve.", "counter.", "rating.", "guidance.")))
+        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("ticket.", "call.", "serve.", "counter.", "rating.", "guidance.", "visit.")))
         parts.append(f"{loc or 'payload'}: {err['msg']}")
     return "; ".join(parts)
 
@@ -318,6 +370,22 @@ class I18nText(_Part):
         return self.en if lang == "en" else self.vi
 
 
+class VisitStep(_Part):
+    """One procedure of a visit, in the order it is served."""
+    sector: str
+    procedure: str | None = None
+    status: Literal["waiting", "current", "done", "no_show", "dropped"] = "waiting"
+
+
+class VisitView(_Part):
+    """Where a visit stands: procedure `step` of `steps` ("2/3"), all of them in order, and the
+    estimated end of the whole visit (seconds after issue, printed like the printed wait)."""
+    step: int
+    steps: int
+    procedures: list[VisitStep] = []
+    end_s: int | None = None
+
+
 class TicketResult(_Part):
     id: str
     number: str
@@ -334,6 +402,8 @@ class TicketResult(_Part):
     est_wait_s: int | None = Field(None, description="deprecated: the same as printed_wait_s, for one version")
     token: str | None = None
     track_url: str | None = None
+    visit: VisitView | None = None          # a ticket of more than one procedure
+    past_closing: bool | None = None        # ticket.issue: the predicted wait runs past closing
 
     @model_validator(mode="before")
     @classmethod
@@ -363,6 +433,7 @@ class CounterResult(_Part):
     id: str
     status: Literal["open", "serving", "paused", "closed"] | None = None
     sectors: list[str] | None = None
+    break_reason: BreakReason | None = None
 
 
 class ReplyResult(_Part):
@@ -393,6 +464,9 @@ class Serving(_Part):
     number: str
     sector: str | None = None
     called_at: str | None = None
+    # a visit of more than one procedure: this is procedure `step` of `steps` ("2/3: Đất đai")
+    step: int | None = None
+    steps: int | None = None
 
 
 class CounterServing(Serving):
@@ -434,6 +508,7 @@ class BoardCounter(_Part):
     status: Literal["open", "serving", "paused", "closed"] = "open"
     sectors: list[str] = []
     serving: Annotated[Serving | None, _none_if_unreadable(Serving)] = None
+    break_reason: BreakReason | None = None     # status paused: why ("Tạm nghỉ")
 
 
 class RecentCall(_Part):
@@ -443,6 +518,8 @@ class RecentCall(_Part):
     counter_label_en: str | None = None
     sector: str | None = None
     at: str | None = None
+    step: int | None = None
+    steps: int | None = None
 
 
 def _shown_from_deprecated(data: Any) -> Any:
@@ -460,6 +537,8 @@ class BoardSector(_Part):
     shown_wait_s: int = 0
     est_wait_s: int | None = Field(None, description="deprecated: the same as shown_wait_s, for one version")
     target_wait_s: int | None = None
+    remaining_today: int | None = None      # numbers left under the sector's daily cap (none: no cap)
+    past_closing: bool | None = None        # a ticket taken now is predicted to be called after closing
 
     @model_validator(mode="before")
     @classmethod
@@ -494,6 +573,8 @@ class Call(_Out):
     counter_number: str | None = None
     sector: str | None = None
     recall: bool = False
+    step: int | None = None
+    steps: int | None = None
     announce: I18nText | None = None
 
 
@@ -511,6 +592,9 @@ class SectorStats(_Out):
     target_wait_s: int | None = None
     mean_service_s: int | None = None
     counters: list[str] = []
+    remaining_today: int | None = None      # numbers left under the sector's daily cap (none: no cap)
+    procedures_remaining: dict[str, int] | None = None   # procedure -> left under its own daily cap
+    past_closing: bool | None = None        # a ticket taken now is predicted to be called after closing
 
     @model_validator(mode="before")
     @classmethod
@@ -533,6 +617,7 @@ class CounterState(_Out):
     served_today: int = 0
     last_served: str | None = None
     waiting: dict[str, int] = {}
+    break_reason: BreakReason | None = None     # status paused: why
 
 
 class LogEvent(_Out):

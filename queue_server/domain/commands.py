@@ -27,6 +27,7 @@ class SetCounterStatus:
     counter: str
     status: str                 # open | paused | closed
     by: str | None = None
+    reason: str | None = None   # paused: one of protocol.messages.BREAK_REASONS ("other" when none)
     type: str = "counter.set_status"
 
 

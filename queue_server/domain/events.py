@@ -22,10 +22,14 @@ RATING_SUBMITTED = "rating.submitted"
 GUIDANCE_GIVEN = "guidance.given"
 AUTO_MODE = "site.auto_mode_changed"
 DEVICE_HELP = "device.help_requested"
+# A visit (docs/visits.md): the ticket moves on to its next procedure (after a ticket.served), and a
+# clerk added or dropped a procedure.
+VISIT_NEXT = "visit.next"
+VISIT_CHANGED = "visit.changed"
 
 ALL_TYPES = (DAY_STARTED, TICKET_ISSUED, TICKET_CALLED, TICKET_RECALLED, TICKET_SERVED, TICKET_NO_SHOW,
              TICKET_TRANSFERRED, TICKET_CANCELLED, COUNTER_STATUS, COUNTER_SECTORS, RATING_SUBMITTED,
-             GUIDANCE_GIVEN, AUTO_MODE, DEVICE_HELP)
+             GUIDANCE_GIVEN, AUTO_MODE, DEVICE_HELP, VISIT_NEXT, VISIT_CHANGED)
 
 
 @dataclass(frozen=True)
