@@ -36,8 +36,11 @@ class Play:
                 self.sharing.setdefault(s, []).append((i, 1.0 / len(reach)))
         self.capacity = {s: sum(share for _, share in row) for s, row in self.sharing.items()}
 
-    def run(self, rng: random.Random, queues0: dict) -> float:
-        """One play; the new ticket's wait in seconds."""
+    def run(self, rng: random.Random, queues0: dict, watch=None) -> float:
+        """One play; the new ticket's wait in seconds (seconds played, when there is none).
+        `watch` (a what-if, whatif.py) sees every call: `watch.called(sector, order, at, queues)`
+        ends the play when it returns True, and `watch.left(queues, at)` gets who is still
+        waiting when the play ends otherwise."""
         model = self.model
         queues = {s: (deque(pq), deque(nq)) for s, (pq, nq) in queues0.items()}
         busy = [serving is not None for _, serving, *_ in self.busy0]
@@ -93,12 +96,16 @@ class Play:
                     n += 1
                 continue
             s, line = chosen
-            _, mine, _, log_factor = line.popleft()
+            order, mine, _, log_factor = line.popleft()
             if mine:
+                return t
+            if watch is not None and watch.called(s, order, self.now_s + t, queues):
                 return t
             busy[i] = True
             heapq.heappush(events, (t + model[s].service(rng, log_factor), n, i))
             n += 1
+        if watch is not None:
+            watch.left(queues, self.now_s + t)
         return t
 
     def _choose(self, i: int, queues: dict, busy: list, now: float) -> tuple[str, deque] | float | None:

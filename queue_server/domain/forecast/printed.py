@@ -13,6 +13,7 @@ from queue_server.domain.forecast.sector_model import SectorModel
 from queue_server.domain.policy import DynamicPolicy, Policy
 from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import SiteState
+from queue_server.domain.tickets import CounterRuntime
 
 REPS = 32
 MAX_AHEAD = 25
@@ -31,32 +32,14 @@ def printed_wait(state: SiteState, config: SiteConfig, sector: str, rank: int, o
         raise ValueError("a time limit for the forecast needs a clock to keep it")
     policy = policy if policy is not None else DynamicPolicy()
     now_s = now.timestamp()
-    busy0 = []          # (the sectors it calls from, its citizen's sector and procedure, served for how long)
-    for c in state.counters.values():
-        reach, full = _reaches(state, config, c, policy) if c.status == "open" else ((), ())
-        if reach:
-            current = state.tickets.get(c.serving) if c.serving else None
-            elapsed = max(0.0, now_s - current.called_epoch) if current and current.called_epoch else 0.0
-            busy0.append((reach, current.sector if current else None, elapsed,
-                          current.procedure if current else None, full))
+    busy0 = counters_now(state, config, policy, now_s)
     if ahead > MAX_AHEAD or not any(sector in reach for reach, *_ in busy0):
         return None
-    local = now.astimezone(config.site.tz)
-    sod = local.hour * 3600 + local.minute * 60 + local.second
-    sectors = sorted({s for *_, full in busy0 for s in full})   # sorted: the same draws in every process
-    model = {s: SectorModel(state, config, s, sod, mean_service_s(state, config, s)) for s in sectors}
-    # Each sector's queue as the policy sees it: priority citizens, then normal ones, each by
-    # order; an entry is (order, is the new ticket, transferred, log of its procedure's factor).
-    queues0: dict[str, tuple[list, list]] = {s: ([], []) for s in sectors}
-    for s in sectors:
-        for tid in state.waiting.get(s, ()):
-            t = state.tickets[tid]
-            queues0[s][0 if t.rank == 0 else 1].append((t.order, False, t.transferred,
-                                                         model[s].log_factor(t.procedure)))
-    queues0[sector][0 if rank == 0 else 1].append((order, True, False, None))
-    for pq, nq in queues0.values():
-        pq.sort()
-        nq.sort()
+    sod = second_of_day(config, now)
+    model, queues0 = sectors_now(state, config, busy0, sod)
+    line = queues0[sector][0 if rank == 0 else 1]
+    line.append((order, True, False, None))
+    line.sort()
     play = Play(policy if policy.scores else None, model, busy0, now_s, sod)
     rng = random.Random(f"{sector}:{order:.3f}")
     if time_limit_s is not None and clock is not None:
@@ -68,6 +51,47 @@ def printed_wait(state: SiteState, config: SiteConfig, sector: str, rank: int, o
         waits = [play.run(rng, queues0)]
     waits.extend(play.run(rng, queues0) for _ in range(REPS - 1))
     return int(round(_median(sorted(waits))))
+
+
+def counters_now(state: SiteState, config: SiteConfig, policy: Policy, now_s: float,
+                 moved: CounterRuntime | None = None) -> list:
+    """Every open counter that calls from some sector, as the plays start it: (the sectors it calls
+    from, its citizen's sector, served for how long, its citizen's procedure, the sectors it may
+    come to call from). `moved`: this counter's runtime instead of the state's (a what-if)."""
+    busy0 = []
+    for c in state.counters.values():
+        if moved is not None and c.id == moved.id:
+            c = moved
+        reach, full = _reaches(state, config, c, policy) if c.status == "open" else ((), ())
+        if reach:
+            current = state.tickets.get(c.serving) if c.serving else None
+            elapsed = max(0.0, now_s - current.called_epoch) if current and current.called_epoch else 0.0
+            busy0.append((reach, current.sector if current else None, elapsed,
+                          current.procedure if current else None, full))
+    return busy0
+
+
+def second_of_day(config: SiteConfig, now: datetime) -> int:
+    local = now.astimezone(config.site.tz)
+    return local.hour * 3600 + local.minute * 60 + local.second
+
+
+def sectors_now(state: SiteState, config: SiteConfig, busy0: list, sod: int) -> tuple[dict, dict]:
+    """The model of every sector the counters in `busy0` may call from, and each one's queue as
+    the policy sees it: priority citizens, then normal ones, each sorted by order; an entry is
+    (order, is the new ticket, transferred, log of its procedure's factor)."""
+    sectors = sorted({s for *_, full in busy0 for s in full})   # sorted: the same draws in every process
+    model = {s: SectorModel(state, config, s, sod, mean_service_s(state, config, s)) for s in sectors}
+    queues0: dict[str, tuple[list, list]] = {s: ([], []) for s in sectors}
+    for s in sectors:
+        for tid in state.waiting.get(s, ()):
+            t = state.tickets[tid]
+            queues0[s][0 if t.rank == 0 else 1].append((t.order, False, t.transferred,
+                                                         model[s].log_factor(t.procedure)))
+    for pq, nq in queues0.values():
+        pq.sort()
+        nq.sort()
+    return model, queues0
 
 
 def _median(waits: list[float]) -> float:
