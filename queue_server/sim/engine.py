@@ -26,6 +26,7 @@ from queue_server.domain import estimate
 from queue_server.domain.autobalance import AutoBalancer
 from queue_server.domain.commands import SetAutoMode, SetCounterSectors, SetCounterStatus
 from queue_server.domain.core import Context, Outcome, QueueCore, execute, fold_in
+from queue_server.domain.events import Event
 from queue_server.domain.policy import make_policy
 from queue_server.domain.state import SiteState
 from queue_server.sim.scenario import Scenario, ServiceTime, clock_s
@@ -98,7 +99,7 @@ def draw_citizens(sc: Scenario, seed: int, day: int) -> list[Citizen]:
                for p in sc.site.site.periods]
     groups = list(sc.site.priority_groups)
     out: list[Citizen] = []
-    for sector, steps in sc.arrivals.items():
+    for sector, steps in sc.arrivals_on(FIRST_DAY + timedelta(days=day)).items():
         rng = random.Random(f"{seed}:{day}:{sector}")
         procs = sc.site.sector_by_id[sector].procedures
         for i, (start, rate) in enumerate(steps):
@@ -128,11 +129,13 @@ class Simulation:
 
     def __init__(self, scenario: Scenario, policy: str, seed: int | None = None, days: int | None = None,
                  balancer: AutoBalancer | None = None, sectors: str = "sectors", policy_obj: Any = None,
-                 forecast: bool = True):
+                 forecast: bool = True, record: list[Event] | None = None):
         """`sectors="trained"` starts each counter on its whole trained list (a what-if for managers);
         a dict {counter: [sectors]} starts the counters it names on those sectors (a standing layout).
         `forecast=False` prints the stream estimate instead of the forecast (domain/forecast/), as a
-        flooded live server does: 5-8 times faster, for runs that look only at the waits."""
+        flooded live server does: 5-8 times faster, for runs that look only at the waits.
+        `record`: every event of the run is appended to it, numbered as the live server's log
+        (a log of known parameters to learn from, queue_server/planning/history.py)."""
         if policy not in SIM_POLICIES + EXTRA_POLICIES:
             raise ValueError(f"unknown policy {policy!r}; known: {', '.join(SIM_POLICIES + EXTRA_POLICIES)}")
         if not isinstance(sectors, dict) and sectors not in ("sectors", "trained"):
@@ -149,6 +152,7 @@ class Simulation:
         self.state: SiteState = self.core.state
         self.balancer = (balancer or AutoBalancer()) if policy == "auto" else None
         self.req = 0
+        self.record = record
         self.periods = [(p[0].hour * 3600 + p[0].minute * 60, p[1].hour * 3600 + p[1].minute * 60)
                         for p in self.config.site.periods]
 
@@ -161,7 +165,7 @@ class Simulation:
         # Events are folded in even with a refusal (a call.next that finds the queue empty
         # still finishes the current ticket), as the service persists and applies them all.
         return execute(self.core, kind, cmd, Context(now=self._now(t), device=device, token=f"sim{self.req}"),
-                       device)
+                       device, out=self.record)
 
     def _req_id(self) -> str:
         self.req += 1
@@ -178,7 +182,7 @@ class Simulation:
         res = DayResult()
         cfg, st = self.config, self.state
         opening = self.periods[0][0]
-        fold_in(st, self.core.rollover(self._now(opening)))
+        fold_in(st, self.core.rollover(self._now(opening)), out=self.record)
         # Every day starts from the site's own layout; yesterday's moves are undone.
         for c in cfg.counters:
             if isinstance(self.layout, dict):

@@ -7,14 +7,20 @@ Additions to the base format (all optional):
 - service `dist` may be `lognormal` (default), `exponential`, `gamma` or `fixed`;
 - `procedure_service_min: {khai-sinh: {mean: 4, cv: 0.4}}`: a procedure's own
   service time, instead of its sector's (real procedures of one sector differ:
-  a certified copy takes minutes, a marriage registration much longer).
+  a certified copy takes minutes, a marriage registration much longer);
+- `weekday_arrivals: {sat: {tu-phap-ho-tich: {"07:30": 12, "11:30": 0}}}`: a weekday's own
+  arrival steps, used instead of `arrivals` on the simulated days of that weekday (day 0 is
+  Monday 2026-03-02, engine.FIRST_DAY); `day_of_month_factor: {31: 1.4}`: every rate of that
+  day of the month multiplied (the end of a month). Both are what `motcua simulate --from-log`
+  writes when a centre's log shows such an effect (queue_server/planning/history.py).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -22,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from motcua.config_errors import format_loc
 from queue_server.domain.site import SiteConfig, SiteConfigError, parse_site
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")   # date.weekday() order
 _CLOCK_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -77,6 +84,18 @@ class ScenarioModel(BaseModel):
     online_diversion: OnlineDiversion | None = None
     counter_changes: list[CounterChange] = []
     procedure_service_min: dict[str, ServiceTime] = {}
+    weekday_arrivals: dict[Literal[WEEKDAYS], dict[str, dict[str, float]]] = {}
+    day_of_month_factor: dict[Annotated[int, Field(ge=1, le=31)], Annotated[float, Field(ge=0, le=10)]] = {}
+
+    @field_validator("weekday_arrivals")
+    @classmethod
+    def _weekday_rates(cls, v: dict[str, dict[str, dict[str, float]]]) -> dict[str, dict[str, dict[str, float]]]:
+        for day, arrivals in v.items():
+            try:
+                cls._rates(arrivals)
+            except ValueError as exc:
+                raise ValueError(f"{day}: {exc}") from None
+        return v
 
     @field_validator("arrivals")
     @classmethod
@@ -108,6 +127,17 @@ class Scenario:
     counter_changes: tuple[CounterChange, ...]
     source: str = "scenario"
     procedure_service: dict[str, ServiceTime] = field(default_factory=dict)   # procedure -> its own service time
+    weekday_arrivals: dict[int, dict[str, list[tuple[int, float]]]] = field(default_factory=dict)  # date.weekday() ->
+    day_of_month_factor: dict[int, float] = field(default_factory=dict)
+
+    def arrivals_on(self, day: date) -> dict[str, list[tuple[int, float]]]:
+        """The arrival steps of a simulated date: its weekday's own, else `arrivals`, times its day
+        of month's factor."""
+        steps = self.weekday_arrivals.get(day.weekday(), self.arrivals)
+        factor = self.day_of_month_factor.get(day.day, 1.0)
+        if factor == 1.0:
+            return steps
+        return {s: [(at, rate * factor) for at, rate in st] for s, st in steps.items()}
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -154,11 +184,13 @@ def parse_scenario(data: Any, base_dir: str | Path = ".", source: str = "scenari
         raise ScenarioError(f"{source}: site: {exc}") from None
 
     problems = []
-    for sector in model.arrivals:
-        if sector not in site.sector_by_id:
-            problems.append(f"arrivals.{sector}: not a sector of site {site.id!r}")
-        elif sector not in model.service_min:
-            problems.append(f"service_min.{sector}: missing; every sector with arrivals needs a service time")
+    profiles = [("arrivals", model.arrivals)] + [(f"weekday_arrivals.{d}", a) for d, a in model.weekday_arrivals.items()]
+    for label, arrivals in profiles:
+        for sector in arrivals:
+            if sector not in site.sector_by_id:
+                problems.append(f"{label}.{sector}: not a sector of site {site.id!r}")
+            elif sector not in model.service_min:
+                problems.append(f"service_min.{sector}: missing; every sector with arrivals needs a service time")
     for sector in model.service_min:
         if sector not in site.sector_by_id:
             problems.append(f"service_min.{sector}: not a sector of site {site.id!r}")
@@ -169,16 +201,21 @@ def parse_scenario(data: Any, base_dir: str | Path = ".", source: str = "scenari
     for i, ch in enumerate(model.counter_changes):
         if ch.counter not in site.counter_by_id:
             problems.append(f"counter_changes[{i}].counter: unknown counter {ch.counter!r}")
-    for sector in model.arrivals:
-        if sector in site.sector_by_id and not any(sector in c.trained for c in site.counters):
-            problems.append(f"arrivals.{sector}: no counter is trained for this sector, its tickets would never be called")
+    for label, arrivals in profiles:
+        for sector in arrivals:
+            if sector in site.sector_by_id and not any(sector in c.trained for c in site.counters):
+                problems.append(f"{label}.{sector}: no counter is trained for this sector, its tickets would never be called")
     if problems:
         raise ScenarioError(f"{source} is not valid:\n" + "\n".join("  " + p for p in problems))
 
-    arrivals = {s: sorted((clock_s(at), float(rate)) for at, rate in steps.items())
-                for s, steps in model.arrivals.items()}
+    def steps_of(arrivals: dict[str, dict[str, float]]) -> dict[str, list[tuple[int, float]]]:
+        return {s: sorted((clock_s(at), float(rate)) for at, rate in steps.items()) for s, steps in arrivals.items()}
+
+    arrivals = steps_of(model.arrivals)
     return Scenario(name=model.name, site=site, days=model.days, seed=model.seed, arrivals=arrivals,
                     service=dict(model.service_min), no_show=model.no_show,
                     priority_share=model.priority_share, online_diversion=model.online_diversion,
                     counter_changes=tuple(sorted(model.counter_changes, key=lambda c: clock_s(c.at))),
-                    source=source, procedure_service=dict(model.procedure_service_min))
+                    source=source, procedure_service=dict(model.procedure_service_min),
+                    weekday_arrivals={WEEKDAYS.index(d): steps_of(a) for d, a in model.weekday_arrivals.items()},
+                    day_of_month_factor=dict(model.day_of_month_factor))
