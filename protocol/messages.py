@@ -473,6 +473,9 @@ class CounterServing(Serving):
     ticket_id: str
     procedure: str | None = None
     priority: Priority = "normal"
+    # a visit of more than one procedure, on the counter's own state (not the board): the keypad
+    # offers "continue here" and drops a procedure from it
+    visit: VisitView | None = None
 
 
 def _drop_unreadable(item_model: type[BaseModel]):

@@ -19,7 +19,7 @@ MSGIDS = [
     "Estimated wait",
     "Connection lost",
     "Reconnecting…",
-    "Paused",
+    "On break",
     "Waiting for data from the server",
     "Number {number}, please go to {counter}",
     "{n} min",
@@ -28,6 +28,21 @@ MSGIDS = [
     "{n} waiting",
     "Tap to turn the sound on",
 ]
+
+
+# Where a visit of several procedures stands: procedure `step` of `steps`, in sector `sector` ("2/3: Đất đai").
+# The board, the call banner, the counter's screen, the console and the tracking page all show it so.
+STEP = "{step}/{steps}: {sector}"
+MSGIDS.append(STEP)
+
+
+def step_text(step: int | None, steps: int | None, sector: dict[str, str]) -> dict[str, str] | None:
+    """{"vi", "en"} "2/3: Đất đai" for a visit's procedure (`sector`: its name per language); None
+    for a ticket of one procedure (no `steps`, or 1)."""
+    if not step or not steps or steps < 2:
+        return None
+    return {lang: T(STEP, lang, step=step, steps=steps, sector=sector.get(lang) or sector.get("vi", ""))
+            for lang in ("vi", "en")}
 
 
 def both(msgid: str, **params: object) -> dict[str, str]:
