@@ -12,7 +12,8 @@ from kiosk.catalogue import CatalogueError, CatalogueStore
 from kiosk.link import KioskLink
 from kiosk.printing import TicketPrinter
 from kiosk.speech import Speaker
-from kiosk.viewmodel import KioskSettings, KioskViewModel
+from kiosk.settings import KioskSettings
+from kiosk.viewmodel import KioskViewModel
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The steps to file a procedure online, written once: the server sends them in the reply to
 guidance.online (queue_server.texts) and the kiosk shows the same ones when the server does not
-answer (kiosk.viewmodel), so a citizen reads one wording whichever way the steps came.
+answer (kiosk/online_filing.py), so a citizen reads one wording whichever way the steps came.
 
 msgids are English; Vietnamese lives in protocol/locale/vi/LC_MESSAGES/messages.po.
 """

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from kiosk.printing import PrintOutcome
-from kiosk.viewmodel import KioskSettings, KioskViewModel
+from kiosk.settings import KioskSettings
+from kiosk.viewmodel import KioskViewModel
 from protocol.client import ReplyTimeout
 from protocol.messages import PRINTED_WAIT, Guidance, ReplyResult, TicketResult, reply_error, reply_ok, wait_fields
 

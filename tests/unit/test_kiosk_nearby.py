@@ -8,7 +8,7 @@ from kiosk.catalogue import parse_catalogue
 from queue_server.catalogue import catalogue_document
 from queue_server.config import load_site
 from queue_server.domain.state import SiteState
-from kiosk.viewmodel import parse_nearby
+from kiosk.replies import parse_nearby
 from tests.support.kiosk_fakes import DEMO, make
 
 

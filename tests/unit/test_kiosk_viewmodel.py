@@ -8,7 +8,8 @@ import pytest
 
 from firmware_config.device_config import PrinterSettings
 from kiosk.catalogue import parse_catalogue
-from kiosk.viewmodel import KioskSettings, KioskViewModel
+from kiosk.settings import KioskSettings
+from kiosk.viewmodel import KioskViewModel
 from protocol import guidance
 from protocol.messages import DEPRECATED_WAIT, PRINTED_WAIT
 from queue_server.catalogue import catalogue_document

@@ -1,0 +1,75 @@
+"""What the kiosk hears from the site while it runs (live waits, the province's nearby-centres
+advice, the server's and the broker connection's state) and what it tells staff through its
+device status (a citizen asking for help; the printer's state is reported by kiosk/print_jobs.py).
+
+A part of KioskViewModel (kiosk/viewmodel.py); kiosk/link.py brings the messages in.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kiosk.journey import HOME, PRIORITY, PROCEDURE, PROCEDURES
+from kiosk.replies import parse_nearby
+from protocol.messages import SHOWN_WAIT, SectorStats, parse
+
+log = logging.getLogger(__name__)
+
+
+class LiveSite:
+    # -- heard from the site ---------------------------------------------------------
+
+    def on_sector_stats(self, sector: str, stats: dict[str, Any]) -> None:
+        parsed = parse(SectorStats, stats)      # the contract's model; a refused payload is logged and ignored
+        if parsed is None:
+            return
+        self.stats[sector] = {"waiting": parsed.waiting, SHOWN_WAIT: parsed.shown_wait_s}
+        if self.screen in (HOME, PROCEDURES, PROCEDURE, PRIORITY):
+            self._changed()
+
+    def on_nearby(self, sector: str, advice: Any) -> None:
+        """The province's retained advice for one sector: nearby centres with shorter waits.
+        An empty list clears it; so does a message we cannot read (better no advice than stale)."""
+        options = parse_nearby(advice)
+        if options is None:
+            log.warning("unreadable nearby advice for %s: %.200r", sector, advice)
+        if options:
+            self.nearby[sector] = options
+        else:
+            self.nearby.pop(sector, None)
+        if self.screen == PROCEDURE:
+            self._changed()
+
+    def on_server_status(self, payload: dict[str, Any]) -> None:
+        self.server_online = bool(payload.get("online"))
+        self._changed()
+
+    def on_connection(self, up: bool) -> None:
+        self.connected = up
+        self._changed()
+
+    # -- told to staff -----------------------------------------------------------------
+
+    def request_help(self) -> None:
+        self.touch()
+        if not self.help_requested:
+            self.help_requested = True
+            self.help_requested_at = self.wall().isoformat()
+            self._publish(help_requested=True, help_requested_at=self.help_requested_at)
+        self._changed()
+
+    def help_served(self) -> None:
+        """Staff came (on-screen "cancel" or a long press of the help button)."""
+        self.touch()
+        if self.help_requested:
+            self.help_requested = False
+            self._publish(help_requested=False, help_requested_at=None)
+        self._changed()
+
+    def _publish(self, **fields: Any) -> None:
+        if self.backend is None:
+            return
+        try:
+            self.backend.set_status(**fields)
+        except Exception as exc:  # status is best effort; the broker resends when it is back
+            log.warning("could not publish status: %s", exc)

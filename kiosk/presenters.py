@@ -1,0 +1,242 @@
+"""What each screen shows and what read-aloud says, in the citizen's language: plain dicts and
+strings built from the journey's state, which the Kivy screens (kiosk/screens/) copy into their
+properties. Reads the state, never changes it.
+
+A part of KioskViewModel (kiosk/viewmodel.py).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.catalogue import Sector
+from kiosk.journey import GUIDANCE, HOME, PRIORITY, PROCEDURE, PROCEDURES, TICKET
+from kiosk.printing import OK
+from kiosk.texts import (ERROR_TEXTS, GENERIC_ERROR, PRIORITY_LABELS, days_text, fee_text, minutes_text, online_text,
+                         spell_number)
+from protocol.messages import SHOWN_WAIT
+
+# Sector ids/icon names -> a glyph DejaVu Sans has (checked with fontTools).
+# Checked in this order, so "ly-lich-tu-phap" gets ✎ and not the ⚖ of "tu-phap".
+ICONS = {"ly-lich": "✎", "record": "✎", "justice": "⚖", "tu-phap": "⚖", "ho-tich": "☺", "land": "☘",
+         "dat-dai": "☘", "construction": "⚒", "xay-dung": "⚒", "business": "⚙", "kinh-doanh": "⚙",
+         "social": "♥", "lao-dong": "♥", "results": "✉", "tra-ket-qua": "✉"}
+DEFAULT_ICON = "★"
+NEARBY_MAX = 3   # at most this many other centres on the card: a short list, read aloud in full
+
+
+class ScreenViews:
+    def sector_wait_s(self, sector: Sector) -> int:
+        return self.stats.get(sector.id, {}).get(SHOWN_WAIT, sector.shown_wait_s)
+
+    def sector_waiting(self, sector: Sector) -> int:
+        return self.stats.get(sector.id, {}).get("waiting", sector.waiting)
+
+    @staticmethod
+    def icon_for(sector: Sector) -> str:
+        for key in (sector.icon or "", sector.id):
+            for name, glyph in ICONS.items():
+                if key and name in key:
+                    return glyph
+        return DEFAULT_ICON
+
+    def sector_tiles(self) -> list[dict[str, Any]]:
+        if self.catalogue is None:
+            return []
+        return [{"id": s.id, "prefix": s.prefix, "icon": self.icon_for(s), "name": s.name.get(self.lang),
+                 "wait": self.t("Waiting: {n} · {wait}", n=self.sector_waiting(s),
+                                wait=minutes_text(self.sector_wait_s(s), self.lang))}
+                for s in self.catalogue.sectors]
+
+    def procedure_rows(self) -> list[dict[str, Any]]:
+        if self.catalogue is None:
+            return []
+        rows = []
+        for s, p in self.catalogue.search(self.query, self.sector_id):
+            badge = {"full": self.t("Online"), "partial": self.t("Partly online")}.get(p.online, "")
+            rows.append({"id": p.id, "name": p.name.get(self.lang), "sector": s.name.get(self.lang),
+                         "badge": badge})
+        return rows
+
+    def procedures_title(self) -> str:
+        sector = self.catalogue.sector(self.sector_id) if self.catalogue else None
+        return sector.name.get(self.lang) if sector else self.t("Find your procedure")
+
+    def card(self) -> dict[str, Any] | None:
+        if self.catalogue is None:
+            return None
+        sector, p = self.catalogue.procedure(self.procedure_id)
+        if p is None:
+            return None
+        wait_s = self.sector_wait_s(sector)
+        hint = ""
+        if p.online == "full" and wait_s >= self.settings.long_wait_min * 60:
+            hint = self.t("The wait is long today ({wait}). You can also file this fully online, from home, "
+                          "and skip the queue.", wait=minutes_text(wait_s, self.lang))
+        note = p.fee_note.get(self.lang) if p.fee_note else None
+        return {"name": p.name.get(self.lang), "sector": sector.name.get(self.lang),
+                "nearby": self.nearby_view(sector.id),
+                "documents": [d.get(self.lang) for d in p.documents] or [self.t("Staff will tell you at the counter.")],
+                "fee": fee_text(p.fee_vnd, note, self.lang), "days": days_text(p.days, self.lang),
+                "online": online_text(p.online, self.lang), "can_file_online": p.online in ("full", "partial"),
+                "wait": minutes_text(wait_s, self.lang), "waiting": self.sector_waiting(sector),
+                "long_wait_hint": hint}
+
+    def nearby_view(self, sector_id: str | None) -> dict[str, Any] | None:
+        """Other centres with shorter waits, only when our own wait for the sector is long.
+        Advice, never a gate: the card keeps its "take a ticket" button."""
+        sector = self.catalogue.sector(sector_id) if self.catalogue and sector_id else None
+        if sector is None or not self.nearby.get(sector.id):
+            return None
+        own = self.sector_wait_s(sector)
+        if own <= self.settings.long_wait_min * 60:
+            return None
+        # the province computed "shorter" from its own view; keep only what is shorter than ours now
+        options = [o for o in self.nearby[sector.id] if o[SHOWN_WAIT] < own][:NEARBY_MAX]
+        if not options:
+            return None
+        rows = []
+        for o in options:
+            km = f"{o['distance_km']:.1f}"
+            rows.append({"site": o["site"], "name": _pick(o["name"], self.lang) or o["site"],
+                         "address": _pick(o["address"], self.lang),
+                         "distance": self.t("{km} km away", km=km.replace(".", ",") if self.lang == "vi" else km),
+                         "wait": self.t("wait {wait}", wait=minutes_text(o[SHOWN_WAIT], self.lang)),
+                         "waiting": o["waiting"]})
+        return {"title": self.t("Nearby centres with shorter waits"),
+                "note": self.t("You can still take a ticket here."), "rows": rows}
+
+    def ticket_view(self) -> dict[str, Any]:
+        if self.ticket_status == "requesting" or self.ticket is None:
+            return {"number": "…", "sector": "", "procedure": "", "ahead": "", "wait": "",
+                    "status": self.t("Getting your number…"), "can_reprint": False, "trouble": False}
+        slip = self._ticket_slip()
+        ahead = self.t("You are next") if slip.ahead <= 0 else self.t("People ahead of you: {n}", n=slip.ahead)
+        status = {
+            "printing": self.t("Your ticket is printing. Please take it below."),
+            OK: self.t("Please take your ticket below and wait for your number to be called."),
+            "paper_out": self.t("The printer is out of paper. Remember your number {n}; staff have been told.",
+                                n=slip.number),
+            "cover_open": self.t("The printer cover is open. Remember your number {n}; staff have been told.",
+                                 n=slip.number),
+            "offline": self.t("The printer is not working. Remember your number {n}; staff have been told.",
+                              n=slip.number),
+        }.get(self.print_status or "", self.t("Remember your number and wait for it to be called."))
+        trouble = self.print_status in ("paper_out", "cover_open", "offline")
+        return {"number": slip.number, "sector": slip.sector_name, "procedure": slip.procedure_name or "",
+                "ahead": ahead, "wait": self.t("Estimated wait: {wait}", wait=minutes_text(slip.est_wait_s,
+                                                                                           self.lang)),
+                "status": status, "can_reprint": trouble, "trouble": trouble,
+                "priority": (self.t("Priority: {group}", group=self.t(PRIORITY_LABELS[slip.priority]))
+                             if slip.priority in PRIORITY_LABELS else "")}
+
+    def guidance_view(self) -> dict[str, Any]:
+        _, proc = self.catalogue.procedure(self.procedure_id) if self.catalogue else (None, None)
+        name = proc.name.get(self.lang) if proc else ""
+        if self.guidance is None:
+            return {"procedure": name, "portal_url": "", "steps": [], "status": self.t("Loading…"),
+                    "print_status": ""}
+        printing = {"printing": self.t("Printing the guide…"), OK: self.t("Please take the guide below."),
+                    "paper_out": self.t("The printer is out of paper. Please scan the QR code instead."),
+                    "cover_open": self.t("The printer is not ready. Please scan the QR code instead."),
+                    "offline": self.t("The printer is not working. Please scan the QR code instead.")
+                    }.get(self.guidance_print_status or "", "")
+        return {"procedure": name, "portal_url": self.guidance["portal_url"], "steps": list(self.guidance["steps"]),
+                "status": self.t("Scan the QR code with your phone, then follow these steps:"),
+                "print_status": printing}
+
+    def error_view(self) -> dict[str, Any]:
+        err = self.error or {"code": "internal", "can_retry": False}
+        code = err.get("code")
+        if code == "no_answer":
+            title = self.t("The ticket system is not answering")
+            message = self.t("Your ticket was not issued yet. Please tap Try again in a moment, "
+                             "or ask the staff at the reception desk.")
+        elif code == "no_catalogue":
+            title = self.t("The kiosk is starting")
+            message = self.t("Waiting for the centre's system. Please ask the staff at the reception desk "
+                             "for a ticket.")
+        else:
+            title = self.t("We could not issue a ticket")
+            message = self.t(ERROR_TEXTS.get(code, GENERIC_ERROR))
+        return {"title": title, "message": message, "can_retry": bool(err.get("can_retry"))}
+
+    def banner(self) -> str:
+        """A line across every screen when something is wrong that the citizen should know."""
+        if self.backend is not None and not self.connected:
+            return self.t("No connection to the ticket system. Tickets may be delayed; staff can help.")
+        if self.server_online is False:
+            return self.t("The ticket system is restarting. Tickets may be delayed; staff can help.")
+        return ""
+
+    def help_text(self) -> str:
+        return self.t("Staff have been called and will come to you.") if self.help_requested else ""
+
+    def priority_groups(self) -> list[dict[str, Any]]:
+        groups = (self.catalogue.priority_groups if self.catalogue and self.catalogue.priority_groups
+                  else tuple(PRIORITY_LABELS))
+        return [{"id": g, "label": self.t(PRIORITY_LABELS[g]), "selected": g == self.priority}
+                for g in groups if g in PRIORITY_LABELS]
+
+    @property
+    def status_led(self) -> str:
+        """ready | printing | help | fault: what the kiosk's LED shows."""
+        if self.help_requested:
+            return "help"
+        if self.print_status == "printing" or self.guidance_print_status == "printing":
+            return "printing"
+        if self.printer_status != OK or (self.backend is not None and not self.connected) \
+                or self.server_online is False:
+            return "fault"
+        return "ready"
+
+    def speech_text(self) -> str:
+        """What the speaker button reads for the screen shown now."""
+        s = self.screen
+        if s == HOME:
+            names = ". ".join(tile["name"] for tile in self.sector_tiles())
+            return self.t("Welcome. Touch the field you need to take a ticket. The fields are: {names}.",
+                          names=names)
+        if s == PRIORITY:
+            groups = ". ".join(g["label"] for g in self.priority_groups())
+            return self.t("Priority tickets. First touch your group: {groups}. Then touch your field.",
+                          groups=groups)
+        if s == PROCEDURES:
+            names = ". ".join(r["name"] for r in self.procedure_rows())
+            return self.t("{title}. Touch your procedure, or take a ticket for this field. Procedures: {names}.",
+                          title=self.procedures_title(), names=names)
+        if s == PROCEDURE:
+            c = self.card() or {}
+            docs = ". ".join(c.get("documents", []))
+            text = self.t("{name}. Documents to bring: {docs}. Fee: {fee}. Processing time: {days}. "
+                          "Estimated wait: {wait}.", name=c.get("name", ""), docs=docs, fee=c.get("fee", ""),
+                          days=c.get("days", ""), wait=c.get("wait", ""))
+            parts = [text, c.get("long_wait_hint", "")]
+            near = c.get("nearby")
+            if near:
+                places = ". ".join(", ".join(x for x in (r["name"], r["address"], r["distance"], r["wait"]) if x)
+                                   for r in near["rows"])
+                parts += [f"{near['title']}: {places}.", near["note"]]
+            return " ".join(x for x in parts if x)
+        if s == TICKET:
+            v = self.ticket_view()
+            if self.ticket is None:
+                return v["status"]
+            return self.t("Your number is {number}. {sector}. {ahead}. {wait}. {status}",
+                          number=spell_number(v["number"], self.lang), sector=v["sector"], ahead=v["ahead"],
+                          wait=v["wait"], status=v["status"])
+        if s == GUIDANCE:
+            v = self.guidance_view()
+            return " ".join([v["procedure"] + ".", v["status"], *v["steps"]])
+        v = self.error_view()
+        return f"{v['title']}. {v['message']}"
+
+
+def _pick(text: Any, lang: str) -> str:
+    """A {"vi", "en"} text in `lang`, falling back to the other language; a plain string as is."""
+    if isinstance(text, str):
+        return text.strip()
+    if isinstance(text, dict):
+        for key in (lang, "vi", "en"):
+            if isinstance(text.get(key), str) and text[key].strip():
+                return text[key].strip()
+    return ""

@@ -1,0 +1,113 @@
+"""Asking the server for a ticket: the request, its retries under one req_id (so the server
+issues at most one ticket), and what the citizen sees when it fails.
+
+A part of KioskViewModel (kiosk/viewmodel.py). Any step of the journey that ends in a ticket
+(today `ticket.issue`; a booking check-in, a visit of several procedures) asks through
+`_request_ticket` with its own command type and fields; the reply is read by
+kiosk/replies.read_ticket_reply and the ticket printed by kiosk/print_jobs.py.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kiosk.journey import ERROR, TICKET
+from kiosk.replies import read_ticket_reply
+from protocol.client import ReplyTimeout, new_req_id
+from protocol.messages import TicketResult
+
+log = logging.getLogger(__name__)
+
+
+class TicketRequests:
+    def take_ticket(self) -> None:
+        """The big "take a ticket" button of the procedures list or the procedure card."""
+        if self.sector_id is None and self.procedure_id is None:
+            return
+        self.take_ticket_for(self.sector_id, self.procedure_id)
+
+    def take_priority_ticket(self, sector_id: str) -> None:
+        if self.priority == "normal":
+            self._changed()
+            return
+        self.take_ticket_for(sector_id, None, self.priority)
+
+    def take_ticket_for(self, sector_id: str | None, procedure_id: str | None = None,
+                        priority: str | None = None) -> None:
+        self.touch()
+        if self.ticket_status == "requesting" or self.catalogue is None:
+            return  # a second tap while the first is on its way does nothing
+        if procedure_id and sector_id is None:
+            sector, _ = self.catalogue.procedure(procedure_id)
+            sector_id = sector.id if sector else None
+        if self.catalogue.sector(sector_id) is None:
+            return
+        # priority only through the priority screen: a group tapped there and left does not stick
+        fields: dict[str, Any] = {"sector": sector_id, "priority": priority or "normal", "lang": self.lang}
+        if procedure_id:
+            fields["procedure"] = procedure_id
+        self.sector_id, self.procedure_id = sector_id, procedure_id
+        self._request_ticket("ticket.issue", fields)
+
+    def _request_ticket(self, type_: str, fields: dict[str, Any]) -> None:
+        """Send a command whose reply carries a ticket, with a new req_id kept for its retries."""
+        self.pending = {"type": type_, "fields": fields, "req_id": new_req_id()}
+        self._send_pending()
+
+    def retry(self) -> None:
+        """Try the same request again: same req_id, so the server issues at most one ticket."""
+        self.touch()
+        if self.pending is not None:
+            self._send_pending()
+        elif self.catalogue is None:
+            self.reload_catalogue(force=True)
+
+    def _send_pending(self) -> None:
+        pending = self.pending
+        self.ticket, self.ticket_status, self.print_status, self.error = None, "requesting", None, None
+        self._go(TICKET)
+        self._changed()
+        timeout = self.settings.request_timeout_s
+
+        def work() -> None:
+            try:
+                reply = self.backend.request(pending["type"], pending["fields"], pending["req_id"], timeout)
+            except ReplyTimeout:
+                self.post(lambda: self._ticket_failed(pending, "no_answer"))
+            except Exception as exc:  # a broken link is the same as no answer for the citizen
+                log.warning("ticket request failed: %s", exc)
+                self.post(lambda: self._ticket_failed(pending, "no_answer"))
+            else:
+                self.post(lambda: self._ticket_reply(pending, reply))
+
+        if self.backend is None:
+            self._ticket_failed(pending, "no_answer")
+            return
+        self.run_async(work)
+
+    def _ticket_failed(self, pending: dict, code: str) -> None:
+        if pending is not self.pending:
+            return  # the citizen already left this request
+        self.ticket_status = "idle"
+        self.error = {"code": code, "can_retry": True}
+        self._go(ERROR)
+        self._changed()
+
+    def _ticket_reply(self, pending: dict, reply: Any) -> None:
+        if pending is not self.pending:
+            return
+        read = read_ticket_reply(reply)
+        # the server answered either way: a retry of this req_id would get the same answer, so
+        # an error starts afresh
+        self.pending = None
+        if not isinstance(read, TicketResult):
+            self.ticket_status = "idle"
+            self.error = {"code": read.code or "internal", "can_retry": False,
+                          "detail": read.message_vi if self.lang == "vi" else read.message}
+            self._go(ERROR)
+            self._changed()
+            return
+        self.ticket = read
+        self.ticket_status = "issued"
+        self._go(TICKET)
+        self._print_ticket()
