@@ -3,6 +3,8 @@
 - retained `device/{kind}/{id}/status` with a last will saying offline (docs/architecture.md rule 9)
 - reconnects by itself (backoff capped at 2 s) and resubscribes on every connect
 - TCP_NODELAY on the socket: without it Nagle adds ~40 ms to QoS 1 exchanges
+- `subscribe(..., wait=s)` / `wait_subscribed()` wait for the broker's SUBACK, so a caller knows
+  the broker will pass on what is published after it
 - `request()` sends a command and waits for the reply with the same `req_id`,
   retrying with the *same* req_id so a retry never applies a command twice
 """
@@ -96,6 +98,11 @@ class DeviceClient:
         self._subs: dict[str, tuple[int, list[Callable[[str, bytes], None]]]] = {}
         self._pending: dict[str, tuple[threading.Event, list]] = {}
         self._lock = threading.Lock()
+        # SUBACKs of this connection: topic -> mid of its latest SUBSCRIBE, mid -> granted or not.
+        # Keyed by mid, so an ack that comes back before subscribe() has noted its mid still counts.
+        self._sub_cond = threading.Condition()
+        self._sub_mid: dict[str, int] = {}
+        self._sub_acked: dict[int, bool] = {}
         self.connected = threading.Event()
         # kept as the contract's model: a field a device cannot report is refused here, on the device
         self.status: DeviceStatus | None = (DeviceStatus(kind=kind, id=device_id, online=True, **(status_extra or {}))
@@ -117,6 +124,7 @@ class DeviceClient:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
         if kind in ("kiosk", "counter"):
             self.subscribe(self.topics.reply(kind, device_id), self._on_reply)
 
@@ -156,13 +164,37 @@ class DeviceClient:
 
     # pub/sub -------------------------------------------------------------------
 
-    def subscribe(self, topic: str, callback: Callable[[str, bytes], None], qos: int = 1) -> None:
+    def subscribe(self, topic: str, callback: Callable[[str, bytes], None], qos: int = 1,
+                  wait: float | None = None) -> bool:
+        """Listen to `topic` (now if connected, else from the next connect on). With `wait`,
+        wait up to that many seconds for the broker's SUBACK; True once the broker granted it
+        (always True without `wait`)."""
         qos_before, callbacks = self._subs.get(topic, (qos, []))
         if callback not in callbacks:
             callbacks = [*callbacks, callback]   # a new list: _on_message may be iterating the old one
         self._subs[topic] = (max(qos, qos_before), callbacks)
         if self.connected.is_set():
-            self.client.subscribe(topic, self._subs[topic][0])
+            self._send_subscribe(self.client, topic, self._subs[topic][0])
+        return self.wait_subscribed(topic, timeout=wait) if wait is not None else True
+
+    def wait_subscribed(self, *topics: str, timeout: float = 5.0) -> bool:
+        """Wait until the broker has granted the subscription to each of `topics` (default: every
+        topic subscribed) on the current connection. False on a timeout or a refusal."""
+        names = topics or tuple(self._subs)
+
+        def state() -> bool | None:    # True: all granted; False: one refused; None: still waiting
+            acks = [self._sub_acked.get(self._sub_mid.get(t, -1)) for t in names]
+            return False if False in acks else (True if all(acks) else None)
+
+        with self._sub_cond:
+            self._sub_cond.wait_for(lambda: state() is not None, timeout)
+            return state() is True
+
+    def _send_subscribe(self, client: mqtt.Client, topic: str, qos: int) -> None:
+        result, mid = client.subscribe(topic, qos)
+        if result == mqtt.MQTT_ERR_SUCCESS:
+            with self._sub_cond:
+                self._sub_mid[topic] = mid
 
     def publish(self, topic: str, payload: dict[str, Any] | bytes, qos: int = 1, retain: bool = False):
         data = payload if isinstance(payload, (bytes, bytearray)) else dumps(payload)
@@ -200,8 +232,11 @@ class DeviceClient:
             log.warning("broker refused %s/%s: %s", self.kind, self.device_id, reason_code)
             return
         set_nodelay(client)
+        with self._sub_cond:     # a new connection: the old one's SUBACKs no longer count
+            self._sub_mid.clear()
+            self._sub_acked.clear()
         for topic, (qos, _) in list(self._subs.items()):
-            client.subscribe(topic, qos)
+            self._send_subscribe(client, topic, qos)
         if self.publishes_status:
             client.publish(self.status_topic, dumps(self._status_payload(online=True)), qos=1, retain=True)
         self.connected.set()
@@ -212,6 +247,15 @@ class DeviceClient:
         self.connected.clear()
         if self.on_connection_change:
             self.on_connection_change(False)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties=None) -> None:
+        granted = not any(rc.is_failure for rc in reason_codes)
+        if not granted:
+            log.warning("broker refused a subscription of %s/%s: %s", self.kind, self.device_id,
+                        [str(rc) for rc in reason_codes])
+        with self._sub_cond:
+            self._sub_acked[mid] = granted
+            self._sub_cond.notify_all()
 
     def _on_message(self, client, userdata, msg) -> None:
         for topic, (_, callbacks) in list(self._subs.items()):

@@ -59,8 +59,8 @@ def test_motcua_up_writes_private_credentials_and_enforces_the_acl(tmp_path):
         got: list[bytes] = []
         real_counter = device("counter", counter_id)
         assert real_counter.start(10)
-        real_counter.subscribe(real_counter.topics.counter_reply(counter_id), lambda _t, p: got.append(p))
-        time.sleep(0.2)     # SUBACK: DeviceClient.subscribe does not wait for it
+        assert real_counter.subscribe(real_counter.topics.counter_reply(counter_id), lambda _t, p: got.append(p),
+                                      wait=5)     # SUBACK
         impostor.publish(impostor.topics.counter_cmd(counter_id),
                          {"v": 1, "type": "call.next", "req_id": "impostor"}).wait_for_publish(5)
         time.sleep(0.7)     # a negative check: time for a call the impostor caused to be answered

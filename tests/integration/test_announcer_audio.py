@@ -142,7 +142,7 @@ def test_calls_from_the_broker_are_announced(mosquitto, bank, player, tmp_path):
     client = DeviceClient(mosquitto.url, "demo-district", "display", "d1", client_id="display-demo-district-d1-announcer")
     attach_announcer(client, a.submit)
     assert client.start(5)
-    time.sleep(0.2)   # SUBACK: DeviceClient.subscribe does not wait for it
+    assert client.wait_subscribed(timeout=5)    # the broker passes on what is published from now on
     pub = mqtt.Client(CallbackAPIVersion.VERSION2)
     pub.connect("127.0.0.1", mosquitto.port)
     pub.loop_start()

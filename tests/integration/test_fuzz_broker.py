@@ -32,9 +32,8 @@ def test_bad_payloads_over_the_broker(tmp_path):
                 with lock:
                     replies[name].append(json.loads(payload))
             return cb
-        kiosk.subscribe(kiosk.topics.kiosk_reply("k1"), collect("k1"))
-        counter.subscribe(counter.topics.counter_reply("q1"), collect("q1"))
-        time.sleep(0.2)     # SUBACK: DeviceClient.subscribe does not wait for it
+        assert kiosk.subscribe(kiosk.topics.kiosk_reply("k1"), collect("k1"), wait=5)       # SUBACK
+        assert counter.subscribe(counter.topics.counter_reply("q1"), collect("q1"), wait=5)
         sent = {"k1": 0, "q1": 0}
 
         for name, client, kind in (("k1", kiosk, "kiosk"), ("q1", counter, "counter")):
@@ -59,8 +58,8 @@ def test_bad_payloads_over_the_broker(tmp_path):
         assert spy.start(5)
         try:
             stranger_replies: list[dict] = []
-            spy.subscribe(spy.topics.kiosk_reply("zz1"), lambda _t, p: stranger_replies.append(json.loads(p)))
-            time.sleep(0.2)     # SUBACK, as above
+            assert spy.subscribe(spy.topics.kiosk_reply("zz1"), lambda _t, p: stranger_replies.append(json.loads(p)),
+                                 wait=5)
             for i in range(20):
                 spy.publish(spy.topics.kiosk_cmd("zz1"),
                             {"v": 1, "type": "ticket.issue", "req_id": f"s{i}", "sector": "dat-dai"}).wait_for_publish(5)
