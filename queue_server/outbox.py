@@ -79,7 +79,8 @@ class Outbox:
                     ts=e.ts, seq=e.seq, number=d["number"], counter=counter.id,
                     counter_label=counter.label.vi, counter_label_en=counter.label.en,
                     counter_number=counter.number, sector=d["sector"], recall=e.type == ev.TICKET_RECALLED,
-                    announce=texts.announce(d["number"], counter.spoken_number, counter.label.model_dump()))))
+                    announce=texts.announce(d["number"], counter.spoken_number, counter.label.model_dump()),
+                    **{k: d[k] for k in ("step", "steps") if k in d})))
             if "counter" in d and d["counter"] in state.counters:
                 counters.add(d["counter"])
             for key in ("sector", "to_sector", "from_sector"):

@@ -237,7 +237,7 @@ class AutoBalancer:
         moved in this round, not a manager's (override or moved by someone else), past its dwell."""
         for rt in state.counters.values():
             conf = config.counter_by_id.get(rt.id)
-            if (conf is None or rt.status != "open" or rt.id in touched or rt.id in self._foreign
+            if (conf is None or not rt.on_duty or rt.id in touched or rt.id in self._foreign
                     or rt.sectors_override or now - self._last_change.get(rt.id, float("-inf")) < self.min_dwell_s):
                 continue
             yield rt, conf

@@ -17,8 +17,9 @@ from typing import Any, Callable
 
 from protocol import ticket_number
 from protocol.errors import ErrorCode
-from protocol.messages import PRINTED_WAIT, Guidance, ReplyResult, TicketResult, wait_fields
-from queue_server.domain import estimate, forecast
+from protocol.messages import (BREAK_REASONS, MAX_VISIT_PROCEDURES, PRINTED_WAIT, Guidance, ReplyResult, TicketResult,
+                               wait_fields)
+from queue_server.domain import closing, estimate, forecast, visits
 from queue_server.domain import events as ev
 from queue_server.domain.commands import CancelTicket, HelpRequest, SetAutoMode, SetCounterSectors, SetCounterStatus
 from queue_server.domain.errors import DomainError
@@ -59,9 +60,15 @@ class Outcome:
 
 
 def ticket_public(t: Ticket) -> dict[str, Any]:
+    extra = {"visit": visits.view(t)} if t.visit else {}
     return TicketResult.build(id=t.id, number=t.number, sector=t.sector, procedure=t.procedure,
                               priority=t.priority, issued_at=t.issued_at, status=t.status,
-                              counter=t.counter, called_at=t.called_at)
+                              counter=t.counter, called_at=t.called_at, **extra)
+
+
+# Ticket fields only a visit uses: left out of a single-procedure ticket's ticket.issued event,
+# which stays as it always was (Ticket(**data) gives them their defaults).
+_VISIT_KEYS = ("visit", "step", "queued_epoch", "visit_end_s")
 
 
 class QueueCore:
@@ -85,8 +92,20 @@ class QueueCore:
         if self.state.day == day:
             return []
         open_ids = [t.id for t in self.state.tickets.values() if t.status in ("waiting", "called")]
-        return [ev.NewEvent(ev.DAY_STARTED, now.isoformat(), {"day": day, "previous": self.state.day,
-                                                               "expired": open_ids})]
+        data: dict[str, Any] = {"day": day, "previous": self.state.day, "expired": open_ids}
+        if self.config.site.overnight:
+            # Waiting tickets stay open for the morning (a called one's citizen has gone home).
+            carried = [t for t in self.state.tickets.values() if t.status == "waiting"]
+            data["expired"] = [t.id for t in self.state.tickets.values() if t.status == "called"]
+            data["carried"] = [t.id for t in carried]
+            last: dict[str, int] = {}
+            by_prefix = {s.prefix: s.id for s in self.config.sectors}
+            for t in carried:
+                prefix, n = ticket_number.parse_number(t.number)
+                if prefix in by_prefix:
+                    last[by_prefix[prefix]] = max(last.get(by_prefix[prefix], 0), n)
+            data["carried_last"] = last
+        return [ev.NewEvent(ev.DAY_STARTED, now.isoformat(), data)]
 
     # --- dispatch ------------------------------------------------------------
 
@@ -104,15 +123,25 @@ class QueueCore:
 
     def _ticket_issue(self, cmd: Any, ctx: Context) -> Decision:
         cfg, st = self.config, self.state
-        sector = cfg.sector_by_id.get(cmd.sector)
-        if sector is None:
-            raise DomainError(ErrorCode.UNKNOWN_SECTOR, "Unknown sector")
-        if cmd.procedure is not None and cmd.procedure not in sector.procedures_by_id:
-            raise DomainError(ErrorCode.UNKNOWN_PROCEDURE, "Unknown procedure for this sector")
+        items: list[visits.Item] = []
+        for it in cmd.items():
+            found = cfg.sector_by_id.get(it.sector)
+            if found is None:
+                raise DomainError(ErrorCode.UNKNOWN_SECTOR, "Unknown sector")
+            if it.procedure is not None and it.procedure not in found.procedures_by_id:
+                raise DomainError(ErrorCode.UNKNOWN_PROCEDURE, "Unknown procedure for this sector")
+            items.append((it.sector, it.procedure))
         if cmd.priority != "normal" and cmd.priority not in cfg.priority_groups:
             raise DomainError(ErrorCode.BAD_REQUEST, "This priority group is not served here")
         if cfg.site.enforce_hours and not self.is_open(ctx.now):
             raise DomainError(ErrorCode.SECTOR_CLOSED, "The centre is closed now")
+        self._check_caps(items)
+        waits: dict[str, int] = {}
+        if len(items) > 1:
+            waits = estimate.shown_waits(st, cfg)
+            items, _ = visits.plan(items, waits.__getitem__, self.service_s)
+        sector = cfg.sector_by_id[items[0][0]]
+        procedure = items[0][1]
         seq_in_sector = st.sectors[sector.id].last_number + 1
         if seq_in_sector > ticket_number.MAX_PER_DAY:
             raise DomainError(ErrorCode.SECTOR_CLOSED, "No more tickets for this sector today")
@@ -132,19 +161,60 @@ class QueueCore:
                 log.exception("forecast of the printed wait failed; printing the stream estimate")
         if est is None:
             est = stream
+        visit: list[dict] = []
+        visit_end = None
+        last_call_s = float(est)    # when the last procedure is predicted to be called
+        if len(items) > 1:
+            visit = [{"sector": s, "procedure": p, "status": "current" if i == 0 else "waiting"}
+                     for i, (s, p) in enumerate(items)]
+            end = visits.end_of(items, waits.__getitem__, self.service_s, first_wait_s=est)
+            visit_end = int(round(end))
+            last_call_s = end - self.service_s(*items[-1])
+        past = closing.past_closing(cfg, ctx.now, last_call_s)
+        if past and cmd.accept_past_closing is False:
+            raise DomainError(ErrorCode.PAST_CLOSING, "The wait is predicted to run past closing time")
         ticket = Ticket(id=f"{day.replace('-', '')}-{number}", number=number, sector=sector.id,
-                        procedure=cmd.procedure, priority=cmd.priority, lang=cmd.lang, day=day,
+                        procedure=procedure, priority=cmd.priority, lang=cmd.lang, day=day,
                         issued_at=ctx.now.isoformat(), order=order, token=ctx.token, device=ctx.device,
-                        est_wait_s=est, est_stream_s=stream, position=ahead + 1)
-        event = ev.NewEvent(ev.TICKET_ISSUED, ctx.now.isoformat(),
-                            {"ticket": ticket.__dict__.copy(), "seq_in_sector": seq_in_sector})
+                        est_wait_s=est, est_stream_s=stream, position=ahead + 1, visit=visit, visit_end_s=visit_end)
+        data = ticket.__dict__.copy()
+        if not visit:
+            for key in _VISIT_KEYS:
+                del data[key]
+        event = ev.NewEvent(ev.TICKET_ISSUED, ctx.now.isoformat(), {"ticket": data, "seq_in_sector": seq_in_sector})
 
         def result(state: SiteState) -> dict[str, Any]:
             t = state.tickets[ticket.id]
+            extra: dict[str, Any] = {"past_closing": True} if past else {}
             return ReplyResult.build(ticket=TicketResult.build(
                 **ticket_public(t), position=t.position, ahead=t.position - 1,
-                **wait_fields(PRINTED_WAIT, t.printed_wait_s), token=t.token))
+                **wait_fields(PRINTED_WAIT, t.printed_wait_s), token=t.token, **extra))
         return Decision([event], result)
+
+    def service_s(self, sector: str, procedure: str | None) -> float:
+        """Expected service of one procedure: its sector's mean, by the procedure's learned factor."""
+        mean = estimate.mean_service_s(self.state, self.config, sector)
+        if procedure is None:
+            return mean
+        return mean * estimate.procedure_factors(self.state.sectors[sector]).get(procedure, 1.0)
+
+    def _check_caps(self, items: list[visits.Item]) -> None:
+        """Refuse when taking `items` would go past a sector's or a procedure's daily cap."""
+        by_sector: dict[str, int] = {}
+        by_proc: dict[str, int] = {}
+        for s, p in items:
+            by_sector[s] = by_sector.get(s, 0) + 1
+            if p is not None:
+                by_proc[p] = by_proc.get(p, 0) + 1
+        for s, n in by_sector.items():
+            cap = self.config.sector_by_id[s].daily_cap
+            if cap is not None and self.state.sectors[s].taken_today + n > cap:
+                raise DomainError(ErrorCode.DAILY_CAP_REACHED, "Today's numbers for this sector are gone")
+        for p, n in by_proc.items():
+            sector, proc = self.config.procedure_by_id[p]
+            cap = proc.daily_cap
+            if cap is not None and self.state.sectors[sector.id].procedures_taken_today.get(p, 0) + n > cap:
+                raise DomainError(ErrorCode.DAILY_CAP_REACHED, "Today's numbers for this procedure are gone")
 
     def _guidance_online(self, cmd: Any, ctx: Context) -> Decision:
         found = self.config.procedure_by_id.get(cmd.procedure)
@@ -166,22 +236,53 @@ class QueueCore:
             raise DomainError(ErrorCode.NOT_ALLOWED, "Unknown counter")
         return c
 
-    def _finish_current(self, counter_id: str, ctx: Context, outcome: str = "completed") -> list[ev.NewEvent]:
+    def _finish_current(self, counter_id: str, ctx: Context, outcome: str = "completed",
+                        continue_here: bool = False) -> list[ev.NewEvent]:
+        """The current citizen's procedure ends. A visit with a procedure still to serve moves on
+        to it (`visit.next`): into that sector's queue in the ticket's place, or, when asked and
+        this counter serves that sector, called here at once."""
         t = self.state.counter_serving(counter_id)
         if t is None:
             return []
         service_s = max(0.0, ctx.now.timestamp() - (t.called_epoch or ctx.now.timestamp()))
-        return [ev.NewEvent(ev.TICKET_SERVED, ctx.now.isoformat(),
-                            {"ticket_id": t.id, "counter": counter_id, "outcome": outcome,
-                             "service_s": round(service_s, 3)})]
+        data = {"ticket_id": t.id, "counter": counter_id, "outcome": outcome, "service_s": round(service_s, 3)}
+        if t.visit:     # which procedure was served: reports count each one
+            data.update(sector=t.sector, procedure=t.procedure, step=t.step)
+        events = [ev.NewEvent(ev.TICKET_SERVED, ctx.now.isoformat(), data)]
+        nxt = t.next_step()
+        if nxt is None:
+            return events
+        step = t.visit[nxt]
+        here = continue_here and step["sector"] in self.state.counters[counter_id].sectors
+        events.append(ev.NewEvent(ev.VISIT_NEXT, ctx.now.isoformat(),
+                                  {"ticket_id": t.id, "step": nxt, "sector": step["sector"],
+                                   "procedure": step["procedure"], "counter": counter_id if here else None,
+                                   "at_epoch": ctx.now.timestamp()}))
+        if here:
+            events.append(ev.NewEvent(ev.TICKET_CALLED, ctx.now.isoformat(),
+                                      {"ticket_id": t.id, "counter": counter_id, "number": t.number,
+                                       "sector": step["sector"], "how": "continue", "at_epoch": ctx.now.timestamp(),
+                                       "wait_s": 0.0, "since_queued_s": 0.0,
+                                       "step": t.step_number + 1, "steps": t.steps}))
+        return events
 
     def _call_event(self, t: Ticket, counter_id: str, ctx: Context, how: str) -> ev.NewEvent:
-        wait_s = max(0.0, ctx.now.timestamp() - t.order) if not t.transferred else None
+        now = ctx.now.timestamp()
+        if t.queued_epoch is not None:
+            # a visit's later procedure: its wait is the time in this queue, not since issue
+            # (which includes the visit's earlier services)
+            waited = max(0.0, now - t.queued_epoch)
+            return ev.NewEvent(ev.TICKET_CALLED, ctx.now.isoformat(),
+                               {"ticket_id": t.id, "counter": counter_id, "number": t.number, "sector": t.sector,
+                                "how": how, "at_epoch": now, "wait_s": round(waited, 3),
+                                "since_queued_s": round(waited, 3), **visits.step_fields(t)})
+        wait_s = max(0.0, now - t.order) if not t.transferred else None
         return ev.NewEvent(ev.TICKET_CALLED, ctx.now.isoformat(),
                            {"ticket_id": t.id, "counter": counter_id, "number": t.number, "sector": t.sector,
-                            "how": how, "at_epoch": ctx.now.timestamp(),
-                            "wait_s": round(ctx.now.timestamp() - _issued_epoch(t), 3),
-                            "since_queued_s": None if wait_s is None else round(wait_s, 3)})
+                            "how": how, "at_epoch": now,
+                            "wait_s": round(now - _issued_epoch(t), 3),
+                            "since_queued_s": None if wait_s is None else round(wait_s, 3),
+                            **visits.step_fields(t)})
 
     def _reopen_if_paused(self, c, ctx: Context) -> list[ev.NewEvent]:
         if c.status == "closed":
@@ -219,7 +320,8 @@ class QueueCore:
         if t is None:
             raise DomainError(ErrorCode.NO_CURRENT_TICKET, "This counter is not serving anyone")
         e = ev.NewEvent(ev.TICKET_RECALLED, ctx.now.isoformat(),
-                        {"ticket_id": t.id, "counter": c.id, "number": t.number, "sector": t.sector})
+                        {"ticket_id": t.id, "counter": c.id, "number": t.number, "sector": t.sector,
+                         **visits.step_fields(t)})
         return Decision([e], self._called_result(t.id))
 
     def _serve_done(self, cmd: Any, ctx: Context) -> Decision:
@@ -227,7 +329,50 @@ class QueueCore:
         t = self.state.counter_serving(c.id)
         if t is None:
             raise DomainError(ErrorCode.NO_CURRENT_TICKET, "This counter is not serving anyone")
-        return Decision(self._finish_current(c.id, ctx, cmd.outcome), self._called_result(t.id))
+        return Decision(self._finish_current(c.id, ctx, cmd.outcome, cmd.continue_here), self._called_result(t.id))
+
+    def _visit_add(self, cmd: Any, ctx: Context) -> Decision:
+        c = self._counter(ctx)
+        t = self.state.counter_serving(c.id)
+        if t is None:
+            raise DomainError(ErrorCode.NO_CURRENT_TICKET, "This counter is not serving anyone")
+        sector = self.config.sector_by_id.get(cmd.sector)
+        if sector is None:
+            raise DomainError(ErrorCode.UNKNOWN_SECTOR, "Unknown sector")
+        if cmd.procedure is not None and cmd.procedure not in sector.procedures_by_id:
+            raise DomainError(ErrorCode.UNKNOWN_PROCEDURE, "Unknown procedure for this sector")
+        visit = [dict(p) for p in t.visit] or [{"sector": t.sector, "procedure": t.procedure, "status": "current"}]
+        if sum(1 for p in visit if p["status"] != "dropped") >= MAX_VISIT_PROCEDURES:
+            raise DomainError(ErrorCode.BAD_REQUEST, "A visit has at most 5 procedures")
+        # After the last procedure still to come of the same sector (one sector's procedures
+        # together), else after all of them.
+        at = len(visit)
+        for i in range(len(visit) - 1, t.step - 1, -1):
+            if visit[i]["sector"] == cmd.sector and visit[i]["status"] in ("current", "waiting"):
+                at = i + 1
+                break
+        visit.insert(at, {"sector": cmd.sector, "procedure": cmd.procedure, "status": "waiting"})
+        return self._visit_changed(t, c.id, "add", cmd, visit, ctx)
+
+    def _visit_drop(self, cmd: Any, ctx: Context) -> Decision:
+        c = self._counter(ctx)
+        t = self.state.counter_serving(c.id)
+        if t is None:
+            raise DomainError(ErrorCode.NO_CURRENT_TICKET, "This counter is not serving anyone")
+        visit = [dict(p) for p in t.visit]
+        for p in visit[t.step + 1:]:
+            if p["status"] == "waiting" and p["sector"] == cmd.sector and (
+                    cmd.procedure is None or p["procedure"] == cmd.procedure):
+                p["status"] = "dropped"
+                return self._visit_changed(t, c.id, "drop", cmd, visit, ctx)
+        raise DomainError(ErrorCode.NOT_FOUND, "This procedure is not among those still to serve")
+
+    def _visit_changed(self, t: Ticket, counter: str, action: str, cmd: Any, visit: list[dict],
+                       ctx: Context) -> Decision:
+        e = ev.NewEvent(ev.VISIT_CHANGED, ctx.now.isoformat(),
+                        {"ticket_id": t.id, "counter": counter, "action": action, "sector": cmd.sector,
+                         "procedure": cmd.procedure, "visit": visit})
+        return Decision([e], self._called_result(t.id))
 
     def _serve_no_show(self, cmd: Any, ctx: Context) -> Decision:
         c = self._counter(ctx)
@@ -254,24 +399,32 @@ class QueueCore:
                          "service_s": round(ctx.now.timestamp() - (t.called_epoch or ctx.now.timestamp()), 3)})
         return Decision([e], self._called_result(t.id))
 
-    def _set_status(self, counter_id: str, status: str, ctx: Context, by: str | None) -> Decision:
+    def _set_status(self, counter_id: str, status: str, ctx: Context, by: str | None,
+                    reason: str | None = None) -> Decision:
+        """A counter opens, closes or goes on a break (paused, with a reason: BREAK_REASONS)."""
         c = self.state.counters.get(counter_id)
         if c is None:
             raise DomainError(ErrorCode.NOT_ALLOWED, "Unknown counter")
         events: list[ev.NewEvent] = []
         if status == "closed":
             events += self._finish_current(counter_id, ctx)
-        if c.status != status:
-            events.append(ev.NewEvent(ev.COUNTER_STATUS, ctx.now.isoformat(),
-                                      {"counter": counter_id, "status": status, "by": by}))
-        return Decision(events, lambda s: {"counter": {"id": counter_id, "status": s.counters[counter_id].status,
-                                                       "sectors": list(s.counters[counter_id].sectors)}})
+        data: dict[str, Any] = {"counter": counter_id, "status": status, "by": by}
+        if status == "paused":
+            data["reason"] = reason or "other"
+        if c.status != status or (status == "paused" and c.break_reason != data["reason"]):
+            events.append(ev.NewEvent(ev.COUNTER_STATUS, ctx.now.isoformat(), data))
+
+        def result(s: SiteState) -> dict[str, Any]:
+            rt = s.counters[counter_id]
+            extra = {"break_reason": rt.break_reason} if rt.status == "paused" else {}
+            return {"counter": {"id": counter_id, "status": rt.status, "sectors": list(rt.sectors), **extra}}
+        return Decision(events, result)
 
     def _counter_open(self, cmd: Any, ctx: Context) -> Decision:
         return self._set_status(self._counter(ctx).id, "open", ctx, ctx.device)
 
     def _counter_pause(self, cmd: Any, ctx: Context) -> Decision:
-        return self._set_status(self._counter(ctx).id, "paused", ctx, ctx.device)
+        return self._set_status(self._counter(ctx).id, "paused", ctx, ctx.device, cmd.reason)
 
     def _counter_close(self, cmd: Any, ctx: Context) -> Decision:
         return self._set_status(self._counter(ctx).id, "closed", ctx, ctx.device)
@@ -295,7 +448,9 @@ class QueueCore:
     def _counter_set_status(self, cmd: SetCounterStatus, ctx: Context) -> Decision:
         if cmd.status not in ("open", "paused", "closed"):
             raise DomainError(ErrorCode.BAD_REQUEST, "Status must be open, paused or closed")
-        return self._set_status(cmd.counter, cmd.status, ctx, cmd.by)
+        if cmd.reason is not None and cmd.reason not in BREAK_REASONS:
+            raise DomainError(ErrorCode.BAD_REQUEST, "Unknown break reason")
+        return self._set_status(cmd.counter, cmd.status, ctx, cmd.by, cmd.reason)
 
     def _counter_set_sectors(self, cmd: SetCounterSectors, ctx: Context) -> Decision:
         conf = self.config.counter_by_id.get(cmd.counter)
@@ -358,6 +513,8 @@ HANDLERS: dict[str, Callable[[QueueCore, Any, Context], Decision]] = {
     "serve.done": QueueCore._serve_done,
     "serve.no_show": QueueCore._serve_no_show,
     "serve.transfer": QueueCore._serve_transfer,
+    "visit.add": QueueCore._visit_add,
+    "visit.drop": QueueCore._visit_drop,
     "counter.open": QueueCore._counter_open,
     "counter.pause": QueueCore._counter_pause,
     "counter.close": QueueCore._counter_close,

@@ -88,7 +88,7 @@ def _shares(state: SiteState) -> dict[str, float]:
     """Counters' worth of service each sector gets now, in one pass over the counters."""
     cap: dict[str, float] = {}
     for c in state.counters.values():
-        if c.status != "closed" and c.sectors:
+        if c.on_duty and c.sectors:
             share = 1.0 / len(c.sectors)
             for s in c.sectors:
                 cap[s] = cap.get(s, 0.0) + share
@@ -169,8 +169,6 @@ def _server_stream(now: _Now, c, sector: str) -> tuple[float, float]:
     if residual is not None:
         # Its calls go to other sectors too: some of a gap of other work first.
         first = residual + _OTHER_WORK * (gap - svc)
-    elif c.status == "paused":
-        first = svc  # a paused counter comes back, but not at once
     return first, gap
 
 
@@ -185,7 +183,7 @@ def _helper_stream(now: _Now, c, sector: str) -> tuple[float, float]:
 
 def _is_helper(state: SiteState, config: SiteConfig, c, sector: str) -> bool:
     # Auto mode moves an open counter onto a sector it may reach once its own queue is empty.
-    if c.status != "open":
+    if not c.on_duty:
         return False
     extra = AutoBalancer.idle_reach(state, config, c)
     return extra is not None and sector in extra and not any(state.waiting_count(x) for x in c.sectors)
@@ -194,7 +192,7 @@ def _is_helper(state: SiteState, config: SiteConfig, c, sector: str) -> bool:
 def _call_streams(state: SiteState, config: SiteConfig, sector: str,
                   now: _Now | None = None) -> list[tuple[float, float]]:
     """(seconds until the counter's first call of `sector`, seconds between its calls of it), per counter."""
-    servers = [c for c in state.counters.values() if c.status != "closed" and sector in c.sectors]
+    servers = [c for c in state.counters.values() if c.on_duty and sector in c.sectors]
     if not servers:
         return []
     helpers = []
@@ -325,7 +323,7 @@ def all_sector_waits(state: SiteState, config: SiteConfig) -> dict[str, int]:
     by_sector: dict[str, list[tuple[float, float]]] = {s.id: [] for s in config.sectors}
     served: set[str] = set()
     for c in state.counters.values():
-        if c.status != "closed" and c.sectors:
+        if c.on_duty and c.sectors:
             # The counter's pressures, total and residual once for all its sectors (same values
             # as _server_stream computes for each).
             single = len(c.sectors) == 1
@@ -333,22 +331,18 @@ def all_sector_waits(state: SiteState, config: SiteConfig) -> dict[str, int]:
                 pressures = {s: now.pressure(s) for s in c.sectors}
                 total = sum(pressures.values())
             residual = now.residual(c)
-            paused = c.status == "paused"
             for s in c.sectors:
                 if s not in by_sector:
                     continue
                 share = 1.0 if single else max(pressures[s] / total if total > 0 else 1.0 / len(c.sectors), 0.1)
                 svc = now.svc(s)
                 gap = svc / share
-                if residual is not None:
-                    first = residual + _OTHER_WORK * (gap - svc)
-                else:
-                    first = svc if paused else 0.0
+                first = residual + _OTHER_WORK * (gap - svc) if residual is not None else 0.0
                 by_sector[s].append((first, gap))
                 served.add(s)
     if AUTO_HELPERS and state.auto_mode:
         for c in state.counters.values():
-            extra = AutoBalancer.idle_reach(state, config, c) if c.status == "open" else None
+            extra = AutoBalancer.idle_reach(state, config, c) if c.on_duty else None
             if extra is None or any(state.waiting_count(x) for x in c.sectors):
                 continue
             for s in dict.fromkeys(extra):   # each sector once, as the per-sector scan counts it

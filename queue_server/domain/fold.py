@@ -24,6 +24,8 @@ def apply(s: SiteState, event: ev.Event) -> None:
 def _day_started(s: SiteState, d: dict, e: ev.Event) -> None:
     learn_day(s)
     s.day = d["day"]
+    # The site's overnight option: yesterday's waiting tickets stay open, in their place.
+    carried = [s.tickets[tid] for tid in d.get("carried", ()) if tid in s.tickets]
     s.tickets.clear()
     s.by_token.clear()
     s.by_number.clear()
@@ -34,6 +36,16 @@ def _day_started(s: SiteState, d: dict, e: ev.Event) -> None:
         st.service_s_sum, st.service_n, st.service_s_sq_sum = 0.0, 0, 0.0
         st.arrivals_today = {}
         st.printed_ratio = st.printed_ratio_at = None
+        st.taken_today = 0
+        st.procedures_taken_today = {}
+    for t in sorted(carried, key=lambda t: t.order):
+        s.tickets[t.id] = t
+        s.waiting.setdefault(t.sector, {})[t.id] = None
+        s.by_token[t.token] = t.id
+        s.by_number[t.number] = t.id
+    # today's numbers go on after the carried ones: no two citizens hold the same number
+    for sector, n in d.get("carried_last", {}).items():
+        s.sectors[sector].last_number = n
     for c in s.counters.values():
         c.serving = None
         c.last_served = None
@@ -48,6 +60,7 @@ def _issued(s: SiteState, d: dict, e: ev.Event) -> None:
     # Never share a mutable with the event: the same event is folded again into the
     # snapshotter's copy of the state (queue_server/snapshotter.py).
     t.transferred_from = list(t.transferred_from)
+    t.visit = [dict(p) for p in t.visit]
     s.tickets[t.id] = t
     s.waiting.setdefault(t.sector, {})[t.id] = None
     s.by_token[t.token] = t.id
@@ -65,6 +78,22 @@ def _issued(s: SiteState, d: dict, e: ev.Event) -> None:
         st.printed_ratio = blend(st.printed_ratio, ratio, RATIO_ALPHA)
         st.printed_ratio_at = when.timestamp()
     s.last_order = max(s.last_order, t.order)
+    count_taken(s, t)
+
+
+def count_taken(s: SiteState, t: Ticket) -> None:
+    """Count a new ticket's procedures (one, or each of its visit's) as taken today."""
+    for p in t.visit or ({"sector": t.sector, "procedure": t.procedure, "status": "current"},):
+        if p["status"] != "dropped" and p["sector"] in s.sectors:
+            _take(s, p["sector"], p["procedure"], 1)
+
+
+def _take(s: SiteState, sector: str, procedure: str | None, n: int) -> None:
+    """Count a procedure taken (n=1) or given back (n=-1) today, for the daily caps."""
+    st = s.sectors[sector]
+    st.taken_today += n
+    if procedure is not None:
+        st.procedures_taken_today[procedure] = st.procedures_taken_today.get(procedure, 0) + n
 
 
 def _called(s: SiteState, d: dict, e: ev.Event) -> None:
@@ -91,7 +120,10 @@ def _note_call(s: SiteState, t: Ticket, counter: str, ts: str) -> None:
     older call off the board. Numbers are unique within the day, and the list is cleared each day."""
     for old in [r for r in s.recent_calls if r["number"] == t.number]:
         s.recent_calls.remove(old)
-    s.recent_calls.appendleft({"number": t.number, "counter": counter, "sector": t.sector, "at": ts})
+    line = {"number": t.number, "counter": counter, "sector": t.sector, "at": ts}
+    if t.visit:
+        line.update(step=t.step_number, steps=t.steps)
+    s.recent_calls.appendleft(line)
 
 
 def _finish(s: SiteState, d: dict, e: ev.Event, status: str) -> Ticket:
@@ -108,6 +140,8 @@ def _served(s: SiteState, d: dict, e: ev.Event) -> None:
     t = _finish(s, d, e, "served")
     t.outcome = d.get("outcome", "completed")
     t.served_by = d["counter"]
+    if t.visit:
+        t.visit[t.step]["status"] = "done"
     c = s.counters[d["counter"]]
     c.last_served = t.id
     c.served_today += 1
@@ -127,6 +161,8 @@ def _served(s: SiteState, d: dict, e: ev.Event) -> None:
 
 def _no_show(s: SiteState, d: dict, e: ev.Event) -> None:
     t = _finish(s, d, e, "no_show")
+    if t.visit:
+        t.visit[t.step]["status"] = "no_show"
     s.sectors[t.sector].no_show_today += 1
 
 
@@ -137,12 +173,35 @@ def _transferred(s: SiteState, d: dict, e: ev.Event) -> None:
         c.serving = None
     t.transferred_from.append(t.sector)
     t.sector = d["to_sector"]
+    if t.visit:
+        t.visit[t.step]["sector"] = t.sector
     t.est_stream_s = None       # what was learned at issue was about the other sector's queue
     t.status = "waiting"
     t.counter = None
     t.called_at = None
     t.called_epoch = None
     s.waiting.setdefault(t.sector, {})[t.id] = None
+
+
+def _visit_next(s: SiteState, d: dict, e: ev.Event) -> None:
+    """The ticket moves on to the visit's next procedure: into that sector's queue, keeping its
+    `order` (the transfer rule), its wait there counted from now. A following ticket.called
+    calls it at once ("continue here")."""
+    t = s.tickets[d["ticket_id"]]
+    t.step = d["step"]
+    t.visit[t.step]["status"] = "current"
+    t.sector, t.procedure = d["sector"], d["procedure"]
+    t.status = "waiting"
+    t.counter = t.called_at = t.called_epoch = t.finished_at = t.outcome = None
+    t.est_stream_s = None
+    t.queued_epoch = d["at_epoch"]
+    s.waiting.setdefault(t.sector, {})[t.id] = None
+
+
+def _visit_changed(s: SiteState, d: dict, e: ev.Event) -> None:
+    t = s.tickets[d["ticket_id"]]
+    t.visit = [dict(p) for p in d["visit"]]
+    _take(s, d["sector"], d["procedure"], 1 if d["action"] == "add" else -1)
 
 
 def _cancelled(s: SiteState, d: dict, e: ev.Event) -> None:
@@ -153,7 +212,10 @@ def _cancelled(s: SiteState, d: dict, e: ev.Event) -> None:
 
 
 def _counter_status(s: SiteState, d: dict, e: ev.Event) -> None:
-    s.counters[d["counter"]].status = d["status"]
+    c = s.counters[d["counter"]]
+    c.status = d["status"]
+    # an event from before break reasons (or an older device) is a break for another reason
+    c.break_reason = d.get("reason", "other") if c.status == "paused" else None
 
 
 def _counter_sectors(s: SiteState, d: dict, e: ev.Event) -> None:
@@ -182,4 +244,5 @@ HANDLERS = {
     ev.TICKET_TRANSFERRED: _transferred, ev.TICKET_CANCELLED: _cancelled,
     ev.COUNTER_STATUS: _counter_status, ev.COUNTER_SECTORS: _counter_sectors,
     ev.RATING_SUBMITTED: _rating, ev.GUIDANCE_GIVEN: _guidance, ev.AUTO_MODE: _auto,
+    ev.VISIT_NEXT: _visit_next, ev.VISIT_CHANGED: _visit_changed,
 }

@@ -283,7 +283,7 @@ def _capacity_shares(state: SiteState, counter: str) -> dict[str, tuple[float, f
     """
     out: dict[str, list[float]] = {}
     for c in state.counters.values():
-        if c.status != "open" or not c.sectors:
+        if not c.on_duty or not c.sectors:
             continue
         share = 1.0 / len(c.sectors)
         for s in c.sectors:

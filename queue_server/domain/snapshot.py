@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from queue_server.domain import fold
 from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import SiteState
 from queue_server.domain.tickets import CounterRuntime, SectorStats, Ticket
@@ -14,8 +15,9 @@ def to_dict(state: SiteState) -> dict[str, Any]:
         "last_seq": state.last_seq, "day": state.day,
         # Not asdict(): it deep-copies every field, and a busy day's tickets made each
         # snapshot stall the command loop for ~0.3 s. Every Ticket field is a scalar
-        # except transferred_from, copied here.
-        "tickets": {k: {**vars(v), "transferred_from": list(v.transferred_from)} for k, v in state.tickets.items()},
+        # except transferred_from and visit, copied here.
+        "tickets": {k: {**vars(v), "transferred_from": list(v.transferred_from),
+                        "visit": [dict(p) for p in v.visit]} for k, v in state.tickets.items()},
         "waiting": {k: list(v) for k, v in state.waiting.items()},
         "counters": {k: asdict(v) for k, v in state.counters.items()},
         "sectors": {k: asdict(v) for k, v in state.sectors.items()},
@@ -36,6 +38,11 @@ def from_dict(data: dict[str, Any], config: SiteConfig) -> SiteState:
         state.counters[k] = CounterRuntime(**v)
     for k, v in data["sectors"].items():
         state.sectors[k] = SectorStats(**v)
+    if any("taken_today" not in v for v in data["sectors"].values()):
+        # A snapshot from before daily caps: today's tickets say what was taken.
+        for t in state.tickets.values():
+            if t.day == state.day:
+                fold.count_taken(state, t)
     state.recent_calls.extend(data["recent_calls"])
     state.guided_online_today = data["guided_online_today"]
     state.auto_mode = data["auto_mode"]

@@ -39,6 +39,15 @@ class Ticket:
     outcome: str | None = None
     served_by: str | None = None
     rating: int | None = None
+    # A visit (more than one procedure, docs/visits.md): every procedure in the order served, each
+    # {"sector", "procedure", "status": waiting|current|done|no_show|dropped}, and the index of
+    # the current one (`sector`/`procedure` above are its). Empty for a single-procedure ticket.
+    visit: list[dict] = field(default_factory=list)
+    step: int = 0
+    # When the ticket joined its current queue (epoch s): its wait for a later procedure of a
+    # visit counts from there (None: from `order`, as every single-procedure ticket).
+    queued_epoch: float | None = None
+    visit_end_s: int | None = None  # the printed estimate of the end of the visit, seconds after issue
 
     @property
     def printed_wait_s(self) -> int:
@@ -56,6 +65,23 @@ class Ticket:
     def transferred(self) -> bool:
         return bool(self.transferred_from)
 
+    @property
+    def steps(self) -> int:
+        """How many procedures the visit has (dropped ones not counted); 1 for a single ticket."""
+        return sum(1 for p in self.visit if p["status"] != "dropped") or 1
+
+    @property
+    def step_number(self) -> int:
+        """The current procedure's place among the visit's (1-based, dropped ones not counted)."""
+        return sum(1 for p in self.visit[:self.step] if p["status"] != "dropped") + 1
+
+    def next_step(self) -> int | None:
+        """Index of the visit's next procedure still to serve, or None."""
+        for i in range(self.step + 1, len(self.visit)):
+            if self.visit[i]["status"] == "waiting":
+                return i
+        return None
+
 
 @dataclass
 class CounterRuntime:
@@ -67,6 +93,13 @@ class CounterRuntime:
     served_today: int = 0
     busy_s_today: float = 0.0
     sectors_override: bool = False
+    break_reason: str | None = None   # while paused: one of protocol.messages.BREAK_REASONS
+
+    @property
+    def on_duty(self) -> bool:
+        """Whether the counter calls citizens: a counter on a break (paused) counts as closed in
+        the estimates, the forecast and auto mode until it opens again (docs/visits.md)."""
+        return self.status == "open"
 
 
 @dataclass
@@ -97,6 +130,10 @@ class SectorStats:
     # the board show is the stream estimate corrected by it (estimate.shown_waits).
     printed_ratio: float | None = None
     printed_ratio_at: float | None = None
+    # Procedures of this sector taken today (a ticket or a visit's procedure; a dropped one given
+    # back), and per procedure: what the daily caps (site config daily_cap) count.
+    taken_today: int = 0
+    procedures_taken_today: dict[str, int] = field(default_factory=dict)
 
     def service_cv_today(self) -> float | None:
         """Today's spread of service times (standard deviation / mean); None before any service,

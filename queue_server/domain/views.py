@@ -9,7 +9,7 @@ from typing import Any
 
 from protocol.messages import (SHOWN_WAIT, Board, BoardCounter, BoardSector, BoardSite, CounterServing, CounterState,
                                RecentCall, SectorStats, Serving, wait_fields)
-from queue_server.domain import estimate
+from queue_server.domain import closing, estimate, visits
 from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import SiteState
 
@@ -26,7 +26,30 @@ def serving_of(state: SiteState, counter: str) -> dict[str, Any] | None:
     if t is None:
         return None
     return CounterServing.build(number=t.number, sector=t.sector, called_at=t.called_at, ticket_id=t.id,
-                                procedure=t.procedure, priority=t.priority)
+                                procedure=t.procedure, priority=t.priority, **visits.step_fields(t),
+                                **({"visit": visits.view(t)} if t.visit else {}))
+
+
+def break_fields(state: SiteState, counter: str) -> dict[str, Any]:
+    """{"break_reason": ...} while the counter is on a break (paused); {} otherwise."""
+    c = state.counters[counter]
+    return {"break_reason": c.break_reason or "other"} if c.status == "paused" else {}
+
+
+def cap_fields(state: SiteState, config: SiteConfig, sector: str, procedures: bool = False) -> dict[str, Any]:
+    """What is left today under the sector's daily cap (`remaining_today`) and, with `procedures`,
+    under each of its procedures' (`procedures_remaining`); {} when nothing is capped."""
+    conf = config.sector_by_id[sector]
+    st = state.sectors[sector]
+    out: dict[str, Any] = {}
+    if conf.daily_cap is not None:
+        out["remaining_today"] = max(0, conf.daily_cap - st.taken_today)
+    if procedures:
+        left = {p.id: max(0, p.daily_cap - st.procedures_taken_today.get(p.id, 0))
+                for p in conf.procedures if p.daily_cap is not None}
+        if left:
+            out["procedures_remaining"] = left
+    return out
 
 
 def counter_state(state: SiteState, config: SiteConfig, counter: str, now: datetime) -> dict[str, Any]:
@@ -37,7 +60,7 @@ def counter_state(state: SiteState, config: SiteConfig, counter: str, now: datet
                               status=counter_status(state, counter), sectors=list(c.sectors),
                               trained=list(conf.trained), serving=serving_of(state, counter),
                               served_today=c.served_today, last_served=c.last_served,
-                              waiting={s: state.waiting_count(s) for s in c.sectors})
+                              waiting={s: state.waiting_count(s) for s in c.sectors}, **break_fields(state, counter))
 
 
 def sector_waits(state: SiteState, config: SiteConfig) -> dict[str, int]:
@@ -51,14 +74,16 @@ def sector_stats(state: SiteState, config: SiteConfig, sector: str, now: datetim
     conf = config.sector_by_id[sector]
     waiting = state.waiting_in(sector)
     oldest = min((t.order for t in waiting), default=None)
+    shown = waits[sector] if waits is not None else estimate.shown_wait(state, config, sector)
     return SectorStats.build(
         ts=now.isoformat(), seq=state.last_seq, sector=sector, waiting=len(waiting),
-        **wait_fields(SHOWN_WAIT, waits[sector] if waits is not None else estimate.shown_wait(state, config, sector)),
+        **wait_fields(SHOWN_WAIT, shown),
         served_today=st.served_today, issued_today=st.issued_today, no_show_today=st.no_show_today,
         oldest_wait_s=0 if oldest is None else max(0, int(now.timestamp() - oldest)),
         target_wait_s=int(conf.target_wait_min * 60),
         mean_service_s=int(estimate.mean_service_s(state, config, sector)),
-        counters=[c.id for c in state.counters.values() if sector in c.sectors and c.status != "closed"])
+        counters=[c.id for c in state.counters.values() if sector in c.sectors and c.status != "closed"],
+        **cap_fields(state, config, sector, procedures=True), past_closing=closing.past_closing(config, now, shown))
 
 
 def board(state: SiteState, config: SiteConfig, now: datetime, waits: dict[str, int] | None = None) -> dict[str, Any]:
@@ -70,15 +95,20 @@ def board(state: SiteState, config: SiteConfig, now: datetime, waits: dict[str, 
         counters.append(BoardCounter.build(
             id=conf.id, label=conf.label.vi, label_en=conf.label.en, status=counter_status(state, conf.id),
             sectors=list(c.sectors),
-            serving=None if serving is None else Serving.build(number=serving["number"], sector=serving["sector"],
-                                                               called_at=serving["called_at"])))
+            serving=None if serving is None else Serving.build(
+                number=serving["number"], sector=serving["sector"], called_at=serving["called_at"],
+                **{k: serving[k] for k in ("step", "steps") if k in serving}),
+            **break_fields(state, conf.id)))
     recent = [RecentCall.build(number=r["number"], counter=r["counter"],
                                counter_label=config.counter_by_id[r["counter"]].label.vi,
                                counter_label_en=config.counter_by_id[r["counter"]].label.en,
-                               sector=r["sector"], at=r["at"]) for r in state.recent_calls]
+                               sector=r["sector"], at=r["at"], **{k: r[k] for k in ("step", "steps") if k in r})
+              for r in state.recent_calls]
     sectors = [BoardSector.build(id=s.id, name=s.name.model_dump(), prefix=s.prefix,
                                  waiting=state.waiting_count(s.id), **wait_fields(SHOWN_WAIT, waits[s.id]),
-                                 target_wait_s=int(s.target_wait_min * 60)) for s in config.sectors]
+                                 target_wait_s=int(s.target_wait_min * 60), **cap_fields(state, config, s.id),
+                                 past_closing=closing.past_closing(config, now, waits[s.id]))
+               for s in config.sectors]
     return Board.build(ts=now.isoformat(), seq=state.last_seq,
                        site=BoardSite.build(id=config.site.id, name=config.site.name.model_dump(),
                                             timezone=config.site.timezone),

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 
 from protocol.catalogue import Catalogue
 from protocol.messages import LIVE_WAIT, wait_fields
-from queue_server.domain import estimate, views
+from queue_server.domain import estimate, views, visits
 from queue_server.domain.commands import (OVERRIDE_REASON_MAX_CHARS, CancelTicket, SetAutoMode, SetCounterSectors,
                                           SetCounterStatus)
 from queue_server.catalogue import catalogue_document
@@ -52,7 +52,7 @@ def health():
 def catalogue():
     svc = service()
     with svc.lock:
-        return jsonify(catalogue_document(svc.state, svc.config))
+        return jsonify(catalogue_document(svc.state, svc.config, svc.clock()))
 
 
 @bp.get("/api/v1/board")
@@ -101,7 +101,7 @@ def ticket_view(svc: QueueService, token: str) -> dict[str, Any] | None:
                 **wait_fields(LIVE_WAIT, estimate.live_wait(svc.state, svc.config, t, ahead) if t.status == "waiting" else 0),
                 "counter": t.counter, "counter_label": counter.label.model_dump() if counter else None,
                 "counter_number": counter.number if counter else None, "called_at": t.called_at,
-                "seq": svc.state.last_seq}
+                "seq": svc.state.last_seq, **({"visit": visits.view(t)} if t.visit else {})}
 
 
 @bp.get("/api/v1/tickets/<token>")

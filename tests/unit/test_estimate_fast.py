@@ -20,7 +20,8 @@ from tests.support.domain_harness import small_site
 
 # --- the reference: estimate.py's stream code before the shared-work rewrite --------------------
 def _ref_call_streams(state, config, sector):
-    servers = [c for c in state.counters.values() if c.status != "closed" and sector in c.sectors]
+    # Since issue #18 a paused counter (on a break) counts as closed: only open counters serve.
+    servers = [c for c in state.counters.values() if c.status == "open" and sector in c.sectors]
     helpers = []
     if estimate.AUTO_HELPERS and state.auto_mode:
         for c in state.counters.values():
@@ -55,8 +56,6 @@ def _ref_call_streams(state, config, sector):
             elapsed = (now - current.called_epoch) if (now is not None and current.called_epoch) else 0.0
             first = max(mean - elapsed, estimate._MIN_RESIDUAL * mean)
             first += estimate._OTHER_WORK * (gap - svc(sector))
-        elif c.status == "paused":
-            first = svc(sector)
         streams.append((first, gap))
     for c in helpers:
         trained = config.counter_by_id[c.id].trained

@@ -62,7 +62,7 @@ def counters_now(state: SiteState, config: SiteConfig, policy: Policy, now_s: fl
     for c in state.counters.values():
         if moved is not None and c.id == moved.id:
             c = moved
-        reach, full = _reaches(state, config, c, policy) if c.status == "open" else ((), ())
+        reach, full = _reaches(state, config, c, policy) if c.on_duty else ((), ())
         if reach:
             current = state.tickets.get(c.serving) if c.serving else None
             elapsed = max(0.0, now_s - current.called_epoch) if current and current.called_epoch else 0.0
