@@ -1,15 +1,16 @@
 """The kiosk's side of the contract (docs/protocol.md): commands with replies, live sector waits, server status.
 
-A thin layer over protocol.client.DeviceClient; it decides nothing and hands
-every message to callbacks (the app moves them onto the UI thread).
+A thin layer over protocol.client.DeviceClient; it decides nothing. Each message is read through
+its model in protocol/messages.py (`parse`: a payload the contract refuses is logged and dropped)
+and handed to a callback as that model (the app moves them onto the UI thread).
 """
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, Callable
 
 from protocol.client import DeviceClient, ReplyTimeout, new_req_id  # noqa: F401  (re-exported)
+from protocol.messages import ProvinceNearby, SectorStats, ServerStatus, parse
 from protocol.topics import ProvinceTopics
 
 log = logging.getLogger(__name__)
@@ -22,10 +23,11 @@ class KioskLink:
                                              password=m.password, ca_file=m.ca_file,
                                              status_extra={"printer": "ok", "help_requested": False})
         self.topics = self.client.topics
-        self.on_stats: Callable[[str, dict[str, Any]], None] = lambda sector, stats: None
-        self.on_server_status: Callable[[dict[str, Any]], None] = lambda payload: None
+        self.on_stats: Callable[[str, SectorStats], None] = lambda sector, stats: None
+        self.on_server_status: Callable[[ServerStatus], None] = lambda status: None
         self.on_connection: Callable[[bool], None] = lambda up: None
-        self.on_nearby: Callable[[str, dict[str, Any]], None] = lambda sector, advice: None
+        # None: advice that cannot be read, which the kiosk drops (better no advice than stale)
+        self.on_nearby: Callable[[str, ProvinceNearby | None], None] = lambda sector, advice: None
         self.province = ProvinceTopics()
         self.client.subscribe(self.topics.all_sector_stats, self._stats)
         # the province's advice, brought to this site's broker by its bridge (firmware_config/bridge.py);
@@ -52,28 +54,21 @@ class KioskLink:
     def set_status(self, **fields: Any) -> None:
         self.client.set_status(**fields)
 
-    @staticmethod
-    def _json(payload: bytes) -> dict[str, Any] | None:
-        try:
-            data = json.loads(payload)
-        except ValueError:
-            return None
-        return data if isinstance(data, dict) else None
-
     def _stats(self, topic: str, payload: bytes) -> None:
         sector = self.topics.parse_sector_stats(topic)
-        data = self._json(payload)
-        if sector and data is not None:
-            self.on_stats(sector, data)
+        stats = parse(SectorStats, payload) if sector and payload else None
+        if stats is not None:
+            self.on_stats(sector, stats)
 
     def _nearby(self, topic: str, payload: bytes) -> None:
         where = self.province.parse_nearby(topic)
         if where is None or where[0] != self.topics.site:
             return
-        data = self._json(payload) if payload else {"nearby": []}   # an emptied retained message clears it
-        self.on_nearby(where[1], data if data is not None else {})
+        # an emptied retained message clears the advice, as an empty list does
+        advice = parse(ProvinceNearby, payload) if payload else ProvinceNearby(nearby=[])
+        self.on_nearby(where[1], advice)
 
     def _server(self, topic: str, payload: bytes) -> None:
-        data = self._json(payload)
-        if data is not None:
-            self.on_server_status(data)
+        status = parse(ServerStatus, payload) if payload else None
+        if status is not None:
+            self.on_server_status(status)

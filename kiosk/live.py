@@ -2,7 +2,8 @@
 advice, the server's and the broker connection's state) and what it tells staff through its
 device status (a citizen asking for help; the printer's state is reported by kiosk/print_jobs.py).
 
-A part of KioskViewModel (kiosk/viewmodel.py); kiosk/link.py brings the messages in.
+A part of KioskViewModel (kiosk/viewmodel.py); kiosk/link.py brings the messages in, each
+already read through its model in protocol/messages.py.
 """
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import logging
 from typing import Any
 
 from kiosk.journey import HOME, PRIORITY, PROCEDURE, PROCEDURES
-from kiosk.replies import parse_nearby
-from protocol.messages import SHOWN_WAIT, SectorStats, parse
+from kiosk.replies import nearby_options
+from protocol.messages import SHOWN_WAIT, ProvinceNearby, SectorStats, ServerStatus
 
 log = logging.getLogger(__name__)
 
@@ -19,20 +20,17 @@ log = logging.getLogger(__name__)
 class LiveSite:
     # -- heard from the site ---------------------------------------------------------
 
-    def on_sector_stats(self, sector: str, stats: dict[str, Any]) -> None:
-        parsed = parse(SectorStats, stats)      # the contract's model; a refused payload is logged and ignored
-        if parsed is None:
-            return
-        self.stats[sector] = {"waiting": parsed.waiting, SHOWN_WAIT: parsed.shown_wait_s}
+    def on_sector_stats(self, sector: str, stats: SectorStats) -> None:
+        self.stats[sector] = {"waiting": stats.waiting, SHOWN_WAIT: stats.shown_wait_s}
         if self.screen in (HOME, PROCEDURES, PROCEDURE, PRIORITY):
             self._changed()
 
-    def on_nearby(self, sector: str, advice: Any) -> None:
+    def on_nearby(self, sector: str, advice: ProvinceNearby | None) -> None:
         """The province's retained advice for one sector: nearby centres with shorter waits.
-        An empty list clears it; so does a message we cannot read (better no advice than stale)."""
-        options = parse_nearby(advice)
-        if options is None:
-            log.warning("unreadable nearby advice for %s: %.200r", sector, advice)
+        An empty list clears it; so does advice we cannot read (None: better no advice than stale)."""
+        if advice is None:
+            log.warning("unreadable nearby advice for %s", sector)
+        options = nearby_options(advice) if advice is not None else []
         if options:
             self.nearby[sector] = options
         else:
@@ -40,8 +38,8 @@ class LiveSite:
         if self.screen == PROCEDURE:
             self._changed()
 
-    def on_server_status(self, payload: dict[str, Any]) -> None:
-        self.server_online = bool(payload.get("online"))
+    def on_server_status(self, status: ServerStatus) -> None:
+        self.server_online = status.online
         self._changed()
 
     def on_connection(self, up: bool) -> None:

@@ -1,6 +1,6 @@
-"""Reading what the server and the province send the kiosk, each through its model in
-protocol/messages.py: a reply to a request, the nearby-centres advice. Pure functions, no state:
-the journey decides what to do with what they return."""
+"""Reading what the server and the province send the kiosk, through their models in
+protocol/messages.py: a reply to a request, the nearby-centres advice (kiosk/link.py parses the
+broadcast messages). Pure functions, no state: the journey decides what to do with what they return."""
 from __future__ import annotations
 
 from typing import Any
@@ -25,16 +25,12 @@ def read_guidance_reply(reply: Any) -> Guidance | None:
     return parsed.result.guidance if parsed is not None and parsed.ok and parsed.result else None
 
 
-def parse_nearby(advice: Any) -> list[dict[str, Any]] | None:
-    """The usable options of a `province.nearby` payload (protocol.messages.ProvinceNearby),
-    shortest wait first; None when the payload itself is unreadable. A bad option is dropped
-    (by the model), the others kept."""
-    parsed = parse(ProvinceNearby, advice) if isinstance(advice, dict) else None
-    if parsed is None:
-        return None
+def nearby_options(advice: ProvinceNearby) -> list[dict[str, Any]]:
+    """The options of the province's advice (protocol.messages.ProvinceNearby: a bad option was
+    already dropped by the model), shortest wait first, as the card shows them."""
     options = [{"site": o.site, "name": (o.name.model_dump() if isinstance(o.name, I18nText) else o.name) or o.site,
                 "address": (o.address.model_dump() if isinstance(o.address, I18nText) else o.address) or "",
                 "distance_km": o.distance_km, SHOWN_WAIT: o.shown_wait_s, "waiting": o.waiting}
-               for o in parsed.nearby]
+               for o in advice.nearby]
     options.sort(key=lambda o: (o[SHOWN_WAIT], o["distance_km"]))
     return options

@@ -17,6 +17,7 @@ from firmware_config import bridge
 from firmware_config.broker import acl_text, password_file, write_site_broker
 from firmware_config.device_config import parse_device_config
 from kiosk.runtime import build_kiosk
+from protocol.messages import SectorStats
 from protocol.topics import ProvinceTopics
 from queue_server.catalogue import catalogue_document
 from queue_server.config import load_site
@@ -82,7 +83,7 @@ def test_retained_advice_reaches_the_card(tmp_path, mosquitto, site, catalogue_h
         assert vm.connected
         wait_for(lambda: "dat-dai" in vm.nearby, what="retained advice")
         assert vm.nearby["dat-dai"][0]["site"] == "phuong-2"
-        vm.on_sector_stats("dat-dai", {"waiting": 20, "est_wait_s": 3600})
+        vm.on_sector_stats("dat-dai", SectorStats(waiting=20, shown_wait_s=3600))
         vm.open_sector("dat-dai")
         vm.open_procedure("cap-gcn-lan-dau")
         near = vm.card()["nearby"]

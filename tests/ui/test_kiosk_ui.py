@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from protocol.messages import SectorStats
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = (ROOT / "docs" / "screenshots" if os.environ.get("MOTCUA_SCREENSHOTS")
          else Path(tempfile.mkdtemp(prefix="motcua-kiosk-shots-")))
@@ -291,7 +293,7 @@ def test_priority_ticket_in_three_taps(kiosk_ui):
 def test_online_guidance_with_qr_and_gentle_long_wait_hint(kiosk_ui):
     ui = kiosk_ui
     ui.home()
-    ui.vm.on_sector_stats("ly-lich-tu-phap", {"waiting": 30, "est_wait_s": 3 * 3600})
+    ui.vm.on_sector_stats("ly-lich-tu-phap", SectorStats(waiting=30, shown_wait_s=3 * 3600))
     ui.tap(ui.find("SectorTile", sector_id="ly-lich-tu-phap"))
     ui.wait(lambda: ui.app.root.current == "procedures")
     ui.tap(ui.find("ProcedureRow", procedure_id="phieu-lltp-1"))
@@ -485,7 +487,7 @@ def test_nearby_centres_with_shorter_waits_on_the_card(kiosk_ui):
         c.disconnect()
         c.loop_stop()
     ui.wait(lambda: "dat-dai" in ui.vm.nearby, what="advice from the broker")
-    ui.vm.on_sector_stats("dat-dai", {"waiting": 9, "est_wait_s": 3300})   # 55 min: over long_wait_min
+    ui.vm.on_sector_stats("dat-dai", SectorStats(waiting=9, shown_wait_s=3300))   # 55 min: over long_wait_min
     ui.tap(ui.find("SectorTile", sector_id="dat-dai"))
     ui.wait(lambda: ui.app.root.current == "procedures")
     ui.tap(ui.find("ProcedureRow", procedure_id="cung-cap-thong-tin-dat"))

@@ -8,7 +8,8 @@ from kiosk.catalogue import parse_catalogue
 from queue_server.catalogue import catalogue_document
 from queue_server.config import load_site
 from queue_server.domain.state import SiteState
-from kiosk.replies import parse_nearby
+from kiosk.replies import nearby_options
+from protocol.messages import ProvinceNearby, SectorStats, parse
 from tests.support.kiosk_fakes import DEMO, make
 
 
@@ -24,7 +25,11 @@ def catalogue():
 
 
 def advice(*options, sector="dat-dai"):
-    """A payload shaped like province/nearby.py publishes it."""
+    """A payload shaped like province/nearby.py publishes it, read as kiosk/link.py reads it."""
+    return parse(ProvinceNearby, payload(*options, sector=sector))
+
+
+def payload(*options, sector="dat-dai"):
     return {"v": 1, "type": "province.nearby", "ts": "2026-11-25T09:00:00+07:00", "site": "demo-district",
             "sector": sector, "own": {"waiting": 14, "est_wait_s": 3000}, "nearby": list(options),
             "title": {"vi": "Điểm tiếp nhận gần đây chờ ít hơn", "en": "Nearby centres with shorter waits"}}
@@ -38,7 +43,7 @@ XA_AN_BINH = {"site": "xa-an-binh", "name": {"vi": "UBND xã An Bình", "en": "A
 
 
 def at_card(vm, wait_s=3000):
-    vm.on_sector_stats("dat-dai", {"waiting": 14, "est_wait_s": wait_s})
+    vm.on_sector_stats("dat-dai", SectorStats(waiting=14, shown_wait_s=wait_s))
     vm.open_sector("dat-dai")
     vm.open_procedure("cap-gcn-lan-dau")
 
@@ -75,7 +80,7 @@ def test_short_own_wait_hides_the_advice(catalogue):
     vm.on_nearby("dat-dai", advice(PHUONG_2))
     assert vm.nearby["dat-dai"] and vm.card()["nearby"] is None
     assert "gần đây" not in vm.speech_text()
-    vm.on_sector_stats("dat-dai", {"waiting": 30, "est_wait_s": 2400})   # the queue grows: now it shows
+    vm.on_sector_stats("dat-dai", SectorStats(waiting=30, shown_wait_s=2400))   # the queue grows: now it shows
     assert vm.card()["nearby"]["rows"][0]["site"] == "phuong-2"
 
 
@@ -101,12 +106,14 @@ def test_empty_list_clears_and_other_sectors_are_kept_apart(catalogue):
     assert vm.nearby["xay-dung"][0]["site"] == "xa-an-binh"
 
 
-@pytest.mark.parametrize("payload", [None, "x", 42, [], {"nearby": "no"}, {"no": []}])
-def test_unreadable_advice_clears_instead_of_crashing(catalogue, payload):
+@pytest.mark.parametrize("junk", [None, "x", 42, [], {"nearby": "no"}, {"no": []}])
+def test_unreadable_advice_clears_instead_of_crashing(catalogue, junk):
     vm, _, _ = make(catalogue, long_wait_min=30)
     at_card(vm)
     vm.on_nearby("dat-dai", advice(PHUONG_2))
-    vm.on_nearby("dat-dai", payload)
+    unread = parse(ProvinceNearby, junk)         # as kiosk/link.py reads a message
+    assert unread is None
+    vm.on_nearby("dat-dai", unread)
     assert vm.card()["nearby"] is None and vm.speech_text()
 
 
@@ -114,7 +121,7 @@ def test_bad_options_are_dropped_good_ones_kept():
     bad = [None, {"site": 3}, dict(PHUONG_2, distance_km="far"), dict(PHUONG_2, est_wait_s=-5),
            dict(PHUONG_2, distance_km=float("nan")), dict(PHUONG_2, est_wait_s=None),
            dict(PHUONG_2, name=7, address=["x"], waiting=None, site="ok")]
-    got = parse_nearby(advice(*bad))
+    got = nearby_options(advice(*bad))
     assert [o["site"] for o in got] == ["ok"]
     assert got[0]["name"] == "ok" and got[0]["address"] == "" and got[0]["waiting"] == 0
 

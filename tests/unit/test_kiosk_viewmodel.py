@@ -11,7 +11,7 @@ from kiosk.catalogue import parse_catalogue
 from kiosk.settings import KioskSettings
 from kiosk.viewmodel import KioskViewModel
 from protocol import guidance
-from protocol.messages import DEPRECATED_WAIT, PRINTED_WAIT
+from protocol.messages import DEPRECATED_WAIT, PRINTED_WAIT, SectorStats, ServerStatus
 from queue_server.catalogue import catalogue_document
 from queue_server.config import load_site
 from queue_server.domain.state import SiteState
@@ -221,10 +221,10 @@ def test_long_wait_on_a_fully_online_procedure_suggests_online_filing(catalogue)
     vm, _, _ = make(catalogue, long_wait_min=30)
     vm.open_procedure("phieu-lltp-1")
     assert vm.card()["long_wait_hint"] == ""
-    vm.on_sector_stats("ly-lich-tu-phap", {"waiting": 25, "est_wait_s": 50 * 60})
+    vm.on_sector_stats("ly-lich-tu-phap", SectorStats(waiting=25, shown_wait_s=50 * 60))
     assert "nộp trực tuyến toàn trình" in vm.card()["long_wait_hint"]
     vm.open_procedure("chung-thuc-chu-ky")         # not online: never suggested
-    vm.on_sector_stats("tu-phap-ho-tich", {"waiting": 25, "est_wait_s": 50 * 60})
+    vm.on_sector_stats("tu-phap-ho-tich", SectorStats(waiting=25, shown_wait_s=50 * 60))
     assert vm.card()["long_wait_hint"] == "" and not vm.card()["can_file_online"]
 
 
@@ -283,13 +283,12 @@ def test_speaker_reads_the_screen_in_vietnamese(catalogue):
 def test_server_status_and_connection_banner(catalogue):
     vm, _, _ = make(catalogue)
     assert vm.banner() == ""
-    vm.on_server_status({"online": False})
+    vm.on_server_status(ServerStatus(online=False))
     assert "khởi động lại" in vm.banner() and vm.status_led == "fault"
-    vm.on_server_status({"online": True})
+    vm.on_server_status(ServerStatus(online=True))
     vm.on_connection(False)
     assert "Mất kết nối" in vm.banner()
-    vm.on_sector_stats("dat-dai", {"waiting": "x"})     # junk stats are ignored
-    vm.on_sector_stats("dat-dai", {"waiting": 3, "est_wait_s": 600})
+    vm.on_sector_stats("dat-dai", SectorStats(waiting=3, shown_wait_s=600))
     tile = next(t for t in vm.sector_tiles() if t["id"] == "dat-dai")
     assert tile["wait"] == "Đang chờ: 3 · khoảng 10 phút"
 
