@@ -72,6 +72,7 @@ def test_a_refused_rebalancing_is_shown_beside_the_click_and_the_box_tells_the_t
     page.wait_for_selector("#live.on")
     box = page.locator('article[data-counter="q3"] input[data-sector="ly-lich-tu-phap"]')
     box.click()          # not uncheck(): the refused change puts the tick back, which uncheck() would call a failure
+    page.click("#apply-q3")   # the card says a counter needs a sector; the server refuses it all the same
     note = page.locator('article[data-counter="q3"] .field-error')
     note.wait_for()
     assert note.inner_text().startswith("Chưa lưu: ") and "lĩnh vực" in note.inner_text()   # the server's reason

@@ -71,7 +71,16 @@ def test_rebalance_by_clicking_and_the_next_call_follows(browser, site, shots):
 
     # q1 leaves justice and results, and takes judicial records (it is trained for it)
     q1.locator('input[data-sector="ly-lich-tu-phap"]').check()
-    page.wait_for_function("document.querySelector('#msg').textContent.length > 0")
+    # nothing is sent yet: the card shows the change's what-if, the predicted wait of the sectors
+    # it touches over the next hour without and with it
+    ready = 'article[data-counter="q1"] .proposal[data-state="ready"] table.whatif'
+    page.wait_for_selector(ready)
+    rows = page.locator(ready + " tbody tr")
+    assert sorted(rows.evaluate_all("rs => rs.map(r => r.getAttribute('data-sector'))")) == [
+        "ly-lich-tu-phap", "tra-ket-qua", "tu-phap-ho-tich"]
+    assert page.locator(ready + " caption").inner_text() == "Dự báo thời gian chờ trong 1 giờ tới (phút)"
+    with site.service.lock:
+        assert site.service.state.counters["q1"].sectors == ["tu-phap-ho-tich", "tra-ket-qua"]
     q1 = page.locator('article[data-counter="q1"]')
     q1.locator('input[data-sector="tu-phap-ho-tich"]').uncheck()
     page.wait_for_timeout(300)     # a person's pace between two clicks on the card
@@ -80,7 +89,9 @@ def test_rebalance_by_clicking_and_the_next_call_follows(browser, site, shots):
         const c = document.querySelector('article[data-counter="q1"]');
         return c && !c.querySelector('input[data-sector="tra-ket-qua"]').checked
                   && !c.querySelector('input[data-sector="tu-phap-ho-tich"]').checked; }""")
-    # the clicks' POSTs go out one after another; wait until the last one is applied
+    page.wait_for_selector(ready)
+    page.click("#apply-q1")
+    # the change is sent once applied; wait until the server has it
     def applied() -> bool:
         with site.service.lock:
             return site.service.state.counters["q1"].sectors == ["ly-lich-tu-phap"]
@@ -128,8 +139,11 @@ def test_rebalance_by_clicking_and_the_next_call_follows(browser, site, shots):
     q1 = page.locator('article[data-counter="q1"]')
     q1.locator("input.reason").fill("Quầy 4 nghỉ ốm")
     q1.locator('input[data-sector="dat-dai"]').click()
+    page.wait_for_selector('article[data-counter="q1"] .proposal[data-state="ready"]')
+    page.click("#apply-q1")
     page.wait_for_function("""() => document.querySelector('article[data-counter="q1"] input[data-sector="dat-dai"]').checked
                                     && document.querySelector('#msg').textContent === 'Đã lưu'""")
+    until(lambda: site.service.state.counters["q1"].sectors == ["ly-lich-tu-phap", "dat-dai"], timeout=10)
     with site.service.lock:
         assert site.service.state.counters["q1"].sectors == ["ly-lich-tu-phap", "dat-dai"]
         assert site.service.state.counters["q1"].sectors_override

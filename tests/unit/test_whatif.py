@@ -73,3 +73,36 @@ def test_a_bad_move_is_a_clear_error(move):
     d = _c_overloaded()
     with pytest.raises(ValueError):
         whatif.predict(d.state, d.config, None, move, d.at(60))
+
+
+def test_after_the_hour_each_prediction_stands_beside_what_happened():
+    from datetime import datetime, timedelta, timezone
+
+    from queue_server.domain.events import Event
+    from queue_server.reports.compute import TicketRecord
+    from queue_server.web.whatif_desk import compare
+
+    at = datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)
+
+    def ticket(i, sector, issued_min, wait_min, status="served"):
+        return TicketRecord(id=f"t{i}", number=str(i), day="2026-03-02", sector=sector, procedure=None,
+                            priority="normal", issued=at + timedelta(minutes=issued_min), status=status,
+                            wait_s=None if wait_min is None else wait_min * 60.0)
+    tickets = [ticket(1, "a", -20, 10),          # called before the prediction: not of its hour
+               ticket(2, "a", -5, 10),           # waiting at the prediction: counted
+               ticket(3, "a", 30, 20),           # arrives within the hour: counted
+               ticket(4, "a", 70, 1),            # after the hour: not counted
+               ticket(5, "a", 10, None, "cancelled"),
+               ticket(6, "b", 50, None, "waiting")]   # still waiting: at least since it came
+    record = {"id": 1, "kind": "manager", "by": "lan", "previous": ["a"], "at": at.isoformat(), "horizon_s": 3600.0,
+              "reps": 8, "move": {"counter": "q1", "sectors": ["a", "b"]},
+              "sectors": [{"sector": "a", "before_s": 900.0, "after_s": 700.0, "citizens": 2.0},
+                          {"sector": "b", "before_s": 60.0, "after_s": 120.0, "citizens": 1.0}]}
+    applied = Event(seq=1, ts=(at + timedelta(minutes=2)).isoformat(), type="counter.sectors_changed", device=None,
+                    data={"counter": "q1", "sectors": ["a", "b"], "by": "lan"})
+    row, = compare([record], tickets, [applied], at + timedelta(minutes=90))
+    assert row["done"] and row["applied"]
+    assert row["actual"]["a"] == {"mean_s": 900.0, "citizens": 2}       # (10 + 20) / 2 minutes
+    assert row["actual"]["b"] == {"mean_s": 2400.0, "citizens": 1}      # 40 minutes so far
+    early, = compare([record], tickets, [], at + timedelta(minutes=30))
+    assert not early["done"] and not early["applied"] and early["actual"] == {}

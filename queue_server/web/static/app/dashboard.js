@@ -13,7 +13,12 @@
   // (from any other live update) must show what was clicked, not the state from before the click.
   var pending = {};       // counter -> {sectors, until}
   var chains = {};        // counter -> the last POST, so one counter's changes reach the server in order
+  // A change being considered, not sent yet: the boxes show it and the card shows its what-if (the
+  // predicted wait of the sectors it touches over the next hour, without and with it) until the
+  // manager applies or discards it. counter -> {sectors, at: the box clicked last, whatif, error, seq}
+  var drafts = {};
   function sectorsOf(c) {
+    if (drafts[c.counter]) return drafts[c.counter].sectors;
     var p = pending[c.counter];
     if (p && Date.now() < p.until) return p.sectors;
     delete pending[c.counter];
@@ -118,6 +123,7 @@
       }
     });
     card.appendChild(fs);
+    if (drafts[c.counter]) card.appendChild(proposal(c.counter));
     if (anyOther && I.can_manage) {
       var det = node("details");
       if (openDetails[c.counter] || sectorsOf(c).some(function (s) { return m.trained.indexOf(s) < 0; })) det.open = true;
@@ -141,7 +147,7 @@
         b.addEventListener("click", function () {
           delete cardErrors[c.counter];
           post("/api/v1/counters/" + encodeURIComponent(c.counter) + "/status", {status: b.getAttribute("data-action")})
-            .then(function () { say(I.saved); },
+            .then(function () { say(I.saved); loadHistory(); },
                   function (e) { cardErrors[c.counter] = {at: "status", text: fmt(I.not_saved, {error: e.message})}; soon(); });
         });
       });
@@ -150,6 +156,74 @@
       if (cardErrors[c.counter] && cardErrors[c.counter].at === "status") card.appendChild(errorNote(c.counter, cardErrors[c.counter].text));
     }
     return card;
+  }
+
+  // --- what-if before a move ---------------------------------------------------------------
+  function waitCell(s, reachable) {
+    if (!reachable) return I.wi_no_counter;
+    return s === null || s === undefined ? I.wi_nobody : minutes(s);
+  }
+  // One what-if as a table: each sector the move touches, its predicted mean wait over the next hour
+  // without and with the move (and, in the history, what happened).
+  function whatifTable(w, caption, actual) {
+    var t = node("table", {"class": "whatif"});
+    t.appendChild(node("caption", {}, caption));
+    var hr = node("tr");
+    [I.wi_sector, I.wi_before, I.wi_after].concat(actual ? [I.wi_actual] : []).forEach(function (h, i) {
+      hr.appendChild(node("th", {scope: "col", "class": i ? "num" : ""}, h)); });
+    var head = node("thead"); head.appendChild(hr); t.appendChild(head);
+    var tb = node("tbody");
+    w.sectors.forEach(function (r) {
+      var tr = node("tr", {"data-sector": r.sector});
+      tr.appendChild(node("th", {scope: "row"}, sectorName[r.sector] || r.sector));
+      tr.appendChild(node("td", {"class": "num before"}, waitCell(r.before_s, r.reachable_before)));
+      tr.appendChild(node("td", {"class": "num after"}, waitCell(r.after_s, r.reachable_after)));
+      if (actual) {
+        var a = actual[r.sector];
+        tr.appendChild(node("td", {"class": "num actual"}, a ? waitCell(a.mean_s, true) : I.wi_after_hour));
+      }
+      tb.appendChild(tr);
+    });
+    t.appendChild(tb);
+    return t;
+  }
+  function proposal(counter) {
+    var d = drafts[counter];
+    var box = node("div", {"class": "proposal", "data-state": d.error ? "error" : (d.whatif ? "ready" : "computing"),
+      role: "group", "aria-label": I.wi_title});
+    if (!d.sectors.length) box.appendChild(node("p", {"class": "muted"}, I.wi_no_sector));
+    else if (d.error) box.appendChild(node("p", {"class": "msg error"}, fmt(I.wi_failed, {error: d.error})));
+    else if (!d.whatif) box.appendChild(node("p", {"class": "muted", role: "status"}, I.wi_computing));
+    else box.appendChild(whatifTable(d.whatif, I.wi_title));
+    var row = node("div", {"class": "row"});
+    var apply = node("button", {type: "button", id: "apply-" + counter, "data-action": "apply"}, I.wi_apply);
+    var drop = node("button", {type: "button", id: "discard-" + counter, "data-action": "discard"}, I.wi_discard);
+    apply.addEventListener("click", function () { applyDraft(counter); });
+    drop.addEventListener("click", function () { delete drafts[counter]; render(); });
+    row.appendChild(apply); row.appendChild(drop);
+    box.appendChild(row);
+    return box;
+  }
+  function askWhatif(counter) {
+    var d = drafts[counter];
+    if (!d || !d.sectors.length) return;
+    var seq = d.seq = (d.seq || 0) + 1;
+    clearTimeout(d.timer);
+    d.timer = setTimeout(function () {    // a person ticks two boxes in a row: one what-if, for the last
+      post("/dashboard/api/whatif", {counter: counter, sectors: d.sectors}).then(function (j) {
+        if (drafts[counter] === d && d.seq === seq) { d.whatif = j.whatif; d.error = null; soon(); }
+        loadHistory();
+      }, function (e) {
+        if (drafts[counter] === d && d.seq === seq) { d.error = e.message; soon(); }
+      });
+    }, 250);
+  }
+  function applyDraft(counter) {
+    var d = drafts[counter];
+    if (!d) return;
+    delete drafts[counter];
+    var r = $("reason-" + counter);
+    send(counter, d.sectors, d.override, r ? r.value.trim() : d.reason, d.at);
   }
 
   function errorNote(counter, text) { return node("p", {"class": "msg error field-error", id: "ce-" + counter, role: "alert"}, text); }
@@ -169,19 +243,27 @@
     var reasonEl = card.querySelector("input.reason");
     var reason = reasonEl ? reasonEl.value.trim() : "";
     if (override && !reason) {
-      box.checked = !box.checked;      // nothing was sent: the box shows what the counter still serves
+      box.checked = !box.checked;      // nothing is proposed: the box shows what the counter still serves
       cardErrors[counter] = {at: at, text: I.need_reason};
       render();
       var r = $("reason-" + counter);
       if (r) r.focus();
       return;
     }
+    var c = findCounter(counter);
+    if (c && sameSet(sectors, c.sectors)) { delete drafts[counter]; render(); return; }   // back to what it serves
+    drafts[counter] = {sectors: sectors, override: override, reason: reason, at: at};
+    render();
+    askWhatif(counter);
+  }
+
+  function send(counter, sectors, override, reason, at) {
     var body = {sectors: sectors};
     if (override) { body.override = true; body.reason = reason; }
     pending[counter] = {sectors: sectors, until: Date.now() + 5000};
     chains[counter] = (chains[counter] || Promise.resolve()).then(function () {
       return post("/api/v1/counters/" + encodeURIComponent(counter) + "/sectors", body)
-        .then(function () { say(I.saved); },
+        .then(function () { say(I.saved); loadHistory(); },
               function (e) {
                 // refused: the boxes go back to what the server has, and the reason stands beside the click
                 delete pending[counter];
@@ -291,8 +373,45 @@
       function (e) { box.checked = !box.checked; say(e.message, true); });
   });
 
+  // --- auto mode's next move and the predictions beside what happened ----------------------------
+  function moveText(counter, previous, sectors) {
+    var label = counterMeta[counter] ? (counterMeta[counter].label[LANG] || counter) : counter;
+    function names(list) { return list.map(function (s) { return sectorName[s] || s; }).join(", "); }
+    return fmt(I.wi_move, {counter: label, before: names(previous || []), after: names(sectors)});
+  }
+  function clock(iso) { var d = new Date(iso); return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2); }
+  function loadAuto() {
+    fetch("/dashboard/api/whatif/auto", {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (j) {
+      var box = $("auto-next");
+      box.textContent = "";
+      if (!j.ok) return;
+      if (!j.moves.length) { box.appendChild(node("p", {"class": "muted"}, I.wi_auto_none)); return; }
+      j.moves.forEach(function (m) {
+        box.appendChild(whatifTable(m, moveText(m.move.counter, m.previous, m.move.sectors)));
+      });
+    }).catch(function () {});
+  }
+  function loadHistory() {
+    fetch("/dashboard/api/whatif/history", {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (j) {
+      var box = $("whatif-history");
+      box.textContent = "";
+      if (!j.ok) return;
+      if (!j.predictions.length) { box.appendChild(node("p", {"class": "muted"}, I.wi_history_none)); return; }
+      j.predictions.slice(0, 10).forEach(function (p) {
+        var who = p.kind === "auto" ? I.wi_by_auto : fmt(I.wi_by, {user: p.by});
+        var state = p.applied ? I.wi_applied : I.wi_not_applied;
+        var caption = clock(p.at) + " · " + who + " · " + moveText(p.move.counter, p.previous, p.move.sectors) + " · " + state;
+        box.appendChild(whatifTable(p, caption, p.done ? p.actual : {}));
+      });
+    }).catch(function () {});
+  }
+
   render();
   loadCharts();
+  loadAuto();
+  loadHistory();
+  setInterval(loadAuto, 30000);
+  setInterval(loadHistory, 60000);
   connect();
   setInterval(refreshDevices, 60000);
   setInterval(soon, 15000);   // oldest waits keep growing between events
