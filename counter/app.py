@@ -23,7 +23,7 @@ KV = Path(__file__).resolve().parent / "status_screen.kv"
 
 
 class OptionRow(Label):
-    """One sector in the transfer list; the chosen one is drawn yellow (status_screen.kv)."""
+    """One line of a choice list (a sector, a break reason, …); the chosen one is drawn yellow (status_screen.kv)."""
     selected = BooleanProperty(False)
 
 
@@ -40,9 +40,9 @@ class StatusRoot(BoxLayout):
     waiting_text = StringProperty("")
     message_text = StringProperty("")
     message_level = StringProperty("info")
-    transfer_active = BooleanProperty(False)
-    transfer_title = StringProperty("")
-    transfer_hint = StringProperty("")
+    choice_active = BooleanProperty(False)
+    choice_title = StringProperty("")
+    choice_hint = StringProperty("")
     key_next = StringProperty("")
     key_recall = StringProperty("")
     key_done = StringProperty("")
@@ -77,11 +77,11 @@ class StatusRoot(BoxLayout):
         self.message_level = msg.level if msg else "info"
         for k, text in s["keys"].items():
             setattr(self, f"key_{k}", text)
-        tr = s["transfer"]
-        self.transfer_active = tr is not None
+        tr = s["choice"]
+        self.choice_active = tr is not None
         rows = []
         if tr:
-            self.transfer_title, self.transfer_hint = tr["title"], tr["hint"]
+            self.choice_title, self.choice_hint = tr["title"], tr["hint"]
             # show a window of 5 options around the choice: the list may be longer than the screen
             start = max(0, min(tr["index"] - 2, len(tr["options"]) - 5))
             rows = [dict(text=name, selected=i == tr["index"])

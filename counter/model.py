@@ -6,9 +6,12 @@ with plain calls. It never talks to the broker; `CounterTerminal` sends the
 actions it returns and hands the replies back. Every payload is read through its model in
 protocol/messages.py (the one the server builds it through); a refused one is logged and ignored.
 
-Transfer without a mouse: Transfer opens a list of sectors on the screen;
-Next / Recall move the choice down / up, Transfer (or Done) confirms, Pause
-(or No-show) cancels; the list closes by itself after TRANSFER_TIMEOUT_S.
+Choices without a mouse: a key that needs a choice opens a list on the screen; Next / Recall move
+the choice down / up, Transfer (or Done) confirms, Pause (or No-show) cancels; the list closes by
+itself after CHOICE_TIMEOUT_S. The lists (docs/counter.md): Transfer opens the sectors to transfer to,
+then "Add a procedure…" and "Drop a procedure…" of the visit (each opens its own list); Pause opens
+the break reasons; Done on a visit whose next procedure is in one of this counter's sectors asks
+"send on" (first: the default) or "continue here".
 """
 from __future__ import annotations
 
@@ -20,14 +23,20 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from counter.texts import ERROR_TEXTS, KEY_NAMES, STATUS_NAMES, T
-from motcua.clerk_texts import RATING_NAMES, done_text
-from protocol.messages import Board, CounterServing, CounterState, ErrorBody, Reply, ReplyResult, parse
+from motcua.board_texts import step_text
+from motcua.clerk_texts import (ADD_PROCEDURE, BREAK_REASON_NAMES, CONTINUE_HERE, DROP_PROCEDURE, PAUSED_FOR,
+                                RATING_NAMES, SEND_ON, break_reason, done_text)
+from motcua.clerk_texts import T as CLERK_T
+from protocol.messages import (BREAK_REASONS, Board, CounterServing, CounterState, ErrorBody, Reply, ReplyResult,
+                               VisitStep, parse)
 from protocol.ticket_number import number_of
 
 log = logging.getLogger(__name__)
 
 KEYS = ("next", "recall", "done", "no_show", "transfer", "pause")
-TRANSFER_TIMEOUT_S = 30.0
+CHOICE_TIMEOUT_S = 30.0
+CONFIRM_KEYS = ("transfer", "done")
+CANCEL_KEYS = ("pause", "no_show")
 
 
 @dataclass(frozen=True)
@@ -46,12 +55,28 @@ class Message:
     en: str
 
 
+@dataclass(frozen=True)
+class Option:
+    """One line of a choice list: confirming it sends `action`, or opens the list `opens`."""
+    key: str                      # a sector id, a break reason, "send_on" / "here", "add" / "drop"
+    vi: str
+    en: str
+    action: Action | None = None
+    opens: str | None = None
+
+
 @dataclass
-class TransferChoice:
-    number: str
-    options: list[str]       # sector ids
+class Choice:
+    """A list on the screen that the keys walk (see the module's docstring)."""
+    kind: str                     # transfer | add | drop | after | pause
+    number: str | None            # the ticket it is about (None: a pause)
+    options: list[Option]
     index: int
     opened_at: float
+
+    @property
+    def keys(self) -> list[str]:
+        return [o.key for o in self.options]
 
 
 def _nfc(v: Any) -> str:
@@ -68,7 +93,7 @@ class CounterView:
     connected: bool = False
     busy: bool = False
     message: Message | None = None
-    transfer: TransferChoice | None = None
+    choice: Choice | None = None
     rated: set[str] = field(default_factory=set)
     listeners: list[Callable[[], None]] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -84,8 +109,9 @@ class CounterView:
             return False
         with self._lock:
             self.state = data
-            if self.transfer and not self.serving:
-                self.transfer = None   # the ticket left (done elsewhere, e.g. the web console)
+            ch = self.choice
+            if ch and ch.number is not None and (not self.serving or self.serving.number != ch.number):
+                self.choice = None   # the ticket left (done elsewhere, e.g. the web console)
         self._changed()
         return True
 
@@ -123,16 +149,29 @@ class CounterView:
     def sector_name(self, sector: str | None, lang: str = "vi") -> str:
         return self.sector_names.get(sector or "", {}).get(lang) or _nfc(sector or "")
 
-    def transfer_options(self) -> list[str]:
-        """Every other sector of the site: this counter's own first, then those it is trained for, then the rest."""
+    def sector_names_of(self, sector: str | None) -> dict[str, str]:
+        return {lang: self.sector_name(sector, lang) for lang in ("vi", "en")}
+
+    def sectors_in_order(self, skip: str | None = None) -> list[str]:
+        """The site's sectors: this counter's own first, then those it is trained for, then the rest."""
         st = self.state
-        current = self.serving.sector if self.serving else None
         ordered: list[str] = []
         for group in (st.sectors if st else [], st.trained if st else [], self.site_sectors):
             for s in group:
-                if s != current and s not in ordered:
+                if s != skip and s not in ordered:
                     ordered.append(s)
         return ordered
+
+    def transfer_options(self) -> list[str]:
+        """Every other sector of the site, in `sectors_in_order`."""
+        return self.sectors_in_order(skip=self.serving.sector if self.serving else None)
+
+    def still_to_come(self) -> list[tuple[int, VisitStep]]:
+        """The serving visit's procedures not yet served, after the current one: (1-based place, step)."""
+        visit = self.serving.visit if self.serving else None
+        if visit is None:
+            return []
+        return [(i, p) for i, p in enumerate(visit.procedures, 1) if p.status == "waiting"]
 
     # --- keys -----------------------------------------------------------------
 
@@ -141,9 +180,9 @@ class CounterView:
         if key not in KEYS:
             return None
         with self._lock:
-            self._expire_transfer()
-            if self.transfer is not None:
-                action = self._press_in_transfer(key)
+            self._expire_choice()
+            if self.choice is not None:
+                action = self._press_in_choice(key)
             elif self.busy:
                 self._say("info", "Please wait: the previous command is still being sent")
                 action = None
@@ -158,58 +197,111 @@ class CounterView:
         if key == "next":
             return Action("call.next")
         if key == "pause":
-            return Action("counter.open") if self.status in ("paused", "closed") else Action("counter.pause")
+            if self.status in ("paused", "closed"):
+                return Action("counter.open")
+            return self._open("pause", None, self._reason_options())   # why: chosen, then sent
         if serving is None:
             self._say("error", ERROR_TEXTS["no_current_ticket"])
             return None
         if key == "recall":
             return Action("call.recall", number=number)
         if key == "done":
-            return Action("serve.done", number=number)
+            return self._done(serving)
         if key == "no_show":
             return Action("serve.no_show", number=number)
-        # transfer: open the sector list
-        options = self.transfer_options()
+        # transfer: the sectors to transfer to, then the visit's add / drop
+        options = [self._sector_option(s, Action("serve.transfer", {"to_sector": s}, number=number,
+                                                 sector_name=self.sector_name(s, "vi")))
+                   for s in self.transfer_options()]
+        options.append(Option("add", CLERK_T(ADD_PROCEDURE, "vi") + "…", CLERK_T(ADD_PROCEDURE, "en") + "…",
+                              opens="add"))
+        if self.still_to_come():
+            options.append(Option("drop", CLERK_T(DROP_PROCEDURE, "vi") + "…", CLERK_T(DROP_PROCEDURE, "en") + "…",
+                                  opens="drop"))
+        return self._open("transfer", number, options)
+
+    def _done(self, serving: CounterServing) -> Action | None:
+        """serve.done; a visit whose next procedure is in a sector of this counter first asks
+        whether the citizen is sent on (the default) or continues here."""
+        number = serving.number
+        to_come = self.still_to_come()
+        nxt = to_come[0][1].sector if to_come else None
+        if nxt is None or not self.state or nxt not in self.state.sectors:
+            return Action("serve.done", number=number)
+        names = self.sector_names_of(nxt)
+        return self._open("after", number, [
+            Option("send_on", *(CLERK_T(SEND_ON, lang, sector=names[lang]) for lang in ("vi", "en")),
+                   action=Action("serve.done", {"continue_here": False}, number=number)),
+            Option("here", CLERK_T(CONTINUE_HERE, "vi"), CLERK_T(CONTINUE_HERE, "en"),
+                   action=Action("serve.done", {"continue_here": True}, number=number))])
+
+    def _reason_options(self) -> list[Option]:
+        return [Option(r, *(CLERK_T(BREAK_REASON_NAMES[r], lang) for lang in ("vi", "en")),
+                       action=Action("counter.pause", {"reason": r})) for r in BREAK_REASONS]
+
+    def _sector_option(self, sector: str, action: Action) -> Option:
+        return Option(sector, self.sector_name(sector, "vi"), self.sector_name(sector, "en"), action=action)
+
+    def _submenu(self, kind: str, number: str | None) -> list[Option]:
+        if kind == "add":
+            return [self._sector_option(s, Action("visit.add", {"sector": s}, number=number,
+                                                  sector_name=self.sector_name(s, "vi")))
+                    for s in self.sectors_in_order()]
+        # drop: the procedures still to come, each as "3/3: Đất đai"
+        steps = len(self.serving.visit.procedures) if self.serving and self.serving.visit else 0
+        options = []
+        for place, p in self.still_to_come():
+            words = step_text(place, steps, self.sector_names_of(p.sector)) or self.sector_names_of(p.sector)
+            options.append(Option(p.sector, words["vi"], words["en"],
+                                  action=Action("visit.drop", {"sector": p.sector, "procedure": p.procedure},
+                                                number=number, sector_name=self.sector_name(p.sector, "vi"))))
+        return options
+
+    def _open(self, kind: str, number: str | None, options: list[Option]) -> None:
         if not options:
             self._say("error", "No other sector to transfer to")
             return None
-        self.transfer = TransferChoice(number=number, options=options, index=0, opened_at=self.clock())
+        self.choice = Choice(kind=kind, number=number, options=options, index=0, opened_at=self.clock())
         self.message = None
         return None
 
-    def _press_in_transfer(self, key: str) -> Action | None:
-        tr = self.transfer
-        assert tr is not None
-        tr.opened_at = self.clock()   # any key keeps the list open
+    def _press_in_choice(self, key: str) -> Action | None:
+        ch = self.choice
+        assert ch is not None
+        ch.opened_at = self.clock()   # any key keeps the list open
         if key == "next":
-            tr.index = (tr.index + 1) % len(tr.options)
+            ch.index = (ch.index + 1) % len(ch.options)
             return None
         if key == "recall":
-            tr.index = (tr.index - 1) % len(tr.options)
+            ch.index = (ch.index - 1) % len(ch.options)
             return None
-        if key in ("pause", "no_show"):
-            self.transfer = None
-            self._say("info", "Transfer cancelled")
+        if key in CANCEL_KEYS:
+            self.choice = None
+            if ch.kind == "transfer":
+                self._say("info", "Transfer cancelled")
+            else:
+                self._say("info", "Cancelled")
             return None
-        # transfer or done: confirm
-        sector = tr.options[tr.index]
-        self.transfer = None
+        # a confirm key
+        chosen = ch.options[ch.index]
+        self.choice = None
+        if chosen.opens:
+            return self._open(chosen.opens, ch.number, self._submenu(chosen.opens, ch.number))
         if self.busy:
             self._say("info", "Please wait: the previous command is still being sent")
             return None
-        return Action("serve.transfer", {"to_sector": sector}, number=tr.number,
-                      sector_name=self.sector_name(sector, "vi"))
+        return chosen.action
 
-    def _expire_transfer(self) -> None:
-        if self.transfer and self.clock() - self.transfer.opened_at > TRANSFER_TIMEOUT_S:
-            self.transfer = None
+    def _expire_choice(self) -> None:
+        if self.choice and self.clock() - self.choice.opened_at > CHOICE_TIMEOUT_S:
+            self.choice = None
 
     def tick(self) -> None:
-        """Called about once a second by the screen: closes a forgotten transfer list."""
+        """Called about once a second by the screen: closes a forgotten choice list."""
         with self._lock:
-            had = self.transfer is not None
-            self._expire_transfer()
-            changed = had and self.transfer is None
+            had = self.choice is not None
+            self._expire_choice()
+            changed = had and self.choice is None
         if changed:
             self._changed()
 
@@ -262,13 +354,19 @@ class CounterView:
         self._changed()
 
     def _say_ok(self, action: Action, result: ReplyResult) -> None:
-        ticket_number = result.ticket.number if result.ticket else None
+        ticket = result.ticket
+        ticket_number = ticket.number if ticket else None
         if action.type in ("serve.no_show", "serve.transfer", "rating.submit"):
             number = action.number or ticket_number or ""
         else:
             number = ticket_number or action.number or ""
-        to = action.fields.get("to_sector")
-        text = done_text(action.type, number, {lang: self.sector_name(to, lang) for lang in ("vi", "en")})
+        sector = action.fields.get("to_sector") or action.fields.get("sector")
+        # serve.done of a visit that goes on: the reply's ticket says where, and whether here
+        goes_on = action.type == "serve.done" and ticket is not None and ticket.status in ("waiting", "called")
+        text = done_text(action.type, number, self.sector_names_of(sector),
+                         reason=action.fields.get("reason"),
+                         next_sector=self.sector_names_of(ticket.sector) if goes_on else None,
+                         continued=goes_on and ticket.status == "called")
         if text is not None:
             self.message = Message("ok", text["vi"], text["en"])
 
@@ -305,14 +403,17 @@ class CounterView:
             status = self.status
             serving = self.serving
             waiting = st.waiting if st else {}
+            reason = break_reason(st.break_reason) if st and status == "paused" else None
             out: dict[str, Any] = {
                 "label": label, "label_en": label_en,
                 "status": status,
-                "status_vi": T(STATUS_NAMES.get(status, "Closed"), "vi"),
-                "status_en": T(STATUS_NAMES.get(status, "Closed"), "en"),
+                "status_vi": CLERK_T(PAUSED_FOR, "vi", reason=reason["vi"]) if reason
+                else T(STATUS_NAMES.get(status, "Closed"), "vi"),
+                "status_en": CLERK_T(PAUSED_FOR, "en", reason=reason["en"]) if reason
+                else T(STATUS_NAMES.get(status, "Closed"), "en"),
                 "number": serving.number if serving else "",
                 "serving_title": T("Now serving", "vi") if serving else T("Nobody is being served", "vi"),
-                "sector_vi": self.sector_name(serving.sector, "vi") if serving else "",
+                "sector_vi": self._where_vi(serving) if serving else "",
                 "priority": bool(serving and serving.priority != "normal"),
                 "waiting": [(self.sector_name(s, "vi"), n) for s, n in waiting.items()],
                 "served_today": T("Served today: {n}", "vi", n=st.served_today if st else 0),
@@ -321,17 +422,40 @@ class CounterView:
                 "busy": self.busy,
                 "message": self.message,
                 "keys": {k: T(KEY_NAMES[k], "vi") for k in KEYS},
-                "transfer": None,
+                "choice": None,
             }
             if status in ("paused", "closed"):
                 out["keys"]["pause"] = T("Open counter", "vi")
-            if self.transfer:
-                tr = self.transfer
-                out["transfer"] = {
-                    "title": T("Transfer {number} to which sector?", "vi", number=tr.number),
-                    "hint": T("Next / Recall: choose · Transfer: confirm · Pause: cancel", "vi"),
-                    "options": [self.sector_name(s, "vi") for s in tr.options],
-                    "index": tr.index,
+            if self.choice:
+                ch = self.choice
+                out["choice"] = {
+                    "kind": ch.kind,
+                    "title": self._choice_title(ch),
+                    "hint": T("Next / Recall: choose · Done: confirm · Pause: cancel", "vi") if ch.kind in ("after", "pause")
+                    else T("Next / Recall: choose · Transfer: confirm · Pause: cancel", "vi"),
+                    "options": [o.vi for o in ch.options],
+                    "index": ch.index,
                 }
             return out
+
+    def _where_vi(self, serving: CounterServing) -> str:
+        """The sector being served, or where the visit stands ("2/3: Tư pháp → Đất đai")."""
+        here = self.sector_names_of(serving.sector)
+        words = step_text(serving.step, serving.steps, here)
+        if words is None:
+            return here["vi"]
+        to_come = self.still_to_come()
+        return words["vi"] + (f" → {self.sector_name(to_come[0][1].sector, 'vi')}" if to_come else "")
+
+    def _choice_title(self, ch: Choice) -> str:
+        if ch.kind == "pause":
+            return T("Why is the counter pausing?", "vi")
+        if ch.kind == "add":
+            return T("Add which sector's procedure to the visit of {number}?", "vi", number=ch.number)
+        if ch.kind == "drop":
+            return T("Drop which procedure from the visit of {number}?", "vi", number=ch.number)
+        if ch.kind == "after":
+            return T("{number} is done here: the next procedure is served at this counter too", "vi",
+                     number=ch.number)
+        return T("Transfer {number} to which sector?", "vi", number=ch.number)
 

@@ -29,5 +29,9 @@ MSGIDS = [*KEY_NAMES.values(), *STATUS_NAMES.values(), *ERROR_TEXTS.values(),
           "Sending…", "Please wait: the previous command is still being sent", "Connection lost",
           "This ticket has already been rated", "Nothing to rate yet", "Error: {message}",
           "Waiting for the server",
-          "No other sector to transfer to", "Priority"]
+          "No other sector to transfer to", "Priority",
+          # choice lists of a visit and a break (counter/model.py)
+          "Next / Recall: choose · Done: confirm · Pause: cancel", "Cancelled", "Why is the counter pausing?",
+          "Add which sector's procedure to the visit of {number}?", "Drop which procedure from the visit of {number}?",
+          "{number} is done here: the next procedure is served at this counter too"]
 

@@ -47,9 +47,14 @@ SEND_ON = "Send on to {sector}"
 ADD_PROCEDURE = "Add a procedure"
 DROP_PROCEDURE = "Drop a procedure"
 VISIT_TITLE = "Procedures of this visit"
+# A visit's procedure, by its status (protocol VisitStep.status; a dropped one is not listed)
+STEP_STATUS_NAMES = {"done": "Served", "current": "Being served", "waiting": "Still to come", "no_show": "Did not come"}
+# The console's other words of issue #18 (the page's language; the keypad has its own screen texts)
+CONSOLE_WORDS = {"reason": "Reason for the break", "add": "Add", "drop": "Drop", "what": "Procedure to add",
+                 "whole_sector": "(any procedure)"}
 MSGIDS = [*RATING_NAMES.values(), RATING_QUESTION, RATING_THANKS, *DONE_TEXTS.values(), SENT_ON, CONTINUED,
           PAUSED_FOR, *BREAK_REASON_NAMES.values(), CONTINUE_HERE, SEND_ON, ADD_PROCEDURE, DROP_PROCEDURE,
-          VISIT_TITLE]
+          VISIT_TITLE, *STEP_STATUS_NAMES.values(), *CONSOLE_WORDS.values()]
 
 
 def break_reason(reason: str | None) -> dict[str, str] | None:

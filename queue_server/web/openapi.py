@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 
+from protocol.messages import BREAK_REASONS
 from queue_server.domain.commands import OVERRIDE_REASON_MAX_CHARS
 
 bp = Blueprint("openapi", __name__)
@@ -269,7 +270,8 @@ def document(config: Any = None) -> dict[str, Any]:
         "/console/api/{counter}/{action}": {
             "parameters": [counter_param,
                            {"name": "action", "in": "path", "required": True, "schema": {"type": "string", "enum": [
-                               "next", "recall", "done", "no_show", "transfer", "pause", "open", "rate"]}}],
+                               "next", "recall", "done", "no_show", "transfer", "pause", "open", "rate", "add",
+                               "drop"]}}],
             "post": {"summary": "a counter command from the web console (clerk): the same command as the MQTT "
                                 "`counter/{counter}/cmd`, idempotent per `req_id`",
                      "operationId": "consoleAction", "security": VIEWER,
@@ -283,7 +285,14 @@ def document(config: Any = None) -> dict[str, Any]:
                              "score": {"type": "integer", "minimum": 1, "maximum": 4,
                                        "description": "for rate (required): the citizen's satisfaction, 4 = very satisfied"},
                              "ticket_id": {"type": "string", "minLength": 1, "maxLength": 64,
-                                           "description": "for rate: default the ticket served last at the counter"}}}}}},
+                                           "description": "for rate: default the ticket served last at the counter"},
+                             "continue_here": {"type": "boolean", "description": "for done: a visit's next procedure "
+                                               "in a sector of this counter is served here at once"},
+                             "reason": {"type": "string", "enum": list(BREAK_REASONS),
+                                        "description": "for pause: why the counter goes on a break"},
+                             "sector": {**sector_item, "description": "for add and drop (required): the procedure's sector"},
+                             "procedure": {"type": "string", "description": "for add and drop: one procedure of "
+                                           "`sector` (none: any of that sector)"}}}}}},
                      "responses": responses(_json(ref("Ok"), "the counter's reply, and `message` ({vi, en}): "
                                                   "what happened, in the keypad's words"), "400", "401", "403", "404", "409",
                                             "429")}},

@@ -110,11 +110,11 @@ def test_every_key_reaches_the_server_and_the_screen_follows(counter_site, pins)
     assert wait_for(lambda: view.serving and view.serving.number == "A003")
     # Transfer: opens the sector list (no command yet); Next moves down; Transfer confirms
     press(pins, KEYS.transfer)
-    assert wait_for(lambda: view.transfer is not None)
-    options = view.transfer.options
+    assert wait_for(lambda: view.choice is not None)
+    options = view.choice.keys
     assert "tu-phap-ho-tich" not in options and options[0] == "tra-ket-qua"
     press(pins, KEYS.next)
-    assert view.transfer.index == 1
+    assert view.choice.index == 1
     key_then_reply(pins, view, KEYS.transfer)
     assert view.message.level == "ok", view.message
     assert view.message.vi == f"Đã chuyển số A003 sang {view.sector_name(options[1])}"
@@ -122,11 +122,17 @@ def test_every_key_reaches_the_server_and_the_screen_follows(counter_site, pins)
 
     # Transfer then Pause cancels, nothing sent (and with nobody served, Transfer only explains)
     press(pins, KEYS.transfer)
-    assert view.transfer is None and view.message.vi == "Quầy chưa gọi số nào"
+    assert view.choice is None and view.message.vi == "Quầy chưa gọi số nào"
 
-    key_then_reply(pins, view, KEYS.pause)
-    assert wait_for(lambda: view.status == "paused")
-    assert view.screen()["keys"]["pause"] == "Mở quầy"
+    # Pause: the break's reason first (Next moves down, Done confirms)
+    press(pins, KEYS.pause)
+    assert view.choice is not None and view.choice.kind == "pause"
+    press(pins, KEYS.next)
+    press(pins, KEYS.next)                           # files: fetching files
+    key_then_reply(pins, view, KEYS.done)
+    assert view.message.vi == "Tạm nghỉ: Đi lấy hồ sơ"
+    assert wait_for(lambda: view.status == "paused" and view.state.break_reason == "files")
+    assert view.screen()["keys"]["pause"] == "Mở quầy" and view.screen()["status_vi"] == "Tạm nghỉ: Đi lấy hồ sơ"
     key_then_reply(pins, view, KEYS.pause)
     assert wait_for(lambda: view.status == "open")
 
@@ -137,6 +143,7 @@ def test_every_key_reaches_the_server_and_the_screen_follows(counter_site, pins)
                                "call.next", "serve.transfer", "counter.pause", "counter.open", "call.next"]
     transfer = next(m for m in commands(sniffer) if m["type"] == "serve.transfer")
     assert transfer["to_sector"] == options[1]
+    assert next(m for m in commands(sniffer) if m["type"] == "counter.pause")["reason"] == "files"
 
 
 def test_rating_pad_once_per_ticket_with_thank_you_light(counter_site, pins):

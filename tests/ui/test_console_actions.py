@@ -85,7 +85,7 @@ def test_each_action_says_what_happened_and_the_citizen_rates(browser, site):
     said(page, f"Đã chuyển số {numbers[2]} sang Lý lịch tư pháp")
 
     page.click("#btn-pause")
-    said(page, "Quầy tạm dừng")
+    said(page, "Tạm nghỉ: Nghỉ trưa")         # the reason list's first, lunch, unless the clerk picks another
     page.click("#btn-open")
     said(page, "Quầy đã mở")
 

@@ -1,7 +1,8 @@
-"""The counter terminal's view-model: keys -> commands, transfer without a mouse, rating once, messages."""
+"""The counter terminal's view-model: keys -> commands, choices without a mouse (transfer, a visit's add /
+drop / continue here, a break's reason), rating once, messages."""
 from __future__ import annotations
 
-from counter.model import TRANSFER_TIMEOUT_S, CounterView
+from counter.model import CHOICE_TIMEOUT_S, Action, CounterView
 from counter.texts import MSGIDS, T
 
 BOARD = {"type": "board", "counters": [], "sectors": [
@@ -50,7 +51,8 @@ def test_keys_map_to_commands():
     assert v.press("done").type == "serve.done"
     a = v.press("no_show")
     assert a.type == "serve.no_show" and a.number == "A007"
-    assert v.press("pause").type == "counter.pause"
+    assert v.press("pause") is None and v.choice.kind == "pause"     # the break's reason first
+    assert v.press("done") == Action("counter.pause", {"reason": "lunch"})
     assert v.press("bogus") is None
     assert view(status="paused").press("pause").type == "counter.open"
     assert view(status="closed").press("pause").type == "counter.open"
@@ -61,23 +63,26 @@ def test_keys_that_need_a_ticket_explain_when_there_is_none():
     for key in ("recall", "done", "no_show", "transfer"):
         assert v.press(key) is None
         assert v.message.vi == "Quầy chưa gọi số nào" and v.message.level == "error"
-    assert v.transfer is None
+    assert v.choice is None
 
 
 def test_transfer_walk_with_next_recall_then_confirm():
     v = view()
     assert v.press("transfer") is None
-    assert v.transfer.options == ["k", "c", "b"]      # own sectors, then trained, then the rest; not the current one
-    scr = v.screen()["transfer"]
-    assert scr["title"] == "Chuyển số A007 sang lĩnh vực nào?" and scr["options"] == ["Trả kết quả", "Xây dựng", "Đất đai"]
-    v.press("next")
-    v.press("next")
-    v.press("next")                                   # wraps around
-    assert v.transfer.index == 0
+    # own sectors, then trained, then the rest; not the current one; then the visit's add (no drop:
+    # a ticket of one procedure has nothing still to come)
+    assert v.choice.keys == ["k", "c", "b", "add"]
+    scr = v.screen()["choice"]
+    assert scr["title"] == "Chuyển số A007 sang lĩnh vực nào?"
+    assert scr["options"] == ["Trả kết quả", "Xây dựng", "Đất đai", "Thêm thủ tục…"]
+    for _ in range(4):
+        v.press("next")                               # wraps around
+    assert v.choice.index == 0
     v.press("recall")
-    assert v.transfer.index == 2
+    v.press("recall")
+    assert v.choice.index == 2
     action = v.press("transfer")
-    assert action.type == "serve.transfer" and action.fields == {"to_sector": "b"} and v.transfer is None
+    assert action.type == "serve.transfer" and action.fields == {"to_sector": "b"} and v.choice is None
     v.sending(action)
     assert v.busy
     v.on_reply(action, ok())
@@ -88,11 +93,11 @@ def test_transfer_walk_with_next_recall_then_confirm():
 def test_transfer_cancel_and_timeout():
     v = view()
     v.press("transfer")
-    assert v.press("pause") is None and v.transfer is None and v.message.vi == "Đã hủy chuyển"
+    assert v.press("pause") is None and v.choice is None and v.message.vi == "Đã hủy chuyển"
     v.press("transfer")
-    v.clock.t += TRANSFER_TIMEOUT_S + 1
+    v.clock.t += CHOICE_TIMEOUT_S + 1
     v.tick()
-    assert v.transfer is None
+    assert v.choice is None
     assert v.press("next").type == "call.next"        # keys work normally again
 
 
@@ -100,7 +105,7 @@ def test_transfer_closes_when_the_ticket_leaves():
     v = view()
     v.press("transfer")
     v.apply_state(state(serving=None, status="open"))
-    assert v.transfer is None
+    assert v.choice is None
 
 
 def test_busy_refuses_a_second_clerk_command_but_not_the_rating_pad():
@@ -185,3 +190,95 @@ def test_a_reply_the_contract_refuses_is_an_error_and_a_rating_may_be_tried_agai
 
 def test_catalogue_complete():
     assert T.missing(MSGIDS) == []
+
+
+def visit_serving(*sectors, number="A007", current=0):
+    """A visit's ticket being served: its procedures in `sectors`, the one at `current` now."""
+    procs = [{"sector": s, "procedure": None, "status": "done" if i < current else ("current" if i == current else "waiting")}
+             for i, s in enumerate(sectors)]
+    return {"number": number, "sector": sectors[current], "ticket_id": f"20261125-{number}", "priority": "normal",
+            "step": current + 1, "steps": len(sectors),
+            "visit": {"step": current + 1, "steps": len(sectors), "procedures": procs, "end_s": 1800}}
+
+
+def test_done_on_a_visit_asks_send_on_or_continue_here_when_this_counter_serves_the_next_sector():
+    v = view(serving=visit_serving("a", "k", "b"))
+    assert v.screen()["sector_vi"] == "1/3: Tư pháp → Trả kết quả"
+    assert v.press("done") is None and v.choice.kind == "after"
+    scr = v.screen()["choice"]
+    assert scr["options"] == ["Mời sang Trả kết quả", "Tiếp tục tại quầy"] and scr["index"] == 0
+    assert scr["hint"] == "Gọi tiếp / Gọi lại: chọn · Xong: xác nhận · Tạm dừng: hủy"
+    # Done twice: the default, send on
+    assert v.press("done") == Action("serve.done", {"continue_here": False}, number="A007")
+    v.press("done")
+    v.press("next")
+    here = v.press("done")
+    assert here.fields == {"continue_here": True}
+    # the reply's ticket says what the server did: called again here for the next sector
+    reply = ok("A007")
+    reply["result"]["ticket"].update(sector="k", status="called", counter="q1")
+    v.on_reply(here, reply)
+    assert v.message.vi == "Đã xong số A007: tiếp tục tại quầy với Trả kết quả"
+    assert v.message.en == "Finished A007: continuing here with Results"
+
+
+def test_done_on_a_visit_whose_next_sector_is_elsewhere_sends_on_at_once():
+    v = view(serving=visit_serving("a", "b"))
+    a = v.press("done")
+    assert a == Action("serve.done", number="A007") and v.choice is None
+    reply = ok("A007")
+    reply["result"]["ticket"].update(sector="b", status="waiting")
+    v.on_reply(a, reply)
+    assert v.message.vi == "Đã xong số A007: mời sang hàng chờ Đất đai"
+
+
+def test_add_and_drop_a_procedure_of_the_visit_from_the_transfer_list():
+    v = view(serving=visit_serving("a", "k", "b"))
+    v.press("transfer")
+    assert v.choice.keys == ["k", "c", "b", "add", "drop"]
+    v.press("recall")                                  # up from the first line: the last, "drop"
+    assert v.press("transfer") is None and v.choice.kind == "drop"
+    scr = v.screen()["choice"]
+    assert scr["title"] == "Bỏ thủ tục nào khỏi lượt của số A007?" and scr["options"] == ["2/3: Trả kết quả", "3/3: Đất đai"]
+    v.press("next")
+    drop = v.press("done")
+    assert drop == Action("visit.drop", {"sector": "b", "procedure": None}, number="A007", sector_name="Đất đai")
+    v.on_reply(drop, ok("A007"))
+    assert v.message.vi == "Đã bỏ Đất đai khỏi lượt của số A007"
+    v.press("transfer")
+    v.press("recall")
+    v.press("recall")                                  # "add"
+    v.press("transfer")
+    assert v.choice.kind == "add" and v.choice.keys == ["a", "k", "c", "b"]   # every sector, own first
+    v.press("next")
+    v.press("next")
+    add = v.press("transfer")
+    assert add.type == "visit.add" and add.fields == {"sector": "c"}
+    v.on_reply(add, ok("A007"))
+    assert v.message.vi == "Đã thêm Xây dựng vào lượt của số A007" and v.message.en == "Construction added to the visit of A007"
+    # a list about a ticket closes when another ticket is served
+    v.press("transfer")
+    v.apply_state(state(serving=visit_serving("a", "b", number="A008")))
+    assert v.choice is None
+
+
+def test_pause_asks_the_reason_and_the_screen_says_it():
+    v = view(serving=None, status="open")
+    v.press("pause")
+    scr = v.screen()["choice"]
+    assert scr["title"] == "Quầy tạm nghỉ vì lý do gì?"
+    assert scr["options"] == ["Nghỉ trưa", "Họp", "Đi lấy hồ sơ", "Hệ thống gặp sự cố", "Lý do khác"]
+    v.press("next")
+    a = v.press("done")
+    assert a == Action("counter.pause", {"reason": "meeting"})
+    v.on_reply(a, {"v": 1, "type": "reply", "req_id": "r1", "ok": True,
+                   "result": {"counter": {"id": "q1", "status": "paused", "break_reason": "meeting"}}})
+    assert v.message.vi == "Tạm nghỉ: Họp" and v.message.en == "On break: Meeting"
+    v.apply_state(state(serving=None, status="paused", break_reason="meeting"))
+    s = v.screen()
+    assert s["status_vi"] == "Tạm nghỉ: Họp" and s["status_en"] == "On break: Meeting"
+    assert s["keys"]["pause"] == "Mở quầy"
+    # cancelled with Pause itself: nothing sent
+    v = view(serving=None, status="open")
+    v.press("pause")
+    assert v.press("pause") is None and v.choice is None and v.message.vi == "Đã hủy"

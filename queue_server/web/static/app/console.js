@@ -3,7 +3,7 @@
   "use strict";
   function csrfToken() { var m = document.querySelector('meta[name="csrf-token"]'); return m ? m.getAttribute("content") : ""; }
   var D = JSON.parse(document.getElementById("data").textContent);
-  var I = D.i18n, LANG = D.lang, counter = D.counter, state = D.data, R = D.rating;
+  var I = D.i18n, LANG = D.lang, counter = D.counter, state = D.data, R = D.rating, V = D.visit;
   function $(id) { return document.getElementById(id); }
   function say(text, isError) { var m = $("msg"); m.textContent = text; m.className = isError ? "msg error" : "msg"; }
   function newId() { return "web-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 10); }
@@ -19,12 +19,44 @@
     if (r && !r.rated) $("rating-thanks").textContent = "";
   }
 
+  // A visit of several procedures (the server words it: console_bp.visit_model): where it stands,
+  // each procedure with a Drop key for those still to come, "continue here" when this counter
+  // serves the next one, and what Done does (sends the citizen on to the next sector's queue).
+  function renderVisit() {
+    var v = state.visit, list = $("visit-steps");
+    $("visit").hidden = !v;
+    $("where").textContent = v && v.where ? v.where[LANG] : "";
+    var next = v && v.next;
+    $("btn-continue").hidden = !(next && next.here);
+    $("done-next").textContent = next ? " · " + next.send_on[LANG] : "";
+    list.textContent = "";
+    if (!v) return;
+    v.steps.forEach(function (s) {
+      var li = document.createElement("li");
+      li.className = "step " + s.status;
+      var text = document.createElement("span");
+      text.textContent = s.where[LANG] + (s.procedure_name ? " — " + s.procedure_name[LANG] : "") + " · " + s.status_name[LANG];
+      li.appendChild(text);
+      if (s.status === "waiting") {
+        var b = document.createElement("button");
+        b.type = "button";
+        b.className = "drop";
+        b.textContent = V.drop[LANG];
+        b.setAttribute("aria-label", V.drop[LANG] + " " + s.where[LANG]);
+        b.addEventListener("click", function () { act("drop", b, {sector: s.sector, procedure: s.procedure}); });
+        li.appendChild(b);
+      }
+      list.appendChild(li);
+    });
+  }
+
   function render() {
     var c = state.counter;
     renderRating();
+    renderVisit();
     $("now").textContent = c.serving ? c.serving.number : "—";
     $("served").textContent = String(c.served_today);
-    $("status").textContent = I[c.status] || c.status;
+    $("status").textContent = state.on_break ? state.on_break[LANG] : (I[c.status] || c.status);
     $("status").className = "badge " + c.status;
     var box = $("queues");
     box.textContent = "";
@@ -55,9 +87,11 @@
       .catch(function () { loading = false; });
   }
 
-  function act(action, button) {
+  function act(action, button, extra) {
     var body = {req_id: newId()};
     if (action === "transfer") { body.to_sector = $("to-sector").value; body.note = $("note").value; }
+    if (action === "pause") { body.reason = $("pause-reason").value; }
+    for (var k in extra || {}) { if (extra.hasOwnProperty(k) && extra[k] !== null) body[k] = extra[k]; }
     button.disabled = true;
     fetch("/console/api/" + encodeURIComponent(counter) + "/" + action, {method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRF-Token": csrfToken()}, body: JSON.stringify(body)})
@@ -103,6 +137,11 @@
 
   Array.prototype.forEach.call(document.querySelectorAll("button[data-action]"), function (b) {
     b.addEventListener("click", function () { act(b.getAttribute("data-action"), b); });
+  });
+  $("btn-continue").addEventListener("click", function () { act("done", $("btn-continue"), {continue_here: true}); });
+  $("btn-add").addEventListener("click", function () {
+    var a = V.addable[parseInt($("add-what").value, 10)];
+    act("add", $("btn-add"), {sector: a.sector, procedure: a.procedure});
   });
   Array.prototype.forEach.call(document.querySelectorAll("button[data-score]"), function (b) {
     b.addEventListener("click", function () { rate(parseInt(b.getAttribute("data-score"), 10), b); });
