@@ -37,6 +37,10 @@ class TicketRecord:
     rating: int | None = None
     transferred: bool = False
     final_sector: str | None = None
+    # A visit of several procedures is one record per procedure (the Decision 766 figures count
+    # each): the first has the ticket's id, a later one "<id>#<step>" and its own sector,
+    # procedure and wait (in its own queue); `citizen` is the ticket's id on each.
+    citizen: str | None = None
 
 
 @dataclass
@@ -106,6 +110,19 @@ class Report:
     hourly: dict[str, Any]
     utilisation: list[dict[str, Any]]
     indicators: list[dict[str, Any]] = field(default_factory=list)
+    # Time on a break per reason (protocol.messages.BREAK_REASONS) and counter:
+    # [{"counter", "reason", "breaks", "seconds"}], and per reason over every counter.
+    breaks: list[dict[str, Any]] = field(default_factory=list)
+    breaks_by_reason: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def visit_count(self) -> int:
+        """Citizens' visits (tickets), each counted once however many procedures it had."""
+        return len({t.citizen or t.id for t in self.tickets})
+
+    @property
+    def procedure_count(self) -> int:
+        return len(self.tickets)
 
     def tables(self) -> dict[str, list[GroupRow]]:
         return {"sector": self.by_sector, "counter": self.by_counter, "procedure": self.by_procedure,
@@ -115,7 +132,9 @@ class Report:
         return {"first_day": self.first_day, "last_day": self.last_day, "site": self.site,
                 "tables": {k: [r.as_row() for r in rows] for k, rows in self.tables().items()},
                 "hourly": self.hourly, "utilisation": self.utilisation, "indicators": self.indicators,
-                "guided_online": len(self.guided_online), "help_requests": self.help_requests}
+                "guided_online": len(self.guided_online), "help_requests": self.help_requests,
+                "visits": self.visit_count, "procedures": self.procedure_count,
+                "breaks": self.breaks, "breaks_by_reason": self.breaks_by_reason}
 
 
 def _local(ts: str, config: SiteConfig) -> datetime:
@@ -195,6 +214,19 @@ def build_report(events: Iterable[Event], config: SiteConfig, first_day: str, la
     open_s: dict[tuple[str, str], float] = defaultdict(float)
     day_of_event: str | None = None
     last_local: datetime | None = None
+    current: dict[str, str] = {}                 # ticket id -> the record of its current procedure
+    on_break: dict[str, tuple[str, datetime, str | None]] = {}   # counter -> (reason, since, day)
+    break_s: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0])   # (counter, reason) -> [n, s]
+
+    def end_break(cid: str, at: datetime) -> None:
+        held = on_break.pop(cid, None)
+        if held is not None and held[2] and in_range(held[2]):
+            row = break_s[(cid, held[0])]
+            row[0] += 1
+            row[1] += max(0.0, (at - held[1]).total_seconds())
+
+    def record(tid: str) -> TicketRecord | None:
+        return tickets.get(current.get(tid, tid))
 
     def in_range(day: str) -> bool:
         return first_day <= day <= last_day
@@ -211,9 +243,12 @@ def build_report(events: Iterable[Event], config: SiteConfig, first_day: str, la
         if e.type == ev.DAY_STARTED:
             if last_local is not None:
                 close_open_time(last_local)
+                for cid in list(on_break):      # a break still on at the end of the day ends with it
+                    end_break(cid, last_local)
             for tid in d.get("expired", ()):
-                if tid in tickets and tickets[tid].status in ("waiting", "called"):
-                    tickets[tid].status = "expired"
+                t = record(tid)
+                if t is not None and t.status in ("waiting", "called"):
+                    t.status = "expired"
             open_visit.clear()
             day_of_event = d.get("day")
             open_since = {cid: (at if st == "open" else None) for cid, st in status.items()}
@@ -223,8 +258,17 @@ def build_report(events: Iterable[Event], config: SiteConfig, first_day: str, la
             tickets[t["id"]] = TicketRecord(t["id"], t["number"], t["day"], t["sector"], t.get("procedure"),
                                             t.get("priority", "normal"), _local(t["issued_at"], config),
                                             final_sector=t["sector"])
+        elif e.type == ev.VISIT_NEXT:
+            first = record(d["ticket_id"])
+            if first is None:
+                continue
+            key = f"{d['ticket_id']}#{d['step']}"
+            current[d["ticket_id"]] = key
+            tickets[key] = TicketRecord(key, first.number, first.day, d["sector"], d.get("procedure"), first.priority,
+                                        at, final_sector=d["sector"], citizen=d["ticket_id"])
+            first.citizen = d["ticket_id"]
         elif e.type == ev.TICKET_CALLED:
-            t = tickets.get(d["ticket_id"])
+            t = record(d["ticket_id"])
             if t is None:
                 continue
             if t.wait_s is None:
@@ -232,12 +276,12 @@ def build_report(events: Iterable[Event], config: SiteConfig, first_day: str, la
                 t.first_counter = d["counter"]
             t.status = "called"
             since = d.get("since_queued_s")
-            v = Visit(t.id, d["counter"], d.get("sector", t.final_sector), t.day, at,
+            v = Visit(d["ticket_id"], d["counter"], d.get("sector", t.final_sector), t.day, at,
                       None if since is None else float(since), clerk=_clerk_for(sessions, d["counter"], at))
             open_visit[t.id] = v
             visits.append(v)
         elif e.type in (ev.TICKET_SERVED, ev.TICKET_NO_SHOW, ev.TICKET_TRANSFERRED):
-            t = tickets.get(d["ticket_id"])
+            t = record(d["ticket_id"])
             v = open_visit.pop(d["ticket_id"], None)
             if t is None:
                 continue
@@ -258,15 +302,15 @@ def build_report(events: Iterable[Event], config: SiteConfig, first_day: str, la
                 if v:
                     v.end, v.service_s = "transferred", float(d.get("service_s") or 0.0)
         elif e.type == ev.TICKET_CANCELLED:
-            t = tickets.get(d["ticket_id"])
+            t = record(d["ticket_id"])
             if t is not None:
                 t.status = "cancelled"
         elif e.type == ev.RATING_SUBMITTED:
-            t = tickets.get(d["ticket_id"])
+            t = record(d["ticket_id"])
             if t is not None and t.rating is None:
                 t.rating = int(d["score"])
                 for v in reversed(visits):
-                    if v.ticket_id == t.id and v.end == "served":
+                    if v.ticket_id == d["ticket_id"] and v.end == "served":
                         v.rating = t.rating
                         break
         elif e.type == ev.GUIDANCE_GIVEN:
@@ -283,9 +327,14 @@ def build_report(events: Iterable[Event], config: SiteConfig, first_day: str, la
                 open_s[(cid, day_of_event)] += max(0.0, (at - since).total_seconds())
             status[cid] = d["status"]
             open_since[cid] = at if d["status"] == "open" else None
+            end_break(cid, at)
+            if d["status"] == "paused":
+                on_break[cid] = (d.get("reason") or "other", at, day_of_event)
     end = now.astimezone(config.site.tz) if now is not None else last_local
     if end is not None:
         close_open_time(end)
+        for cid in list(on_break):
+            end_break(cid, end)
 
     chosen = [t for t in tickets.values() if in_range(t.day)]
     chosen_visits = [v for v in visits if in_range(v.day)]
@@ -323,6 +372,10 @@ def build_report(events: Iterable[Event], config: SiteConfig, first_day: str, la
                     chosen, chosen_visits, guided, help_requests, total, by_sector, by_counter, by_procedure,
                     by_clerk, hourly_series(chosen, config), utilisation)
     report.indicators = indicators_766(report, config)
+    report.breaks = [{"counter": cid, "reason": reason, "breaks": n, "seconds": round(secs, 1)}
+                     for (cid, reason), (n, secs) in sorted(break_s.items())]
+    for (_, reason), (_, secs) in break_s.items():
+        report.breaks_by_reason[reason] = round(report.breaks_by_reason.get(reason, 0.0) + secs, 1)
     return report
 
 

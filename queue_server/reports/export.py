@@ -8,6 +8,7 @@ from queue_server.reports.compute import GroupRow, Report
 
 TABLE_NAMES = {"sector": ("Lĩnh vực", "Sectors"), "counter": ("Quầy", "Counters"),
                "procedure": ("Thủ tục", "Procedures"), "clerk": ("Cán bộ", "Clerks"), "total": ("Tổng", "Total")}
+BREAK_COLUMNS = ("counter", "reason", "breaks", "seconds")   # report.breaks: time on a break per reason
 INDICATOR_COLUMNS = ("id", "group_vi", "name_vi", "name_en", "value", "unit", "numerator", "denominator",
                      "formula_vi", "formula_en")
 
@@ -29,6 +30,13 @@ def to_csv(report: Report) -> bytes:
     w.writerow(["indicator_766", *INDICATOR_COLUMNS])
     for i in report.indicators:
         w.writerow(["indicator_766", *_indicator_row(i)])
+    w.writerow([])
+    w.writerow(["count", "visits", "procedures"])
+    w.writerow(["count", report.visit_count, report.procedure_count])
+    w.writerow([])
+    w.writerow(["break", *BREAK_COLUMNS])
+    for b in report.breaks:
+        w.writerow(["break", *[b[c] for c in BREAK_COLUMNS]])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -43,6 +51,8 @@ def to_xlsx(report: Report) -> bytes:
     info.append(["Đến ngày / To", report.last_day])
     info.append(["Hướng dẫn nộp trực tuyến tại kiosk / Guided online at the kiosk", len(report.guided_online)])
     info.append(["Yêu cầu trợ giúp / Help requests", report.help_requests])
+    info.append(["Lượt công dân / Visits", report.visit_count])
+    info.append(["Thủ tục / Procedures", report.procedure_count])
     for name, rows in report.tables().items():
         ws = wb.create_sheet(TABLE_NAMES[name][0])
         ws.append(list(GroupRow.COLUMNS))
@@ -55,6 +65,12 @@ def to_xlsx(report: Report) -> bytes:
     ws.append(list(INDICATOR_COLUMNS))
     for i in report.indicators:
         ws.append(_indicator_row(i))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws = wb.create_sheet("Tạm nghỉ")
+    ws.append(list(BREAK_COLUMNS))
+    for b in report.breaks:
+        ws.append([b[c] for c in BREAK_COLUMNS])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     ws = wb.create_sheet("Theo giờ")

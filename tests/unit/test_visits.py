@@ -294,3 +294,36 @@ def test_without_overnight_the_day_ends_as_before(h):
     h.now = datetime(2026, 11, 25, 7, 30, tzinfo=TZ)
     assert h.issue("a")["number"] == "A001" and h.state.waiting_count("a") == 1
     assert "carried" not in [e for e in h.log if e.type == "day.started"][-1].data
+
+
+# --- reports -----------------------------------------------------------------------------------
+
+def test_reports_count_visits_and_procedures_apart_and_break_time_per_reason(h):
+    from queue_server.reports import build_report
+    t = issue_visit(h, ("b", "b1"), ("c", "c1"))
+    h.issue("a")
+    h.advance(2)
+    h.next("q2")
+    h.advance(6)
+    h.do("counter", "q2", type="serve.done")
+    h.advance(4)
+    h.next("q3")
+    h.advance(5)
+    h.do("counter", "q3", type="serve.done")
+    h.do("counter", "q3", type="counter.pause", reason="lunch")
+    h.advance(30)
+    h.do("counter", "q3", type="counter.open")
+    h.do("counter", "q2", type="counter.pause", reason="files")
+    h.advance(10)
+    report = build_report(h.log, h.core.config, "2026-11-24", "2026-11-24", now=h.now)   # q2 still on a break
+    assert (report.visit_count, report.procedure_count) == (2, 3)
+    rows = {r.key: r for r in report.by_sector}
+    assert (rows["b"].served, rows["c"].served, rows["a"].served) == (1, 1, 0)
+    assert rows["c"].mean_wait_s == 4 * 60            # in its own queue, not since the ticket was printed
+    assert {r.key: r.tickets for r in report.by_procedure}["c1"] == 1
+    assert report.total.served == 2 and report.total.tickets == 3     # Decision 766 counts each procedure
+    assert report.breaks == [{"counter": "q2", "reason": "files", "breaks": 1, "seconds": 600.0},
+                             {"counter": "q3", "reason": "lunch", "breaks": 1, "seconds": 1800.0}]
+    assert report.breaks_by_reason == {"files": 600.0, "lunch": 1800.0}
+    assert report.to_dict()["visits"] == 2
+    assert t["number"] == "B001"
