@@ -1,6 +1,6 @@
 """`motcua server` with the command loop's thread under cProfile (for `--profile FILE`).
 
-    python bench/_profile_server.py OUT.prof <motcua server arguments>
+    python -m bench._profile_server OUT.prof <motcua server arguments>
 
 The profile of the service thread is written to OUT.prof when the server stops (SIGTERM).
 """
@@ -11,10 +11,8 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from motcua.cli import main  # noqa: E402
-from queue_server import loop, service  # noqa: E402
+from motcua.cli import main
+from queue_server import loop, service
 
 
 def run() -> int:

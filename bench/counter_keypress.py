@@ -8,8 +8,8 @@ Button's `when_pressed` runs (gpiozero has 28 pins: not enough for 20 keypads in
 process). The display is the real `BoardView` fed by `DeviceClient` with the display's
 account. The queue server runs as `motcua server` in its own process.
 
-    .venv/bin/python bench/counter_keypress.py                  # about 40 s
-    .venv/bin/python bench/counter_keypress.py --duration 5
+    .venv/bin/python -m bench.counter_keypress                  # about 40 s
+    .venv/bin/python -m bench.counter_keypress --duration 5
 
 Figures: press -> reply (the clerk's screen says "Đã gọi số ...") and press -> the
 display's view-model shows the new number at that counter (p50 / p99 / max).
@@ -23,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-from harness import BenchSite, Load, print_machine, print_table, summary_ms
+from bench.harness import BenchSite, Load, print_machine, print_table, summary_ms
 
 
 def main(argv: list[str] | None = None) -> int:

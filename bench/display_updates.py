@@ -1,7 +1,7 @@
 """The Kivy wall display's cost per change: time per board update, per call, and RSS after many calls.
 
-    .venv/bin/python bench/display_updates.py                      # both sizes, about 1-2 minutes
-    .venv/bin/python bench/display_updates.py --sizes 1280x720 --boards 100 --calls 100 --memory-calls 1000
+    .venv/bin/python -m bench.display_updates                      # both sizes, about 1-2 minutes
+    .venv/bin/python -m bench.display_updates --sizes 1280x720 --boards 100 --calls 100 --memory-calls 1000
 
 The real DisplayApp (display/app.py) over a BoardView, under Xvfb (started here when there is
 no $DISPLAY), fed the demo site's board as the server's own views build it. Each size runs in
@@ -31,7 +31,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from harness import print_machine, print_table, rss_kib, summary_ms
+from bench.harness import print_machine, print_table, rss_kib, summary_ms
 
 
 def _mib() -> float:
@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     print_machine()
     results = []
     for size in args.sizes.split(","):
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--size", size, "--boards", str(args.boards),
+        cmd = [sys.executable, "-m", "bench.display_updates", "--child", "--size", size, "--boards", str(args.boards),
                "--calls", str(args.calls), "--memory-calls", str(args.memory_calls)]
         if not os.environ.get("DISPLAY"):
             if shutil.which("xvfb-run") is None:

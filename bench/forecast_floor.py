@@ -1,6 +1,6 @@
 """How good can a printed wait be? The shipped forecast against the best any forecast from the state could do.
 
-    .venv/bin/python bench/forecast_floor.py [--days N] [--policies dynamic,auto] [SCENARIO.yaml ...]
+    .venv/bin/python -m bench.forecast_floor [--days N] [--policies dynamic,auto] [SCENARIO.yaml ...]
 
 For each scenario and policy it prints, over N simulated days (default 10):
 
@@ -28,13 +28,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from queue_server.domain.forecast import printed  # noqa: E402
-from queue_server.domain.forecast.sector_model import SectorModel  # noqa: E402
-from queue_server.domain.learning import SLOT_S  # noqa: E402
-from queue_server.sim import Simulation, load_scenario  # noqa: E402
-from queue_server.sim.scenario import Scenario  # noqa: E402
+from queue_server.domain.forecast import printed
+from queue_server.domain.forecast.sector_model import SectorModel
+from queue_server.domain.learning import SLOT_S
+from queue_server.sim import Simulation, load_scenario
+from queue_server.sim.scenario import Scenario
 
 SCENARIOS = ["afternoon-results", "counter-closing", "district-normal-day", "procedure-mix", "rural-commune",
              "urban-surge"]

@@ -1,4 +1,4 @@
-"""Kiosk benchmarks (figures, not tests): `.venv/bin/python bench/kiosk_bench.py [--tickets 300]`.
+"""Kiosk benchmarks (figures, not tests): `.venv/bin/python -m bench.kiosk_bench [--tickets 300]`.
 
 The site is the real core in this process (tests.support.site.RunningSite: mosquitto with the
 generated users + ACL, the queue server on SQLite, its web app); this is a desk tool, never
@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 DEMO_SITE = ROOT / "queue_server" / "sites" / "demo-district.yaml"
 
 
@@ -65,7 +64,7 @@ def bench_cold_start(site, tmp: Path, runs: int) -> list[float]:
     conf = tmp / "kiosk.yaml"
     conf.write_text(yaml.safe_dump(kiosk_config(site, "k2")), encoding="utf-8")
     env = {**os.environ, "KIVY_HOME": str(tmp / "kivy"), "KIVY_NO_CONSOLELOG": "1", "KIVY_NO_ARGS": "1"}
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child-cold-start", str(conf), str(tmp / "cache")]
+    cmd = [sys.executable, "-m", "bench.kiosk_bench", "--child-cold-start", str(conf), str(tmp / "cache")]
     xvfb = None
     if not os.environ.get("DISPLAY") and shutil.which("Xvfb"):
         # one X server for every run, so its own start-up is not counted

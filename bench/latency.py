@@ -2,8 +2,8 @@
 display, and a kiosk's ticket.issue -> its reply; p50 / p99 / max at three load levels,
 with 20 counters and 4 kiosks loading the server (the real `motcua server`, durable log on).
 
-    .venv/bin/python bench/latency.py                 # about 2 minutes
-    .venv/bin/python bench/latency.py --duration 5    # quicker
+    .venv/bin/python -m bench.latency                 # about 2 minutes
+    .venv/bin/python -m bench.latency --duration 5    # quicker
 
 Targets (loopback): call -> board p50 <= 5 ms, p99 <= 25 ms. The `~40 ms` column counts
 samples in the 35-48 ms band where Nagle + delayed ACK land: it should be 0.
@@ -14,7 +14,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from harness import (BenchSite, BoardWatcher, CpuMeter, Load, nagle_cluster, print_machine,
+from bench.harness import (BenchSite, BoardWatcher, CpuMeter, Load, nagle_cluster, print_machine,
                      print_reference, print_table, reference_commit, reference_round_trip, summary_ms)
 
 # name -> (tickets/s per kiosk, commands/s per counter). A real centre at its busiest issues

@@ -1,7 +1,7 @@
 """Resident memory that must not grow with history.
 
-    .venv/bin/python bench/memory.py                       # about 3-5 minutes
-    .venv/bin/python bench/memory.py --days 3 --changes 500
+    .venv/bin/python -m bench.memory                       # about 3-5 minutes
+    .venv/bin/python -m bench.memory --days 3 --changes 500
 
 - server: the real command loop (QueueService + SQLite log + MqttGateway publishing to a real
   mosquitto) through a simulated month at a busy centre (20 counters, 4 kiosks, 1,500 tickets a
@@ -32,11 +32,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from harness import ROOT, print_machine, print_table, rss_kib
-
-# The kiosk part runs the real core through tests/support/site.py (in a spawned process, which
-# inherits this sys.path): `tests` is no installed package, so the checkout must be importable.
-sys.path.insert(0, str(ROOT))
+from bench.harness import ROOT, print_machine, print_table, rss_kib
 
 
 def _mib() -> float:
@@ -49,7 +45,7 @@ def _mib() -> float:
 def child_server(args) -> dict:
     import heapq
 
-    from harness import BenchSite
+    from bench.harness import BenchSite
     from queue_server.mqtt.gateway import MqttGateway
     from queue_server.loop import Item as _Item
     from queue_server.service import QueueService
@@ -311,7 +307,7 @@ def child_display(args, with_app: bool) -> dict:
 def run_child(name: str, args, work: Path, xvfb: bool) -> dict | None:
     changes = args.app_changes if name.endswith("-app") else args.changes
     sample_every = max(1, min(args.sample_every, changes // 5))
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", name, "--dir", str(work / name),
+    cmd = [sys.executable, "-m", "bench.memory", "--child", name, "--dir", str(work / name),
            "--days", str(args.days), "--tickets-per-day", str(args.tickets_per_day),
            "--changes", str(changes), "--sample-every", str(sample_every),
            "--display-width", str(args.display_width)]

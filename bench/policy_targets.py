@@ -1,6 +1,6 @@
 """The issue's balancing targets, measured: every shipped scenario, 30 simulated days.
 
-    .venv/bin/python bench/policy_targets.py [--days N] [SCENARIO.yaml ...]
+    .venv/bin/python -m bench.policy_targets [--days N] [SCENARIO.yaml ...]
 
 A thin wrapper over `python -m queue_server.sim.report --days 30`: prints the
 per-policy table, the verdict lines and the target table (met / MISSED) that
@@ -10,11 +10,8 @@ figures to report honestly, not a pass/fail test.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from queue_server.sim.report import main  # noqa: E402
+from queue_server.sim.report import main
 
 
 if __name__ == "__main__":

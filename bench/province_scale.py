@@ -1,7 +1,7 @@
 """Province scale bench: N sites x M counters drive a simulated day into the province, on one machine.
 
-    .venv/bin/python bench/province_scale.py                 # 60 sites x 30 counters (a few minutes)
-    .venv/bin/python bench/province_scale.py --sites 5 --counters 8 --tickets-per-counter 20   # quick look
+    .venv/bin/python -m bench.province_scale                 # 60 sites x 30 counters (a few minutes)
+    .venv/bin/python -m bench.province_scale --sites 5 --counters 8 --tickets-per-counter 20   # quick look
 
 Topology, as in production: ONE MOSQUITTO PER SITE, each started on the files `motcua provision`
 generates for that site (auth, ACL, the bridge to the province), bridged to one province broker
@@ -36,9 +36,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import yaml  # noqa: E402
+import yaml
 
 VN = timezone(timedelta(hours=7))
 

@@ -1,7 +1,7 @@
 """Time to ready after a restart with 100,000 and 1,000,000 events in the log.
 
-    .venv/bin/python bench/restart.py                      # about 2-4 minutes (writing the logs)
-    .venv/bin/python bench/restart.py --events 20000       # quicker
+    .venv/bin/python -m bench.restart                      # about 2-4 minutes (writing the logs)
+    .venv/bin/python -m bench.restart --events 20000       # quicker
 
 The logs are shaped like real days of the demo district centre: one day is played through the
 real domain (QueueCore: issue, call, serve, no-show, rating, online guidance, with a simulated
@@ -27,7 +27,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from harness import BenchSite, print_machine, print_table
+from bench.harness import BenchSite, print_machine, print_table
 from queue_server.config import DEMO_SITE, load_site
 
 SNAPSHOT_EVERY = 10_000

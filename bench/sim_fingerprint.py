@@ -1,6 +1,6 @@
 """A fingerprint of the simulator: one hash per shipped scenario, policy and seed.
 
-    .venv/bin/python bench/sim_fingerprint.py [--days 2] [--seeds 1 2] [--save FILE] [--check FILE]
+    .venv/bin/python -m bench.sim_fingerprint [--days 2] [--seeds 1 2] [--save FILE] [--check FILE]
                                              [--json-dir DIR] [SCENARIO.yaml ...]
 
 For a change that must not change behaviour (a refactor of the domain, the pipeline, the
@@ -19,10 +19,8 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from queue_server.sim import EXTRA_POLICIES, SIM_POLICIES, Simulation, load_scenario  # noqa: E402
-from queue_server.sim.metrics import summarize  # noqa: E402
+from queue_server.sim import EXTRA_POLICIES, SIM_POLICIES, Simulation, load_scenario
+from queue_server.sim.metrics import summarize
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "queue_server" / "sim" / "scenarios"
 

@@ -1,6 +1,6 @@
 """Soak: N kiosks issue many tickets while the real `motcua server` is SIGKILLed again and again.
 
-    .venv/bin/python bench/soak_crash.py --tickets 20000 --kills 10 [--kiosks 8] [--keep DIR]
+    .venv/bin/python -m bench.soak_crash --tickets 20000 --kills 10 [--kiosks 8] [--keep DIR]
 
 Prints the figures that docs/reliability.md quotes and exits non-zero if any guarantee broke
 (same checks as tests/integration/test_crash_server.py). With --kills 0 it is a throughput run.
@@ -15,10 +15,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.integration.test_crash_server import check_crash_run  # noqa: E402
-from tests.support.procs import crash_scenario  # noqa: E402
+from tests.integration.test_crash_server import check_crash_run
+from tests.support.procs import crash_scenario
 
 
 def main() -> int:

@@ -2,8 +2,8 @@
 each) with the durable log on, before the command -> reply p99 passes 50 ms; and how stale the
 displays' board gets while the server coalesces board publishes (one board per batch).
 
-    .venv/bin/python bench/throughput.py                      # about 1-2 minutes
-    .venv/bin/python bench/throughput.py --rates 500,1000 --duration 3
+    .venv/bin/python -m bench.throughput                      # about 1-2 minutes
+    .venv/bin/python -m bench.throughput --rates 500,1000 --duration 3
 
 The offered load is open loop (Poisson per device) from one connection speaking for every
 device. The bench site has 60 counters and 40 kiosks, so no device passes the server's
@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import (BenchSite, BoardWatcher, CounterStateWatcher, CpuMeter, Load,
+from bench.harness import (BenchSite, BoardWatcher, CounterStateWatcher, CpuMeter, Load,
                      command_loop_cpu,
                      print_machine, print_reference, print_table, reference_round_trip,
                      reference_throughput, rss_kib, summary_ms)

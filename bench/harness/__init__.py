@@ -5,9 +5,11 @@ reference: bare mosquitto measured with its own clients in the same run, one dur
 `load` (the open-loop load and the watchers of the board and counter states) and `in_process`
 (the command loop alone, in this process).
 
-A benchmark is run as `.venv/bin/python bench/<name>.py`: its own directory, bench/, is then
-first on sys.path, so `from harness import ...` finds this package, and the project's packages
-come from the editable install (./setup.sh). Benchmarks print figures; they exit non-zero only
+A benchmark is run from the checkout as `.venv/bin/python -m bench.<name>`: Python then puts
+the checkout on sys.path, so `from bench.harness import ...` and the test helpers a benchmark
+borrows (`tests.support`) import with no sys.path change, and the project's packages come from
+the editable install (./setup.sh). A benchmark that starts a copy of itself does it the same way,
+with the checkout as the working directory. Benchmarks print figures; they exit non-zero only
 when something breaks, never because a figure is slow.
 """
 from __future__ import annotations

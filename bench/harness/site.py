@@ -170,7 +170,7 @@ class BenchSite:
                 password=cred["password"], data_dir=self.dir))
             self.server.start(timeout)
         else:
-            cmd = ([sys.executable, str(ROOT / "bench" / "_profile_server.py"), str(Path(self.profile).resolve())]
+            cmd = ([sys.executable, "-m", "bench._profile_server", str(Path(self.profile).resolve())]
                    if self.profile else [sys.executable, "-m", "motcua.cli", "server"])
             self.proc = subprocess.Popen(
                 cmd + ["--site", str(self.site_path), "--broker", self.url,
