@@ -1,10 +1,13 @@
-"""`motcua simulate SCENARIO.yaml --policy static|dynamic|auto|pooled [--days N] [--seed S] [--json]`
-and `--compare [--chart PATH]` (docs/balancing.md, "The simulator")."""
+"""`motcua simulate SCENARIO.yaml --policy static|dynamic|auto|pooled [--days N] [--seed S] [--json]`,
+`--compare [--chart PATH]` (docs/balancing.md, "The simulator"), and
+`motcua simulate --from-log DB [--site SITE.yaml] [--weeks N] [--out scenario.yaml]`: a scenario
+learned from a centre's event log (queue_server/planning/history.py)."""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from queue_server.sim import EXTRA_POLICIES, SIM_POLICIES, ScenarioError, load_scenario, simulate
 from queue_server.sim.metrics import never_called
@@ -12,7 +15,8 @@ from queue_server.sim.tables import compare_table, single_table
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("scenario", metavar="SCENARIO.yaml", help="scenario file (docs/balancing.md)")
+    parser.add_argument("scenario", metavar="SCENARIO.yaml", nargs="?", default=None,
+                        help="scenario file (docs/balancing.md)")
     parser.add_argument("--policy", choices=(*SIM_POLICIES, *EXTRA_POLICIES), default="dynamic",
                         help="calling policy (default: dynamic); oldest-first is the textbook rule, for reference")
     parser.add_argument("--days", type=_positive, default=None, help="simulated days (default: the scenario's)")
@@ -21,6 +25,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compare", action="store_true", help="run all four policies side by side")
     parser.add_argument("--chart", metavar="PATH", default=None,
                         help="with --compare: write a PNG chart of waiting over the day")
+    learn = parser.add_argument_group("learning a scenario from a centre's event log (instead of SCENARIO.yaml)")
+    learn.add_argument("--from-log", metavar="DB", default=None,
+                       help="the event log: a SQLite file (data/motcua.db) or a postgresql:// URL")
+    learn.add_argument("--site", metavar="SITE.yaml", default=None,
+                       help="the site config the log was written under (default: the demo site)")
+    learn.add_argument("--weeks", type=_positive, default=None,
+                       help="learn from the log's last N whole weeks (default: 4)")
+    learn.add_argument("--out", metavar="PATH", default=None,
+                       help="write the scenario there (default: print it)")
 
 
 def _positive(text: str) -> int:
@@ -34,6 +47,14 @@ def _positive(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.from_log is not None:
+        return _from_log(args)
+    if args.scenario is None:
+        print("motcua simulate: give a SCENARIO.yaml, or --from-log DB to learn one", file=sys.stderr)
+        return 2
+    if args.site or args.weeks or args.out:
+        print("motcua simulate: --site, --weeks and --out go with --from-log", file=sys.stderr)
+        return 2
     try:
         scenario = load_scenario(args.scenario)
     except ScenarioError as exc:
@@ -63,4 +84,34 @@ def run(args: argparse.Namespace) -> int:
         write_chart(args.chart, scenario.name, raw)
         if not args.json:
             print(f"chart: {args.chart}")
+    return 0
+
+
+def _from_log(args: argparse.Namespace) -> int:
+    from queue_server.config import DEMO_SITE, load_site
+    from queue_server.domain.site import SiteConfigError
+    from queue_server.planning.history import DEFAULT_WEEKS, HistoryError, learn_scenario, scenario_file_text
+
+    if args.scenario is not None or args.compare or args.chart:
+        print("motcua simulate: --from-log learns a scenario; simulate it afterwards with "
+              "`motcua simulate SCENARIO.yaml`", file=sys.stderr)
+        return 2
+    site_path = Path(args.site) if args.site else DEMO_SITE
+    try:
+        site = load_site(site_path)
+        _scenario, history = learn_scenario(args.from_log, site, weeks=args.weeks or DEFAULT_WEEKS)
+    except (SiteConfigError, HistoryError) as exc:
+        print(f"motcua simulate: {exc}", file=sys.stderr)
+        return 2
+    if args.out is None:
+        sys.stdout.write(scenario_file_text(history, site_path))
+        return 0
+    out = Path(args.out)
+    try:
+        out.write_text(scenario_file_text(history, site_path, out), encoding="utf-8")
+    except OSError as exc:
+        print(f"motcua simulate: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"{out}: {len(history.days)} days ({history.start} to {history.end}), {history.tickets} tickets, "
+          f"mean wait {history.mean_wait_s / 60:.1f} min; simulate it with `motcua simulate {out}`")
     return 0

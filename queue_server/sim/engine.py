@@ -17,11 +17,11 @@ import heapq
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from protocol.errors import ErrorCode
-from protocol.messages import CallNext, GuidanceOnline, ServeDone, ServeNoShow, TicketIssue
+from protocol.messages import CallNext, GuidanceOnline, ServeDone, ServeNoShow, TicketIssue, VisitItem
 from queue_server.domain import estimate
 from queue_server.domain.autobalance import AutoBalancer
 from queue_server.domain.commands import SetAutoMode, SetCounterSectors, SetCounterStatus
@@ -34,7 +34,6 @@ from queue_server.sim.scenario import Scenario, ServiceTime, clock_s
 SIM_POLICIES = ("static", "dynamic", "auto", "pooled")
 # Also simulated, for reference (not in --compare): the textbook rule over the counters' sectors.
 EXTRA_POLICIES = ("oldest-first",)
-FIRST_DAY = date(2026, 3, 2)         # a Monday; only used to stamp events
 NO_SHOW_GRACE_S = 60.0               # how long a counter waits for a called citizen who left
 BALANCE_EVERY_S = 30.0               # how often the auto balancer looks (the live server: every few seconds)
 CHART_BIN_S = 1800
@@ -53,6 +52,20 @@ class Citizen:
     service_s: float
     no_show: bool
     accept_online: float    # uniform draw, compared to online_diversion.accept
+    # A visit's other procedures (scenario `visits`): (sector, procedure, service seconds) each.
+    extra: tuple[tuple[str, str | None, float], ...] = ()
+
+
+@dataclass
+class VisitRecord:
+    """One citizen, for the visit figures (docs/visits.md): when they came, for how many
+    procedures, their first wait, when their last service ended (None: they left), and the end
+    of the visit printed on their ticket (seconds after arrival; a visit's ticket only)."""
+    arrived_s: float
+    procedures: int
+    first_wait_s: float | None = None
+    end_s: float | None = None
+    est_end_s: float | None = None
 
 
 @dataclass
@@ -76,6 +89,7 @@ class DayResult:
     available_s: dict[str, float] = field(default_factory=dict)
     waiting_curve: list[tuple[float, int]] = field(default_factory=list)  # (second of day, tickets waiting)
     moves: int = 0
+    visits: list[VisitRecord] = field(default_factory=list)
 
 
 # --- drawing citizens -----------------------------------------------------------
@@ -99,7 +113,7 @@ def draw_citizens(sc: Scenario, seed: int, day: int) -> list[Citizen]:
                for p in sc.site.site.periods]
     groups = list(sc.site.priority_groups)
     out: list[Citizen] = []
-    for sector, steps in sc.arrivals_on(FIRST_DAY + timedelta(days=day)).items():
+    for sector, steps in sc.arrivals_on(sc.date_of(day)).items():
         rng = random.Random(f"{seed}:{day}:{sector}")
         procs = sc.site.sector_by_id[sector].procedures
         for i, (start, rate) in enumerate(steps):
@@ -118,8 +132,40 @@ def draw_citizens(sc: Scenario, seed: int, day: int) -> list[Citizen]:
                 out.append(Citizen(at=t, sector=sector, procedure=proc, priority=prio,
                                    service_s=draw_service_s(rng, sc.procedure_service.get(proc) or sc.service[sector]),
                                    no_show=rng.random() < sc.no_show, accept_online=rng.random()))
+    if sc.visits.two > 0 or sc.visits.three > 0:
+        _draw_visits(sc, seed, day, out)
     out.sort(key=lambda c: (c.at, c.sector))
     return out
+
+
+def _draw_visits(sc: Scenario, seed: int, day: int, citizens: list[Citizen]) -> None:
+    """Give the scenario's share of citizens one or two more procedures, in other sectors drawn by
+    the day's arrival volumes, from their own streams: the citizens and first procedures drawn
+    above are the same with or without visits."""
+    steps_by_sector = sc.arrivals_on(sc.date_of(day))
+    volume = {}
+    for sector, steps in steps_by_sector.items():
+        ends = [a for a, _ in steps[1:]] + [24 * 3600]
+        volume[sector] = sum(rate * (end - a) for (a, rate), end in zip(steps, ends))
+    by_sector: dict[str, list[Citizen]] = {}
+    for cit in citizens:
+        by_sector.setdefault(cit.sector, []).append(cit)
+    for sector, group in by_sector.items():
+        rng = random.Random(f"{seed}:{day}:{sector}:visit")
+        for k, cit in enumerate(group):
+            u = rng.random()
+            more = 1 if u < sc.visits.two else 2 if u < sc.visits.two + sc.visits.three else 0
+            others = [s for s in volume if s != sector and volume[s] > 0]
+            extra = []
+            for _ in range(min(more, len(others))):
+                pick = rng.choices(others, weights=[volume[s] for s in others])[0]
+                others.remove(pick)
+                procs = sc.site.sector_by_id[pick].procedures
+                proc = rng.choice(procs).id if procs else None
+                extra.append((pick, proc, draw_service_s(rng, sc.procedure_service.get(proc) or sc.service[pick])))
+            if extra:
+                group[k] = Citizen(**{**cit.__dict__, "extra": tuple(extra)})
+    citizens[:] = [c for g in by_sector.values() for c in g]
 
 
 # --- the simulation -------------------------------------------------------------
@@ -129,13 +175,19 @@ class Simulation:
 
     def __init__(self, scenario: Scenario, policy: str, seed: int | None = None, days: int | None = None,
                  balancer: AutoBalancer | None = None, sectors: str = "sectors", policy_obj: Any = None,
-                 forecast: bool = True, record: list[Event] | None = None):
+                 forecast: bool = True, record: list[Event] | None = None, visits: str = "visit"):
         """`sectors="trained"` starts each counter on its whole trained list (a what-if for managers);
         a dict {counter: [sectors]} starts the counters it names on those sectors (a standing layout).
         `forecast=False` prints the stream estimate instead of the forecast (domain/forecast/), as a
         flooded live server does: 5-8 times faster, for runs that look only at the waits.
         `record`: every event of the run is appended to it, numbered as the live server's log
-        (a log of known parameters to learn from, queue_server/planning/history.py)."""
+        (a log of known parameters to learn from, queue_server/planning/history.py).
+        `visits`: a citizen with several procedures (scenario `visits`) takes one ticket for the
+        visit ("visit"), or a new ticket after each service ("per-procedure": how it was before
+        visits, the comparison of docs/visits.md)."""
+        if visits not in ("visit", "per-procedure"):
+            raise ValueError("visits must be 'visit' or 'per-procedure'")
+        self.visit_mode = visits
         if policy not in SIM_POLICIES + EXTRA_POLICIES:
             raise ValueError(f"unknown policy {policy!r}; known: {', '.join(SIM_POLICIES + EXTRA_POLICIES)}")
         if not isinstance(sectors, dict) and sectors not in ("sectors", "trained"):
@@ -177,7 +229,7 @@ class Simulation:
         return [self.run_day(d) for d in range(self.days)]
 
     def run_day(self, day: int) -> DayResult:
-        the_day = FIRST_DAY + timedelta(days=day)
+        the_day = self.sc.date_of(day)
         self._midnight = datetime(the_day.year, the_day.month, the_day.day, tzinfo=self.tz)
         res = DayResult()
         cfg, st = self.config, self.state
@@ -230,25 +282,64 @@ class Simulation:
             return idx
 
         def start(counter: str, t: float) -> bool:
-            nonlocal waiting_total, n
+            nonlocal waiting_total
             d = self._do("counter", CallNext(v=1, req_id=self._req_id(), type="call.next"), t, counter)
             if d.error is not None:
                 if d.error.code != ErrorCode.QUEUE_EMPTY:
                     raise RuntimeError(f"call.next refused at {counter}: {d.error.en}")
                 return False
-            tid = d.result["ticket"]["id"]
+            waiting_total -= 1
+            curve.append((t, waiting_total))
+            begin(counter, d.result["ticket"], t)
+            return True
+
+        def begin(counter: str, tk: dict, t: float) -> None:
+            """The citizen of ticket `tk` (a reply's) is at `counter` from `t`."""
+            nonlocal n
+            tid = tk["id"]
             t_issued, est, sector = issued[tid]
             cit_service, cit_noshow = self._service[tid]
-            res.records.append(Record(sector=sector, issued_s=t_issued, wait_s=t - t_issued, est_wait_s=est,
-                                      target_s=cfg.sector_by_id[sector].target_wait_min * 60.0))
+            if tid in pending:      # a visit: this procedure's own service time
+                items = pending[tid]
+                i = next((k for k, it in enumerate(items) if it[:2] == (tk["sector"], tk["procedure"])), 0)
+                cit_service = items.pop(i)[2]
+                self._service[tid] = (cit_service, False)   # a citizen who stayed for one stays
+            vr = visit_of.get(tid)
+            if vr is not None and vr.first_wait_s is None:
+                vr.first_wait_s = t - vr.arrived_s
+            if tid not in called:   # a visit's later procedures are not new tickets
+                called.add(tid)
+                res.records.append(Record(sector=sector, issued_s=t_issued, wait_s=t - t_issued, est_wait_s=est,
+                                          target_s=cfg.sector_by_id[sector].target_wait_min * 60.0))
             dur = NO_SHOW_GRACE_S if cit_noshow else cit_service
             busy[counter] = (t, t + dur, cit_noshow)
             busy_s[counter] += dur
             heapq.heappush(heap, (t + dur, _END, n, counter))
             n += 1
-            waiting_total -= 1
+            serving[counter] = tid
+
+        def take_ticket(cit_at: float, items: list, priority: str, t: float, no_show: bool) -> dict:
+            """ticket.issue for `items` ((sector, procedure, service s) each) at `t`; the ticket."""
+            nonlocal waiting_total
+            if len(items) > 1:
+                cmd = TicketIssue(v=1, req_id=self._req_id(), type="ticket.issue", priority=priority,
+                                  procedures=[VisitItem(sector=s_, procedure=p_) for s_, p_, _ in items])
+            else:
+                cmd = TicketIssue(v=1, req_id=self._req_id(), type="ticket.issue", sector=items[0][0],
+                                  procedure=items[0][1], priority=priority)
+            d = self._do("kiosk", cmd, t, "sim-kiosk")
+            if d.error is not None:
+                raise RuntimeError(f"ticket.issue refused: {d.error.en}")
+            tk = d.result["ticket"]
+            issued[tk["id"]] = (t, tk["printed_wait_s"], tk["sector"])
+            self._service[tk["id"]] = (items[0][2], no_show)
+            if len(items) > 1:
+                pending[tk["id"]] = list(items)
+            res.tickets += 1
+            res.per_sector_tickets[tk["sector"]] = res.per_sector_tickets.get(tk["sector"], 0) + 1
+            waiting_total += 1
             curve.append((t, waiting_total))
-            return True
+            return tk
 
         def dispatch(t: float) -> None:
             free = [c for c, rt in st.counters.items() if rt.status == "open" and c not in busy]
@@ -268,6 +359,11 @@ class Simulation:
                 closed_since.setdefault(counter, t)
 
         self._service: dict[str, tuple[float, bool]] = {}
+        pending: dict[str, list] = {}            # a visit's ticket -> its procedures not yet served
+        later: dict[str, list] = {}              # per-procedure: a ticket -> the citizen's next procedures
+        visit_of: dict[str, VisitRecord] = {}    # ticket -> its citizen's record
+        called: set[str] = set()
+        serving: dict[str, str] = {}             # counter -> ticket id
         diversion = self.sc.online_diversion
         while heap:
             t, kind, _, item = heapq.heappop(heap)
@@ -281,32 +377,48 @@ class Simulation:
                                                          procedure=proc.id), t, "sim-kiosk")
                         res.diverted += 1
                         continue
-                d = self._do("kiosk", TicketIssue(v=1, req_id=self._req_id(), type="ticket.issue",
-                                                  sector=cit.sector, procedure=cit.procedure,
-                                                  priority=cit.priority), t, "sim-kiosk")
-                if d.error is not None:
-                    raise RuntimeError(f"ticket.issue refused: {d.error.en}")
-                tk = d.result["ticket"]
-                issued[tk["id"]] = (t, tk["printed_wait_s"], cit.sector)
-                self._service[tk["id"]] = (cit.service_s, cit.no_show)
-                res.tickets += 1
-                res.per_sector_tickets[cit.sector] = res.per_sector_tickets.get(cit.sector, 0) + 1
-                waiting_total += 1
-                curve.append((t, waiting_total))
+                items = [(cit.sector, cit.procedure, cit.service_s), *cit.extra]
+                vr = VisitRecord(arrived_s=t, procedures=len(items))
+                res.visits.append(vr)
+                if self.visit_mode == "per-procedure" and len(items) > 1:
+                    tk = take_ticket(t, items[:1], cit.priority, t, cit.no_show)
+                    later[tk["id"]] = items[1:]
+                else:
+                    tk = take_ticket(t, items, cit.priority, t, cit.no_show)
+                    if "visit" in tk:
+                        vr.est_end_s = tk["visit"]["end_s"]
+                visit_of[tk["id"]] = vr
                 dispatch(t)
             elif kind == _END:
                 counter = item
                 started, _ends, noshow = busy.pop(counter)
+                tid = serving.pop(counter)
                 if noshow:
                     self._do("counter", ServeNoShow(v=1, req_id=self._req_id(), type="serve.no_show"), t, counter)
                 else:
-                    self._do("counter", ServeDone(v=1, req_id=self._req_id(), type="serve.done"), t, counter)
+                    # A clerk keeps a visit's citizen when the counter serves their next sector
+                    # (unless the counter is about to close or pause).
+                    d = self._do("counter", ServeDone(v=1, req_id=self._req_id(), type="serve.done",
+                                                      continue_here=counter not in pending_status), t, counter)
+                    tk = d.result["ticket"]
+                    if tk["status"] == "called":        # continue here
+                        begin(counter, tk, t)
+                    elif tk["status"] == "waiting":     # into the next procedure's queue
+                        waiting_total += 1
+                        curve.append((t, waiting_total))
+                    elif later.get(tid):                # per-procedure: the citizen takes a new ticket
+                        rest = later.pop(tid)
+                        new = take_ticket(t, rest[:1], tk["priority"], t, False)
+                        later[new["id"]] = rest[1:]
+                        visit_of[new["id"]] = visit_of[tid]
+                    elif tid in visit_of:
+                        visit_of[tid].end_s = t
                 p = period_of(started)  # overtime belongs to the period the service began in
                 last_finish[counter][p] = max(last_finish[counter][p], t)
                 idle_since[counter] = t
                 if counter in pending_status:
                     set_status(counter, pending_status.pop(counter), t)
-                if st.counters[counter].status == "open" and waiting_total > 0:
+                if st.counters[counter].status == "open" and waiting_total > 0 and counter not in busy:
                     start(counter, t)
                 if waiting_total > 0:
                     dispatch(t)   # a waiting ticket another free counter may take (e.g. after a move)

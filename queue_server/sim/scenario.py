@@ -10,15 +10,21 @@ Additions to the base format (all optional):
   a certified copy takes minutes, a marriage registration much longer);
 - `weekday_arrivals: {sat: {tu-phap-ho-tich: {"07:30": 12, "11:30": 0}}}`: a weekday's own
   arrival steps, used instead of `arrivals` on the simulated days of that weekday (day 0 is
-  Monday 2026-03-02, engine.FIRST_DAY); `day_of_month_factor: {31: 1.4}`: every rate of that
-  day of the month multiplied (the end of a month). Both are what `motcua simulate --from-log`
-  writes when a centre's log shows such an effect (queue_server/planning/history.py).
+  Monday 2026-03-02, FIRST_DAY); `day_of_month_factor: {31: 1.4}`: every rate of that day of
+  the month multiplied (the end of a month); `closed_weekdays: [sat, sun]`: the simulated days
+  are the dates from FIRST_DAY on that are not on these weekdays. All three are what
+  `motcua simulate --from-log` writes when a centre's log shows such an effect
+  (queue_server/planning/history.py);
+- `visits: {two: 0.3, three: 0.05}`: the share of citizens who come for two or three procedures
+  (their other procedures in other sectors, drawn by the sectors' arrival rates); the simulator
+  issues one ticket for the visit, or one per procedure (`Simulation(visits="per-procedure")`,
+  the comparison of docs/visits.md).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -29,6 +35,7 @@ from motcua.config_errors import format_loc
 from queue_server.domain.site import SiteConfig, SiteConfigError, parse_site
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")   # date.weekday() order
+FIRST_DAY = date(2026, 3, 2)   # a Monday: the date of simulated day 0 (stamps events, picks weekdays)
 _CLOCK_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -55,6 +62,20 @@ class OnlineDiversion(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     when_wait_over_min: float = Field(ge=0)
     accept: float = Field(ge=0, le=1)
+
+
+class VisitShares(BaseModel):
+    """The share of citizens who come for two or three procedures (a visit, docs/visits.md)."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    two: float = Field(default=0.0, ge=0, le=1)
+    three: float = Field(default=0.0, ge=0, le=1)
+
+    @field_validator("three")
+    @classmethod
+    def _at_most_everyone(cls, v: float, info: Any) -> float:
+        if v + info.data.get("two", 0.0) > 1.0:
+            raise ValueError("two + three is more than 1")
+        return v
 
 
 class CounterChange(BaseModel):
@@ -86,6 +107,8 @@ class ScenarioModel(BaseModel):
     procedure_service_min: dict[str, ServiceTime] = {}
     weekday_arrivals: dict[Literal[WEEKDAYS], dict[str, dict[str, float]]] = {}
     day_of_month_factor: dict[Annotated[int, Field(ge=1, le=31)], Annotated[float, Field(ge=0, le=10)]] = {}
+    closed_weekdays: list[Literal[WEEKDAYS]] = Field(default=[], max_length=6)
+    visits: VisitShares = VisitShares()
 
     @field_validator("weekday_arrivals")
     @classmethod
@@ -129,6 +152,19 @@ class Scenario:
     procedure_service: dict[str, ServiceTime] = field(default_factory=dict)   # procedure -> its own service time
     weekday_arrivals: dict[int, dict[str, list[tuple[int, float]]]] = field(default_factory=dict)  # date.weekday() ->
     day_of_month_factor: dict[int, float] = field(default_factory=dict)
+    closed_weekdays: frozenset[int] = frozenset()   # date.weekday() numbers
+    visits: VisitShares = VisitShares()
+
+    def date_of(self, day: int) -> date:
+        """The date of simulated day `day` (0 = FIRST_DAY), skipping the closed weekdays."""
+        d, left = FIRST_DAY, day
+        while d.weekday() in self.closed_weekdays:
+            d += timedelta(days=1)
+        while left:
+            d += timedelta(days=1)
+            if d.weekday() not in self.closed_weekdays:
+                left -= 1
+        return d
 
     def arrivals_on(self, day: date) -> dict[str, list[tuple[int, float]]]:
         """The arrival steps of a simulated date: its weekday's own, else `arrivals`, times its day
@@ -218,4 +254,6 @@ def parse_scenario(data: Any, base_dir: str | Path = ".", source: str = "scenari
                     counter_changes=tuple(sorted(model.counter_changes, key=lambda c: clock_s(c.at))),
                     source=source, procedure_service=dict(model.procedure_service_min),
                     weekday_arrivals={WEEKDAYS.index(d): steps_of(a) for d, a in model.weekday_arrivals.items()},
-                    day_of_month_factor=dict(model.day_of_month_factor))
+                    day_of_month_factor=dict(model.day_of_month_factor),
+                    closed_weekdays=frozenset(WEEKDAYS.index(d) for d in model.closed_weekdays),
+                    visits=model.visits)
