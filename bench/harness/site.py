@@ -159,8 +159,11 @@ class BenchSite:
         watcher = raw_client(self.port, *self.bench_login(), name="ready")
         watcher.publish(self.topics.server_status, b"", qos=1, retain=True).wait_for_publish(5)
         watcher.on_message = on_msg
+        subscribed = threading.Event()
+        watcher.on_subscribe = lambda *args: subscribed.set()
         watcher.subscribe(self.topics.server_status, 1)
-        time.sleep(0.05)
+        if not subscribed.wait(5):          # the SUBACK: from now on the server's status reaches us
+            raise RuntimeError("the broker did not acknowledge the bench's subscription to the server status")
         t0 = time.monotonic()
         cred = self.creds["server"]
         if self.in_process:
