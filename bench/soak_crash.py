@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-from tests.integration.test_crash_server import check_crash_run
+from tests.support.crash import check_crash_run
 from tests.support.procs import crash_scenario
 
 
