@@ -27,12 +27,13 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 from queue_server.domain.forecast import printed
 from queue_server.domain.forecast.sector_model import SectorModel
 from queue_server.domain.learning import SLOT_S
 from queue_server.sim import Simulation, load_scenario
 from queue_server.sim.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SCENARIOS = ["afternoon-results", "counter-closing", "district-normal-day", "procedure-mix", "rural-commune",
              "urban-surge"]

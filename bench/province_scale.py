@@ -35,8 +35,9 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
 
 VN = timezone(timedelta(hours=7))
 

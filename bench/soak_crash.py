@@ -14,7 +14,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 from tests.support.crash import check_crash_run
 from tests.support.procs import crash_scenario
 
