@@ -16,9 +16,9 @@ from kiosk.printing import OK
 from kiosk.texts import PRIORITY_LABELS
 from protocol.messages import TicketResult
 
-HOME, PRIORITY, PROCEDURES, PROCEDURE, TICKET, GUIDANCE, ERROR = (
-    "home", "priority", "procedures", "procedure", "ticket", "guidance", "error")
-SCREENS = (HOME, PRIORITY, PROCEDURES, PROCEDURE, TICKET, GUIDANCE, ERROR)
+HOME, PRIORITY, PROCEDURES, PROCEDURE, TICKET, GUIDANCE, ERROR, VISIT, NOTICE = (
+    "home", "priority", "procedures", "procedure", "ticket", "guidance", "error", "visit", "notice")
+SCREENS = (HOME, PRIORITY, PROCEDURES, PROCEDURE, TICKET, GUIDANCE, ERROR, VISIT, NOTICE)
 QUERY_MAX = 40   # characters of a search: the on-screen keyboard's field holds no more
 
 
@@ -38,6 +38,9 @@ class Journey:
         self.guidance_print_status: str | None = None
         self.pending: dict[str, Any] | None = None   # the ticket request on its way (kiosk/tickets.py)
         self.error: dict[str, Any] | None = None
+        # a visit of several procedures (kiosk/visits.py): (sector, procedure or None), as chosen
+        self.visit_items: list[tuple[str, str | None]] = []
+        self.notice: dict[str, Any] | None = None    # the word before printing (kiosk/visits.py)
 
     def _go(self, screen: str) -> None:
         self.screen = screen
@@ -81,6 +84,9 @@ class Journey:
         elif self.screen == PROCEDURES and self.sector_id is None and self.query:
             self.query = ""
             self._go(HOME)
+        elif self.visit_items and self.screen in (PROCEDURES, VISIT, NOTICE, PRIORITY):
+            self._home_keeping_visit()   # the list a citizen is building is never lost by "Back"
+            return
         else:
             self.go_home()
             return

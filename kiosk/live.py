@@ -21,7 +21,11 @@ class LiveSite:
     # -- heard from the site ---------------------------------------------------------
 
     def on_sector_stats(self, sector: str, stats: SectorStats) -> None:
-        self.stats[sector] = {"waiting": stats.waiting, SHOWN_WAIT: stats.shown_wait_s}
+        # the daily caps and past closing (issue #18) are read before printing: kiosk/visits.py
+        self.stats[sector] = {"waiting": stats.waiting, SHOWN_WAIT: stats.shown_wait_s,
+                              "remaining_today": stats.remaining_today,
+                              "procedures_remaining": stats.procedures_remaining or {},
+                              "past_closing": stats.past_closing}
         if self.screen in (HOME, PROCEDURES, PROCEDURE, PRIORITY):
             self._changed()
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.catalogue import Sector
-from kiosk.journey import GUIDANCE, HOME, PRIORITY, PROCEDURE, PROCEDURES, TICKET
+from kiosk.journey import GUIDANCE, HOME, NOTICE, PRIORITY, PROCEDURE, PROCEDURES, TICKET, VISIT
 from kiosk.printing import OK
 from kiosk.texts import (ERROR_TEXTS, GENERIC_ERROR, PRIORITY_LABELS, days_text, fee_text, minutes_text, online_text,
                          spell_number)
-from protocol.messages import SHOWN_WAIT
+from kiosk.visits import CAP
+from protocol.messages import MAX_VISIT_PROCEDURES, SHOWN_WAIT
 
 # Sector ids/icon names -> a glyph DejaVu Sans has (checked with fontTools).
 # Checked in this order, so "ly-lich-tu-phap" gets ✎ and not the ⚖ of "tu-phap".
@@ -43,8 +44,9 @@ class ScreenViews:
         if self.catalogue is None:
             return []
         return [{"id": s.id, "prefix": s.prefix, "icon": self.icon_for(s), "name": s.name.get(self.lang),
-                 "wait": self.t("Waiting: {n} · {wait}", n=self.sector_waiting(s),
-                                wait=minutes_text(self.sector_wait_s(s), self.lang))}
+                 "wait": (self.t("No more numbers today") if self._live(s.id, "remaining_today") == 0 else
+                          self.t("Waiting: {n} · {wait}", n=self.sector_waiting(s),
+                                 wait=minutes_text(self.sector_wait_s(s), self.lang)))}
                 for s in self.catalogue.sectors]
 
     def procedure_rows(self) -> list[dict[str, Any]]:
@@ -90,8 +92,13 @@ class ScreenViews:
         own = self.sector_wait_s(sector)
         if own <= self.settings.long_wait_min * 60:
             return None
-        # the province computed "shorter" from its own view; keep only what is shorter than ours now
-        options = [o for o in self.nearby[sector.id] if o[SHOWN_WAIT] < own][:NEARBY_MAX]
+        return self._nearby_panel(sector.id, shorter_than_s=own, note=self.t("You can still take a ticket here."))
+
+    def _nearby_panel(self, sector_id: str, shorter_than_s: int | None, note: str) -> dict[str, Any] | None:
+        """Up to NEARBY_MAX centres of the province's advice for the sector; with `shorter_than_s`
+        only those shorter than that (the province computed "shorter" from its own view)."""
+        options = [o for o in self.nearby.get(sector_id, [])
+                   if shorter_than_s is None or o[SHOWN_WAIT] < shorter_than_s][:NEARBY_MAX]
         if not options:
             return None
         rows = []
@@ -102,12 +109,67 @@ class ScreenViews:
                          "distance": self.t("{km} km away", km=km.replace(".", ",") if self.lang == "vi" else km),
                          "wait": self.t("wait {wait}", wait=minutes_text(o[SHOWN_WAIT], self.lang)),
                          "waiting": o["waiting"]})
-        return {"title": self.t("Nearby centres with shorter waits"),
-                "note": self.t("You can still take a ticket here."), "rows": rows}
+        return {"title": self.t("Nearby centres with shorter waits") if shorter_than_s is not None
+                else self.t("Nearby centres"), "note": note, "rows": rows}
+
+    # -- a visit of several procedures, the word before printing (kiosk/visits.py) -------------
+
+    def _names(self, sector_id: str, procedure_id: str | None) -> tuple[str, str | None]:
+        """The field's and the procedure's names in the citizen's language (ids if unknown)."""
+        sector = self.catalogue.sector(sector_id) if self.catalogue else None
+        _, proc = self.catalogue.procedure(procedure_id) if self.catalogue and procedure_id else (None, None)
+        return (sector.name.get(self.lang) if sector else sector_id,
+                proc.name.get(self.lang) if proc else procedure_id)
+
+    def item_name(self, sector_id: str, procedure_id: str | None) -> str:
+        """One procedure of a visit as every screen and the ticket name it: "Đăng ký khai sinh ·
+        Tư pháp - Hộ tịch", or the field alone for a whole-field ticket."""
+        field, proc = self._names(sector_id, procedure_id)
+        return f"{proc} · {field}" if proc else field
+
+    def visit_view(self) -> dict[str, Any]:
+        n = len(self.visit_items)
+        return {"title": self.t("Your procedures ({n} of at most {max})", n=n, max=MAX_VISIT_PROCEDURES),
+                "rows": [self.item_name(s, p) for s, p in self.visit_items],
+                "note": self.t("You get one number. The kiosk puts them in the order that ends your visit soonest."),
+                "take": self.t("Take one ticket for {n} procedures", n=n) if n > 1 else self.t("Take a ticket"),
+                "can_add": n < MAX_VISIT_PROCEDURES, "add": self.t("+ Add a procedure"),
+                "remove": self.t("Remove")}
+
+    def take_text(self) -> str:
+        """The card's and the field list's main button: with a list started, it takes them all."""
+        n = len(self.items_with_current()) if self.visit_items else 1
+        return self.t("Take one ticket for {n} procedures", n=n) if n > 1 else self.t("Take a ticket")
+
+    def notice_view(self) -> dict[str, Any] | None:
+        n = self.notice
+        if n is None:
+            return None
+        sector, procedure = n["item"] or (None, None)
+        field, proc = self._names(sector, procedure) if sector else ("", None)
+        name = proc or field
+        if n["kind"] == CAP:
+            title = (self.t("Today's numbers for {name} are gone", name=name) if name
+                     else self.t("Today's numbers for one of your procedures are gone"))
+            message = self.t("The centre takes only a set number of these each day, so a ticket would not be "
+                             "served today. Please come back on the next working day, or go to a nearby centre.")
+            near = self._nearby_panel(sector, None, "") if sector else None
+        else:
+            title = self.t("You may not be served before closing today")
+            message = self.t("With the people waiting now, your turn is likely to come after today's opening "
+                             "hours. You can file online or go to a nearby centre, or still take a ticket.")
+            own = self.sector_wait_s(self.catalogue.sector(sector)) if sector and self.catalogue else None
+            near = (self._nearby_panel(sector, own, self.t("You can still take a ticket here."))
+                    if sector else None)
+        return {"kind": n["kind"], "title": title, "message": message, "nearby": near,
+                "can_insist": n["kind"] != CAP, "insist": self.t("Take it anyway"),
+                "can_file_online": self.notice_online_item() is not None, "online": self.t("File online"),
+                "can_drop": self.notice_can_drop(), "drop": self.t("Remove it from my list"),
+                "home": self.t("Start again")}
 
     def ticket_view(self) -> dict[str, Any]:
         if self.ticket_status == "requesting" or self.ticket is None:
-            return {"number": "…", "sector": "", "procedure": "", "ahead": "", "wait": "",
+            return {"number": "…", "sector": "", "procedure": "", "visit": "", "visit_end": "", "ahead": "", "wait": "",
                     "status": self.t("Getting your number…"), "can_reprint": False, "trouble": False}
         slip = self._ticket_slip()
         ahead = self.t("You are next") if slip.ahead <= 0 else self.t("People ahead of you: {n}", n=slip.ahead)
@@ -122,7 +184,13 @@ class ScreenViews:
                               n=slip.number),
         }.get(self.print_status or "", self.t("Remember your number and wait for it to be called."))
         trouble = self.print_status in ("paper_out", "cover_open", "offline")
-        return {"number": slip.number, "sector": slip.sector_name, "procedure": slip.procedure_name or "",
+        # a visit: the procedures in the order they will be served, and when the visit should end
+        visit = "\n".join(f"{i}. {line}" for i, line in enumerate(slip.visit, 1))
+        return {"number": slip.number, "sector": self.t("Your procedures, in the order they will be served:")
+                if slip.visit else slip.sector_name, "procedure": "" if slip.visit else slip.procedure_name or "",
+                "visit": visit, "visit_end": (self.t("Estimated end of your visit: {wait}",
+                                                     wait=minutes_text(slip.visit_end_s, self.lang))
+                                              if slip.visit_end_s is not None else ""),
                 "ahead": ahead, "wait": self.t("Estimated wait: {wait}", wait=minutes_text(slip.est_wait_s,
                                                                                            self.lang)),
                 "status": status, "can_reprint": trouble, "trouble": trouble,
@@ -213,22 +281,37 @@ class ScreenViews:
             parts = [text, c.get("long_wait_hint", "")]
             near = c.get("nearby")
             if near:
-                places = ". ".join(", ".join(x for x in (r["name"], r["address"], r["distance"], r["wait"]) if x)
-                                   for r in near["rows"])
-                parts += [f"{near['title']}: {places}.", near["note"]]
+                parts += [_places_text(near), near["note"]]
             return " ".join(x for x in parts if x)
         if s == TICKET:
             v = self.ticket_view()
             if self.ticket is None:
                 return v["status"]
-            return self.t("Your number is {number}. {sector}. {ahead}. {wait}. {status}",
-                          number=spell_number(v["number"], self.lang), sector=v["sector"], ahead=v["ahead"],
+            sector = " ".join(x for x in (v["sector"], v["visit"].replace("\n", ". ")) if x)
+            text = self.t("Your number is {number}. {sector}. {ahead}. {wait}. {status}",
+                          number=spell_number(v["number"], self.lang), sector=sector, ahead=v["ahead"],
                           wait=v["wait"], status=v["status"])
+            return f"{text} {v['visit_end']}." if v["visit_end"] else text
+        if s == VISIT:
+            v = self.visit_view()
+            return " ".join([v["title"] + ":", ". ".join(v["rows"]) + ".", v["note"]])
+        if s == NOTICE:
+            v = self.notice_view() or {}
+            near = v.get("nearby")
+            return " ".join(x for x in (v.get("title", "") + ".", v.get("message", ""),
+                                        _places_text(near) if near else "") if x)
         if s == GUIDANCE:
             v = self.guidance_view()
             return " ".join([v["procedure"] + ".", v["status"], *v["steps"]])
         v = self.error_view()
         return f"{v['title']}. {v['message']}"
+
+
+def _places_text(near: dict[str, Any]) -> str:
+    """A nearby-centres panel read aloud: its title, then each centre's name, address, distance, wait."""
+    places = ". ".join(", ".join(x for x in (r["name"], r["address"], r["distance"], r["wait"]) if x)
+                       for r in near["rows"])
+    return f"{near['title']}: {places}."
 
 
 def _pick(text: Any, lang: str) -> str:

@@ -21,13 +21,17 @@ class PrintJobs:
         tk = self.ticket
         sector = self.catalogue.sector(tk.sector) if self.catalogue else None
         _, proc = self.catalogue.procedure(tk.procedure) if self.catalogue else (None, None)
+        # a visit: its procedures in the order the server will serve them (the reply's), and its end
+        steps = tk.visit.procedures if tk.visit is not None else []
         # printed_wait_s: TicketResult reads an older server's est_wait_s as it
         return TicketSlip(site_name=self.catalogue.site.name.get(self.lang) if self.catalogue else "",
                           number=tk.number, sector_name=sector.name.get(self.lang) if sector else tk.sector,
                           procedure_name=proc.name.get(self.lang) if proc else None,
                           issued_at=self._when(tk.issued_at), ahead=self.ticket_ahead(),
                           est_wait_s=tk.printed_wait_s or 0, track_url=tk.track_url,
-                          priority=tk.priority, lang=self.lang)
+                          priority=tk.priority, lang=self.lang,
+                          visit=tuple(self.item_name(p.sector, p.procedure) for p in steps) if len(steps) > 1 else (),
+                          visit_end_s=tk.visit.end_s if len(steps) > 1 else None)
 
     def site_zone(self) -> tzinfo:
         """The zone of every time a citizen reads: the site's (its catalogue, else the kiosk's

@@ -47,6 +47,10 @@ class TicketSlip:
     track_url: str | None
     priority: str = "normal"
     lang: str = "vi"
+    # a visit of several procedures (issue #18): each named as the screens name it, in the order
+    # they will be served, and the estimated end of the whole visit (seconds after issue)
+    visit: tuple[str, ...] = ()
+    visit_end_s: int | None = None
 
 
 @dataclass(frozen=True)
@@ -139,9 +143,16 @@ def render_ticket(slip: TicketSlip, width: int = 576) -> Image.Image:
     c.rule()
     c.text(T("YOUR NUMBER", lang), 22)
     c.text(slip.number, 150, bold=True, gap=0)
-    c.text(slip.sector_name, 30, bold=True)
-    if slip.procedure_name:
-        c.text(slip.procedure_name, 24)
+    if slip.visit:
+        # one number for the whole visit: where to go first is the first line
+        c.text(T("Your procedures, in the order they will be served:", lang), 22, bold=True, center=False)
+        for i, line in enumerate(slip.visit, 1):
+            c.text(f"{i}. {line}", 24, bold=(i == 1), center=False, gap=2, indent=int(8 * c.scale))
+        c.y += int(6 * c.scale)
+    else:
+        c.text(slip.sector_name, 30, bold=True)
+        if slip.procedure_name:
+            c.text(slip.procedure_name, 24)
     if slip.priority != "normal":
         c.text(T("Priority: {group}", lang, group=T(PRIORITY_LABELS.get(slip.priority, slip.priority), lang)),
                24, bold=True)
@@ -150,6 +161,9 @@ def render_ticket(slip: TicketSlip, width: int = 576) -> Image.Image:
              else T("People ahead of you: {n}", lang, n=slip.ahead))
     c.text(ahead, 26, bold=True, center=False)
     c.text(T("Estimated wait: {wait}", lang, wait=minutes_text(slip.est_wait_s, lang)), 24, center=False)
+    if slip.visit_end_s is not None:
+        c.text(T("Estimated end of your visit: {wait}", lang, wait=minutes_text(slip.visit_end_s, lang)), 24,
+               bold=True, center=False)
     c.text(T("Issued at: {when}", lang, when=slip.issued_at), 22, center=False)
     if slip.track_url:
         c.rule(2)

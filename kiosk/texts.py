@@ -24,6 +24,10 @@ ERROR_TEXTS = {
     "unknown_procedure": "This kiosk's list is out of date. Please ask the staff at the reception desk.",
     "rate_limited": "Too many tickets in a short time. Please wait a minute and try again.",
     "not_allowed": "This kiosk is not allowed to issue tickets. Please ask the staff at the reception desk.",
+    # issue #18: a citizen's own request gets the notice of kiosk/visits.py instead; these are for
+    # any other step that ends in a ticket
+    "daily_cap_reached": "Today's numbers for this procedure are gone. Please come back on the next working day.",
+    "past_closing": "Your turn would come after today's opening hours. Please ask the staff at the reception desk.",
 }
 GENERIC_ERROR = "Something went wrong. Please try again or ask the staff at the reception desk."
 

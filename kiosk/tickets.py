@@ -1,8 +1,10 @@
 """Asking the server for a ticket: the request, its retries under one req_id (so the server
 issues at most one ticket), and what the citizen sees when it fails.
 
-A part of KioskViewModel (kiosk/viewmodel.py). Any step of the journey that ends in a ticket
-(today `ticket.issue`; a booking check-in, a visit of several procedures) asks through
+A part of KioskViewModel (kiosk/viewmodel.py). A citizen's `ticket.issue` (one procedure, a
+field, a priority ticket, a visit of several procedures) goes through `Visits._ask_for`
+(kiosk/visits.py), which first says what stands in the way (a daily cap, past closing). Any
+step of the journey that ends in a ticket (e.g. a booking check-in) asks through
 `_request_ticket` with its own command type and fields; the reply is read by
 kiosk/replies.read_ticket_reply and the ticket printed by kiosk/print_jobs.py.
 """
@@ -11,8 +13,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from kiosk.journey import ERROR, TICKET
+from kiosk.journey import ERROR, TICKET, VISIT
 from kiosk.replies import read_ticket_reply
+from kiosk.visits import CAP, PAST_CLOSING
 from protocol.client import ReplyTimeout, new_req_id
 from protocol.messages import TicketResult
 
@@ -21,7 +24,20 @@ log = logging.getLogger(__name__)
 
 class TicketRequests:
     def take_ticket(self) -> None:
-        """The big "take a ticket" button of the procedures list or the procedure card."""
+        """The big "take a ticket" button of the procedures list or the procedure card. With a
+        list of procedures started (kiosk/visits.py), the choice on screen joins it and the
+        ticket is for them all; a full list is shown instead, to remove one first."""
+        if self.visit_items:
+            self.touch()
+            items = self.items_with_current()
+            choice = self.current_choice()
+            self.visit_items = items
+            if choice is not None and choice not in items:
+                self._go(VISIT)
+                self._changed()
+                return
+            self._ask_for(items, "normal")
+            return
         if self.sector_id is None and self.procedure_id is None:
             return
         self.take_ticket_for(self.sector_id, self.procedure_id)
@@ -43,15 +59,13 @@ class TicketRequests:
         if self.catalogue.sector(sector_id) is None:
             return
         # priority only through the priority screen: a group tapped there and left does not stick
-        fields: dict[str, Any] = {"sector": sector_id, "priority": priority or "normal", "lang": self.lang}
-        if procedure_id:
-            fields["procedure"] = procedure_id
         self.sector_id, self.procedure_id = sector_id, procedure_id
-        self._request_ticket("ticket.issue", fields)
+        self._ask_for([(sector_id, procedure_id)], priority or "normal")
 
-    def _request_ticket(self, type_: str, fields: dict[str, Any]) -> None:
-        """Send a command whose reply carries a ticket, with a new req_id kept for its retries."""
-        self.pending = {"type": type_, "fields": fields, "req_id": new_req_id()}
+    def _request_ticket(self, type_: str, fields: dict[str, Any], ask: dict[str, Any] | None = None) -> None:
+        """Send a command whose reply carries a ticket, with a new req_id kept for its retries.
+        `ask`: what the citizen asked for (kiosk/visits.py), to explain a cap or past-closing refusal."""
+        self.pending = {"type": type_, "fields": fields, "req_id": new_req_id(), "ask": ask}
         self._send_pending()
 
     def retry(self) -> None:
@@ -100,6 +114,10 @@ class TicketRequests:
         # the server answered either way: a retry of this req_id would get the same answer, so
         # an error starts afresh
         self.pending = None
+        if not isinstance(read, TicketResult) and read.code in (CAP, PAST_CLOSING) and pending.get("ask"):
+            self.ticket_status = "idle"
+            self.notice_after_refusal(read.code, pending["ask"])
+            return
         if not isinstance(read, TicketResult):
             self.ticket_status = "idle"
             self.error = {"code": read.code or "internal", "can_retry": False,

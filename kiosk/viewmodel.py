@@ -4,8 +4,9 @@ KioskViewModel holds the state and puts together the parts, one job each:
 kiosk/journey.py (screens, choices, navigation, going home by itself), kiosk/tickets.py (asking
 for a ticket, retries), kiosk/print_jobs.py (slips, the printer's state), kiosk/online_filing.py
 (the steps to file online), kiosk/live.py (live waits, advice, server state; help to staff),
-kiosk/presenters.py (what each screen shows and read-aloud says), with kiosk/replies.py reading
-what the server sends.
+kiosk/presenters.py (what each screen shows and read-aloud says), kiosk/visits.py (a visit of
+several procedures; the word before printing: daily caps, past closing), with kiosk/replies.py
+reading what the server sends.
 
 Ports, passed in so tests swap them: `backend` (KioskLink: request/set_status),
 `printer` (TicketPrinter), `speaker` (Speaker), `loader` (CatalogueStore.load),
@@ -30,6 +31,7 @@ from kiosk.printing import OK
 from kiosk.settings import KioskSettings
 from kiosk.texts import T
 from kiosk.tickets import TicketRequests
+from kiosk.visits import Visits
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ def _thread(fn: Callable[[], None]) -> None:
     threading.Thread(target=fn, daemon=True).start()
 
 
-class KioskViewModel(Journey, TicketRequests, PrintJobs, OnlineFiling, LiveSite, ScreenViews):
+class KioskViewModel(Journey, TicketRequests, Visits, PrintJobs, OnlineFiling, LiveSite, ScreenViews):
     def __init__(self, settings: KioskSettings | None = None, *, backend=None, printer=None, speaker=None,
                  loader: Callable[[], Catalogue] | None = None, catalogue: Catalogue | None = None,
                  run_async: Callable = _thread, post: Callable = _inline,

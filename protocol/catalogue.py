@@ -53,6 +53,11 @@ class Sector(_M):
     shown_wait_s: int = 0
     est_wait_s: int = Field(0, description="deprecated: the same as shown_wait_s, for one version")
     procedures: tuple[Procedure, ...] = ()
+    # issue #18, as in sector.stats: numbers left today under the sector's / each procedure's daily
+    # cap (None: not capped), and whether a ticket taken now is predicted to be called after closing
+    remaining_today: int | None = None
+    procedures_remaining: dict[str, int] | None = None
+    past_closing: bool | None = None
 
     @model_validator(mode="before")
     @classmethod

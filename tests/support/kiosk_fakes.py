@@ -9,14 +9,17 @@ from kiosk.printing import PrintOutcome
 from kiosk.settings import KioskSettings
 from kiosk.viewmodel import KioskViewModel
 from protocol.client import ReplyTimeout
-from protocol.messages import PRINTED_WAIT, Guidance, ReplyResult, TicketResult, reply_error, reply_ok, wait_fields
+from protocol.messages import (PRINTED_WAIT, Guidance, ReplyResult, TicketResult, VisitStep, VisitView, reply_error,
+                               reply_ok, wait_fields)
 
 DEMO = Path(__file__).resolve().parents[2] / "queue_server" / "sites" / "demo-district.yaml"
 ICT = timezone(timedelta(hours=7))
 
 
 class Backend:
-    """Answers like the server; `script` is a list of 'timeout' / 'ok' / error codes, used in order."""
+    """Answers like the server; `script` is a list of 'timeout' / 'ok' / error codes, used in order.
+    A visit (`procedures`) is served in the reverse of the order it was asked in (the server
+    chooses the order: the kiosk must print the reply's), and ends 15 minutes per procedure later."""
 
     def __init__(self, script=None):
         self.script = list(script or [])
@@ -37,11 +40,17 @@ class Backend:
             return reply_ok(req_id, ReplyResult.build(guidance=Guidance.build(
                 procedure=fields["procedure"], sector="kinh-doanh", portal_url="https://dichvucong.gov.vn/p/1",
                 online="full", steps=["Bước một.", "Bước hai."])), ts)
+        items = list(reversed(fields["procedures"])) if fields.get("procedures") else [
+            {"sector": fields["sector"], "procedure": fields.get("procedure")}]
+        visit = {} if len(items) == 1 else {"visit": VisitView.build(
+            step=1, steps=len(items), end_s=1500 + 900 * len(items),
+            procedures=[VisitStep.build(sector=i["sector"], procedure=i.get("procedure"),
+                                        status="current" if n == 0 else "waiting") for n, i in enumerate(items)])}
         ticket = self.issued.setdefault(req_id, TicketResult.build(
-            id=f"t{len(self.issued) + 1}", number=f"A{len(self.issued) + 1:03d}", sector=fields["sector"],
-            procedure=fields.get("procedure"), priority=fields["priority"],
+            id=f"t{len(self.issued) + 1}", number=f"A{len(self.issued) + 1:03d}", sector=items[0]["sector"],
+            procedure=items[0].get("procedure"), priority=fields["priority"],
             issued_at=ts, position=3, ahead=2, **wait_fields(PRINTED_WAIT, 1500),
-            track_url="http://127.0.0.1:8080/t/x?k=y"))
+            track_url="http://127.0.0.1:8080/t/x?k=y", **visit))
         return reply_ok(req_id, ReplyResult.build(ticket=ticket), ts)
 
     def set_status(self, **fields):

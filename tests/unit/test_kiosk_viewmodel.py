@@ -43,7 +43,9 @@ def test_three_taps_home_sector_procedure_ticket(catalogue):
     assert vm.screen == "ticket" and vm.ticket.number == "A001" and vm.print_status == "ok"
     sent = vm.backend.calls[-1]
     assert sent[0] == "ticket.issue"
-    assert sent[1] == {"sector": "tu-phap-ho-tich", "procedure": "khai-sinh", "priority": "normal", "lang": "vi"}
+    # accept_past_closing false: the server refuses rather than print past closing (the kiosk says so first)
+    assert sent[1] == {"sector": "tu-phap-ho-tich", "procedure": "khai-sinh", "priority": "normal", "lang": "vi",
+                       "accept_past_closing": False}
     view = vm.ticket_view()
     assert view["ahead"] == "Số người đang chờ trước bạn: 2" and "25 phút" in view["wait"]
     slip = vm.printer.tickets[-1]
