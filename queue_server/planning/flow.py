@@ -5,7 +5,9 @@ flow) is the measure Jordan & Graves rank skill sets by; the planning uses it on
 it then simulates (training.py, roster.py).
 
 Demand is uncertain, so a skill set is judged on the day as planned and on the same day with each
-sector in turn 50 % busier, as their expected shortfall over random demand does.
+sector in turn 50 % and 100 % busier, as their expected shortfall over random demand does. The
+doubled surge keeps the measure telling skill sets apart once the planned day fits: a skill that
+only helps when a sector runs far over its plan is still worth more than none.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from queue_server.planning import variants
 from queue_server.planning.staffing import slots
 from queue_server.sim.scenario import Scenario
 
-SURGE = 1.5          # "a sector 50 % busier than planned"
+SURGES = (1.5, 2.0)   # "a sector 50 % / 100 % busier than planned"
 _EPS = 1e-9
 
 
@@ -88,8 +90,9 @@ class FluidDay:
         total = 0.0
         for load, open_now, times in self.halves:
             cap = {c: 1.0 for c in open_now if c != absent}
-            for surged in [None, *(s for s, v in load.items() if v > 0)]:
-                demand = {s: v * (SURGE if s == surged else 1.0) for s, v in load.items()}
+            busy = [s for s, v in load.items() if v > 0]
+            for surged, factor in [(None, 1.0), *((s, f) for s in busy for f in SURGES)]:
+                demand = {s: v * (factor if s == surged else 1.0) for s, v in load.items()}
                 total += times * (sum(demand.values()) - max_flow(demand, skills, cap))
         return total
 

@@ -43,6 +43,7 @@ from queue_server.sim.scenario import WEEKDAYS, Scenario, ScenarioError, parse_s
 
 SLOT_S = 1800                   # the arrival profile's step: half an hour (as domain/learning.py)
 DEFAULT_WEEKS = 4
+MERGE_Z = 2.0                   # adjacent half-hours closer than this many standard errors are one step
 WEEKDAY_Z = 3.0                 # standard errors before a weekday gets its own profile
 DAY_OF_MONTH_Z = 3.5            # ... before a day of the month gets a multiplier (31 days tested: stricter)
 DAY_OF_MONTH_MIN_EFFECT = 0.15  # and it must move the day by at least this share
@@ -291,15 +292,45 @@ def learn(events: Iterable[Event], site: SiteConfig, start: date, end: date) -> 
 
 
 def _rates(counts: dict[date, dict[str, dict[int, int]]], days: list[date]) -> dict[str, dict[int, float]]:
-    """Tickets per hour per sector and slot, the mean over `days`."""
+    """Tickets per hour per sector and slot over `days`, adjacent slots merged into one step
+    where their counts do not differ significantly (`_merge`)."""
     sums: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for d in days:
         for sector, slots in counts[d].items():
             for slot, n in slots.items():
                 sums[sector][slot] += n
-    per_hour = 3600.0 / SLOT_S
-    return {sector: {slot: n * per_hour / len(days) for slot, n in sorted(slots.items())}
-            for sector, slots in sorted(sums.items())}
+    return {sector: _merge(slots, len(days)) for sector, slots in sorted(sums.items())}
+
+
+def _merge(slots: dict[int, int], n_days: int) -> dict[int, float]:
+    """slot -> tickets per hour, as steps: from each slot's own count (from the first slot with
+    tickets to the last), the two neighbouring steps whose rates differ least are merged while
+    that difference is under `MERGE_Z` standard errors (Poisson counts). A half-hour's count over
+    a few weeks is noisy, and the waits grow faster than linearly with the load, so unmerged
+    noise alone would make the learned days slower than the real ones."""
+    first, last = min(slots), max(slots)
+    hours = n_days * SLOT_S / 3600.0                 # exposure of one slot over the days
+    steps = [[s, slots.get(s, 0), hours] for s in range(first, last + SLOT_S, SLOT_S)]  # start, count, exposure
+
+    def z(a: list, b: list) -> float:
+        pooled = (a[1] + b[1]) / (a[2] + b[2])
+        if pooled == 0:
+            return 0.0
+        return abs(a[1] / a[2] - b[1] / b[2]) / math.sqrt(pooled / a[2] + pooled / b[2])
+
+    while len(steps) > 1:
+        i = min(range(len(steps) - 1), key=lambda k: z(steps[k], steps[k + 1]))
+        if z(steps[i], steps[i + 1]) >= MERGE_Z:
+            break
+        a, b = steps[i], steps.pop(i + 1)
+        a[1] += b[1]
+        a[2] += b[2]
+    out: dict[int, float] = {}
+    for k, (start, count, exposure) in enumerate(steps):
+        end = steps[k + 1][0] if k + 1 < len(steps) else last + SLOT_S
+        for s in range(start, end, SLOT_S):
+            out[s] = count / exposure
+    return out
 
 
 def _spread(totals: dict[date, int], groups: dict[Any, list[date]]) -> float:

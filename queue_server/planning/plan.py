@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Sequence
 
-from queue_server.planning import roster, staffing, texts, training
+from queue_server.planning import roster, staffing, texts, training, variants
 from queue_server.sim.scenario import Scenario
 
 # The share of a sector's citizens who should be called within the sector's target wait
@@ -118,11 +118,13 @@ STAFFING_DAYS = 20
 def make_plan(scenario: Scenario, *, days: int | None = None, seed: int | None = None,
               target_share: float = DEFAULT_TARGET_SHARE, suggestions: int = 3,
               absent: Sequence[str] | None = None,
-              progress: Callable[[str], None] | None = None) -> Plan:
+              progress: Callable[[str], None] | None = None, workers: int = 1) -> Plan:
     """The plan for `scenario`: staffing, training suggestions (`suggestions` of them, greedy) and
     who covers each counter in `absent` (default: the one the centre can least spare,
     roster.default_absent). `days` defaults to the scenario's (at most PLAN_DAYS), `seed` to its
-    own; `progress` gets a line per stage (for the CLI). ValueError for an unknown counter or a
+    own; `progress` gets a line per stage (for the CLI); `workers` > 1 simulates on that many
+    forked processes (variants.pmap: the same plan, sooner; only from a single-threaded program).
+    ValueError for an unknown counter or a
     target share outside (0, 1)."""
     if not 0.0 < target_share < 1.0:
         raise ValueError(f"target share {target_share} must be between 0 and 1 (e.g. 0.8 for 80 %)")
@@ -135,23 +137,24 @@ def make_plan(scenario: Scenario, *, days: int | None = None, seed: int | None =
     names = {s.id: {"vi": s.name.vi, "en": s.name.en} for s in site.sectors}
     labels = {c.id: {"vi": c.label.vi, "en": c.label.en} for c in site.counters}
 
-    staff = _staffing(scenario, target_share, max(days, STAFFING_DAYS), seed, progress)
-    train = _training(scenario, days, seed, suggestions, names, labels, progress)
-    covers = [_cover(scenario, c, days, seed, names, labels, progress)
+    staff = _staffing(scenario, target_share, max(days, STAFFING_DAYS), seed, progress, workers)
+    train = _training(scenario, days, seed, suggestions, names, labels, progress, workers)
+    covers = [_cover(scenario, c, days, seed, names, labels, progress, workers)
               for c in (roster.default_absent(scenario) if absent is None else absent)]
     return Plan(scenario=scenario.name, days=days, seed=seed, sector_names=names, counter_labels=labels,
                 staffing=staff, training=train, roster=covers)
 
 
 def _staffing(sc: Scenario, share: float, days: int, seed: int,
-              progress: Callable[[str], None] | None) -> Staffing:
+              progress: Callable[[str], None] | None, workers: int) -> Staffing:
     day_slots = staffing.slots(sc)
     cells: list[StaffingCell] = []
     by_sector: dict[str, float] = {}
     rounds = 0
     sectors = [s.id for s in sc.site.sectors if s.id in sc.arrivals]
-    for sector in sectors:
-        need = staffing.sector_need(sc, sector, share, days, seed, day_slots)
+    needs = variants.pmap(staffing.sector_need, [(sc, sector, share, days, seed, day_slots) for sector in sectors],
+                          workers)
+    for sector, need in zip(sectors, needs):
         rounds = max(rounds, need.rounds)
         have = staffing.roster_counts(sc, sector, day_slots)
         for i, slot in enumerate(day_slots):
@@ -170,8 +173,8 @@ def _staffing(sc: Scenario, share: float, days: int, seed: int,
 
 
 def _training(sc: Scenario, days: int, seed: int, count: int, names: dict, labels: dict,
-              progress: Callable[[str], None] | None) -> Training:
-    found = training.suggest(sc, days, seed, count=count, progress=progress) if count > 0 else None
+              progress: Callable[[str], None] | None, workers: int) -> Training:
+    found = training.suggest(sc, days, seed, count=count, progress=progress, workers=workers) if count > 0 else None
     if found is None:
         now = training.evaluate(sc, days, seed)
         return Training(training.EVALUATED_WITH, 0.0, 0.0, now.mean_wait_s, now.p90_wait_s, 0.0, 0, 0, [])
@@ -192,8 +195,8 @@ def _training(sc: Scenario, days: int, seed: int, count: int, names: dict, label
 
 
 def _cover(sc: Scenario, absent: str, days: int, seed: int, names: dict, labels: dict,
-           progress: Callable[[str], None] | None) -> RosterCover:
-    got = roster.cover(sc, absent, days, seed, progress=progress)
+           progress: Callable[[str], None] | None, workers: int) -> RosterCover:
+    got = roster.cover(sc, absent, days, seed, progress=progress, workers=workers)
     options = []
     for o in got.options:
         parts = [texts.both("Open {counter} for {sectors}", counter=labels[c],

@@ -7,6 +7,8 @@ The ways considered, each simulated on the scenario's days under the site's own 
 - a spare counter (closed or paused in the site config) opens on its own sectors;
 - another counter also serves one of the absent counter's sectors it is trained for;
 - the two best of those together, on two different counters.
+Only the ways that shorten the mean wait by at least 2 % are shown; none means no counter trained
+for the absent counter's sectors has time to spare (the training suggestions are the remedy).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from queue_server.sim.scenario import Scenario
 
 POLICY = "dynamic"
 KEEP = 5          # options shown per absent counter
+MIN_GAIN = 0.02   # a way to cover that saves less of the mean wait is not shown (training.MIN_GAIN)
 
 
 @dataclass(frozen=True)
@@ -55,31 +58,34 @@ def _play(sc: Scenario, absent: str, changes: dict[str, list[str]], opened: list
 
 
 def cover(sc: Scenario, absent: str, days: int, seed: int,
-          progress: Callable[[str], None] | None = None) -> Cover:
+          progress: Callable[[str], None] | None = None, workers: int = 1) -> Cover:
     site = sc.site
     if absent not in site.counter_by_id:
         raise ValueError(f"unknown counter {absent!r}; the site's counters: {', '.join(site.counter_by_id)}")
     gone = site.counter_by_id[absent]
-    nobody = _play(sc, absent, {}, [], days, seed)
-    tried: list[Option] = []
+    ways: list[tuple[dict[str, list[str]], list[str]]] = [({}, [])]   # nobody covers first
     for c in site.counters:
         if c.id == absent:
             continue
         if c.initial_status != "open":
-            tried.append(_play(sc, absent, {}, [c.id], days, seed))
+            ways.append(({}, [c.id]))
             continue
         for s in gone.sectors:
             if s in c.trained and s not in c.sectors and s in sc.arrivals:
-                tried.append(_play(sc, absent, {c.id: [*c.sectors, s]}, [], days, seed))
-    tried.sort(key=lambda o: (o.mean_wait_s, o.p90_wait_s))
+                ways.append(({c.id: [*c.sectors, s]}, []))
+    played = variants.pmap(_play, [(sc, absent, ch, op, days, seed) for ch, op in ways], workers)
+    nobody, tried = played[0], sorted(played[1:], key=_key)
     singles = [o for o in tried if not o.opened]
     if len(singles) >= 2:
         a = singles[0]
         b = next((o for o in singles[1:] if set(o.changes).isdisjoint(a.changes)), None)
         if b is not None:
-            tried.append(_play(sc, absent, {**a.changes, **b.changes}, [], days, seed))
-            tried.sort(key=lambda o: (o.mean_wait_s, o.p90_wait_s))
+            tried = sorted([*tried, _play(sc, absent, {**a.changes, **b.changes}, [], days, seed)], key=_key)
     if progress:
         progress(f"roster: {absent} absent: {len(tried)} ways to cover simulated")
-    better = [o for o in tried if (o.mean_wait_s, o.p90_wait_s) < (nobody.mean_wait_s, nobody.p90_wait_s)]
+    better = [o for o in tried if o.mean_wait_s <= nobody.mean_wait_s * (1.0 - MIN_GAIN)]
     return Cover(absent, nobody, better[:KEEP])
+
+
+def _key(o: Option) -> tuple[float, float]:
+    return (o.mean_wait_s, o.p90_wait_s)

@@ -22,12 +22,13 @@ MSGIDS = [
     "Training, best first (every counter on its whole trained list)",
     "Now: mean wait {mean} min, p90 {p90} min, {gap} of the gap to a fully pooled centre captured",
     "After: p90 {p90} min, {gap} of the gap captured",
+    "No other counter trained for its sectors has time to spare: train one (above)",
 ]
 
 
 def number(value: float, lang: str, digits: int = 1) -> str:
     """14.5 -> "14,5" in Vietnamese, "14.5" in English (Babel's locale data)."""
-    pattern = "#,##0." + "0" * digits if digits else "#,##0"
+    pattern = ("#,##0." + "0" * digits) if digits else "#,##0"
     return format_decimal(value, format=pattern, locale="vi" if lang == "vi" else "en")
 
 

@@ -8,11 +8,13 @@ answering with the old counters.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Iterable, Mapping
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from queue_server.domain.site import SiteConfig
 from queue_server.sim import simulate
-from queue_server.sim.scenario import CounterChange, Scenario, ServiceTime, clock_s
+from queue_server.sim.scenario import CounterChange, Scenario, ServiceTime, VisitShares, clock_s
 
 # The simulator's grace for a called citizen who left (sim/engine.py NO_SHOW_GRACE_S): a no-show
 # keeps a counter this long. Read from there so the offered load counts it the same way.
@@ -107,9 +109,12 @@ def single_sector(sc: Scenario, sector: str, schedule: Mapping[int, int], counte
             changes.append(CounterChange(at=hhmm, counter=f"k{i + 1}",
                                          status="open" if i < schedule[at] else "closed"))
     procs = {p["id"] for p in sec["procedures"]}
+    # A visit of several procedures (scenario `visits`) would send the citizen on to other
+    # sectors' queues, which are not here: the sector is played with single-procedure citizens.
     return _rebuilt(sc, site, arrivals={sector: sc.arrivals[sector]}, service={sector: sc.service[sector]},
                     procedure_service={p: v for p, v in sc.procedure_service.items() if p in procs},
-                    counter_changes=tuple(changes))
+                    weekday_arrivals={wd: {sector: steps.get(sector, [])} for wd, steps in sc.weekday_arrivals.items()},
+                    visits=VisitShares(), counter_changes=tuple(changes))
 
 
 def run(sc: Scenario, policy: str, days: int, seed: int, sectors: Any = "sectors") -> tuple[dict, list]:
@@ -117,3 +122,14 @@ def run(sc: Scenario, policy: str, days: int, seed: int, sectors: Any = "sectors
     printed on tickets (and, through the shown wait, who files online instead where the scenario
     has an online-filing offer), not who is called when, and costs 5-8 times the run."""
     return simulate(sc, policy, seed=seed, days=days, sectors=sectors, forecast=False)
+
+
+def pmap(fn: Callable[..., Any], calls: Sequence[tuple], workers: int = 1) -> list[Any]:
+    """[fn(*args) for args in calls], on up to `workers` processes (the simulator is pure Python:
+    threads would take turns). Forked, so only from a single-threaded program such as the CLI; the
+    results come back in order, so the plan is the same whatever `workers` is."""
+    if workers <= 1 or len(calls) <= 1:
+        return [fn(*args) for args in calls]
+    with ProcessPoolExecutor(max_workers=min(workers, len(calls)),
+                             mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(fn, *zip(*calls)))
