@@ -13,6 +13,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "rebalance": ("motcua.commands.rebalance", "change a counter's sectors, open/pause it, switch auto mode"),
     "user": ("motcua.commands.user", "add, list or change the web accounts (manager, clerk, viewer)"),
     "simulate": ("motcua.commands.simulate", "simulate days of a scenario under a calling policy"),
+    "plan": ("motcua.commands.plan", "plan the counters: staffing per half-hour, whom to train, who covers an absence"),
     "kiosk": ("motcua.commands.kiosk", "run the citizens' touch kiosk"),
     "display": ("motcua.commands.display", "run the wall display (and its announcer)"),
     "announcer": ("motcua.commands.announcer", "run the call announcer alone"),
