@@ -263,9 +263,18 @@ class EvdevReader:
             self.on_status(status)
 
     def open(self) -> int:
-        """The device opened (non-blocking) and grabbed; ScannerError if it is no input device
-        or another program holds it; FileNotFoundError while it is not plugged in."""
-        fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+        """The device opened (non-blocking) and grabbed; ScannerError if it cannot be read, is
+        no input device or another program holds it; FileNotFoundError while it is not plugged in."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+        except PermissionError:
+            raise ScannerError(errno.EACCES, "no permission to read the scanner's device: the kiosk's "
+                                             "user must be in the 'input' group") from None
+        except FileNotFoundError:
+            raise
+        except OSError as err:
+            raise ScannerError(err.errno, f"cannot open the scanner's device ({errno.errorcode.get(err.errno)})") \
+                from None
         if self.grab:
             try:
                 fcntl.ioctl(fd, EVIOCGRAB, 1)
@@ -292,11 +301,10 @@ class EvdevReader:
                 data = os.read(fd, INPUT_EVENT.size * 64)
             except BlockingIOError:
                 continue
-            except OSError as err:
-                if err.errno in (errno.ENODEV, errno.EIO):
-                    self.assembler.reset()
-                    return
-                raise
+            except OSError as err:     # ENODEV when unplugged; whatever it is, the device is lost
+                log.debug("barcode scanner %s: read failed (%s)", self.path, errno.errorcode.get(err.errno))
+                self.assembler.reset()
+                return
             if not data:      # end of file: the device went away
                 self.assembler.reset()
                 return

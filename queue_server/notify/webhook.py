@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import random
@@ -162,7 +163,7 @@ class WebhookSender:
         body = n.body()
         request = urllib.request.Request(self.url, data=body, headers=self.headers(n, body), method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+            with _OPENER.open(request, timeout=self.timeout_s) as response:
                 response.read()
                 return Attempt(True, False, response.status)
         except urllib.error.HTTPError as err:
@@ -170,9 +171,20 @@ class WebhookSender:
             err.close()
             retry = status in RETRIED_STATUSES or status >= 500
             return Attempt(False, retry, status, _seconds(err.headers.get("Retry-After")) if retry else None)
-        except (urllib.error.URLError, OSError) as err:   # refused, reset, timed out, no route
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as err:   # refused, reset, timed out, garbled
             log.info("webhook %s: no answer (%s)", n.id, type(getattr(err, "reason", err)).__name__)
             return Attempt(False, True, None)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a delivery: urllib would follow a 302 with a GET and could
+    take the page it lands on for the gateway's 2xx. The 3xx comes back as an HTTPError (a refusal)."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 def _seconds(value: str | None) -> float | None:

@@ -127,3 +127,14 @@ def test_a_missing_device_is_waited_for(tmp_path):
     finally:
         reader.stop()
     os.close(device)
+
+
+def test_a_device_it_may_not_read_is_a_clear_error(fifo, monkeypatch):
+    """The kiosk's user outside the 'input' group (the tests run as root, who reads everything:
+    the refusal is the kernel's EACCES, raised here as os.open raises it)."""
+    def refused(path, flags):
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(scanner.os, "open", refused)
+    with pytest.raises(scanner.ScannerError, match="'input' group"):
+        scanner.EvdevReader(str(fifo), print).open()

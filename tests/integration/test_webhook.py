@@ -195,3 +195,10 @@ def test_the_default_wait_wakes_for_a_new_notification():
         loop.stop()
         thread.join(10)
     assert not thread.is_alive() and receiver.verified == [True]
+
+
+def test_a_redirect_is_a_refusal_not_a_delivery():
+    with Receiver([302], headers={"Location": "/elsewhere"}) as receiver:
+        outbox = MemoryOutbox(notification())
+        run_loop(receiver, outbox)
+    assert len(receiver.got) == 1 and outbox.done["n1"][2] == "refused 302"

@@ -182,7 +182,8 @@ def test_any_text_is_a_card_or_a_clear_error(text):
     try:
         cccd.parse_qr(text, TODAY)
     except cccd.CccdError as err:
-        assert err.reason in cccd.REASONS and text.strip() not in str(err) or len(text.strip()) < 2
+        assert err.reason in cccd.REASONS
+        assert len(text.strip()) < 16 or text.strip() not in str(err)   # never echoed (short texts may match words)
 
 
 @settings(max_examples=200)
