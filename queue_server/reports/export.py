@@ -40,7 +40,13 @@ def to_csv(report: Report) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def to_xlsx(report: Report) -> bytes:
+PLAN_SHEET = "Kế hoạch"
+PLAN_ROWS_PER_IMAGE = 32          # rows each picture is given on the sheet (about 640 px at 20 px a row)
+
+
+def to_xlsx(report: Report, images: dict[str, tuple[bytes, str]] | None = None) -> bytes:
+    """`images`: pictures for a sheet of their own (PLAN_SHEET), name -> (PNG, alt text): the
+    manager's plan (queue_server/web/planning_bp.py) when one is ready, each under its alt text."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     wb = Workbook()
@@ -79,6 +85,16 @@ def to_xlsx(report: Report) -> bytes:
         ws.append([sector, "arrivals", *values])
     for sector, values in report.hourly["mean_wait_s"].items():
         ws.append([sector, "mean_wait_s", *values])
+    if images:
+        from openpyxl.drawing.image import Image
+        ws = wb.create_sheet(PLAN_SHEET)
+        row = 1
+        for name, (png, alt) in images.items():
+            ws.cell(row=row, column=1, value=alt).font = Font(bold=True)
+            picture = Image(io.BytesIO(png))
+            picture.anchor = f"A{row + 1}"
+            ws.add_image(picture)
+            row += PLAN_ROWS_PER_IMAGE
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -15,7 +15,7 @@ from queue_server.web import pages
 
 log = logging.getLogger(__name__)
 
-JSON_PREFIXES = ("/api/", "/console/api/", "/dashboard/api/", "/reports/export")
+JSON_PREFIXES = ("/api/", "/console/api/", "/dashboard/api/", "/planning/api/", "/reports/export")
 FAVICON = Path(__file__).resolve().parent / "static" / "app" / "favicon.svg"
 
 

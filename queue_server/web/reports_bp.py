@@ -11,7 +11,7 @@ from queue_server.reports.export import to_csv, to_xlsx
 from queue_server.reports.source import events_for_days
 from queue_server.users import Users
 from queue_server.web import pages
-from queue_server.web.auth import require_role
+from queue_server.web.auth import current_role, require_role
 
 bp = Blueprint("reports", __name__)
 
@@ -110,7 +110,10 @@ def export_xlsx():
         first, last = period()
     except PeriodError as err:
         return _bad_period(err, html=False)
-    return _download(to_xlsx(make_report(first, last)),
+    # the manager's plan pictures, when one is ready (the plan is a manager's page)
+    images = (pages.current_app_ext("motcua_plan").images_for_export(pages.current_lang())
+              if current_role() == "manager" else None)
+    return _download(to_xlsx(make_report(first, last), images),
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", first, last, "xlsx")
 
 
