@@ -2,7 +2,7 @@
 
 A code is DATA_LENGTH characters of Crockford's base32 (digits and capital letters without I, L,
 O and U, so nothing reads as something else) and one check character, shown in two groups of
-four: "K7Q4-MZ2X". 7 random characters give 32**7 (about 3.4e10) codes, so a code cannot be
+four: "K7Q4-MZ20". 7 random characters give 32**7 (about 3.4e10) codes, so a code cannot be
 guessed; the pages that show a booking by its code still limit how often they are asked.
 
 What a person types is normalised before it is checked: lower case, O for 0, I or L for 1,
@@ -30,9 +30,10 @@ T = Catalogue(__file__)
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"   # Crockford's base32
 DATA_LENGTH = 7
 LENGTH = DATA_LENGTH + 1                        # with the check character
-GROUP = 4                                       # shown as two groups: "K7Q4-MZ2X"
+GROUP = 4                                       # shown as two groups: "K7Q4-MZ20"
 CODES = len(ALPHABET) ** DATA_LENGTH
 QR_PATH = "b"                                   # <public URL>/b/<site>/<CODE>
+EXAMPLE = "K7Q4-MZ20"                           # a right code, for the texts that show one
 
 # what a person may type for a character of the alphabet
 _TYPED = {**{c: c for c in ALPHABET}, "O": "0", "I": "1", "L": "1"}
@@ -43,7 +44,7 @@ _POLY = 0b100101
 _SITE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 REASONS = {
-    "length": "A booking code has 8 characters, like K7Q4-MZ2X.",
+    "length": "A booking code has {n} characters, like {example}.",
     "character": "A booking code has only the digits and the letters A-Z (no U).",
     "check": "This booking code is not right: please check each character.",
     "qr": "This QR code is not a booking. Scan the QR code of your booking.",
@@ -59,7 +60,7 @@ class BookingCodeError(ValueError):
         self.reason = reason
 
     def text(self, lang: str = "vi") -> str:
-        return T(REASONS[self.reason], lang)
+        return T(REASONS[self.reason], lang, n=LENGTH, example=EXAMPLE)
 
 
 def _times_a(c: int) -> int:
@@ -95,7 +96,7 @@ def random_code(randbelow: Callable[[int], int] = secrets.randbelow) -> str:
 
 
 def normalise(text: str) -> str:
-    """What a person typed -> the canonical code ("k7q4 mz2x" -> "K7Q4MZ2X"), or
+    """What a person typed -> the canonical code ("k7q4 mz2x" -> "K7Q4MZ20"), or
     BookingCodeError ("length", "character" or "check"), never echoing the input."""
     if not isinstance(text, str):
         raise BookingCodeError("character", "a booking code is text")
@@ -120,7 +121,7 @@ def is_code(text: object) -> bool:
 
 
 def display(code: str) -> str:
-    """"K7Q4MZ2X" -> "K7Q4-MZ2X" (any form normalise accepts)."""
+    """"K7Q4MZ20" -> "K7Q4-MZ20" (any form normalise accepts)."""
     code = normalise(code)
     return f"{code[:GROUP]}-{code[GROUP:]}"
 

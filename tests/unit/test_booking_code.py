@@ -73,7 +73,12 @@ def test_a_bad_code_is_a_clear_error(text, reason):
     with pytest.raises(bc.BookingCodeError) as err:
         bc.normalise(text)
     assert err.value.reason == reason
-    assert err.value.text("vi") and err.value.text("en") == bc.REASONS[reason]
+    assert err.value.text("vi") and err.value.text("en") == bc.REASONS[reason].format(n=8, example=bc.EXAMPLE)
+    assert "{" not in err.value.text("vi")
+
+
+def test_the_example_code_is_a_right_one():
+    assert bc.display(bc.EXAMPLE) == bc.EXAMPLE
 
 
 @given(text=st.text(max_size=20))
