@@ -193,7 +193,8 @@ class ScannerError(OSError):
 
 class EvdevReader:
     """Reads one scanner's input device and calls `on_scan(Scan)` (and `on_typed(Typed)` for keys
-    a person typed on it, if given) from its own thread (`start`), until `stop()`.
+    a person typed on it, if given) from its own thread (`start`), until `stop()`; a Kivy app
+    hands them on to its main thread (Clock.schedule_once).
 
     The device is grabbed (EVIOCGRAB) unless `grab=False`. When it vanishes (unplugged: the read
     fails with ENODEV, or ends), a half-read scan is dropped, `on_status("gone")` is called, and
