@@ -47,6 +47,7 @@ MERGE_Z = 2.0                   # adjacent half-hours closer than this many stan
 WEEKDAY_Z = 3.0                 # standard errors before a weekday gets its own profile
 DAY_OF_MONTH_Z = 3.5            # ... before a day of the month gets a multiplier (31 days tested: stricter)
 DAY_OF_MONTH_MIN_EFFECT = 0.15  # and it must move the day by at least this share
+MAX_LEADING_CLOSED = 2          # days a window may start before the log's first, when closed weekdays
 CHANGE_MIN_SHARE = 0.5          # a counter's status change kept when seen on at least this share of days
 MIN_SERVICE_MIN = 0.05          # a service time under 3 s is written as 3 s (the scenario needs > 0)
 MAX_CV = 5.0                    # the scenario format's bound on a service time's cv
@@ -163,17 +164,27 @@ class History:
 # --- the window ----------------------------------------------------------------
 
 def window(first: date, last: date, weeks: int) -> tuple[date, date]:
-    """The last `weeks` whole weeks of a log that runs from `first` to `last` (dates included);
-    HistoryError when the log is shorter than that."""
+    """The last `weeks` whole weeks of a log whose tickets run from `first` to `last` (dates
+    included). Whether the log covers them is `covered`'s to say, once the open days are known."""
     if weeks < 1:
         raise HistoryError(f"--weeks must be at least 1, not {weeks}")
-    span = (last - first).days + 1
-    if span < 7 * weeks:
+    return last - timedelta(days=7 * weeks - 1), last
+
+
+def covered(first: date, start: date, end: date, open_days: list[date]) -> None:
+    """HistoryError unless the log, whose first ticket is on `first`, covers the window
+    `start`..`end`: the days before `first` in it must be a weekend at most (`MAX_LEADING_CLOSED`)
+    on weekdays the centre never opened in the window (a log that starts on a Monday covers a
+    window that starts on the Saturday before)."""
+    open_weekdays = {d.weekday() for d in open_days}
+    missing = [start + timedelta(days=i) for i in range((first - start).days)]
+    if len(missing) > MAX_LEADING_CLOSED or any(d.weekday() in open_weekdays for d in missing):
+        span = (end - first).days + 1
+        weeks = ((end - start).days + 1) // 7
         whole = span // 7
         hint = f"use --weeks {whole} or fewer" if whole else "it needs at least one whole week"
-        raise HistoryError(f"the log covers {span} days ({first} to {last}), fewer than the {weeks} "
+        raise HistoryError(f"the log covers {span} days ({first} to {end}), fewer than the {weeks} "
                            f"week(s) asked; {hint}")
-    return last - timedelta(days=7 * weeks - 1), last
 
 
 # --- learning (pure) -------------------------------------------------------------
@@ -186,13 +197,13 @@ def learn_events(events: Iterable[Event], site: SiteConfig, weeks: int = DEFAULT
     if not days:
         raise HistoryError("the log has no days: no ticket was ever issued in it")
     start, end = window(min(days), max(days), weeks)
-    return learn(events, site, start, end)
+    return learn(events, site, start, end, first=min(days))
 
 
-def learn(events: Iterable[Event], site: SiteConfig, start: date, end: date) -> History:
+def learn(events: Iterable[Event], site: SiteConfig, start: date, end: date, first: date | None = None) -> History:
     """Learn the days `start`..`end` (local dates, included) from events in log order. Counter
     events before `start` set the counters' state the window starts from; other earlier or later
-    events are ignored."""
+    events are ignored. `first`: the log's first day with a ticket, checked to cover the window."""
     tz = site.site.tz
     opening_s = _opening_s(site)
     issued: dict[str, tuple[date, int, str, str | None, str]] = {}   # ticket -> (day, second, sector, proc, prio)
@@ -252,6 +263,8 @@ def learn(events: Iterable[Event], site: SiteConfig, start: date, end: date) -> 
     days = sorted({row[0] for row in issued.values()})
     if not days:
         raise HistoryError(f"the log has no days from {start} to {end}: no ticket was issued then")
+    if first is not None:
+        covered(first, start, end, days)
     if not by_sector:
         raise HistoryError(f"the log records no service from {start} to {end}; service times cannot be learned")
 
@@ -438,9 +451,10 @@ def _apply(e: Event, sectors: dict[str, tuple[str, ...]], status: dict[str, str]
 
 # --- reading a log ---------------------------------------------------------------
 
-def read_log(store: Any, site: SiteConfig, weeks: int = DEFAULT_WEEKS) -> tuple[list[Event], date, date]:
+def read_log(store: Any, site: SiteConfig, weeks: int = DEFAULT_WEEKS) -> tuple[list[Event], date, date, date]:
     """The events `learn` needs from an EventStore (SQLite or PostgreSQL): the counters' events
-    up to the window, and every event from the window's first day on; (events, start, end).
+    up to the window, and every event from the window's first day on; (events, start, end, the
+    log's first day with a ticket).
     The window's first event is found by bisecting on seq (seq grows with time), so a long log
     is not read whole."""
     tz = site.site.tz
@@ -448,6 +462,7 @@ def read_log(store: Any, site: SiteConfig, weeks: int = DEFAULT_WEEKS) -> tuple[
     if first is None or last is None:
         raise HistoryError("the log has no days: no ticket was ever issued in it")
     start, end = window(_local(first.ts, tz).date(), _local(last.ts, tz).date(), weeks)
+    first_day = _local(first.ts, tz).date()
     lo, hi = 1, store.last_seq() + 1          # -> the first seq whose local date is on or after start
     while lo < hi:
         mid = (lo + hi) // 2
@@ -457,7 +472,7 @@ def read_log(store: Any, site: SiteConfig, weeks: int = DEFAULT_WEEKS) -> tuple[
         else:
             lo = e.seq + 1
     before = [e for e in store.read(after=0, types=(ev.COUNTER_STATUS, ev.COUNTER_SECTORS)) if e.seq < lo]
-    return before + list(store.read(after=lo - 1)), start, end
+    return before + list(store.read(after=lo - 1)), start, end, first_day
 
 
 def _first_and_last_issued(store: Any) -> tuple[Event | None, Event | None]:
@@ -481,13 +496,13 @@ def learn_scenario(source: Any, site: SiteConfig, weeks: int = DEFAULT_WEEKS, si
     if isinstance(source, (str, Path)):
         store = open_log(source)
         try:
-            events, start, end = read_log(store, site, weeks)
+            events, start, end, first = read_log(store, site, weeks)
         finally:
             store.close()
-        history = learn(events, site, start, end)
+        history = learn(events, site, start, end, first)
     elif hasattr(source, "read") and hasattr(source, "last_seq"):
-        events, start, end = read_log(source, site, weeks)
-        history = learn(events, site, start, end)
+        events, start, end, first = read_log(source, site, weeks)
+        history = learn(events, site, start, end, first)
     else:
         history = learn_events(source, site, weeks)
     data = history.scenario_data(site_ref if site_ref is not None else
