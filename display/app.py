@@ -26,6 +26,7 @@ KV = Path(__file__).resolve().parent / "board_screen.kv"
 class CounterTile(BoxLayout):
     label_text = StringProperty("")
     number_text = StringProperty("")
+    detail_text = StringProperty("")      # "2/3: Đất đai", or a break's reason
     status = StringProperty("open")
     highlight = BooleanProperty(False)
     blink_on = BooleanProperty(True)
@@ -98,13 +99,14 @@ class DisplayRoot(BoxLayout):
 
         tiles = v.tiles()
         self.tile_cols = tile_columns(len(tiles))
-        paused = T.both("Paused")
+        paused = T.both("On break")
         tile_props = [dict(label_text=f"{t.label_vi} · {t.label_en}" if t.label_en != t.label_vi else t.label_vi,
                            number_text=t.number or ("—" if t.status != "paused" else f"{paused['vi']}"),
-                           status=t.status, highlight=t.highlight, blink_on=self.blink_on) for t in tiles]
+                           detail_text=t.detail_vi, status=t.status, highlight=t.highlight, blink_on=self.blink_on)
+                      for t in tiles]
         if not tiles and v.board is not None:
             none = T.both("No open counter")
-            tile_props.append(dict(label_text=none["en"], number_text=none["vi"], status="paused",
+            tile_props.append(dict(label_text=none["en"], number_text=none["vi"], detail_text="", status="paused",
                                    highlight=False, blink_on=True))
         sync_children(self.ids.tiles, CounterTile, tile_props)
 

@@ -17,7 +17,8 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from motcua.board_texts import T
+from motcua.board_texts import T, step_text
+from motcua.clerk_texts import break_reason
 from protocol.messages import Board, Call, ServerStatus, parse
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,9 @@ class Tile:
     number: str          # "" when the counter serves nobody
     status: str          # open | serving | paused
     highlight: bool
+    # under the number: where a visit stands ("2/3: Đất đai"), or why the counter is on a break
+    detail_vi: str = ""
+    detail_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -164,10 +168,23 @@ class BoardView:
             if c.status == "closed":
                 continue
             label = nfc(c.label or c.id)
+            detail = None
+            if c.serving and c.serving.number:
+                detail = step_text(c.serving.step, c.serving.steps, self.sector_name(c.serving.sector))
+            elif c.status == "paused":
+                detail = break_reason(c.break_reason)
             out.append(Tile(counter=nfc(c.id), label_vi=label, label_en=nfc(c.label_en or label),
                             number=nfc(c.serving.number) if c.serving else "",
-                            status=c.status, highlight=c.id == hl))
+                            status=c.status, highlight=c.id == hl,
+                            detail_vi=nfc((detail or {}).get("vi", "")), detail_en=nfc((detail or {}).get("en", ""))))
         return out
+
+    def sector_name(self, sector: str | None) -> dict[str, str]:
+        """{"vi", "en"} of a sector from the board's sector list (its id when the board has none)."""
+        for s in self.board.sectors if self.board else ():
+            if s.id == sector and s.name:
+                return {"vi": nfc(s.name.vi), "en": nfc(s.name.en or s.name.vi)}
+        return {"vi": nfc(sector), "en": nfc(sector)}
 
     def recent(self, limit: int = RECENT_SHOWN) -> list[RecentRow]:
         rows = []
@@ -196,8 +213,12 @@ class BoardView:
         c = self.last_call
         label_vi = nfc(c.counter_label or c.counter)
         label_en = nfc(c.counter_label_en or self._label_en(c.counter) or label_vi)
-        return {"vi": T("Number {number}, please go to {counter}", "vi", number=nfc(c.number), counter=label_vi),
-                "en": T("Number {number}, please go to {counter}", "en", number=nfc(c.number), counter=label_en)}
+        out = {"vi": T("Number {number}, please go to {counter}", "vi", number=nfc(c.number), counter=label_vi),
+               "en": T("Number {number}, please go to {counter}", "en", number=nfc(c.number), counter=label_en)}
+        step = step_text(c.step, c.steps, self.sector_name(c.sector))
+        if step:      # a visit's later procedure: the citizen hears and reads which one
+            out = {lang: f"{out[lang]} · {step[lang]}" for lang in out}
+        return out
 
     def _label_en(self, counter: str) -> str | None:
         for c in self.board.counters if self.board else ():

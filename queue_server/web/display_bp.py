@@ -31,9 +31,13 @@ _voice_lock = threading.Lock()
 @bp.get("/display")
 def display_page():
     from motcua.board_texts import page_labels
+    from motcua.clerk_texts import break_reason
+    from protocol.messages import BREAK_REASONS
     stream_url = current_app.config.get("MOTCUA_DISPLAY_STREAM_URL", "/api/v1/stream?kinds=board,call")
+    # a break's reason under "Tạm nghỉ", in the clerks' words (one list: motcua/clerk_texts)
+    labels = {**page_labels(), **{f"break_reason:{r}": break_reason(r) for r in BREAK_REASONS}}
     # embedded as JSON in a <script type="application/json">: "</" must not close the tag early
-    labels = json.dumps(page_labels(), ensure_ascii=False).replace("</", "<\\/")
+    labels = json.dumps(labels, ensure_ascii=False).replace("</", "<\\/")
     health_url = current_app.config.get("MOTCUA_DISPLAY_HEALTH_URL", "/health")
     settings = {"stream": stream_url, "health": health_url, "tz": None, "utc_offset_min": None}
     svc = current_app.extensions.get("motcua_service")

@@ -7,14 +7,20 @@ The tracking page shows one model of the ticket, `ticket_page()`, built here wit
 both languages: the template renders it on first load, and `/t/<token>/live.json` sends the same
 model on every change the stream announces, which `track.js` only puts in place. So a transfer,
 a recall or the end of the service can never leave a field of the page behind.
+
+A visit of several procedures (docs/visits.md) adds where it stands ("2/3: Đất đai"), each
+procedure with its state, the next one, and when the whole visit should end: estimated now from
+the procedures still to come, as the visit's end is printed (queue_server/domain/visits.py).
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, jsonify, redirect, render_template, url_for
 
-from queue_server.domain import views
+from motcua.board_texts import step_text
+from queue_server.domain import estimate, views, visits
 from queue_server.domain.commands import CancelTicket
 from queue_server.web import pages
 from queue_server.web.api import ticket_view
@@ -41,8 +47,31 @@ def _headline(view: dict[str, Any]) -> dict[str, str]:
     return both("This ticket is no longer valid.")
 
 
-def page_model(view: dict[str, Any], recalls: int, transferred: bool) -> dict[str, Any]:
-    """Everything the tracking page shows of `view` (api.ticket_view), worded in both languages."""
+# a visit's procedure as the citizen reads it (protocol VisitStep.status)
+STEP_WORDS = {"done": "Done", "current": "Now", "waiting": "Later", "no_show": "Missed"}
+
+
+def visit_model(view: dict[str, Any], sector_names: dict[str, dict[str, str]],
+                end_at: str | None) -> dict[str, Any] | None:
+    """Where the visit of `view` stands, worded in both languages; None for a single procedure."""
+    visit = view.get("visit")
+    if not visit or view["status"] not in ("waiting", "called"):
+        return None
+    procs = visit["procedures"]
+    steps = [{"where": step_text(i, len(procs), sector_names.get(p["sector"], {"vi": p["sector"]})),
+              "status": p["status"], "status_name": both(STEP_WORDS.get(p["status"], "Later"))}
+             for i, p in enumerate(procs, 1)]
+    following = next((st for st in steps if st["status"] == "waiting"), None)
+    return {"where": step_text(visit["step"], visit["steps"], view["sector_name"]), "steps": steps,
+            "next": None if following is None else {
+                lang: both("Next: {procedure}", procedure=following["where"][lang])[lang] for lang in ("vi", "en")},
+            "end": None if end_at is None else both("Your visit should end at about {time}", time=end_at)}
+
+
+def page_model(view: dict[str, Any], recalls: int, transferred: bool,
+               visit: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the tracking page shows of `view` (api.ticket_view), worded in both languages;
+    `visit`: visit_model's, for a ticket of several procedures."""
     status = view["status"]
     waiting = status == "waiting"
     notes = []
@@ -56,7 +85,7 @@ def page_model(view: dict[str, Any], recalls: int, transferred: bool) -> dict[st
             "ahead": view["ahead"] if waiting else None,
             "wait_min": round(view["live_wait_s"] / 60) if waiting else None,
             # the domain's rule (QueueCore._ticket_cancel): only a waiting ticket can be cancelled
-            "can_cancel": waiting, "final": status in FINAL}
+            "can_cancel": waiting, "final": status in FINAL, "visit": visit}
 
 
 def ticket_page(token: str) -> dict[str, Any] | None:
@@ -68,7 +97,22 @@ def ticket_page(token: str) -> dict[str, Any] | None:
         if view is None:
             return None
         t = svc.state.tickets[svc.state.by_token[token]]
-        return page_model(view, t.recalls, t.transferred)
+        names = {s.id: s.name.model_dump() for s in svc.config.sectors}
+        return page_model(view, t.recalls, t.transferred, visit_model(view, names, _visit_end(svc, t, view)))
+
+
+def _visit_end(svc, t, view: dict[str, Any]) -> str | None:
+    """The site's clock time ("10:45") when the visit should end: the procedures still to come,
+    each after its sector's wait now and its service time (visits.end_of, the printed end's model),
+    the current one after this ticket's own live wait (none once called)."""
+    if not t.visit or t.status not in ("waiting", "called"):
+        return None
+    to_come = [(p["sector"], p["procedure"]) for p in t.visit[t.step:] if p["status"] in ("current", "waiting")]
+    waits = estimate.shown_waits(svc.state, svc.config)
+    first = view["live_wait_s"] if t.status == "waiting" else 0
+    seconds = visits.end_of(to_come, waits.__getitem__, svc.core.service_s, first_wait_s=first)
+    end = (svc.clock() + timedelta(seconds=seconds)).astimezone(svc.config.site.tz)
+    return f"{end:%H:%M}"
 
 
 @bp.get("/t/<token>")

@@ -160,7 +160,7 @@ def test_widgets_are_created_or_removed_only_when_the_set_changes(result):
     assert len(closed["sectors"]) == 3 and closed["sectors"] == first["sectors"][:3]
     assert len(closed["recent"]) == 3 and closed["recent"][-1] == first["recent"][-1]   # the spacer stays last
     assert len(grown["tiles"]) == 7 and grown["tiles"][:5] == first["tiles"][:5]
-    assert result["props_after_grow"]["tiles"][-1][1:3] == ["Tạm dừng", "paused"]
+    assert result["props_after_grow"]["tiles"][-1][1:3] == ["Tạm nghỉ", "paused"]
 
 
 def test_updated_screen_draws_like_a_fresh_build(result):

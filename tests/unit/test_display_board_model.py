@@ -132,3 +132,25 @@ def test_clock_is_in_the_sites_zone_whatever_the_devices(monkeypatch):
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def test_a_visit_shows_where_it_stands_and_a_break_its_reason():
+    """Issue #18: a called visit's tile and banner say "2/3: Đất đai"; a paused counter "Tạm nghỉ" and why."""
+    import copy
+    board = copy.deepcopy(BOARD)
+    board["counters"][0]["serving"].update(sector="b", step=2, steps=3)
+    board["counters"][3]["break_reason"] = "lunch"
+    clock = Clock()
+    v = BoardView(clock=clock)
+    v.apply_board(board)
+    tiles = v.tiles()
+    assert (tiles[0].detail_vi, tiles[0].detail_en) == ("2/3: Đất đai", "2/3: Land")
+    assert tiles[1].detail_vi == ""                                  # idle: nothing under the dash
+    assert (tiles[2].detail_vi, tiles[2].detail_en) == ("Nghỉ trưa", "Lunch")
+    v.apply_call({"v": 1, "type": "call", "number": "A001", "counter": "q1", "counter_label": "Quầy 1",
+                  "sector": "b", "step": 2, "steps": 3})
+    assert v.call_banner() == {"vi": "Mời số A001 đến Quầy 1 · 2/3: Đất đai",
+                               "en": "Number A001, please go to Counter 1 · 2/3: Land"}
+    v.apply_call({"v": 1, "type": "call", "number": "A002", "counter": "q2", "counter_label": "Quầy 2", "sector": "a"})
+    assert v.call_banner()["vi"] == "Mời số A002 đến Quầy 2"         # a single procedure: as before
+    assert T("On break", "vi") == "Tạm nghỉ"

@@ -26,6 +26,7 @@
       var en = document.createElement("span"); en.lang = "en"; en.className = "en"; en.textContent = " / " + n.en;
       li.appendChild(vi); li.appendChild(en); notes.appendChild(li);
     });
+    renderVisit(m.visit);
     $("facts").hidden = m.ahead === null;
     text("ahead", m.ahead === null ? "" : String(m.ahead));
     text("wait", m.wait_min === null ? "" : String(m.wait_min));
@@ -34,6 +35,30 @@
       try { navigator.vibrate([400, 200, 400]); } catch (e) {}
     }
     if (m.final) close();
+  }
+
+  // A visit of several procedures: where it stands, each procedure, the next, the visit's end.
+  function pair(prefix, value) {
+    text(prefix + "-vi", value ? value.vi : "");
+    text(prefix + "-en", value ? value.en : "");
+  }
+  function renderVisit(v) {
+    $("visit").hidden = !v;
+    pair("where", v && v.where);
+    pair("next", v && v.next);
+    pair("end", v && v.end);
+    $("visit-next").hidden = !(v && v.next);
+    $("visit-end").hidden = !(v && v.end);
+    var list = $("visit-steps");
+    list.textContent = "";
+    (v ? v.steps : []).forEach(function (st) {
+      var li = document.createElement("li");
+      li.className = "step " + st.status;
+      var vi = document.createElement("span"); vi.lang = "vi"; vi.textContent = st.where.vi + " · " + st.status_name.vi;
+      var en = document.createElement("span"); en.lang = "en"; en.className = "en";
+      en.textContent = " / " + st.where.en + " · " + st.status_name.en;
+      li.appendChild(vi); li.appendChild(en); list.appendChild(li);
+    });
   }
 
   // "Reconnecting…" while the server cannot be reached, as on the wall display.

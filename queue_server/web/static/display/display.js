@@ -48,6 +48,20 @@
     return null;
   }
 
+  function sectorName(id, lang) {
+    var ss = (state.board && state.board.sectors) || [];
+    for (var i = 0; i < ss.length; i++) {
+      if (ss[i].id === id && ss[i].name) { return ss[i].name[lang] || ss[i].name.vi || id; }
+    }
+    return id || "";
+  }
+
+  /* Where a visit of several procedures stands, "2/3: Đất đai" (motcua/board_texts STEP); "" for one. */
+  function stepText(step, steps, sector, lang) {
+    if (!step || !steps || steps < 2) { return ""; }
+    return t("{step}/{steps}: {sector}", lang, { step: step, steps: steps, sector: sectorName(sector, lang) });
+  }
+
   function portrait() { return window.innerHeight > window.innerWidth; }
 
   function tileCols(n) {
@@ -109,6 +123,10 @@
       cls = "call";
       vi = t("Number {number}, please go to {counter}", "vi", { number: c.number, counter: lvi });
       en = t("Number {number}, please go to {counter}", "en", { number: c.number, counter: len });
+      if (stepText(c.step, c.steps, c.sector, "vi")) {
+        vi += " · " + stepText(c.step, c.steps, c.sector, "vi");
+        en += " · " + stepText(c.step, c.steps, c.sector, "en");
+      }
     } else if (!state.board) {
       cls = "title"; vi = t("Waiting for data from the server", "vi"); en = t("Waiting for data from the server", "en");
     } else {
@@ -139,11 +157,16 @@
       c = counters[i];
       var serving = c.serving && c.serving.number ? c.serving.number : "";
       var cls = "tile " + (c.id === hl ? "hl " : "") + (serving ? "serving" : (c.status === "paused" ? "paused" : "idle"));
-      var number = serving || (c.status === "paused" ? t("Paused", "vi") : "—");
+      var number = serving || (c.status === "paused" ? t("On break", "vi") : "—");
       var label = c.label_en && c.label_en !== c.label ? c.label + " · " + c.label_en : c.label;
+      // under the number: where a visit stands, or why the counter is on a break
+      var detail = serving ? stepText(c.serving.step, c.serving.steps, c.serving.sector, "vi") :
+        (c.status === "paused" && c.break_reason && L["break_reason:" + c.break_reason] ?
+          t("break_reason:" + c.break_reason, "vi") : "");
       html.push('<div class="' + cls + '" data-counter="' + esc(c.id) + '" data-number="' + esc(serving) +
         '"><div class="tile-in"><div class="label">' + esc(label) +
-        '</div><div class="number">' + esc(number) + "</div></div></div>");
+        '</div><div class="number">' + esc(number) + "</div>" +
+        (detail ? '<div class="detail">' + esc(detail) + "</div>" : "") + "</div></div>");
     }
     if (!counters.length) {
       html.push('<div class="tile idle empty"><div class="tile-in"><div class="number">' +
