@@ -79,13 +79,15 @@ class RosterOption:
     opened: list[str]                # spare counters opened for the day
     mean_wait_s: float
     p90_wait_s: float
+    never_called: int                # citizens of the simulated days nobody could call
     text: dict[str, str]
 
 
 @dataclass(frozen=True)
 class RosterCover:
     absent: str                      # the counter closed all day
-    nobody_covers_mean_wait_s: float
+    nobody_covers_mean_wait_s: float   # of the citizens called
+    nobody_covers_never_called: int    # citizens nobody could call (their sector left without a counter)
     options: list[RosterOption]      # best first
 
 
@@ -209,8 +211,9 @@ def _cover(sc: Scenario, absent: str, days: int, seed: int, names: dict, labels:
         text = texts.both("{changes}: mean wait {after} min", changes=changes,
                           after=_by_lang(texts.minutes, o.mean_wait_s))
         options.append(RosterOption(changes=o.changes, opened=o.opened, mean_wait_s=o.mean_wait_s,
-                                    p90_wait_s=o.p90_wait_s, text=text))
-    return RosterCover(absent=absent, nobody_covers_mean_wait_s=got.nobody.mean_wait_s, options=options)
+                                    p90_wait_s=o.p90_wait_s, never_called=o.never_called, text=text))
+    return RosterCover(absent=absent, nobody_covers_mean_wait_s=got.nobody.mean_wait_s,
+                       nobody_covers_never_called=got.nobody.never_called, options=options)
 
 
 def _by_lang(fmt: Callable[[float, str], str], value: float) -> dict[str, str]:

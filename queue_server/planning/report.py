@@ -47,8 +47,12 @@ def plan_text(plan: Plan) -> str:
     for cover in plan.roster:
         label = plan.counter_labels[cover.absent]
         out += _pair(both("If {counter} is absent all day", counter=label))
-        nobody = both("{changes}: mean wait {after} min", changes=both("Nobody covers"),
-                      after={lang: minutes(cover.nobody_covers_mean_wait_s, lang) for lang in ("vi", "en")})
+        if cover.nobody_covers_never_called:
+            nobody = both("Nobody covers: {n} citizens a day cannot be called",
+                          n=round(cover.nobody_covers_never_called / plan.days))
+        else:
+            nobody = both("{changes}: mean wait {after} min", changes=both("Nobody covers"),
+                          after={lang: minutes(cover.nobody_covers_mean_wait_s, lang) for lang in ("vi", "en")})
         out.append(f"   {nobody['vi']} ({nobody['en']})")
         if not cover.options:
             none = both("No other counter trained for its sectors has time to spare: train one (above)")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from queue_server.planning import flow, variants
+from queue_server.sim.metrics import never_called
 from queue_server.sim.scenario import Scenario
 
 POLICY = "dynamic"
@@ -27,8 +28,14 @@ MIN_GAIN = 0.02   # a way to cover that saves less of the mean wait is not shown
 class Option:
     changes: dict[str, list[str]]    # counter -> its sectors for the day
     opened: list[str]
-    mean_wait_s: float
+    mean_wait_s: float               # of the citizens called
     p90_wait_s: float
+    never_called: int                # citizens nobody could call (their sector had no open counter)
+
+    @property
+    def key(self) -> tuple[int, float, float]:
+        """Best first: everybody called, then the shortest mean wait, then p90."""
+        return (self.never_called, self.mean_wait_s, self.p90_wait_s)
 
 
 @dataclass(frozen=True)
@@ -53,8 +60,8 @@ def default_absent(sc: Scenario) -> list[str]:
 def _play(sc: Scenario, absent: str, changes: dict[str, list[str]], opened: list[str], days: int,
           seed: int) -> Option:
     variant = variants.with_absent(sc, absent, opened)
-    summary, _ = variants.run(variant, POLICY, days, seed, sectors=changes or "sectors")
-    return Option(changes, opened, summary["mean_wait_s"], summary["p90_wait_s"])
+    summary, results = variants.run(variant, POLICY, days, seed, sectors=changes or "sectors")
+    return Option(changes, opened, summary["mean_wait_s"], summary["p90_wait_s"], never_called(results))
 
 
 def cover(sc: Scenario, absent: str, days: int, seed: int,
@@ -83,9 +90,10 @@ def cover(sc: Scenario, absent: str, days: int, seed: int,
             tried = sorted([*tried, _play(sc, absent, {**a.changes, **b.changes}, [], days, seed)], key=_key)
     if progress:
         progress(f"roster: {absent} absent: {len(tried)} ways to cover simulated")
-    better = [o for o in tried if o.mean_wait_s <= nobody.mean_wait_s * (1.0 - MIN_GAIN)]
+    better = [o for o in tried if o.never_called < nobody.never_called
+              or (o.never_called == nobody.never_called and o.mean_wait_s <= nobody.mean_wait_s * (1.0 - MIN_GAIN))]
     return Cover(absent, nobody, better[:KEEP])
 
 
-def _key(o: Option) -> tuple[float, float]:
-    return (o.mean_wait_s, o.p90_wait_s)
+def _key(o: Option) -> tuple[int, float, float]:
+    return o.key

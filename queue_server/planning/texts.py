@@ -15,6 +15,7 @@ MSGIDS = [
     "{counter} also serves {sectors}",
     "Open {counter} for {sectors}",
     "Nobody covers",
+    "Nobody covers: {n} citizens a day cannot be called",
     "{changes}: mean wait {after} min",
     "If {counter} is absent all day",
     "Staffing: counters needed per half-hour (need / roster)",
