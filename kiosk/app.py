@@ -45,15 +45,17 @@ class KioskApp(App):
         from kiosk.screens.error import ErrorScreen
         from kiosk.screens.guidance import GuidanceScreen
         from kiosk.screens.home import HomeScreen
+        from kiosk.screens.notice import NoticeScreen
         from kiosk.screens.priority import PriorityScreen
         from kiosk.screens.procedure import ProcedureScreen
         from kiosk.screens.procedures import ProceduresScreen
         from kiosk.screens.ticket import TicketScreen
+        from kiosk.screens.visit import VisitScreen
 
         sm = ScreenManager(transition=NoTransition())
         for name, cls in (("home", HomeScreen), ("priority", PriorityScreen), ("procedures", ProceduresScreen),
                           ("procedure", ProcedureScreen), ("ticket", TicketScreen), ("guidance", GuidanceScreen),
-                          ("error", ErrorScreen)):
+                          ("error", ErrorScreen), ("visit", VisitScreen), ("notice", NoticeScreen)):
             screen = cls(name=name, vm=self.vm)
             self.screens[name] = screen
             sm.add_widget(screen)

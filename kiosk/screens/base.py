@@ -7,6 +7,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
+from kivy.utils import escape_markup
 
 HERE = Path(__file__).resolve().parent
 _loaded: set[str] = set()
@@ -17,6 +18,18 @@ def load_kv(name: str) -> None:
     if name not in _loaded:
         Builder.load_file(str(HERE / f"{name}.kv"))
         _loaded.add(name)
+
+
+def nearby_markup(near: dict | None) -> str:
+    """The nearby-centres panel (kiosk/presenters.py) as label markup: one line per centre (name,
+    address, distance, wait), then its note. Shown on the procedure card and the notice."""
+    if not near:
+        return ""
+    return "\n".join(
+        [f"•  [b][color=#ffffff]{escape_markup(r['name'])}[/color][/b]"
+         + (f", {escape_markup(r['address'])}" if r["address"] else "")
+         + f" — {r['distance']}, {r['wait']}" for r in near["rows"]]
+        + ([near["note"]] if near["note"] else []))
 
 
 class TopBar(BoxLayout):

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
-from kivy.utils import escape_markup
 
-from kiosk.screens.base import KioskScreen, load_kv
+from kiosk.screens.base import KioskScreen, load_kv, nearby_markup
 
 
 class ProcedureScreen(KioskScreen):
@@ -17,6 +16,8 @@ class ProcedureScreen(KioskScreen):
     take_text = StringProperty("")
     online_text = StringProperty("")
     can_file_online = BooleanProperty(False)
+    add_text = StringProperty("")
+    can_add = BooleanProperty(False)
 
     def fill(self, vm) -> None:
         card = vm.card()
@@ -37,12 +38,10 @@ class ProcedureScreen(KioskScreen):
         near = card["nearby"]
         self.nearby_title = near["title"] if near else ""
         # one line per centre: name, address, distance, wait; then that this is only advice
-        self.nearby = "\n".join(
-            [f"•  [b][color=#ffffff]{escape_markup(r['name'])}[/color][/b]"
-             + (f", {escape_markup(r['address'])}" if r["address"] else "")
-             + f" — {r['distance']}, {r['wait']}" for r in near["rows"]]
-            + [near["note"]]) if near else ""
-        self.take_text = t("Take a ticket")
+        self.nearby = nearby_markup(near)
+        self.take_text = vm.take_text()
+        self.add_text = t("+ Add another procedure")
+        self.can_add = vm.can_add_another()
         self.online_text = t("File online")
         self.can_file_online = card["can_file_online"]
 

@@ -24,6 +24,8 @@ class ProceduresScreen(KioskScreen):
     keyboard_text = StringProperty("")
     take_text = StringProperty("")
     can_take = BooleanProperty(False)
+    add_text = StringProperty("")
+    can_add = BooleanProperty(False)
     keyboard_open = BooleanProperty(False)
     _shown: list | None = None
 
@@ -44,7 +46,11 @@ class ProceduresScreen(KioskScreen):
         self.search_hint = vm.t("Type a few letters, e.g. khai sinh")
         self.keyboard_text = vm.t("Hide keys") if self.keyboard_open else vm.t("Type to search")
         self.can_take = vm.sector_id is not None
-        self.take_text = vm.t("Take a ticket for {sector}", sector=vm.procedures_title())
+        # with a list of procedures started, the button takes one ticket for them all
+        self.take_text = (vm.take_text() if vm.visit_items
+                          else vm.t("Take a ticket for {sector}", sector=vm.procedures_title()))
+        self.add_text = vm.t("+ Add another procedure")
+        self.can_add = vm.can_add_another()
         rows = vm.procedure_rows()
         if not rows:
             rows = [{"id": "", "name": vm.t("Nothing found. Try fewer letters."), "sector": "", "badge": ""}]

@@ -11,6 +11,8 @@ class TicketScreen(KioskScreen):
     priority = StringProperty("")
     sector = StringProperty("")
     procedure = StringProperty("")
+    visit = StringProperty("")
+    visit_end = StringProperty("")
     ahead = StringProperty("")
     wait = StringProperty("")
     status = StringProperty("")
@@ -24,7 +26,7 @@ class TicketScreen(KioskScreen):
         self.show_back = False
         self.title = vm.t("Your ticket")
         self.your_number = vm.t("YOUR NUMBER")
-        for key in ("number", "sector", "procedure", "ahead", "wait", "status"):
+        for key in ("number", "sector", "procedure", "visit", "visit_end", "ahead", "wait", "status"):
             setattr(self, key, v[key])
         self.priority = v.get("priority", "")
         self.trouble = v["trouble"]

@@ -15,6 +15,7 @@ from escpos import printer as escpos_printer
 from firmware_config.device_config import PrinterSettings, parse_device_config
 from kiosk.printing import TicketPrinter
 from kiosk.runtime import build_kiosk
+from tests.support.open_site import open_now
 from tests.support.site import RunningSite
 from tests.support.wait import wait_for
 
@@ -50,7 +51,8 @@ class EpsonLike(escpos_printer.Dummy):
 
 def test_a_kiosk_printer_cover_open_then_paper_low_reaches_the_manager(tmp_path):
     paper = EpsonLike()
-    with RunningSite(tmp_path / "site", DEMO) as site:
+    # open now, whatever the hour: else the kiosk rightly says "past closing" before printing
+    with RunningSite(tmp_path / "site", open_now(DEMO, tmp_path)) as site:
         user, password = site.credentials("kiosk", "k1")
         config = parse_device_config({"site": site.site.id, "id": "k1",
                                       "mqtt": {"url": site.broker_url, "username": user, "password": password},

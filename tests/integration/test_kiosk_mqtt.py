@@ -23,6 +23,7 @@ from protocol.topics import Topics
 from queue_server.domain.events import TICKET_ISSUED
 from tests.support.catalogue_http import StaticCatalogue
 from tests.support.mqtt_peer import Peer
+from tests.support.open_site import open_now
 from tests.support.site import RunningSite
 from tests.support.wait import wait_for
 
@@ -66,7 +67,8 @@ def kiosk_config(running: RunningSite, device: str, server_url: str | None = Non
 
 @pytest.fixture
 def rig(tmp_path):
-    with RunningSite(tmp_path / "site", DEMO) as running:
+    # open now, whatever the hour: else the kiosk rightly says "past closing" before printing
+    with RunningSite(tmp_path / "site", open_now(DEMO, tmp_path)) as running:
         kiosk = build_kiosk(kiosk_config(running, "k2"), cache_dir=tmp_path / "cache", with_buttons=False)
         kiosk.vm.settings.request_timeout_s = 2.0
         kiosk.start(wait=5)
@@ -186,7 +188,7 @@ def test_a_broken_catalogue_never_replaces_the_good_cache(tmp_path):
 
 
 def test_with_the_real_queue_server(tmp_path):
-    with RunningSite(tmp_path / "site", DEMO) as running:
+    with RunningSite(tmp_path / "site", open_now(DEMO, tmp_path)) as running:
         kiosk = build_kiosk(kiosk_config(running, "k1"), cache_dir=tmp_path / "cache", with_buttons=False)
         kiosk.start(wait=5)
         try:

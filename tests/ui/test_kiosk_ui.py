@@ -70,7 +70,9 @@ def kiosk_ui(tmp_path_factory):
         from firmware_config import bridge
         from firmware_config.broker import acl_text, password_file
         from tests.support.site import RunningSite
-        running = RunningSite(tmp / "site", DEMO_SITE)
+        from tests.support.open_site import open_now
+        # open now, whatever the hour: else the kiosk rightly says "past closing" before printing
+        running = RunningSite(tmp / "site", open_now(DEMO_SITE, tmp))
         site = running.site
         # the bridge's user and ACL as provisioning adds them, so the nearby test publishes as the bridge
         running.creds = dict(running.creds, bridge={"username": bridge.BRIDGE_LOCAL_USER,
@@ -508,6 +510,93 @@ def test_nearby_centres_with_shorter_waits_on_the_card(kiosk_ui):
     assert ui.issued()[-1]["procedure"] == "cung-cap-thong-tin-dat"
 
 
+def test_a_visit_of_two_procedures_listed_then_one_ticket_in_the_servers_order(kiosk_ui):
+    """Issue #18: "+ Thêm thủ tục khác" on a card, the list, a second field, one ticket for both."""
+    ui = kiosk_ui
+    ui.home()
+    ui.tap(ui.find("SectorTile", sector_id="tu-phap-ho-tich"))
+    ui.wait(lambda: ui.app.root.current == "procedures")
+    ui.tap(ui.find("ProcedureRow", procedure_id="khai-sinh"))
+    ui.wait(lambda: ui.app.root.current == "procedure")
+    ui.pump(0.1)
+    ui.assert_fits()
+    ui.tap(ui.screen().ids.add)                                   # "+ Thêm thủ tục khác"
+    ui.wait(lambda: ui.app.root.current == "visit", what="the list")
+    ui.pump(0.1)
+    rows = [w for w in ui.screen().walk() if type(w).__name__ == "VisitRow"]
+    assert len(rows) == 1 and "Đăng ký khai sinh" in rows[0].text
+    ui.tap(ui.screen().ids.add)                                   # "+ Thêm thủ tục": home, list kept
+    ui.wait(lambda: ui.app.root.current == "home", what="home with the list")
+    ui.pump(0.1)
+    assert ui.screen().ids.visit.text == "Danh sách của bạn: 1 thủ tục"
+    ui.assert_fits()
+    ui.tap(ui.find("SectorTile", sector_id="dat-dai"))
+    ui.wait(lambda: ui.app.root.current == "procedures")
+    ui.tap(ui.find("ProcedureRow", procedure_id="cung-cap-thong-tin-dat"))
+    ui.wait(lambda: ui.app.root.current == "procedure")
+    ui.tap(ui.screen().ids.add)
+    ui.wait(lambda: len(ui.vm.visit_items) == 2 and ui.app.root.current == "visit", what="two on the list")
+    ui.pump(0.2)
+    ui.assert_fits()
+    ui.shot("kiosk-visit-list.png")
+    issued = len(ui.issued())
+    ui.tap(ui.screen().ids.take)                                  # one ticket for both
+    ui.wait(lambda: ui.vm.print_status == "ok", what="visit ticket printed")
+    ui.pump(0.2)
+    assert len(ui.issued()) == issued + 1
+    order = [(p["sector"], p["procedure"]) for p in ui.issued()[-1]["visit"]]
+    assert sorted(order) == [("dat-dai", "cung-cap-thong-tin-dat"), ("tu-phap-ho-tich", "khai-sinh")]
+    screen = ui.screen()
+    names = {"khai-sinh": "Đăng ký khai sinh", "cung-cap-thong-tin-dat": "Cung cấp thông tin đất đai"}
+    lines = screen.visit.splitlines()
+    assert [names[p] in line for line, (_, p) in zip(lines, order)] == [True, True]   # the server's order
+    assert screen.visit_end.startswith("Dự kiến xong tất cả sau:")
+    ui.assert_fits()
+    ui.shot("kiosk-visit-ticket.png")
+
+
+def test_caps_and_past_closing_are_said_before_printing(kiosk_ui):
+    ui = kiosk_ui
+    ui.home()
+    ui.vm.on_sector_stats("ly-lich-tu-phap", SectorStats(waiting=3, shown_wait_s=600, remaining_today=0))
+    ui.pump(0.1)
+    assert ui.find("SectorTile", sector_id="ly-lich-tu-phap").wait == "Hôm nay đã hết số"
+    issued = len(ui.issued())
+    ui.tap(ui.find("SectorTile", sector_id="ly-lich-tu-phap"))
+    ui.wait(lambda: ui.app.root.current == "procedures")
+    ui.tap(ui.find("ProcedureRow", procedure_id="phieu-lltp-1"))
+    ui.wait(lambda: ui.app.root.current == "procedure")
+    ui.tap(ui.screen().ids.take)
+    ui.wait(lambda: ui.app.root.current == "notice", what="the cap notice")
+    ui.pump(0.1)
+    screen = ui.screen()
+    assert screen.headline == "Hôm nay đã hết số thứ tự cho Lý lịch tư pháp"
+    assert screen.ids.insist.opacity == 0 and screen.ids.online.opacity == 1   # no ticket; filing online
+    ui.assert_fits()
+    ui.shot("kiosk-cap.png")
+    ui.tap(screen.ids.home)
+    ui.wait(lambda: ui.app.root.current == "home")
+    ui.vm.on_sector_stats("ly-lich-tu-phap", SectorStats(waiting=3, shown_wait_s=600))   # as before
+    ui.vm.on_sector_stats("xay-dung", SectorStats(waiting=2, shown_wait_s=600, past_closing=True))
+    ui.tap(ui.find("SectorTile", sector_id="xay-dung"))
+    ui.wait(lambda: ui.app.root.current == "procedures")
+    ui.tap(ui.screen().ids.take)
+    ui.wait(lambda: ui.app.root.current == "notice", what="the past-closing notice")
+    ui.pump(0.1)
+    screen = ui.screen()
+    assert screen.headline == "Có thể không kịp đến lượt bạn trước giờ đóng cửa hôm nay"
+    assert screen.ids.insist.text == "Vẫn lấy số" and len(ui.issued()) == issued   # nothing printed yet
+    ui.assert_fits()
+    ui.shot("kiosk-past-closing.png")
+    ui.vm.toggle_lang()
+    ui.pump(0.1)
+    assert screen.headline == "You may not be served before closing today"
+    ui.assert_fits()
+    ui.tap(screen.ids.insist)                                     # "Take it anyway"
+    ui.wait(lambda: ui.vm.print_status == "ok", what="the ticket the citizen still wanted")
+    assert len(ui.issued()) == issued + 1 and ui.issued()[-1]["sector"] == "xay-dung"
+
+
 def test_touch_to_ticket_against_the_real_queue_server(kiosk_ui, tmp_path):
     """The same app, now wired to the real server (RunningSite: mosquitto with ACL + queue server)."""
     from kivy.app import App
@@ -517,7 +606,8 @@ def test_touch_to_ticket_against_the_real_queue_server(kiosk_ui, tmp_path):
     from kiosk.runtime import build_kiosk
     from tests.support.site import RunningSite
     first = kiosk_ui.app
-    with RunningSite(tmp_path / "site", DEMO_SITE) as running:
+    from tests.support.open_site import open_now
+    with RunningSite(tmp_path / "site", open_now(DEMO_SITE, tmp_path)) as running:
         user, password = running.credentials("kiosk", "k2")
         config = parse_device_config({"site": running.site.id, "id": "k2",
                                       "mqtt": {"url": running.broker_url, "username": user, "password": password},
