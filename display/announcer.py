@@ -135,7 +135,8 @@ class Announcer:
             english = spoken_en(call["number"], call.get("counter_label_en") or
                                 (f"Counter {counter_number(call.get('counter_label'), call.get('counter'))}"
                                  if counter_number(call.get("counter_label"), call.get("counter")) else None),
-                                call.get("counter"))
+                                call.get("counter"), step=call.get("step"), steps=call.get("steps"),
+                                sector_name_en=call.get("sector_name_en"))
         frames = self.bank.assemble(spoken.fragments, chime=self.chime, english=english)
         self._n += 1
         # a few rotating names: the player reads one while the next is written

@@ -32,7 +32,7 @@ def attach_board(client: DeviceClient, view: BoardView, announce: Callable[[dict
     def on_call(_topic: str, payload: bytes) -> None:
         view.apply_call(payload)
         if announce is not None:
-            _submit(announce, payload)
+            _submit(announce, payload, view.sector_name)
     first = [True]
 
     def on_board(_topic: str, payload: bytes) -> None:
@@ -55,7 +55,14 @@ def attach_announcer(client: DeviceClient, announce: Callable[[dict], bool]) -> 
     client.subscribe(client.topics.events_call, lambda _t, p: _submit(announce, p))
 
 
-def _submit(announce: Callable[[dict], bool], payload: bytes) -> None:
+def _submit(announce: Callable[[dict], bool], payload: bytes,
+            sector_name: Callable[[str | None], dict[str, str]] | None = None) -> None:
     call = parse(Call, payload)     # the contract's model; a refused call is logged there and ignored
-    if call is not None:
-        announce(call.model_dump(exclude_none=True))
+    if call is None:
+        return
+    data = call.model_dump(exclude_none=True)
+    if sector_name is not None and call.steps and call.sector:
+        # a visit's procedure: its sector's name from the board, so the hall hears "thủ tục 2 trên 3, Đất đai"
+        names = sector_name(call.sector)
+        data.update(sector_name=names["vi"], sector_name_en=names["en"])
+    announce(data)

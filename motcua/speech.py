@@ -12,7 +12,8 @@ espeak-ng (offline) and cached on disk; the chime is generated here with the
 
 Ticket digits are read one by one ("A, không, hai, ba"), which is how people
 read a ticket aloud; the counter number is read as a number ("quầy số mười
-hai"), the way the counters are named.
+hai"), the way the counters are named. A visit of several procedures (docs/visits.md) adds where
+it stands, as the board shows "2/3: Đất đai": "thủ tục 2 trên 3, Đất đai".
 """
 from __future__ import annotations
 
@@ -59,6 +60,13 @@ GAP_BETWEEN_CHARS = 160
 GAP_BEFORE_COUNTER = 260
 GAP_IN_COUNTER = 60
 GAP_AFTER_CHIME = 150
+GAP_BEFORE_STEP = 220
+STEP_VI = "thủ tục {step} trên {steps}"
+STEP_EN = "procedure {step} of {steps}"
+
+
+def _visit_step(step: int | None, steps: int | None) -> bool:
+    return bool(step and steps and steps > 1)
 
 
 @dataclass(frozen=True)
@@ -68,8 +76,10 @@ class Spoken:
     sentence: str
 
 
-def spoken_vi(number: str, counter_label: str | None, counter_id: str | None = None) -> Spoken:
-    """"A023", "Quầy 5" -> "Mời công dân có số thứ tự A, không, hai, ba, đến quầy số 5"."""
+def spoken_vi(number: str, counter_label: str | None, counter_id: str | None = None, *, step: int | None = None,
+              steps: int | None = None, sector_name: str | None = None) -> Spoken:
+    """"A023", "Quầy 5" -> "Mời công dân có số thứ tự A, không, hai, ba, đến quầy số 5"; procedure
+    `step` of `steps` of a visit adds ", thủ tục 2 trên 3, Đất đai" (the sector's name when known)."""
     number = unicodedata.normalize("NFC", str(number)).strip().upper()
     frags: list[tuple[str, int]] = [(PREFIX_VI, GAP_AFTER_PREFIX)]
     chars, shown = [], []
@@ -94,14 +104,26 @@ def spoken_vi(number: str, counter_label: str | None, counter_id: str | None = N
         frags += [(TO_VI, GAP_IN_COUNTER), (label, 0)]
         tail = f"{TO_VI} {label}"
     sentence = f"{PREFIX_VI} {', '.join(shown)}, {tail}"
+    if _visit_step(step, steps):
+        which = STEP_VI.format(step=step, steps=steps)
+        name = unicodedata.normalize("NFC", sector_name).strip() if sector_name else ""
+        frags[-1] = (frags[-1][0], GAP_BEFORE_STEP)
+        frags.append((which, GAP_IN_COUNTER if name else 0))
+        sentence += f", {which}"
+        if name:
+            frags.append((name, 0))
+            sentence += f", {name}"
     return Spoken(frags, sentence)
 
 
-def spoken_en(number: str, counter_label_en: str | None, counter_id: str | None = None) -> str:
+def spoken_en(number: str, counter_label_en: str | None, counter_id: str | None = None, *, step: int | None = None,
+              steps: int | None = None, sector_name_en: str | None = None) -> str:
     """English is one sentence (rendered on demand, then cached): digits spaced so they are read singly."""
     spaced = " ".join(str(number).upper())
     n = counter_number(counter_label_en, counter_id)
     where = f"counter {n}" if n is not None else str(counter_label_en or counter_id)
+    if _visit_step(step, steps):
+        where += ", " + STEP_EN.format(step=step, steps=steps) + (f", {sector_name_en}" if sector_name_en else "")
     return f"Ticket number {spaced}, please go to {where}."
 
 
@@ -242,4 +264,11 @@ def chime_frames_cached() -> bytes:
 
 
 def announcement_text(call: dict[str, Any]) -> Spoken:
-    return spoken_vi(call["number"], call.get("counter_label"), call.get("counter"))
+    """The words of an `events/call` (with `sector_name`, the sector's Vietnamese name, when the
+    display knows it from its board)."""
+    return spoken_vi(call["number"], call.get("counter_label"), call.get("counter"), step=_int(call.get("step")),
+                     steps=_int(call.get("steps")), sector_name=call.get("sector_name") or None)
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -72,22 +72,31 @@ def announce_wav():
         return _error(404, "not_found", "no such counter at this site", "Không có quầy này tại trung tâm")
     # Only today's real tickets: anyone may fetch this (a TV has no account), and each new English
     # sentence costs an espeak-ng run and a cached file. (A dict lookup: no need for the loop's lock.)
-    if svc.state.ticket_by_number(number) is None:
+    t = svc.state.ticket_by_number(number)
+    if t is None:
         return _error(404, "not_found", "no ticket has this number today", "Hôm nay không có số thứ tự này")
+    # a visit's procedure: where it stands, from the ticket itself (the request's `step` only keeps
+    # each procedure's sound apart in the browser's cache)
+    step, steps = (t.step_number, t.steps) if t.visit else (None, None)
+    sector = svc.config.sector_by_id.get(t.sector)
+    name = sector.name if sector is not None and step else None
     bank = _voice()
     if bank is None:
         frames, voice = chime_frames_cached(), "none"
     else:
-        english = spoken_en(number, counter.label.en, counter.id) if request.args.get("en") == "1" else None
+        english = spoken_en(number, counter.label.en, counter.id, step=step, steps=steps,
+                            sector_name_en=name.en if name else None) if request.args.get("en") == "1" else None
         try:
-            frames = bank.assemble(spoken_vi(number, counter.label.vi, counter.id).fragments, english=english)
+            frames = bank.assemble(spoken_vi(number, counter.label.vi, counter.id, step=step, steps=steps,
+                                             sector_name=name.vi if name else None).fragments, english=english)
             voice = "espeak-ng"
         except Exception:   # espeak-ng failed on this text: the chime still calls the hall's attention
             log.exception("announcement of %s could not be rendered", number)
             frames, voice = chime_frames_cached(), "none"
     resp = Response(wav_bytes(frames), mimetype="audio/wav")
     resp.headers["X-Motcua-Voice"] = voice
-    # the same number at the same counter always sounds the same: a recall plays from the cache
+    # the same number at the same counter (and, for a visit, the same `step` in the URL) always
+    # sounds the same: a recall plays from the cache
     resp.headers["Cache-Control"] = "public, max-age=86400"
     return resp
 

@@ -45,3 +45,16 @@ def test_chime_is_audible_and_short_and_trim_cuts_silence():
     padded = silence(500) + frames + silence(500)
     assert len(trim(padded)) < len(padded) - 2 * 22050 * 2 * 0.4
     assert trim(silence(100)) == silence(100)
+
+
+def test_a_visit_says_which_procedure_and_sector():
+    """Issue #18: as the board shows "2/3: Đất đai", the call says "thủ tục 2 trên 3, Đất đai"."""
+    from motcua.speech import announcement_text
+    s = spoken_vi("A023", "Quầy 5", "q5", step=2, steps=3, sector_name="Đất đai")
+    assert s.sentence == "Mời công dân có số thứ tự A, không, hai, ba, đến quầy số 5, thủ tục 2 trên 3, Đất đai"
+    assert [t for t, _ in s.fragments][-2:] == ["thủ tục 2 trên 3", "Đất đai"]
+    assert spoken_vi("A023", "Quầy 5", step=1, steps=1).sentence.endswith("đến quầy số 5")     # one procedure
+    assert spoken_en("A023", "Counter 5", step=2, steps=3, sector_name_en="Land") == \
+        "Ticket number A 0 2 3, please go to counter 5, procedure 2 of 3, Land."
+    call = {"number": "A023", "counter": "q5", "counter_label": "Quầy 5", "step": 3, "steps": 3}
+    assert announcement_text(call).sentence.endswith("đến quầy số 5, thủ tục 3 trên 3")   # no name known

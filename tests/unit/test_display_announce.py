@@ -15,8 +15,10 @@ from tests.support.audio import wav_seconds
 def _app() -> Flask:
     app = Flask(__name__)
     app.register_blueprint(bp)
-    today = {"A012", "A001"}
-    state = SimpleNamespace(ticket_by_number=lambda n: object() if n in today else None)
+    # A012: one procedure; A001: a visit called for its second procedure of three, in the land sector
+    today = {"A012": SimpleNamespace(visit=[], sector="tu-phap-ho-tich"),
+             "A001": SimpleNamespace(visit=[{}, {}, {}], step_number=2, steps=3, sector="dat-dai")}
+    state = SimpleNamespace(ticket_by_number=today.get)
     app.extensions["motcua_service"] = SimpleNamespace(config=load_site(), state=state)
     return app
 
@@ -43,3 +45,22 @@ def test_bad_requests_are_refused_in_both_languages(monkeypatch):
     assert resp.status_code == 404 and resp.json["error"]["message_vi"] == "Không có quầy này tại trung tâm"
     resp = client.get("/display/announce.wav?number=A002&counter=q1")   # no such ticket today
     assert resp.status_code == 404 and resp.json["error"]["message_vi"] == "Hôm nay không có số thứ tự này"
+
+
+def test_a_visit_is_announced_with_its_procedure_from_the_ticket(monkeypatch):
+    """The step is read from the ticket (the URL's `step` only keeps the browser's cache apart)."""
+    import queue_server.web.display_bp as display_bp
+    said = []
+
+    class Bank:
+        def assemble(self, parts, english=None):
+            said.append(([t for t, _ in parts], english))
+            return speech.chime_frames_cached()
+    monkeypatch.setattr(display_bp, "_voice", lambda: Bank())
+    client = _app().test_client()
+    assert client.get("/display/announce.wav?number=A001&counter=q4&step=1&en=1").status_code == 200
+    parts, english = said[-1]
+    assert parts[-2:] == ["thủ tục 2 trên 3", "Đất đai"]
+    assert english == "Ticket number A 0 0 1, please go to counter 4, procedure 2 of 3, Land."
+    assert client.get("/display/announce.wav?number=A012&counter=q4").status_code == 200
+    assert said[-1][0][-2:] == ["đến quầy số", "4"]            # one procedure: as before

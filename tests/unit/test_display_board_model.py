@@ -154,3 +154,17 @@ def test_a_visit_shows_where_it_stands_and_a_break_its_reason():
     v.apply_call({"v": 1, "type": "call", "number": "A002", "counter": "q2", "counter_label": "Quầy 2", "sector": "a"})
     assert v.call_banner()["vi"] == "Mời số A002 đến Quầy 2"         # a single procedure: as before
     assert T("On break", "vi") == "Tạm nghỉ"
+
+
+def test_the_announcer_hears_a_visits_sector_by_its_board_name():
+    """display.feed hands the announcer a visit's call with the sector's name from the board."""
+    import copy
+    from display.feed import _submit
+    v = BoardView()
+    v.apply_board(copy.deepcopy(BOARD))
+    heard = []
+    call = {"v": 1, "type": "call", "number": "A001", "counter": "q1", "sector": "b", "step": 2, "steps": 3}
+    _submit(heard.append, json.dumps(call).encode(), v.sector_name)
+    assert heard[-1]["sector_name"] == "Đất đai" and heard[-1]["sector_name_en"] == "Land"
+    _submit(heard.append, json.dumps({**call, "step": None, "steps": None}).encode(), v.sector_name)
+    assert "sector_name" not in heard[-1]                     # one procedure: nothing more to say

@@ -242,7 +242,9 @@
   function announce(c) {
     if (SOUND === "off") { return; }
     sound.queue.push({ at: new Date().getTime(), url: "/display/announce.wav?number=" + encodeURIComponent(c.number) +
-      "&counter=" + encodeURIComponent(c.counter) + (SOUND === "both" ? "&en=1" : "") });
+      "&counter=" + encodeURIComponent(c.counter) + (SOUND === "both" ? "&en=1" : "") +
+      // a visit's procedures sound apart (their step is said); the server reads it from the ticket
+      (c.step && c.steps > 1 ? "&step=" + encodeURIComponent(c.step) : "") });
     if (sound.queue.length > MAX_QUEUED) { sound.queue.shift(); }
     playNext();
   }
