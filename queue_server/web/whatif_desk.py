@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 WHATIF_DEADLINE_S = 1.5      # the plays stop here (fewer of them); a manager is waiting for the answer
 KEEP = 200                   # predictions remembered for the comparison after the hour
 APPLIED_WITHIN_S = 600.0     # a manager's move counts as the predicted one if set this soon after
+AUTO_FRESH_S = 20.0          # auto mode's next move, played once for every open dashboard meanwhile
 
 
 class Busy(Exception):
@@ -50,6 +51,7 @@ class WhatIfDesk:
         self._n = 0
         self._auto: queue.Queue = queue.Queue(maxsize=50)
         self._worker: threading.Thread | None = None
+        self._auto_next: tuple[int, float, list] | None = None    # (state seq, monotonic time, answer)
         service.listeners.append(self.on_messages)
 
     # --- a manager's proposal ------------------------------------------------------------
@@ -71,7 +73,11 @@ class WhatIfDesk:
         svc = self.service
         if svc.balancer is None:
             return []
+        cached = self._auto_next
         with svc.lock:
+            seq = svc.state.last_seq
+            if cached is not None and cached[0] == seq and time.monotonic() - cached[1] < AUTO_FRESH_S:
+                return cached[2]
             now = svc.clock()
             cmds = copy.deepcopy(svc.balancer).propose(svc.state, svc.config, now.timestamp())[:3]
             prepared = [(c, list(svc.state.counters[c.counter].sectors),
@@ -80,6 +86,7 @@ class WhatIfDesk:
         out = []
         for cmd, previous, p in prepared:
             out.append({**self._play(p).as_dict(), "previous": previous, "reason": cmd.reason})
+        self._auto_next = (seq, time.monotonic(), out)
         return out
 
     def _play(self, prepared: Prepared) -> WhatIf:
