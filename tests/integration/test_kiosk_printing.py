@@ -22,6 +22,7 @@ from PIL import Image
 from firmware_config.device_config import PrinterSettings
 from kiosk.printing import (FONT_BOLD, FONT_REGULAR, GuidanceSlip, TicketPrinter, TicketSlip, render_guidance,
                             render_ticket)
+from tests.support.escpos_raster import decode_raster
 from tests.support.wait import until
 
 SLIP = TicketSlip(site_name="Trung tâm Phục vụ hành chính công huyện Đông Anh", number="A023",
@@ -32,25 +33,6 @@ GUIDE = GuidanceSlip(site_name="Trung tâm Phục vụ hành chính công", proc
                      portal_url="https://dichvucong.gov.vn/p/home/dvc-trang-chu.html",
                      steps=("Mở Cổng Dịch vụ công quốc gia bằng điện thoại.", "Đăng nhập bằng tài khoản VNeID.",
                             "Chọn “Đăng ký kết hôn”, điền tờ khai và gửi hồ sơ."))
-
-
-def decode_raster(data: bytes) -> Image.Image:
-    """Every `GS v 0` block of an ESC/POS stream, stacked: the picture the printer would print."""
-    parts, i = [], 0
-    while True:
-        i = data.find(b"\x1dv0", i)
-        if i < 0:
-            break
-        wbytes = data[i + 4] | data[i + 5] << 8
-        height = data[i + 6] | data[i + 7] << 8
-        raw = data[i + 8:i + 8 + wbytes * height]
-        assert len(raw) == wbytes * height, "truncated raster"
-        bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8)).reshape(height, wbytes * 8)
-        parts.append(bits)
-        i += 8 + len(raw)
-    assert parts, "no raster image in the printer bytes"
-    ink = np.vstack(parts)                    # 1 = burn a dot
-    return Image.fromarray(np.where(ink == 1, 0, 255).astype(np.uint8), "L")
 
 
 def find_qr(img: Image.Image, data: str) -> tuple[int, int, int] | None:

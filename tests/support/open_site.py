@@ -27,11 +27,20 @@ def zone_where_it_is(hour: int, now: datetime | None = None) -> str:
     return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
 
 
-def open_now(site_path: str | Path, directory: str | Path) -> Path:
-    """Write `site_path`'s config, open now (see above), into `directory`; return its path."""
+def open_now(site_path: str | Path, directory: str | Path, *, hours: list[str] | None = None,
+             daily_caps: dict[str, int] | None = None) -> Path:
+    """Write `site_path`'s config, open now (see above), into `directory`; return its path.
+    `hours`: other opening periods in that zone (e.g. ["06:00-07:00"]: closed for the day now);
+    `daily_caps`: {sector or procedure id: daily_cap}."""
     data = yaml.safe_load(Path(site_path).read_text(encoding="utf-8"))
     data["site"]["timezone"] = zone_where_it_is(LOCAL_HOUR)
-    data["site"]["hours"] = OPEN_HOURS
+    data["site"]["hours"] = list(hours or OPEN_HOURS)
+    for sector in data["sectors"]:
+        if sector["id"] in (daily_caps or {}):
+            sector["daily_cap"] = daily_caps[sector["id"]]
+        for proc in sector.get("procedures", []):
+            if proc["id"] in (daily_caps or {}):
+                proc["daily_cap"] = daily_caps[proc["id"]]
     out = Path(directory) / Path(site_path).name
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
