@@ -214,47 +214,57 @@ def learn(events: Iterable[Event], site: SiteConfig, start: date, end: date, fir
     by_proc: dict[str, list[float]] = defaultdict(list)
     by_counter: dict[str, list[float]] = defaultdict(list)
     counter_events: list[tuple[datetime, Event]] = []
+    moved_in: list[tuple[date, int, str, str | None, str]] = []   # transferred in: as `issued`'s rows
     unknown: set[str] = set()
 
     for e in events:
-        if e.type in (ev.COUNTER_STATUS, ev.COUNTER_SECTORS):
-            when = _local(e.ts, tz)
-            if when.date() <= end:
-                counter_events.append((when, e))
-                if e.data.get("counter") not in site.counter_by_id:
-                    unknown.add(f"counter {e.data.get('counter')!r}")
-            continue
-        if e.type == ev.TICKET_ISSUED:
-            when = _local(e.ts, tz)
-            if not start <= when.date() <= end:
+        try:
+            if e.type in (ev.COUNTER_STATUS, ev.COUNTER_SECTORS):
+                when = _local(e.ts, tz)
+                if when.date() <= end:
+                    counter_events.append((when, e))
+                    if e.data.get("counter") not in site.counter_by_id:
+                        unknown.add(f"counter {e.data.get('counter')!r}")
                 continue
-            t = e.data["ticket"]
-            if t["sector"] not in site.sector_by_id:
-                unknown.add(f"sector {t['sector']!r}")
+            if e.type == ev.TICKET_ISSUED:
+                when = _local(e.ts, tz)
+                if not start <= when.date() <= end:
+                    continue
+                t = e.data["ticket"]
+                if t["sector"] not in site.sector_by_id:
+                    unknown.add(f"sector {t['sector']!r}")
+                    continue
+                issued[t["id"]] = (when.date(), _second(when), t["sector"], t.get("procedure"),
+                                   t.get("priority") or "normal")
                 continue
-            second = when.hour * 3600 + when.minute * 60 + when.second
-            issued[t["id"]] = (when.date(), second, t["sector"], t.get("procedure"), t.get("priority") or "normal")
-            continue
-        tid = e.data.get("ticket_id")
-        if tid not in issued:
-            continue   # a ticket of a day outside the window
-        if e.type == ev.TICKET_CALLED:
-            if tid not in first_calls and e.data.get("wait_s") is not None:
-                first_calls[tid] = float(e.data["wait_s"])
-        elif e.type == ev.TICKET_NO_SHOW:
-            no_shows += 1
-        elif e.type == ev.TICKET_CANCELLED:
-            cancelled.add(tid)
-        elif e.type in (ev.TICKET_SERVED, ev.TICKET_TRANSFERRED) and e.data.get("service_s") is not None:
-            _day, _s, sector, proc, _p = issued[tid]
-            if e.type == ev.TICKET_TRANSFERRED:
-                sector, proc = e.data.get("from_sector", sector), None
-            service = float(e.data["service_s"])
-            by_sector[sector].append(service)
-            if proc:
-                by_proc[proc].append(service)
-            if e.data.get("counter"):
-                by_counter[e.data["counter"]].append(service)
+            tid = e.data.get("ticket_id")
+            if tid not in issued:
+                continue   # a ticket of a day outside the window
+            if e.type == ev.TICKET_CALLED:
+                if tid not in first_calls and e.data.get("wait_s") is not None:
+                    first_calls[tid] = float(e.data["wait_s"])
+            elif e.type == ev.TICKET_NO_SHOW:
+                no_shows += 1
+            elif e.type == ev.TICKET_CANCELLED:
+                cancelled.add(tid)
+            elif e.type in (ev.TICKET_SERVED, ev.TICKET_TRANSFERRED) and e.data.get("service_s") is not None:
+                _day, _s, sector, proc, prio = issued[tid]
+                if e.type == ev.TICKET_TRANSFERRED:
+                    # The simulator has no transfers: the citizen is a new arrival of the sector
+                    # they were sent to, and the time served so far is the old sector's.
+                    sector, proc = e.data.get("from_sector", sector), None
+                    if e.data.get("to_sector") in site.sector_by_id:
+                        when = _local(e.ts, tz)
+                        moved_in.append((when.date(), _second(when), e.data["to_sector"], None, prio))
+                service = float(e.data["service_s"])
+                by_sector[sector].append(service)
+                if proc:
+                    by_proc[proc].append(service)
+                if e.data.get("counter"):
+                    by_counter[e.data["counter"]].append(service)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise HistoryError(f"event {e.seq} ({e.type}) of the log is not as the domain writes it; "
+                               f"is this a motcua event log?") from None
     if unknown:
         raise HistoryError(f"the log is not of site {site.id!r}: it names {', '.join(sorted(unknown))}, "
                            f"which the site config does not have")
@@ -270,8 +280,9 @@ def learn(events: Iterable[Event], site: SiteConfig, start: date, end: date, fir
 
     # Arrivals: counts per (day, sector, slot), then rates.
     counts: dict[date, dict[str, dict[int, int]]] = {d: defaultdict(lambda: defaultdict(int)) for d in days}
-    for day, second, sector, _proc, _prio in arriving.values():
-        counts[day][sector][second - second % SLOT_S] += 1
+    for day, second, sector, _proc, _prio in [*arriving.values(), *moved_in]:
+        if day in counts:
+            counts[day][sector][second - second % SLOT_S] += 1
     base = _rates(counts, days)
     totals = {d: sum(n for slots in counts[d].values() for n in slots.values()) for d in days}
     weekday_profiles, closed = _weekdays(counts, totals, days, start, end)
@@ -578,6 +589,10 @@ def _has_events_table(path: Path) -> bool:
 
 def _local(ts: str, tz) -> datetime:
     return datetime.fromisoformat(ts).astimezone(tz)
+
+
+def _second(when: datetime) -> int:
+    return when.hour * 3600 + when.minute * 60 + when.second
 
 
 def _opening_s(site: SiteConfig) -> int:

@@ -216,3 +216,25 @@ def test_a_log_with_no_days_or_of_another_site_is_a_clear_error():
         log.many(d, "08:00", 3, sector="cap-phep-lai-xe")
     with pytest.raises(HistoryError, match="not of site 'demo-district'.*sector 'cap-phep-lai-xe'"):
         learn_events(log.events, SITE, weeks=1)
+
+
+def test_a_transfer_is_an_arrival_of_the_sector_it_sends_the_citizen_to():
+    log = Log()
+    for d in days(7):
+        log.many(d, "08:00", 2)
+        tid = log.events[-3].data["ticket"]["id"]      # the last ticket: issued, called, served
+        log.events.pop()                                # ... not served: sent on to Land
+        log.add(ev.TICKET_TRANSFERRED, at(d, "08:40"), ticket_id=tid, counter="q1", from_sector="tu-phap-ho-tich",
+                to_sector="dat-dai", note=None, service_s=120)
+    h = learn_events(log.events, SITE, weeks=1)
+    assert h.arrivals["dat-dai"] == {8 * 3600 + 1800: pytest.approx(2.0)}
+    assert h.service["tu-phap-ho-tich"].n == 14 and h.tickets == 14
+
+
+def test_an_event_not_as_the_domain_writes_it_is_a_clear_error():
+    log = Log()
+    for d in days(7):
+        log.many(d, "08:00", 2)
+    log.add(ev.TICKET_ISSUED, at(MONDAY, "09:00"), ticket={"sector": "dat-dai"})   # no id
+    with pytest.raises(HistoryError, match=r"event \d+ \(ticket.issued\) of the log is not as the domain writes it"):
+        learn_events(log.events, SITE, weeks=1)
