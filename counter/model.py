@@ -455,7 +455,6 @@ class CounterView:
         if ch.kind == "drop":
             return T("Drop which procedure from the visit of {number}?", "vi", number=ch.number)
         if ch.kind == "after":
-            return T("{number} is done here: the next procedure is served at this counter too", "vi",
-                     number=ch.number)
+            return T("{number} is done here. What next?", "vi", number=ch.number)
         return T("Transfer {number} to which sector?", "vi", number=ch.number)
 

@@ -96,6 +96,31 @@ def test_transfer_list_screen(tmp_path):
         shutil.copy(shot, ROOT / "docs" / "screenshots" / "counter-transfer.png")
 
 
+VISIT_SCRIPT = TRANSFER_SCRIPT.replace(
+    '"serving": {"number": "A007", "sector": "tu-phap-ho-tich", "ticket_id": "20261125-A007"}',
+    '"serving": {"number": "A007", "sector": "tu-phap-ho-tich", "ticket_id": "20261125-A007", "step": 1, "steps": 3, '
+    '"visit": {"step": 1, "steps": 3, "procedures": [{"sector": "tu-phap-ho-tich", "status": "current"}, '
+    '{"sector": "tra-ket-qua", "status": "waiting"}, {"sector": "dat-dai", "status": "waiting"}]}}').replace(
+    'view.press("transfer"); view.press("next")', 'view.press("done"); view.press("next")')
+
+
+def test_visit_choice_screen(tmp_path):
+    """Done on a visit whose next procedure is served here: the screen says where the visit stands and
+    offers send on / continue here (issue #18); the drawn screen shows the yellow choice."""
+    assert VISIT_SCRIPT.count('"visit"') == 1 and 'view.press("done")' in VISIT_SCRIPT
+    shot = tmp_path / "counter-visit.png"
+    env = {**os.environ, "KIVY_HOME": str(tmp_path / "kivy"), "KIVY_NO_ARGS": "1"}
+    proc = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1024x768x24", sys.executable, "-c", VISIT_SCRIPT,
+                           str(shot)], cwd=ROOT, env=env, capture_output=True, timeout=90)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr).decode(errors="replace")[-3000:]
+    img = Image.open(shot).convert("RGB")
+    assert img.size == (800, 480)
+    yellow = sum(1 for px in img.getdata() if px[0] > 230 and px[1] > 190 and px[2] < 60)
+    assert yellow > 2000, "no yellow choice bar drawn"
+    if os.environ.get("MOTCUA_SCREENSHOTS"):
+        shutil.copy(shot, ROOT / "docs" / "screenshots" / "counter-visit.png")
+
+
 IN_PLACE_SCRIPT = r'''
 import json, sys
 from motcua.kivy_window import configure_window
