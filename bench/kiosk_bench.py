@@ -125,8 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         return _child_cold_start(*args.child_cold_start)
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as d:
         tmp = Path(d)
+        from tests.support.open_site import open_now
         from tests.support.site import RunningSite
-        site = RunningSite(tmp / "site", DEMO_SITE).start()
+        # open now, whatever the hour: else the kiosk rightly says "past closing" instead of printing
+        site = RunningSite(tmp / "site", open_now(DEMO_SITE, tmp)).start()
         try:
             r = bench_touch_to_print(site, args.tickets, tmp)
             print(f"touch -> printed bytes (server round trip + render + escpos encode), {r['n']} tickets: "
