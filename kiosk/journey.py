@@ -168,6 +168,8 @@ class Journey:
         """The physical ticket button: a ticket for the field on screen, else say how to start."""
         if self.screen in (PROCEDURES, PROCEDURE) and self.sector_id:
             self.take_ticket()
+        elif self.screen == VISIT and self.visit_items:
+            self.take_visit_ticket()
         elif self.screen == PRIORITY and self.sector_id and self.priority != "normal":
             self.take_priority_ticket(self.sector_id)
         elif self.speaker is not None:

@@ -88,7 +88,7 @@ def test_the_list_can_be_shortened_and_back_never_loses_it(catalogue):
     vm.open_visit()
     vm.remove_from_visit(0)
     assert vm.visit_items == [("xay-dung", None)] and vm.screen == "visit"
-    vm.take_visit_ticket()                              # one left: an ordinary one-procedure ticket
+    vm.hw_ticket()                                      # the physical ticket button takes the list's ticket
     sent = vm.backend.calls[-1][1]
     assert sent["sector"] == "xay-dung" and "procedures" not in sent
     assert vm.printer.tickets[-1].visit == () and vm.printer.tickets[-1].visit_end_s is None
