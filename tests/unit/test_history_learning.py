@@ -238,3 +238,30 @@ def test_an_event_not_as_the_domain_writes_it_is_a_clear_error():
     log.add(ev.TICKET_ISSUED, at(MONDAY, "09:00"), ticket={"sector": "dat-dai"})   # no id
     with pytest.raises(HistoryError, match=r"event \d+ \(ticket.issued\) of the log is not as the domain writes it"):
         learn_events(log.events, SITE, weeks=1)
+
+
+def _scenario(**extra):
+    from queue_server.sim.scenario import parse_scenario
+    data = {"name": "t", "site": str(Path(__file__).resolve().parents[2] / "queue_server" / "sim" / "site-sample.yaml"),
+            "arrivals": {"tu-phap-ho-tich": {"08:00": 20, "09:00": 0}},
+            "service_min": {"tu-phap-ho-tich": {"mean": 5}, "dat-dai": {"mean": 10}}, **extra}
+    return parse_scenario(data)
+
+
+def test_the_scenario_fields_the_learning_writes_are_validated_and_simulated():
+    from queue_server.sim.engine import draw_citizens
+    from queue_server.sim.scenario import ScenarioError
+    sc = _scenario(weekday_arrivals={"mon": {"dat-dai": {"13:30": 30, "14:00": 0}}},
+                   day_of_month_factor={3: 2.0}, closed_weekdays=["sat", "sun"])
+    assert [str(sc.date_of(i)) for i in (0, 4, 5)] == ["2026-03-02", "2026-03-06", "2026-03-09"]
+    monday, tuesday, next_monday = (draw_citizens(sc, 1, d) for d in (0, 1, 5))
+    assert {c.sector for c in monday} == {c.sector for c in next_monday} == {"dat-dai"}
+    assert {c.sector for c in tuesday} == {"tu-phap-ho-tich"}
+    assert sc.arrivals_on(date(2026, 3, 3)) == {"tu-phap-ho-tich": [(8 * 3600, 40.0), (9 * 3600, 0.0)]}
+    for bad, said in [({"weekday_arrivals": {"someday": {}}}, "weekday_arrivals.someday"),
+                      ({"weekday_arrivals": {"sat": {"nope": {"08:00": 1}}}}, "weekday_arrivals.sat.nope: not a sector"),
+                      ({"weekday_arrivals": {"sat": {"dat-dai": {"8:00": 1}}}}, "'8:00' is not a time of day"),
+                      ({"day_of_month_factor": {32: 1.0}}, "day_of_month_factor"),
+                      ({"closed_weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}, "closed_weekdays")]:
+        with pytest.raises(ScenarioError, match=said):
+            _scenario(**bad)
