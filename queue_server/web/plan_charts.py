@@ -58,7 +58,7 @@ def heatmap(staffing: dict[str, Any], names: dict[str, dict[str, str]], lang: st
     ax.set_xticks(range(len(slots)), slots, rotation=90, fontsize=7)
     ax.set_xlabel(_("Half-hour", lang))
     ax.set_title(_("Counters needed / on the roster, per sector and half-hour", lang), fontsize=10)
-    bar = fig.colorbar(image, ax=ax, shrink=0.8)
+    bar = fig.colorbar(image, ax=ax, shrink=0.8, ticks=range(-span, span + 1))   # whole counters
     bar.set_label(_("counters short (+) or spare (−)", lang), fontsize=8)
     fig.tight_layout()
     by_sector = staffing.get("shortfall_by_sector_h") or {}
