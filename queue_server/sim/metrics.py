@@ -83,3 +83,25 @@ def waiting_over_day(days: list[DayResult], step_s: int = 300) -> tuple[list[flo
         ys.append(sum(level) / len(days))
         t += step_s
     return xs, ys
+
+
+def visit_figures(days: list[DayResult]) -> dict[str, Any]:
+    """The visit figures of docs/visits.md: citizens (visits) and their procedures, the mean time in
+    the centre per visit (arrival to the end of the last service; citizens who left are not
+    counted), for visits of several procedures apart, the mean first wait of single-procedure
+    citizens, and how far the printed end of a visit was from its real end."""
+    visits = [v for d in days for v in d.visits]
+    done = [v for v in visits if v.end_s is not None]
+    multi = [v for v in done if v.procedures > 1]
+    single = [v.first_wait_s for v in visits if v.procedures == 1 and v.first_wait_s is not None]
+    printed = [abs(v.est_end_s - (v.end_s - v.arrived_s)) for v in multi if v.est_end_s is not None]
+    return {
+        "visits": len(visits),
+        "procedures": sum(v.procedures for v in visits),
+        "multi_procedure_visits": sum(1 for v in visits if v.procedures > 1),
+        "mean_time_in_centre_s": round(_mean([v.end_s - v.arrived_s for v in done]), 1),
+        "mean_time_in_centre_multi_s": round(_mean([v.end_s - v.arrived_s for v in multi]), 1),
+        "single_mean_wait_s": round(_mean(single), 1),
+        "visit_end_mae_s": round(_mean(printed), 1) if printed else None,
+        "left_unserved": sum(1 for v in visits if v.end_s is None),
+    }

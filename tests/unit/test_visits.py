@@ -2,6 +2,7 @@
 wait and the overnight option, on the pure domain (docs/visits.md)."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from itertools import permutations
 
@@ -15,6 +16,7 @@ from queue_server.domain.commands import SetCounterStatus
 from queue_server.domain.policy import OldestFirstPolicy
 from queue_server.domain.site import parse_site
 from queue_server.domain.state import SiteState
+from queue_server.sim.scenario import VisitShares
 from tests.support.domain_harness import TZ, Harness
 
 
@@ -327,3 +329,33 @@ def test_reports_count_visits_and_procedures_apart_and_break_time_per_reason(h):
     assert report.breaks_by_reason == {"files": 600.0, "lunch": 1800.0}
     assert report.to_dict()["visits"] == 2
     assert t["number"] == "B001"
+
+
+# --- the simulator -----------------------------------------------------------------------------
+
+def test_the_simulator_issues_visits_or_one_ticket_per_procedure_to_the_same_citizens():
+    from pathlib import Path
+
+    from queue_server.sim import Simulation, load_scenario
+    from queue_server.sim.engine import draw_citizens
+    from queue_server.sim.metrics import visit_figures
+    scenarios = Path(__file__).resolve().parents[2] / "queue_server" / "sim" / "scenarios"
+    sc = load_scenario(scenarios / "visits-two-procedures.yaml")
+    with_visits = draw_citizens(sc, 1, 0)
+    without = draw_citizens(dataclasses.replace(sc, visits=VisitShares()), 1, 0)
+    # the same citizens and first procedures; about 30 % with a second one in another sector
+    assert [(c.at, c.sector, c.procedure, c.service_s) for c in with_visits] == \
+        [(c.at, c.sector, c.procedure, c.service_s) for c in without]
+    multi = [c for c in with_visits if c.extra]
+    assert 0.2 < len(multi) / len(with_visits) < 0.4
+    assert all(len(c.extra) == 1 and c.extra[0][0] != c.sector for c in multi)
+    figures = {}
+    for mode in ("visit", "per-procedure"):
+        days = Simulation(sc, "dynamic", seed=1, days=1, visits=mode, forecast=False).run()
+        figures[mode] = (days[0].tickets, visit_figures(days))
+    (t_visit, f_visit), (t_each, f_each) = figures["visit"], figures["per-procedure"]
+    assert f_visit["visits"] == f_each["visits"] == len(with_visits)
+    assert t_visit == len(with_visits)                      # one ticket a visit
+    assert t_each > t_visit                                 # a new ticket after each service
+    assert f_visit["mean_time_in_centre_multi_s"] < f_each["mean_time_in_centre_multi_s"]
+    assert f_visit["visit_end_mae_s"] is not None and f_each["visit_end_mae_s"] is None
