@@ -17,10 +17,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from queue_server.domain.learning import SLOT_S   # the plan's grain: the arrival profile's half-hour
 from queue_server.planning import variants
 from queue_server.sim.scenario import Scenario
 
-SLOT_S = 1800            # the grain of the plan: a half-hour
 MAX_ROUNDS = 12          # correction rounds; each moves a half-hour by at most one counter
 MAX_EXTRA = 6            # a half-hour never gets more than the guess plus this many
 
