@@ -1,5 +1,5 @@
 """What a centre's own event log says about its days (issue #17, docs/balancing.md "Learning a
-scenario from the log"), written as a scenario so any what-if runs on the centre's own days.
+scenario from the centre's log"), written as a scenario so any what-if runs on the centre's own days.
 
 Learned over a window of whole weeks that ends on the log's last day:
 - arrivals per sector and half-hour: the mean over the window's open days (tickets per hour);
@@ -283,9 +283,10 @@ def learn(events: Iterable[Event], site: SiteConfig, start: date, end: date, fir
     for day, second, sector, _proc, _prio in [*arriving.values(), *moved_in]:
         if day in counts:
             counts[day][sector][second - second % SLOT_S] += 1
-    base = _rates(counts, days)
+    periods = [(a.hour * 3600 + a.minute * 60, b.hour * 3600 + b.minute * 60) for a, b in site.site.periods]
+    base = _rates(counts, days, periods)
     totals = {d: sum(n for slots in counts[d].values() for n in slots.values()) for d in days}
-    weekday_profiles, closed = _weekdays(counts, totals, days, start, end)
+    weekday_profiles, closed = _weekdays(counts, totals, days, start, end, periods)
     dom = _days_of_month(totals, days, weekday_profiles, base)
 
     all_services = [s for samples in by_sector.values() for s in samples]
@@ -315,28 +316,38 @@ def learn(events: Iterable[Event], site: SiteConfig, start: date, end: date, fir
         mean_wait_s=sum(first_calls.values()) / called if called else 0.0, notes=notes)
 
 
-def _rates(counts: dict[date, dict[str, dict[int, int]]], days: list[date]) -> dict[str, dict[int, float]]:
-    """Tickets per hour per sector and slot over `days`, adjacent slots merged into one step
-    where their counts do not differ significantly (`_merge`)."""
+def _rates(counts: dict[date, dict[str, dict[int, int]]], days: list[date],
+           periods: list[tuple[int, int]]) -> dict[str, dict[int, float]]:
+    """Tickets per hour per sector and slot over `days`, adjacent slots of one opening period
+    merged into one step where their counts do not differ significantly (`_merge`)."""
     sums: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for d in days:
         for sector, slots in counts[d].items():
             for slot, n in slots.items():
                 sums[sector][slot] += n
-    return {sector: _merge(slots, len(days)) for sector, slots in sorted(sums.items())}
+    return {sector: _merge(slots, len(days), periods) for sector, slots in sorted(sums.items())}
 
 
-def _merge(slots: dict[int, int], n_days: int) -> dict[int, float]:
+def _merge(slots: dict[int, int], n_days: int, periods: list[tuple[int, int]]) -> dict[int, float]:
     """slot -> tickets per hour, as steps: from each slot's own count (from the first slot with
-    tickets to the last), the two neighbouring steps whose rates differ least are merged while
-    that difference is under `MERGE_Z` standard errors (Poisson counts). A half-hour's count over
-    a few weeks is noisy, and the waits grow faster than linearly with the load, so unmerged
-    noise alone would make the learned days slower than the real ones."""
+    tickets to the last), the two neighbouring steps of one opening period whose rates differ
+    least are merged while that difference is under `MERGE_Z` standard errors (Poisson counts).
+    A half-hour's count over a few weeks is noisy, and the waits grow faster than linearly with
+    the load, so unmerged noise alone would make the learned days slower than the real ones.
+    Never across a closed time: the simulator drops arrivals drawn then, so a step spread over
+    the lunch break would lose tickets."""
     first, last = min(slots), max(slots)
     hours = n_days * SLOT_S / 3600.0                 # exposure of one slot over the days
-    steps = [[s, slots.get(s, 0), hours] for s in range(first, last + SLOT_S, SLOT_S)]  # start, count, exposure
+
+    def period(s: int) -> int | None:
+        return next((i for i, (a, b) in enumerate(periods) if a <= s < b or a < s + SLOT_S <= b), None)
+
+    # [start, count, exposure, opening period]
+    steps = [[s, slots.get(s, 0), hours, period(s)] for s in range(first, last + SLOT_S, SLOT_S)]
 
     def z(a: list, b: list) -> float:
+        if a[3] is None or a[3] != b[3]:
+            return math.inf
         pooled = (a[1] + b[1]) / (a[2] + b[2])
         if pooled == 0:
             return 0.0
@@ -350,7 +361,7 @@ def _merge(slots: dict[int, int], n_days: int) -> dict[int, float]:
         a[1] += b[1]
         a[2] += b[2]
     out: dict[int, float] = {}
-    for k, (start, count, exposure) in enumerate(steps):
+    for k, (start, count, exposure, _period) in enumerate(steps):
         end = steps[k + 1][0] if k + 1 < len(steps) else last + SLOT_S
         for s in range(start, end, SLOT_S):
             out[s] = count / exposure
@@ -370,7 +381,8 @@ def _spread(totals: dict[date, int], groups: dict[Any, list[date]]) -> float:
     return max(ss / dof if dof else 0.0, mean)
 
 
-def _weekdays(counts, totals: dict[date, int], days: list[date], start: date, end: date):
+def _weekdays(counts, totals: dict[date, int], days: list[date], start: date, end: date,
+              periods: list[tuple[int, int]]):
     """(weekday -> own profile, for the weekdays that differ; the weekdays never open)."""
     by_wd: dict[int, list[date]] = defaultdict(list)
     for d in days:
@@ -387,7 +399,7 @@ def _weekdays(counts, totals: dict[date, int], days: list[date], start: date, en
         mean_w = sum(totals[d] for d in ds) / len(ds)
         se = math.sqrt(var * (1.0 / len(ds) - 1.0 / n_all))
         if abs(mean_w - mean_all) >= WEEKDAY_Z * se:
-            own[w] = _rates(counts, ds)
+            own[w] = _rates(counts, ds, periods)
     return own, closed
 
 

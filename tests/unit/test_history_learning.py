@@ -265,3 +265,16 @@ def test_the_scenario_fields_the_learning_writes_are_validated_and_simulated():
                       ({"closed_weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}, "closed_weekdays")]:
         with pytest.raises(ScenarioError, match=said):
             _scenario(**bad)
+
+
+def test_a_quiet_sector_is_not_spread_over_the_lunch_break():
+    log = Log()
+    for d in days(7):
+        log.many(d, "08:00", 4)
+    for clock in ("10:00", "11:00", "13:30"):               # three tickets a week, either side of lunch
+        log.many(MONDAY, clock, 1, sector="xay-dung")
+    h = learn_events(log.events, SITE, weeks=1)
+    xd = h.arrivals["xay-dung"]
+    morning, lunch = [10 * 3600 + i * 1800 for i in range(3)], [11 * 3600 + 1800 + i * 1800 for i in range(4)]
+    assert [xd[s] for s in morning] == pytest.approx([2 / 10.5] * 3)     # one step: 2 tickets over 3 half-hours
+    assert [xd[s] for s in lunch] == [0.0] * 4 and xd[13 * 3600 + 1800] == pytest.approx(1 / 3.5)
