@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="the event log: a SQLite file (data/motcua.db) or a postgresql:// URL")
     learn.add_argument("--site", metavar="SITE.yaml", default=None,
                        help="the site config the log was written under (default: the demo site)")
-    learn.add_argument("--weeks", type=_positive, default=None,
+    learn.add_argument("--weeks", metavar="N", type=_positive, default=None,
                        help="learn from the log's last N whole weeks (default: 4)")
     learn.add_argument("--out", metavar="PATH", default=None,
                        help="write the scenario there (default: print it)")
@@ -92,7 +92,7 @@ def _from_log(args: argparse.Namespace) -> int:
     from queue_server.domain.site import SiteConfigError
     from queue_server.planning.history import DEFAULT_WEEKS, HistoryError, learn_scenario, scenario_file_text
 
-    if args.scenario is not None or args.compare or args.chart:
+    if args.scenario is not None or args.compare or args.chart or args.json or args.days or args.seed is not None:
         print("motcua simulate: --from-log learns a scenario; simulate it afterwards with "
               "`motcua simulate SCENARIO.yaml`", file=sys.stderr)
         return 2
