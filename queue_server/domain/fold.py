@@ -140,10 +140,12 @@ def _served(s: SiteState, d: dict, e: ev.Event) -> None:
     t = _finish(s, d, e, "served")
     t.outcome = d.get("outcome", "completed")
     t.served_by = d["counter"]
+    c = s.counters[d["counter"]]
     if t.visit:
         t.visit[t.step]["status"] = "done"
-    c = s.counters[d["counter"]]
-    c.last_served = t.id
+    if t.next_step() is None:
+        # the rating pad asks once a citizen is done: after a visit's last procedure
+        c.last_served = t.id
     c.served_today += 1
     service_s = float(d.get("service_s", 0.0))
     c.busy_s_today += service_s

@@ -102,6 +102,7 @@ def test_after_a_procedure_the_ticket_joins_the_next_queue_in_its_place(h):
     h.advance(5)
     r = h.do("counter", "q2", type="serve.done")
     assert r["ticket"]["status"] == "waiting" and r["ticket"]["sector"] == "c"
+    assert h.state.counters["q2"].last_served is None      # the rating pad waits for the visit's end
     assert r["ticket"]["visit"]["step"] == 2
     served = [e for e in h.log if e.type == "ticket.served"][-1]
     assert served.data["sector"] == "b" and served.data["procedure"] == "b1" and served.data["step"] == 0
@@ -114,7 +115,8 @@ def test_after_a_procedure_the_ticket_joins_the_next_queue_in_its_place(h):
     assert (serving["step"], serving["steps"]) == (2, 2)
     h.advance(3)
     h.do("counter", "q3", type="serve.done")
-    assert h.state.tickets[t["id"]].status == "served"
+    assert h.state.tickets[t["id"]].status == "served" and h.state.counters["q3"].last_served == t["id"]
+    assert h.do("counter", "q3", type="rating.submit", ticket_id=t["id"], score=4)["rating"]["score"] == 4
     assert h.next("q3") == later
 
 
