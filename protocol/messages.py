@@ -161,14 +161,35 @@ class RatingSubmit(_Command):
     score: Annotated[int, Field(ge=1, le=4)]
 
 
-KioskCommand = Annotated[Union[TicketIssue, GuidanceOnline], Field(discriminator="type")]
+class BookingCheckIn(_Command):
+    """A citizen checks in at the kiosk (issue #16): a booking, or a ticket taken from a phone
+    (`ticket.remote`), found by its code (typed, or read from the booking's QR: then `site` is the
+    centre the QR names) or by the keyed hash of the citizen's ID card (`protocol/cccd.py`: only
+    the hash and the age band ever leave the kiosk). Exactly one of `code` and `id_hash`."""
+    type: Literal["booking.check_in"]
+    # What the citizen typed or the scanner read, as given: the server reads it with
+    # booking_code.normalise (case, dashes, O for 0 and I/L for 1), and a wrong one is `not_found`.
+    code: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    site: Slug | None = None
+    id_hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
+    age_band: Literal["<60", "60-79", "80+"] | None = None
+    lang: Lang = "vi"
+
+    @model_validator(mode="after")
+    def _one_key(self) -> "BookingCheckIn":
+        if (self.code is None) == (self.id_hash is None):
+            raise ValueError("give one of `code` and `id_hash`")
+        return self
+
+
+KioskCommand = Annotated[Union[TicketIssue, GuidanceOnline, BookingCheckIn], Field(discriminator="type")]
 CounterCommand = Annotated[
     Union[CallNext, CallRecall, CallNumber, ServeDone, ServeNoShow, ServeTransfer, VisitAdd, VisitDrop,
           CounterOpen, CounterPause, CounterClose, RatingSubmit],
     Field(discriminator="type"),
 ]
 COMMAND_TYPES: dict[str, tuple[str, ...]] = {
-    "kiosk": ("ticket.issue", "guidance.online"),
+    "kiosk": ("ticket.issue", "guidance.online", "booking.check_in"),
     "counter": ("call.next", "call.recall", "call.number", "serve.done", "serve.no_show",
                 "serve.transfer", "visit.add", "visit.drop", "counter.open", "counter.pause", "counter.close",
                 "rating.submit"),
@@ -217,7 +238,7 @@ def parse_command(kind: str, payload: bytes | str) -> _Command:
 def describe_validation_error(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
-        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("ticket.", "call.", "serve.", "counter.", "rating.", "guidance.", "visit.")))
+        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("ticket.", "call.", "serve.", "counter.", "rating.", "guidance.", "visit.", "booking.")))
         parts.append(f"{loc or 'payload'}: {err['msg']}")
     return "; ".join(parts)
 
@@ -229,10 +250,12 @@ def reply_ok(req_id: str | None, result: dict[str, Any], ts: datetime | str) -> 
 
 
 def reply_error(req_id: str | None, code: ErrorCode | str, message: str, ts: datetime | str,
-                message_vi: str | None = None) -> dict[str, Any]:
+                message_vi: str | None = None, detail: dict[str, Any] | None = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code.value if isinstance(code, ErrorCode) else code, "message": message}
     if message_vi:
         error["message_vi"] = message_vi
+    if detail:
+        error["detail"] = detail
     return Reply.build(ts=ts if isinstance(ts, str) else ts.isoformat(), req_id=req_id, ok=False,
                        error=ErrorBody.build(**error))
 
@@ -404,6 +427,11 @@ class TicketResult(_Part):
     track_url: str | None = None
     visit: VisitView | None = None          # a ticket of more than one procedure
     past_closing: bool | None = None        # ticket.issue: the predicted wait runs past closing
+    # issue #16: a booking's ticket ("slot": printed as a booking), a phone's ("remote") or a late
+    # booking's walk-in ticket ("late"), with its code; `due_at`: a booking's slot start (ISO)
+    booking: str | None = None
+    booking_kind: Literal["slot", "remote", "late"] | None = None
+    due_at: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -436,6 +464,44 @@ class CounterResult(_Part):
     break_reason: BreakReason | None = None
 
 
+class BookingView(_Part):
+    """A booking or a remote ticket, as a reply, a page and the kiosk show it (issue #16).
+    Times: `slot` is the local start "YYYY-MM-DDTHH:MM" in the site's zone (its id);
+    `slot_start`/`slot_end`/`arrive_by` are ISO times with the offset."""
+    code: str                                     # canonical, 8 characters; shown as booking_code.display
+    kind: Literal["slot", "remote"]
+    site: str
+    sector: str
+    procedure: str | None = None
+    day: str                                      # YYYY-MM-DD, local
+    slot: str | None = None                       # kind slot
+    slot_start: str | None = None
+    slot_end: str | None = None
+    arrive_by: str | None = None                  # kind remote: check in before this, or it lapses
+    status: Literal["booked", "checked_in", "late", "cancelled", "no_show", "lapsed"]
+    ticket_id: str | None = None                  # once checked in (a remote ticket: at once)
+    reminders: bool = False                       # a phone number was given for reminders
+    cancel_reason: Literal["citizen", "closed", "manager"] | None = None
+    offer: str | None = None                      # closed: the next free slot offered instead
+
+
+class FreeSlot(_Part):
+    """One slot a procedure can be booked in, with how many bookings it still takes."""
+    slot: str                                     # local "YYYY-MM-DDTHH:MM"
+    slot_start: str
+    slot_end: str
+    free: int
+
+
+class CheckInResult(_Part):
+    """What a check-in did: `on_time` (called from now), `early` (called from its slot: `due_at`),
+    `late` (later than the grace: a walk-in's ticket from now), `remote` (a phone's ticket, in
+    its kept place). `notice`: what the kiosk says, Vietnamese and English (booking_texts.NOTICES)."""
+    outcome: Literal["on_time", "early", "late", "remote"]
+    due_at: str | None = None
+    notice: I18nText
+
+
 class ReplyResult(_Part):
     """What a command's reply carries: one of these, by command (the domain builds them)."""
     ticket: TicketResult | None = None            # ticket.issue, call.*, serve.*, a citizen's cancel
@@ -444,12 +510,18 @@ class ReplyResult(_Part):
     counter: CounterResult | None = None          # counter.open/pause/close, a manager's rebalancing
     auto_mode: bool | None = None                 # a manager's auto mode
     help: bool | None = None                      # a kiosk's call for help
+    booking: BookingView | None = None            # booking.*, ticket.remote (issue #16)
+    check_in: CheckInResult | None = None         # booking.check_in (with `ticket` and `booking`)
+    cancelled: list[BookingView] | None = None    # slot.close: the bookings it cancelled, each with its offer
 
 
 class ErrorBody(_Part):
     code: str
     message: str
     message_vi: str | None = None
+    # Facts a client may act on (issue #16): booking_full -> {"next_free": slot or null},
+    # booking_wrong_day -> {"day"}, booking_too_early -> {"check_in_from": ISO time}.
+    detail: dict[str, Any] | None = None
 
 
 class Reply(_Out):

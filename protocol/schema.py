@@ -7,6 +7,7 @@ from protocol import messages as m
 
 COMMANDS = {
     "kiosk/ticket.issue": m.TicketIssue, "kiosk/guidance.online": m.GuidanceOnline,
+    "kiosk/booking.check_in": m.BookingCheckIn,
     "counter/call.next": m.CallNext, "counter/call.recall": m.CallRecall, "counter/call.number": m.CallNumber,
     "counter/serve.done": m.ServeDone, "counter/serve.no_show": m.ServeNoShow,
     "counter/serve.transfer": m.ServeTransfer, "counter/counter.open": m.CounterOpen,

@@ -159,7 +159,10 @@ class Outbox:
 
     def log_message(self, e: Event) -> Message:
         """One domain event on `events/log` (live, and again at start for the upstream tail)."""
-        return Message(self.topics.events_log, LogEvent.build(ts=e.ts, seq=e.seq, event=e.type, data=e.data,
+        data = e.data
+        if "phone" in data:     # a booking's phone number stays in the site's log (docs/appointments.md)
+            data = {k: v for k, v in data.items() if k != "phone"}
+        return Message(self.topics.events_log, LogEvent.build(ts=e.ts, seq=e.seq, event=e.type, data=data,
                                                               site=self.config.id, device=e.device))
 
     def replies_of(self, results: Iterable[tuple[Any, dict | None]]) -> list[Message]:

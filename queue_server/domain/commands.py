@@ -49,3 +49,63 @@ class HelpRequest:
     device: str
     kind: str = "kiosk"
     type: str = "device.help"
+
+
+# --- bookings and remote tickets (issue #16, docs/appointments.md) --------------------------------
+# A citizen's ID card reaches the domain only as `id_hash` (protocol/cccd.id_hash under the site's
+# key, made at set-up: SiteServer.id_hash_key). `slot` is the local start "YYYY-MM-DDTHH:MM" in the
+# site's zone. A refusal is a DomainError with a code of protocol/errors.py and its words in
+# protocol/booking_texts.py; `detail` carries next_free etc.
+
+
+@dataclass(frozen=True)
+class CreateBooking:
+    """Book `procedure` (its sector follows) in `slot`. `phone` (E.164, optional) is kept only
+    for the reminders and a closure's message (docs/appointments.md, "What is kept")."""
+    procedure: str
+    slot: str
+    id_hash: str
+    phone: str | None = None
+    lang: str = "vi"
+    by: str = "web"             # web | province | cli: where the booking came from (reports)
+    type: str = "booking.create"
+
+
+@dataclass(frozen=True)
+class CancelBooking:
+    """A citizen cancels their booking or remote ticket: the code and the hash of the same card."""
+    code: str
+    id_hash: str
+    type: str = "booking.cancel"
+
+
+@dataclass(frozen=True)
+class MoveBooking:
+    """A citizen moves their booking to another slot (same procedure), keeping its code."""
+    code: str
+    id_hash: str
+    slot: str
+    type: str = "booking.move"
+
+
+@dataclass(frozen=True)
+class RemoteTicket:
+    """Join today's queue from a phone while the centre is open: a ticket that takes its place at
+    once but is not called until checked in at the kiosk (booking.check_in), by `arrive_by`."""
+    procedure: str
+    id_hash: str
+    phone: str | None = None
+    lang: str = "vi"
+    type: str = "ticket.remote"
+
+
+@dataclass(frozen=True)
+class CloseSlots:
+    """A manager closes a slot (`slot` given), a sector's day (`sector`, no slot) or the whole day
+    (neither): bookings in it are cancelled, each offered the next free slot."""
+    day: str                    # YYYY-MM-DD, local
+    sector: str | None = None
+    slot: str | None = None     # local "YYYY-MM-DDTHH:MM" on `day`
+    reason: str | None = None   # the manager's words, for the log and the reports
+    by: str | None = None
+    type: str = "slot.close"

@@ -27,9 +27,23 @@ DEVICE_HELP = "device.help_requested"
 VISIT_NEXT = "visit.next"
 VISIT_CHANGED = "visit.changed"
 
+# Bookings and remote tickets (issue #16, docs/protocol.md "Bookings"): a booking's life, a held
+# ticket joining the queue (an early check-in at its slot, a remote ticket at check-in), a remote
+# ticket not checked in by its time, and a manager's closure.
+BOOKING_CREATED = "booking.created"
+BOOKING_MOVED = "booking.moved"
+BOOKING_CANCELLED = "booking.cancelled"
+BOOKING_CHECKED_IN = "booking.checked_in"
+BOOKING_NO_SHOW = "booking.no_show"
+TICKET_RELEASED = "ticket.released"
+TICKET_LAPSED = "ticket.lapsed"
+SLOTS_CLOSED = "slot.closed"
+
 ALL_TYPES = (DAY_STARTED, TICKET_ISSUED, TICKET_CALLED, TICKET_RECALLED, TICKET_SERVED, TICKET_NO_SHOW,
              TICKET_TRANSFERRED, TICKET_CANCELLED, COUNTER_STATUS, COUNTER_SECTORS, RATING_SUBMITTED,
-             GUIDANCE_GIVEN, AUTO_MODE, DEVICE_HELP, VISIT_NEXT, VISIT_CHANGED)
+             GUIDANCE_GIVEN, AUTO_MODE, DEVICE_HELP, VISIT_NEXT, VISIT_CHANGED,
+             BOOKING_CREATED, BOOKING_MOVED, BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOOKING_NO_SHOW,
+             TICKET_RELEASED, TICKET_LAPSED, SLOTS_CLOSED)
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,25 @@ class Limits(BaseModel):
     kiosk_ticket_burst: float = Field(default=300.0, ge=1)
 
 
+class Bookings(BaseModel):
+    """Bookings and remote tickets (issue #16, docs/appointments.md). A site without this section
+    takes none."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    slot_min: Literal[15, 30] = 30
+    # The share of each slot's counter time that bookings may take; walk-ins keep the rest.
+    share: float = Field(default=0.5, ge=0.0, le=1.0)
+    days_ahead: int = Field(default=14, ge=1, le=90)     # how far ahead a slot can be booked (today = 0)
+    early_min: int = Field(default=30, ge=0, le=240)     # check-in opens this long before the slot
+    late_min: int = Field(default=15, ge=0, le=120)      # later than this after it: a walk-in's ticket
+    remote: bool = True                                  # "join today's queue from my phone"
+    remote_grace_min: int = Field(default=30, ge=5, le=240)  # a remote ticket lapses this long after it is taken
+    per_week: int = Field(default=3, ge=1, le=50)        # bookings one ID card may make in 7 days
+    # The file (relative to the data directory, or absolute) holding the key of the ID card hash
+    # (protocol/cccd.id_hash): made at set-up by the site server, never in the repository; the
+    # province's own key where limits span its centres.
+    id_key_file: str = "id-hash.key"
+
+
 class SiteInfo(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: Slug
@@ -165,6 +184,7 @@ class SiteConfig(BaseModel):
     counters: tuple[Counter, ...] = Field(min_length=1)
     devices: Devices = Devices()
     priority_groups: tuple[str, ...] = PRIORITY_GROUPS
+    bookings: Bookings | None = None
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "SiteConfig":
