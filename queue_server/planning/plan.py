@@ -126,8 +126,7 @@ def make_plan(scenario: Scenario, *, days: int | None = None, seed: int | None =
     roster.default_absent). `days` defaults to the scenario's (at most PLAN_DAYS), `seed` to its
     own; `progress` gets a line per stage (for the CLI); `workers` > 1 simulates on that many
     forked processes (variants.pmap: the same plan, sooner; only from a single-threaded program).
-    ValueError for an unknown counter or a
-    target share outside (0, 1)."""
+    ValueError for an unknown counter or a target share outside (0, 1)."""
     if not 0.0 < target_share < 1.0:
         raise ValueError(f"target share {target_share} must be between 0 and 1 (e.g. 0.8 for 80 %)")
     site = scenario.site
@@ -176,10 +175,7 @@ def _staffing(sc: Scenario, share: float, days: int, seed: int,
 
 def _training(sc: Scenario, days: int, seed: int, count: int, names: dict, labels: dict,
               progress: Callable[[str], None] | None, workers: int) -> Training:
-    found = training.suggest(sc, days, seed, count=count, progress=progress, workers=workers) if count > 0 else None
-    if found is None:
-        now = training.evaluate(sc, days, seed)
-        return Training(training.EVALUATED_WITH, 0.0, 0.0, now.mean_wait_s, now.p90_wait_s, 0.0, 0, 0, [])
+    found = training.suggest(sc, days, seed, count=count, progress=progress, workers=workers)
     steps = []
     for st in found.steps:
         text = texts.both("Train {counter} for {sector}: mean wait {before} → {after} min",
