@@ -1,0 +1,728 @@
+"""The booking pages (issue #16): a citizen books a time, sees, moves or cancels it at the QR's
+address `/b/<site>/<CODE>`, or joins today's queue from a phone; a manager sees the day's
+bookings and closes a slot, a sector's day or the whole day.
+
+Public, mobile first, one thing per step, Vietnamese first with English under it (the web
+catalogue; the domain's refusals in protocol/booking_texts.py, written once for the pages, the
+kiosk and the messages). Server-rendered forms without a line of script, so an old phone works.
+
+Adapter only (docs/architecture.md, rule 1): every decision (capacity, limits, a slot taken
+meanwhile, closing) is a command the site's command loop decides; these pages read the state
+under the service's lock and word the replies. The CCCD number is hashed here with the site's
+key (protocol/cccd.py) and dropped: it is never stored, logged or sent to the loop.
+"""
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, url_for
+
+from protocol import booking_code, booking_texts, cccd
+from queue_server.users import LoginThrottle
+from queue_server.web import pages
+from queue_server.web.pages import both, login_required
+
+bp = Blueprint("booking", __name__)
+
+
+def _(msgid: str) -> str:
+    """Marks a msgid for the catalogue (tests/integration/test_web_catalogue.py); worded with both()."""
+    return msgid
+
+
+WEEKDAYS = (_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday"))
+SEARCH_MAX = 80           # characters of a search, as the field's maxlength
+PHONE_DIGITS = (9, 11)    # a Vietnamese phone: 0 + 9 digits, or +84 + 9 digits (10 or 11 digits with 84)
+DAYS_SHOWN = 3            # days with a free time shown at once on the slots page ("Later days" for more)
+
+
+# ---- words ----------------------------------------------------------------------------------
+
+def fold(text: str) -> str:
+    """For searching: lower case without the Vietnamese marks ("Đăng ký" -> "dang ky"), so a
+    citizen typing on a phone without a Vietnamese keyboard finds the procedure."""
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return " ".join("".join(c for c in text if not unicodedata.combining(c)).lower().split())
+
+
+def day_label(day: date, today: date) -> dict[str, str]:
+    """"Thứ Năm 03/12" / "Thursday 03/12"; "Hôm nay"/"Ngày mai" in front for the next two days."""
+    weekday = both(WEEKDAYS[day.weekday()])
+    label = {lang: f"{weekday[lang]} {day:%d/%m}" for lang in ("vi", "en")}
+    near = {0: both("Today"), 1: both("Tomorrow")}.get((day - today).days)
+    return {lang: f"{near[lang]}, {label[lang]}" for lang in label} if near else label
+
+
+def when_text(start: datetime, end: datetime, today: date) -> dict[str, str]:
+    day = day_label(start.date(), today)
+    return {lang: f"{start:%H:%M}–{end:%H:%M}, {day[lang]}" for lang in day}
+
+
+def refusal(error: dict[str, Any]) -> dict[str, str]:
+    """A domain refusal in the citizen's words: the contract's text for a booking code
+    (protocol/booking_texts.py), else the reply's own message."""
+    code = error.get("code", "")
+    if code == "not_found":
+        # a code with another card's number: said the same as an unknown code (docs/appointments.md)
+        return both("This booking code and this ID card number do not go together. Please check the number.")
+    if code in booking_texts.ERRORS:
+        params = error.get("detail") or {}
+        try:
+            return booking_texts.both(code, **params)
+        except (KeyError, IndexError):
+            pass
+    return {"vi": error.get("message_vi") or error.get("message", ""), "en": error.get("message", "")}
+
+
+def slot_text(slot: str) -> str:
+    """"2026-12-03T08:30" -> "08:30 03/12/2026", as protocol/booking_texts.py words a slot."""
+    start = datetime.fromisoformat(slot)
+    return f"{start:%H:%M %d/%m/%Y}"
+
+
+# ---- what a citizen types ---------------------------------------------------------------------
+
+class Refused(Exception):
+    """Input a page refuses before anything is sent to the loop: `words` are what the citizen reads,
+    `field` the form field to mark."""
+
+    def __init__(self, words: dict[str, str], field: str | None = None):
+        super().__init__(words["en"])
+        self.words, self.field = words, field
+
+
+def id_hash_of(typed: str | None) -> str:
+    """The keyed hash of a typed CCCD number (protocol/cccd.py checks it); the number itself goes
+    no further than this function."""
+    svc = pages.service()
+    try:
+        number = cccd.check_number(typed or "", svc.clock().astimezone(svc.config.site.tz).date())
+        return number.leaving(_id_key(), svc.clock().date()).id_hash
+    except cccd.CccdError as err:
+        raise Refused({lang: err.text(lang) for lang in ("vi", "en")}, "cccd") from None
+
+
+def _id_key() -> bytes:
+    key = current_app.config.get("MOTCUA_ID_HASH_KEY")
+    if not key:
+        # a page cannot book without the site's key: said plainly (cccd "key"), logged once by the server
+        raise cccd.CccdError("key", "the site has no ID hash key")
+    return key
+
+
+def phone_of(typed: str | None) -> str | None:
+    """A Vietnamese phone number as E.164 ("0912 345 678" -> "+84912345678"); None when left empty."""
+    text = "".join(c for c in (typed or "") if c not in " .-()")
+    if not text:
+        return None
+    if text.startswith("+84"):
+        digits = text[3:]
+    elif text.startswith("84") and len(text) == 11:
+        digits = text[2:]
+    elif text.startswith("0"):
+        digits = text[1:]
+    else:
+        digits = ""
+    if not (digits.isascii() and digits.isdigit() and len(digits) == 9 and digits[0] in "35789"):
+        raise Refused(both("This phone number is not right. Type it like 0912 345 678, or leave it empty."), "phone")
+    return "+84" + digits
+
+
+# ---- reading the site ---------------------------------------------------------------------------
+
+def _config():
+    return pages.service().config
+
+
+def _today() -> date:
+    svc = pages.service()
+    return svc.clock().astimezone(svc.config.site.tz).date()
+
+
+def _site_name() -> dict[str, str]:
+    return _config().site.name.model_dump()
+
+
+def _render(template: str, status: int = 200, **ctx: Any):
+    return render_template(f"app/booking/{template}", site_name=_site_name(), **ctx), status
+
+
+def procedure_model(procedure_id: str) -> dict[str, Any]:
+    """A procedure as the pages show it (404 for an unknown one)."""
+    found = _config().procedure_by_id.get(procedure_id)
+    if found is None:
+        abort(404)
+    sector, p = found
+    fee = None
+    if p.fee_vnd:
+        amount = f"{p.fee_vnd:,}".replace(",", ".")
+        fee = both("Fee: {amount} đồng", amount=amount)
+        if p.fee_note:
+            fee = {lang: f"{fee[lang]} ({p.fee_note.get(lang)})" for lang in fee}
+    elif p.fee_vnd == 0:
+        fee = both("No fee.")
+    return {"id": p.id, "name": p.name.model_dump(), "sector": sector.id, "sector_name": sector.name.model_dump(),
+            "documents": [d.model_dump() for d in p.documents], "fee": fee}
+
+
+def sectors_model() -> list[dict[str, Any]]:
+    return [{"id": s.id, "name": s.name.model_dump(),
+             "procedures": [{"id": p.id, "name": p.name.model_dump()} for p in s.procedures]}
+            for s in _config().sectors if s.procedures]
+
+
+def search(q: str) -> list[dict[str, Any]]:
+    """Procedures whose name (either language) or sector holds every word of `q`, marks ignored."""
+    words = fold(q).split()
+    out = []
+    for s in _config().sectors:
+        for p in s.procedures:
+            hay = fold(" ".join((p.name.vi, p.name.en, s.name.vi, s.name.en)))
+            if words and all(w in hay for w in words):
+                out.append({"id": p.id, "name": p.name.model_dump(), "sector_name": s.name.model_dump()})
+    return out
+
+
+def _bookings_off():
+    """A site without a `bookings` section takes none: every citizen page says so."""
+    if _config().bookings is None:
+        return _render("closed.html", 404, nav=None, title=_("Book a time"), reason=booking_texts.both("bookings_off"))
+    return None
+
+
+# ---- 1. booking: procedure, time, ID card --------------------------------------------------------
+
+@bp.get("/book")
+def start():
+    off = _bookings_off()
+    if off:
+        return off
+    q = (request.args.get("q") or "").strip()[:SEARCH_MAX]
+    return _render("start.html", nav="book", q=q, found=search(q) if q else [], sectors=sectors_model(),
+                   target="booking.slots", queue_open=queue_open() is None)
+
+
+def free_days(procedure: str, first: date | None = None, want: int = DAYS_SHOWN) -> tuple[list[dict[str, Any]], date | None]:
+    """The first `want` days from `first` (today by default) with a free slot for `procedure`,
+    each {day, label, slots}; and the day after the last one shown when more may follow."""
+    svc = pages.service()
+    today = _today()
+    last = today + timedelta(days=svc.config.bookings.days_ahead)
+    day = max(first or today, today)
+    out: list[dict[str, Any]] = []
+    with svc.lock:
+        while day <= last and len(out) < want:
+            free = [s for s in _free_slots(svc, procedure, day) if _get(s, "free") > 0]
+            if free:
+                out.append({"day": day.isoformat(), "label": day_label(day, today), "slots": free})
+            day += timedelta(days=1)
+    return out, (day if day <= last and out else None)
+
+
+def _get(item: Any, name: str) -> Any:
+    return item[name] if isinstance(item, dict) else getattr(item, name)
+
+
+def _free_slots(svc, procedure: str, day: date) -> list[Any]:
+    from queue_server.domain import bookings
+    return bookings.free_slots(svc.state, svc.config, procedure, day)
+
+
+def slot_links(days: list[dict[str, Any]], href) -> list[dict[str, Any]]:
+    """Each free slot as a link: its local time and where choosing it leads (`href(slot)`)."""
+    for d in days:
+        d["slots"] = [{"start": _get(s, "slot"), "time": _get(s, "slot")[11:16], "href": href(_get(s, "slot"))}
+                      for s in d["slots"]]
+    return days
+
+
+def parse_slot(text: str | None) -> tuple[datetime, datetime] | None:
+    """A slot's local start "YYYY-MM-DDTHH:MM" -> (start, end) in the site's zone; None if not one."""
+    cfg = _config()
+    if not text or len(text) != 16:
+        return None
+    try:
+        start = datetime.fromisoformat(text).replace(tzinfo=cfg.site.tz)
+    except ValueError:
+        return None
+    return start, start + timedelta(minutes=cfg.bookings.slot_min)
+
+
+def parse_day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text and len(text) == 10 else None
+    except ValueError:
+        return None
+
+
+@bp.get("/book/<procedure>")
+def slots(procedure: str):
+    off = _bookings_off()
+    if off:
+        return off
+    p = procedure_model(procedure)
+    days, later = free_days(procedure, parse_day(request.args.get("from")))
+    slot_links(days, lambda slot: url_for("booking.confirm", procedure=procedure, slot=slot))
+    return _render("slots.html", nav="book", p=p, days=days, horizon=_config().bookings.days_ahead,
+                   later_href=later and url_for("booking.slots", procedure=procedure, **{"from": later.isoformat()}))
+
+
+def _when(slot: str) -> dict[str, str]:
+    start, end = parse_slot(slot)
+    return when_text(start, end, _today())
+
+
+@bp.route("/book/<procedure>/confirm", methods=["GET", "POST"])
+def confirm(procedure: str):
+    """The chosen slot, the ID card number and a phone; POST books it (booking.create)."""
+    off = _bookings_off()
+    if off:
+        return off
+    p = procedure_model(procedure)
+    slot = request.values.get("slot")
+    if parse_slot(slot) is None:
+        return redirect(url_for("booking.slots", procedure=procedure))
+    ctx = {"nav": "book", "p": p, "slot": slot, "when": _when(slot), "ask_phone": True,
+           "form_action": url_for("booking.confirm", procedure=procedure), "submit_label": _("Book this time"),
+           "back_href": url_for("booking.slots", procedure=procedure), "cccd": "", "phone": ""}
+    if request.method == "GET":
+        return _render("confirm.html", **ctx)
+    ctx.update(cccd=(request.form.get("cccd") or "")[:20], phone=(request.form.get("phone") or "")[:20])
+    if not pages.csrf_ok():
+        return _render("confirm.html", 400, error=both("The page was open too long. Please press the button again."), **ctx)
+    try:
+        id_hash, phone = id_hash_of(ctx["cccd"]), phone_of(ctx["phone"])
+    except Refused as r:
+        return _render("confirm.html", 400, error=r.words, error_field=r.field, **ctx)
+    from queue_server.domain.commands import CreateBooking
+    reply = pages.service().execute("citizen", "web", CreateBooking(procedure=procedure, slot=slot, id_hash=id_hash,
+                                                                      phone=phone, lang="vi"))
+    if reply.get("ok"):
+        b = reply["result"]["booking"]
+        return redirect(url_for("booking.booking_page", site=b["site"], booking=b["code"], done="booked"))
+    return _refused_page(reply["error"], ctx)
+
+
+def _refused_page(error: dict[str, Any], ctx: dict[str, Any]):
+    """A refused booking or move, in plain words; a slot taken meanwhile offers the next free one
+    (the same form, that slot chosen, the number kept in the field)."""
+    code = error.get("code")
+    if code == "booking_full":
+        nxt = (error.get("detail") or {}).get("next_free")
+        if nxt:
+            ctx.update(slot=nxt, when=_when(nxt))
+            return _render("confirm.html", 409, error=booking_texts.both("booking_full", slot=slot_text(nxt)),
+                           offer={"text": both("Press the button below to book {time} instead.", time=slot_text(nxt))}, **ctx)
+        return _render("confirm.html", 409, error=booking_texts.both("booking_full_none"), **ctx)
+    status = {"booking_limit": 409, "slot_closed": 409, "not_found": 403, "booking_used": 409,
+              "booking_cancelled": 409}.get(code, 400)
+    return _render("confirm.html", status, error=refusal(error),
+                   error_field="cccd" if code in ("booking_limit", "not_found") else None, **ctx)
+
+
+# ---- 2. a booking's page: see, move, cancel ------------------------------------------------------
+
+STATUS_WORDS = {"booked": _("Booked"), "checked_in": _("Checked in"), "late": _("Checked in late: served as a walk-in"),
+                "cancelled": _("Cancelled"), "no_show": _("Not used: you did not come"), "lapsed": _("Lapsed")}
+DONE_WORDS = {"booked": _("Your time is booked. Keep this page, or write down the code."),
+              "moved": _("Your booking now has the new time. The code stays the same."),
+              "cancelled": _("Your booking is cancelled.")}
+CANCEL_WORDS = {"closed": _("The centre is closed at that time."), "manager": _("The centre cancelled it.")}
+
+
+def _booking_view(code: str) -> dict[str, Any] | None:
+    """The booking of `code` at this site as protocol.messages.BookingView's fields, or None."""
+    from queue_server.domain import bookings
+    svc = pages.service()
+    with svc.lock:
+        return bookings.view(svc.state, svc.config, code)
+
+
+def find_booking(site: str, typed: str) -> dict[str, Any]:
+    """The booking a /b/<site>/<CODE> address names, or a 404 page: another centre, a code that
+    is not one, a code of no booking are all 'not found' (a code is its booking's key)."""
+    if site != _config().id:
+        abort(404)
+    try:
+        code = booking_code.normalise(typed)
+    except booking_code.BookingCodeError:
+        abort(404)
+    b = _booking_view(code)
+    if b is None:
+        abort(404)
+    return b
+
+
+def booking_model(b: dict[str, Any]) -> dict[str, Any]:
+    """What the booking's page shows of BookingView `b`, worded in both languages."""
+    today, cfg = _today(), _config()
+    active = b["status"] == "booked"
+    out = {"code": b["code"], "code_shown": booking_code.display(b["code"]), "site": b["site"], "active": active,
+           "kind": b["kind"]}
+    words = both(STATUS_WORDS.get(b["status"], "Booked"))
+    if b["status"] == "cancelled" and b.get("cancel_reason") in CANCEL_WORDS:
+        reason = both(CANCEL_WORDS[b["cancel_reason"]])
+        words = {lang: f"{words[lang]}. {reason[lang]}" for lang in words}
+    out["status_text"] = words
+    if b["kind"] == "slot" and b.get("slot"):
+        start, end = parse_slot(b["slot"])
+        out["when"] = when_text(start, end, today)
+        opens = (start - timedelta(minutes=cfg.bookings.early_min)).strftime("%H:%M")
+        late = (start + timedelta(minutes=cfg.bookings.late_min)).strftime("%H:%M")
+        out["arrive"] = both("Come between {opens} and {start}, and check in at the kiosk. After {late} your booking is served as a walk-in.",
+                             opens=opens, start=start.strftime("%H:%M"), late=late)
+    else:
+        arrive_by = datetime.fromisoformat(b["arrive_by"]).astimezone(cfg.site.tz) if b.get("arrive_by") else None
+        out["when"] = both("Today") if arrive_by is None else booking_texts.both("remote_arrive_by", time=f"{arrive_by:%H:%M}")
+        out["arrive"] = out["when"]
+    if b.get("offer"):
+        out["offer"] = both("The next free time is {time}.", time=slot_text(b["offer"]))
+    return out
+
+
+@bp.get("/b/<site>/<booking>")
+def booking_page(site: str, booking: str):
+    b = find_booking(site, booking)
+    if b["code"] != booking:           # a typed form ("k7q4-mz20") goes to the canonical address
+        return redirect(url_for("booking.booking_page", site=site, booking=b["code"]))
+    done = request.args.get("done")
+    return _render("booking.html", nav="find", b=booking_model(b), p=procedure_model(b["procedure"]),
+                   done=both(DONE_WORDS[done]) if done in DONE_WORDS else None)
+
+
+@bp.get("/b/<site>/<booking>/qr.svg")
+def qr(site: str, booking: str):
+    b = find_booking(site, booking)
+    svc = pages.service()
+    svg = booking_code.qr_svg(booking_code.qr_payload(svc.public_url, b["site"], b["code"]))
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"})
+
+
+def _ics_line(line: str) -> str:
+    """One content line folded at 75 octets (RFC 5545 3.1), never inside a UTF-8 character."""
+    out, cur = [], ""
+    for ch in line:
+        if len((cur + ch).encode("utf-8")) > (75 if not out else 74):
+            out.append(cur)
+            cur = ""
+        cur += ch
+    out.append(cur)
+    return "\r\n ".join(out)
+
+
+def _ics_text(t: str) -> str:
+    return t.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def ics_text(b: dict[str, Any], p: dict[str, Any], url: str) -> str:
+    """The booking as an iCalendar event (RFC 5545), with a reminder an hour before."""
+    start, end = parse_slot(b["slot"])
+    stamp = lambda d: d.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    summary = both("Appointment: {procedure}", procedure=p["name"]["vi"])["vi"]
+    code = both("Booking code {code}", code=booking_code.display(b["code"]))
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//motcua//booking//VI", "CALSCALE:GREGORIAN", "BEGIN:VEVENT",
+             f"UID:{b['code']}-{b['site']}@motcua", f"DTSTAMP:{stamp(pages.service().clock())}",
+             f"DTSTART:{stamp(start)}", f"DTEND:{stamp(end)}", f"SUMMARY:{_ics_text(summary)}",
+             f"LOCATION:{_ics_text(_site_name()['vi'])}",
+             f"DESCRIPTION:{_ics_text(code['vi'] + ' / ' + code['en'] + ' ' + url)}", f"URL:{url}",
+             "BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT1H", f"DESCRIPTION:{_ics_text(summary)}", "END:VALARM",
+             "END:VEVENT", "END:VCALENDAR"]
+    return "".join(_ics_line(line) + "\r\n" for line in lines)
+
+
+@bp.get("/b/<site>/<booking>/booking.ics")
+def ics(site: str, booking: str):
+    b = find_booking(site, booking)
+    if b["kind"] != "slot" or not b.get("slot"):
+        abort(404)
+    url = booking_code.qr_payload(pages.service().public_url, b["site"], b["code"])
+    return Response(ics_text(b, procedure_model(b["procedure"]), url), mimetype="text/calendar",
+                    headers={"Content-Disposition": f'attachment; filename="lich-hen-{b["code"]}.ics"'})
+
+
+def _throttle() -> LoginThrottle:
+    return current_app.extensions["motcua_booking_throttle"]
+
+
+def _act(b: dict[str, Any], command) -> tuple[dict[str, Any] | None, dict[str, str] | None, str | None]:
+    """Run a citizen's move or cancel of booking `b` with the number they typed:
+    (reply, error words, field). Wrong numbers for one code from one address are slowed down
+    (5, then 30 s), as logins are: the number must not be guessable by trying."""
+    key = (request.remote_addr or "?", b["code"])
+    if not pages.csrf_ok():
+        return None, both("The page was open too long. Please press the button again."), None
+    if _throttle().blocked(key):
+        return None, both("Too many wrong numbers. Please wait 30 seconds and try again."), "cccd"
+    try:
+        id_hash = id_hash_of(request.form.get("cccd"))
+    except Refused as r:
+        return None, r.words, r.field
+    reply = pages.service().execute("citizen", "web", command(id_hash))
+    if reply.get("ok"):
+        _throttle().succeeded(key)
+        return reply, None, None
+    if reply["error"].get("code") == "not_found":
+        _throttle().failed(key)
+    return reply, None, None
+
+
+@bp.route("/b/<site>/<booking>/move", methods=["GET", "POST"])
+def move(site: str, booking: str):
+    """Another time for the same procedure: choose it (the slots page), then the ID card number."""
+    b = find_booking(site, booking)
+    base = {"site": b["site"], "booking": b["code"]}
+    if b["status"] != "booked" or b["kind"] != "slot":
+        return redirect(url_for("booking.booking_page", **base))
+    p = procedure_model(b["procedure"])
+    slot = request.values.get("slot")
+    if parse_slot(slot) is None:
+        days, later = free_days(b["procedure"], parse_day(request.args.get("from")))
+        slot_links(days, lambda s: url_for("booking.move", slot=s, **base))
+        return _render("slots.html", nav="find", p=p, days=days, horizon=_config().bookings.days_ahead,
+                       later_href=later and url_for("booking.move", **base, **{"from": later.isoformat()}))
+    ctx = {"nav": "find", "p": p, "slot": slot, "when": _when(slot), "ask_phone": False,
+           "form_action": url_for("booking.move", **base), "submit_label": _("Move my booking to this time"),
+           "back_href": url_for("booking.move", **base), "cccd": ""}
+    if request.method == "GET":
+        return _render("confirm.html", **ctx)
+    from queue_server.domain.commands import MoveBooking
+    reply, words, field = _act(b, lambda h: MoveBooking(code=b["code"], id_hash=h, slot=slot))
+    if words:
+        return _render("confirm.html", 400 if field != "cccd" else 403, error=words, error_field=field, **ctx)
+    if reply["ok"]:
+        return redirect(url_for("booking.booking_page", done="moved", **base))
+    return _refused_page(reply["error"], ctx)
+
+
+@bp.route("/b/<site>/<booking>/cancel", methods=["GET", "POST"])
+def cancel(site: str, booking: str):
+    b = find_booking(site, booking)
+    base = {"site": b["site"], "booking": b["code"]}
+    if b["status"] != "booked":
+        return redirect(url_for("booking.booking_page", **base))
+    ctx = {"nav": "find", "code_shown": booking_code.display(b["code"]), **base, "code": b["code"]}
+    if request.method == "GET":
+        return _render("cancel.html", **ctx)
+    from queue_server.domain.commands import CancelBooking
+    reply, words, field = _act(b, lambda h: CancelBooking(code=b["code"], id_hash=h))
+    if words:
+        return _render("cancel.html", 400 if field != "cccd" else 403, error=words, **ctx)
+    if reply["ok"]:
+        return redirect(url_for("booking.booking_page", done="cancelled", **base))
+    return _render("cancel.html", 403 if reply["error"].get("code") == "not_found" else 409,
+                   error=refusal(reply["error"]), **ctx)
+
+
+@bp.route("/b", methods=["GET", "POST"])
+def find():
+    """Typing a booking's code (a citizen without the QR at hand) -> its page."""
+    ctx = {"nav": "find", "example": booking_code.EXAMPLE, "typed": ""}
+    if request.method == "GET":
+        return _render("find.html", **ctx)
+    ctx["typed"] = (request.form.get("code") or "")[:20]
+    try:
+        code = booking_code.normalise(ctx["typed"])
+    except booking_code.BookingCodeError as err:
+        return _render("find.html", 400, error={lang: err.text(lang) for lang in ("vi", "en")}, **ctx)
+    if _booking_view(code) is None:
+        return _render("find.html", 404, error=both("No booking of this centre has this code. Check the code, or book a new time."), **ctx)
+    return redirect(url_for("booking.booking_page", site=_config().id, booking=code))
+
+
+# ---- 3. today's queue from a phone ---------------------------------------------------------------
+
+def remote_arrive_by(procedure: str) -> datetime | None:
+    """By when a remote ticket for `procedure` taken now must be checked in (the domain's
+    bookings.remote_offer), or None while the centre is not open for them."""
+    from queue_server.domain import bookings
+    svc = pages.service()
+    with svc.lock:
+        return bookings.remote_offer(svc.state, svc.config, procedure, svc.clock())
+
+
+def queue_open() -> dict[str, str] | None:
+    """None when today's queue can be joined from a phone now, else why not, in both languages."""
+    cfg = _config()
+    if cfg.bookings is None or not cfg.bookings.remote:
+        return booking_texts.both("bookings_off")
+    first = next((p.id for s in cfg.sectors for p in s.procedures), None)
+    if first is None or remote_arrive_by(first) is None:
+        return booking_texts.both("centre_closed")
+    return None
+
+
+@bp.get("/queue")
+def queue_start():
+    closed = queue_open()
+    if closed:
+        return _render("closed.html", nav="queue", title=_("Join today's queue"), reason=closed, offer_booking=True)
+    q = (request.args.get("q") or "").strip()[:SEARCH_MAX]
+    return _render("start.html", nav="queue", q=q, found=search(q) if q else [], sectors=sectors_model(),
+                   target="booking.queue_confirm", queue_open=False, remote=True)
+
+
+@bp.route("/queue/<procedure>", methods=["GET", "POST"])
+def queue_confirm(procedure: str):
+    """Says by when to arrive before the ticket is taken; POST takes it (ticket.remote) and goes
+    to the ticket's live tracking page."""
+    p = procedure_model(procedure)
+    closed = queue_open()
+    arrive_by = None if closed else remote_arrive_by(procedure)
+    if closed or arrive_by is None:
+        return _render("closed.html", nav="queue", title=_("Join today's queue"),
+                       reason=closed or booking_texts.both("centre_closed"), offer_booking=True)
+    local = arrive_by.astimezone(_config().site.tz)
+    ctx = {"nav": "queue", "p": p, "cccd": "", "arrive": booking_texts.both("remote_arrive_by", time=f"{local:%H:%M}")}
+    if request.method == "GET":
+        return _render("queue_confirm.html", **ctx)
+    ctx["cccd"] = (request.form.get("cccd") or "")[:20]
+    if not pages.csrf_ok():
+        return _render("queue_confirm.html", 400, error=both("The page was open too long. Please press the button again."), **ctx)
+    try:
+        id_hash = id_hash_of(ctx["cccd"])
+    except Refused as r:
+        return _render("queue_confirm.html", 400, error=r.words, **ctx)
+    from queue_server.domain.commands import RemoteTicket
+    reply = pages.service().execute("citizen", "web", RemoteTicket(procedure=procedure, id_hash=id_hash, lang="vi"))
+    if not reply.get("ok"):
+        return _render("queue_confirm.html", 409, error=refusal(reply["error"]), **ctx)
+    return redirect(url_for("track.ticket", token=reply["result"]["ticket"]["token"]))
+
+
+# ---- 4. the manager's day -------------------------------------------------------------------------
+
+def _day_bookings(svc, day: date) -> list[dict[str, Any]]:
+    """Every booking (kind slot) of `day`, as BookingView's fields."""
+    from queue_server.domain import bookings
+    return [b for b in bookings.day_views(svc.state, svc.config, day) if b["kind"] == "slot"]
+
+
+def _slot_starts(day: date) -> list[datetime]:
+    """The slots of `day`: each opening period cut into slot_min pieces (the domain's cut: a slot
+    is named by its local start)."""
+    cfg = _config()
+    step = timedelta(minutes=cfg.bookings.slot_min)
+    out = []
+    for a, b in cfg.site.periods:
+        t = datetime.combine(day, a, cfg.site.tz)
+        end = datetime.combine(day, b, cfg.site.tz)
+        while t + step <= end:
+            out.append(t)
+            t += step
+    return out
+
+
+def day_model(day: date) -> dict[str, Any]:
+    """The manager's table: per slot and sector, booked/capacity, checked in, no-shows; closed cells;
+    the day's figures."""
+    svc = pages.service()
+    cfg = svc.config
+    sectors = [s for s in cfg.sectors if s.procedures]
+    with svc.lock:
+        booked = _day_bookings(svc, day)
+        free = {s.id: {_get(f, "slot"): _get(f, "free") for f in _free_slots(svc, s.procedures[0].id, day)} for s in sectors}
+        closed = _closed_cells(svc, day)
+    cells: dict[tuple[str, str], dict[str, int]] = {}
+    for b in booked:
+        c = cells.setdefault((b["slot"], b["sector"]), {"booked": 0, "checked_in": 0, "late": 0, "no_show": 0})
+        if b["status"] != "cancelled":
+            c["booked"] += 1
+        if b["status"] in c:
+            c[b["status"]] += 1
+    rows = []
+    for start in _slot_starts(day):
+        slot = f"{start:%Y-%m-%dT%H:%M}"
+        row = {"start": slot, "time": f"{start:%H:%M}", "cells": []}
+        for s in sectors:
+            c = cells.get((slot, s.id), {"booked": 0, "checked_in": 0, "late": 0, "no_show": 0})
+            row["cells"].append({"sector": s.id, "sector_name": s.name.get(pages.current_lang()), "closed": (slot, s.id) in closed,
+                                 "booked": c["booked"], "capacity": c["booked"] + free[s.id].get(slot, 0),
+                                 "checked_in": c["checked_in"] + c["late"], "no_show": c["no_show"]})
+        rows.append(row)
+    active = [b for b in booked if b["status"] != "cancelled"]
+    arrived = [b for b in active if b["status"] in ("checked_in", "late")]
+    figures = {"booked": len(active), "checked_in": len(arrived),
+               "no_show": sum(b["status"] == "no_show" for b in active),
+               "cancelled": sum(b["status"] == "cancelled" for b in booked),
+               "on_time": 100 * sum(b["status"] == "checked_in" for b in arrived) / len(arrived) if arrived else None,
+               "late": sum(b["status"] == "late" for b in arrived)}
+    return {"sectors": [{"id": s.id, "name": s.name.model_dump()} for s in sectors], "rows": rows, "figures": figures}
+
+
+def _closed_cells(svc, day: date) -> set[tuple[str, str]]:
+    from queue_server.domain import bookings
+    return bookings.closed_cells(svc.state, svc.config, day)
+
+
+@bp.get("/bookings")
+@login_required("manager")
+def manage():
+    if _config().bookings is None:
+        abort(404)
+    today = _today()
+    day = parse_day(request.args.get("day")) or today
+    return render_template("app/booking/manage.html", day=day.isoformat(), day_label=f"{day:%d/%m/%Y}",
+                           past=day < today, told=request.args.get("told", type=int), **day_model(day))
+
+
+def _scope(values) -> tuple[date, str | None, str | None]:
+    """A closure's day, sector and slot from a form or a link; 400 for anything not the site's."""
+    cfg = _config()
+    day = parse_day(values.get("day"))
+    sector = values.get("sector") or None
+    slot = values.get("slot") or None
+    if day is None or (sector is not None and sector not in cfg.sector_by_id):
+        abort(400)
+    if slot is not None and (parse_slot(slot) is None or not slot.startswith(day.isoformat())):
+        abort(400)
+    return day, sector, slot
+
+
+def _scope_words(day: date, sector: str | None, slot: str | None) -> str:
+    cfg = _config()
+    name = cfg.sector_by_id[sector].name.get(pages.current_lang()) if sector else None
+    shown = f"{day:%d/%m/%Y}"
+    if slot and name:
+        return pages.gettext("Close {sector} at {time} on {day}.", sector=name, time=slot[11:16], day=shown)
+    if slot:
+        return pages.gettext("Close every sector at {time} on {day}.", time=slot[11:16], day=shown)
+    if name:
+        return pages.gettext("Close {sector} for the whole of {day}.", sector=name, day=shown)
+    return pages.gettext("Close the whole centre on {day} (a holiday): no bookings that day.", day=shown)
+
+
+@bp.route("/bookings/close", methods=["GET", "POST"])
+@login_required("manager")
+def close():
+    """A manager closes a slot, a sector's day or the whole day; the confirmation says how many
+    booked citizens will be told (each is offered the next free time by the domain)."""
+    if _config().bookings is None:
+        abort(404)
+    day, sector, slot = _scope(request.values)
+    if request.method == "POST":
+        if not pages.csrf_ok():
+            abort(400)
+        from queue_server.domain.commands import CloseSlots
+        from flask import session
+        reply = pages.service().execute("manager", "web", CloseSlots(day=day.isoformat(), sector=sector, slot=slot,
+                                                                     by=session.get("user")))
+        if not reply.get("ok"):
+            return render_template("app/booking/close.html", what=_scope_words(day, sector, slot), affected=0,
+                                   day=day.isoformat(), sector=sector, slot=slot,
+                                   error=reply["error"].get("message_vi" if pages.current_lang() == "vi" else "message")), 409
+        told = len(reply["result"].get("cancelled") or [])
+        return redirect(url_for("booking.manage", day=day.isoformat(), told=told))
+    svc = pages.service()
+    with svc.lock:
+        affected = sum(1 for b in _day_bookings(svc, day) if b["status"] == "booked"
+                       and (sector is None or b["sector"] == sector) and (slot is None or b["slot"] == slot))
+    return render_template("app/booking/close.html", what=_scope_words(day, sector, slot), affected=affected,
+                           day=day.isoformat(), sector=sector, slot=slot)
+
+
+def init_app(app: Flask) -> None:
+    pages.install(app)
+    app.extensions.setdefault("motcua_booking_throttle", LoginThrottle())
+    app.register_blueprint(bp)
