@@ -20,6 +20,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, url_for
 
 from protocol import booking_code, booking_texts, cccd
+from protocol.booking_texts import both as told    # the contract's words for a refusal or a notice, by key
 from queue_server.users import LoginThrottle
 from queue_server.web import pages
 from queue_server.web.pages import both, login_required
@@ -70,7 +71,7 @@ def refusal(error: dict[str, Any]) -> dict[str, str]:
     if code in booking_texts.ERRORS:
         params = error.get("detail") or {}
         try:
-            return booking_texts.both(code, **params)
+            return told(code, **params)
         except (KeyError, IndexError):
             pass
     return {"vi": error.get("message_vi") or error.get("message", ""), "en": error.get("message", "")}
@@ -188,7 +189,7 @@ def search(q: str) -> list[dict[str, Any]]:
 def _bookings_off():
     """A site without a `bookings` section takes none: every citizen page says so."""
     if _config().bookings is None:
-        return _render("closed.html", 404, nav=None, title=_("Book a time"), reason=booking_texts.both("bookings_off"))
+        return _render("closed.html", 404, nav=None, title=_("Book a time"), reason=told("bookings_off"))
     return None
 
 
@@ -313,9 +314,9 @@ def _refused_page(error: dict[str, Any], ctx: dict[str, Any]):
         nxt = (error.get("detail") or {}).get("next_free")
         if nxt:
             ctx.update(slot=nxt, when=_when(nxt))
-            return _render("confirm.html", 409, error=booking_texts.both("booking_full", slot=slot_text(nxt)),
+            return _render("confirm.html", 409, error=told("booking_full", slot=slot_text(nxt)),
                            offer={"text": both("Press the button below to book {time} instead.", time=slot_text(nxt))}, **ctx)
-        return _render("confirm.html", 409, error=booking_texts.both("booking_full_none"), **ctx)
+        return _render("confirm.html", 409, error=told("booking_full_none"), **ctx)
     status = {"booking_limit": 409, "slot_closed": 409, "not_found": 403, "booking_used": 409,
               "booking_cancelled": 409}.get(code, 400)
     return _render("confirm.html", status, error=refusal(error),
@@ -375,7 +376,7 @@ def booking_model(b: dict[str, Any]) -> dict[str, Any]:
                              opens=opens, start=start.strftime("%H:%M"), late=late)
     else:
         arrive_by = datetime.fromisoformat(b["arrive_by"]).astimezone(cfg.site.tz) if b.get("arrive_by") else None
-        out["when"] = both("Today") if arrive_by is None else booking_texts.both("remote_arrive_by", time=f"{arrive_by:%H:%M}")
+        out["when"] = both("Today") if arrive_by is None else told("remote_arrive_by", time=f"{arrive_by:%H:%M}")
         out["arrive"] = out["when"]
     if b.get("offer"):
         out["offer"] = both("The next free time is {time}.", time=slot_text(b["offer"]))
@@ -546,10 +547,10 @@ def queue_open() -> dict[str, str] | None:
     """None when today's queue can be joined from a phone now, else why not, in both languages."""
     cfg = _config()
     if cfg.bookings is None or not cfg.bookings.remote:
-        return booking_texts.both("bookings_off")
+        return told("bookings_off")
     first = next((p.id for s in cfg.sectors for p in s.procedures), None)
     if first is None or remote_arrive_by(first) is None:
-        return booking_texts.both("centre_closed")
+        return told("centre_closed")
     return None
 
 
@@ -572,9 +573,9 @@ def queue_confirm(procedure: str):
     arrive_by = None if closed else remote_arrive_by(procedure)
     if closed or arrive_by is None:
         return _render("closed.html", nav="queue", title=_("Join today's queue"),
-                       reason=closed or booking_texts.both("centre_closed"), offer_booking=True)
+                       reason=closed or told("centre_closed"), offer_booking=True)
     local = arrive_by.astimezone(_config().site.tz)
-    ctx = {"nav": "queue", "p": p, "cccd": "", "arrive": booking_texts.both("remote_arrive_by", time=f"{local:%H:%M}")}
+    ctx = {"nav": "queue", "p": p, "cccd": "", "arrive": told("remote_arrive_by", time=f"{local:%H:%M}")}
     if request.method == "GET":
         return _render("queue_confirm.html", **ctx)
     ctx["cccd"] = (request.form.get("cccd") or "")[:20]

@@ -15,9 +15,9 @@ DYNAMIC = ["Today", "Yesterday", "This week", "This month", "manager", "clerk", 
 
 def msgids() -> set[str]:
     found: set[str] = set()
-    files = list((WEB / "templates" / "app").glob("*.html")) + [WEB / n for n in
-                                                                 ("auth_bp.py", "reports_bp.py", "track_bp.py", "errors.py",
-                                                                  "plan_charts.py", "planning_bp.py")]
+    files = list((WEB / "templates" / "app").rglob("*.html")) + [WEB / n for n in
+                                                                  ("auth_bp.py", "reports_bp.py", "track_bp.py", "errors.py",
+                                                                   "plan_charts.py", "planning_bp.py", "booking_bp.py")]
     for f in files:
         found.update(m.group(2) for m in CALL.finditer(f.read_text(encoding="utf-8")))
     return found | set(DYNAMIC)
