@@ -21,6 +21,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, redirect, rend
 
 from protocol import booking_code, booking_texts, cccd
 from protocol.booking_texts import both as told    # the contract's words for a refusal or a notice, by key
+from queue_server.domain import bookings
 from queue_server.users import LoginThrottle
 from queue_server.web import pages
 from queue_server.web.pages import both, login_required
@@ -97,19 +98,19 @@ class Refused(Exception):
 def id_hash_of(typed: str | None) -> str:
     """The keyed hash of a typed CCCD number (protocol/cccd.py checks it); the number itself goes
     no further than this function."""
-    svc = pages.service()
+    key = _id_key()
     try:
-        number = cccd.check_number(typed or "", svc.clock().astimezone(svc.config.site.tz).date())
-        return number.leaving(_id_key(), svc.clock().date()).id_hash
+        return cccd.check_number(typed or "", _today()).leaving(key, _today()).id_hash
     except cccd.CccdError as err:
         raise Refused({lang: err.text(lang) for lang in ("vi", "en")}, "cccd") from None
 
 
 def _id_key() -> bytes:
+    """The site's key of the ID card hash: the site server's (SiteServer.id_hash_key, from the file
+    bookings.id_key_file it makes at its first start), given to the app as MOTCUA_ID_HASH_KEY."""
     key = current_app.config.get("MOTCUA_ID_HASH_KEY")
     if not key:
-        # a page cannot book without the site's key: said plainly (cccd "key"), logged once by the server
-        raise cccd.CccdError("key", "the site has no ID hash key")
+        raise Refused(both("Booking is not set up at this centre yet. Please come and take a ticket at the centre."))
     return key
 
 
@@ -227,8 +228,7 @@ def _get(item: Any, name: str) -> Any:
 
 
 def _free_slots(svc, procedure: str, day: date) -> list[Any]:
-    from queue_server.domain import bookings
-    return bookings.free_slots(svc.state, svc.config, procedure, day)
+    return bookings.free_slots(svc.state, svc.config, procedure, day, svc.clock())
 
 
 def slot_links(days: list[dict[str, Any]], href) -> list[dict[str, Any]]:
@@ -334,11 +334,11 @@ CANCEL_WORDS = {"closed": _("The centre is closed at that time."), "manager": _(
 
 
 def _booking_view(code: str) -> dict[str, Any] | None:
-    """The booking of `code` at this site as protocol.messages.BookingView's fields, or None."""
-    from queue_server.domain import bookings
+    """The booking of `code` (canonical) at this site as protocol.messages.BookingView's fields, or None."""
     svc = pages.service()
     with svc.lock:
-        return bookings.view(svc.state, svc.config, code)
+        b = svc.state.bookings.get(code)
+        return None if b is None else bookings.view(svc.config, b)
 
 
 def find_booking(site: str, typed: str) -> dict[str, Any]:
@@ -535,12 +535,12 @@ def find():
 # ---- 3. today's queue from a phone ---------------------------------------------------------------
 
 def remote_arrive_by(procedure: str) -> datetime | None:
-    """By when a remote ticket for `procedure` taken now must be checked in (the domain's
-    bookings.remote_offer), or None while the centre is not open for them."""
-    from queue_server.domain import bookings
+    """By when a remote ticket taken now must be checked in (the domain's bookings.remote_offer),
+    or None while the centre is not open (the domain's rule, QueueCore.is_open)."""
     svc = pages.service()
+    now = svc.clock()
     with svc.lock:
-        return bookings.remote_offer(svc.state, svc.config, procedure, svc.clock())
+        return bookings.remote_offer(svc.config, now) if svc.core.is_open(now) else None
 
 
 def queue_open() -> dict[str, str] | None:
@@ -595,24 +595,9 @@ def queue_confirm(procedure: str):
 # ---- 4. the manager's day -------------------------------------------------------------------------
 
 def _day_bookings(svc, day: date) -> list[dict[str, Any]]:
-    """Every booking (kind slot) of `day`, as BookingView's fields."""
-    from queue_server.domain import bookings
-    return [b for b in bookings.day_views(svc.state, svc.config, day) if b["kind"] == "slot"]
-
-
-def _slot_starts(day: date) -> list[datetime]:
-    """The slots of `day`: each opening period cut into slot_min pieces (the domain's cut: a slot
-    is named by its local start)."""
-    cfg = _config()
-    step = timedelta(minutes=cfg.bookings.slot_min)
-    out = []
-    for a, b in cfg.site.periods:
-        t = datetime.combine(day, a, cfg.site.tz)
-        end = datetime.combine(day, b, cfg.site.tz)
-        while t + step <= end:
-            out.append(t)
-            t += step
-    return out
+    """Every booking (kind slot) of `day`, as BookingView's fields (under the service's lock)."""
+    return [bookings.view(svc.config, b) for b in svc.state.bookings.values()
+            if b.kind == "slot" and b.day == day.isoformat()]
 
 
 def day_model(day: date) -> dict[str, Any]:
@@ -621,10 +606,14 @@ def day_model(day: date) -> dict[str, Any]:
     svc = pages.service()
     cfg = svc.config
     sectors = [s for s in cfg.sectors if s.procedures]
+    slots = bookings.slots_of_day(cfg, day)
     with svc.lock:
         booked = _day_bookings(svc, day)
-        free = {s.id: {_get(f, "slot"): _get(f, "free") for f in _free_slots(svc, s.procedures[0].id, day)} for s in sectors}
-        closed = _closed_cells(svc, day)
+        # room left for the sector's mean service (a procedure's own differs): what the table can say per sector
+        free = {(sid, s.id): bookings.room(svc.state, cfg, s.id, sid, (end - start).total_seconds(),
+                                            bookings.service_s(svc.state, cfg, s.id, None))
+                for sid, start, end in slots for s in sectors}
+        closed = {(sid, s.id) for sid, _s, _e in slots for s in sectors if bookings.is_closed(svc.state, s.id, sid)}
     cells: dict[tuple[str, str], dict[str, int]] = {}
     for b in booked:
         c = cells.setdefault((b["slot"], b["sector"]), {"booked": 0, "checked_in": 0, "late": 0, "no_show": 0})
@@ -633,13 +622,12 @@ def day_model(day: date) -> dict[str, Any]:
         if b["status"] in c:
             c[b["status"]] += 1
     rows = []
-    for start in _slot_starts(day):
-        slot = f"{start:%Y-%m-%dT%H:%M}"
+    for slot, start, _end in slots:
         row = {"start": slot, "time": f"{start:%H:%M}", "cells": []}
         for s in sectors:
             c = cells.get((slot, s.id), {"booked": 0, "checked_in": 0, "late": 0, "no_show": 0})
             row["cells"].append({"sector": s.id, "sector_name": s.name.get(pages.current_lang()), "closed": (slot, s.id) in closed,
-                                 "booked": c["booked"], "capacity": c["booked"] + free[s.id].get(slot, 0),
+                                 "booked": c["booked"], "capacity": c["booked"] + free[(slot, s.id)],
                                  "checked_in": c["checked_in"] + c["late"], "no_show": c["no_show"]})
         rows.append(row)
     active = [b for b in booked if b["status"] != "cancelled"]
@@ -650,11 +638,6 @@ def day_model(day: date) -> dict[str, Any]:
                "on_time": 100 * sum(b["status"] == "checked_in" for b in arrived) / len(arrived) if arrived else None,
                "late": sum(b["status"] == "late" for b in arrived)}
     return {"sectors": [{"id": s.id, "name": s.name.model_dump()} for s in sectors], "rows": rows, "figures": figures}
-
-
-def _closed_cells(svc, day: date) -> set[tuple[str, str]]:
-    from queue_server.domain import bookings
-    return bookings.closed_cells(svc.state, svc.config, day)
 
 
 @bp.get("/bookings")
