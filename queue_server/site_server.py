@@ -34,6 +34,23 @@ def load_or_create_web_secrets(path: Path) -> dict[str, str]:
     return data
 
 
+def load_or_create_id_key(path: Path) -> bytes:
+    """The key of the ID card hash (protocol/cccd.id_hash; docs/appointments.md, "What is kept"):
+    32 random bytes, kept as 64 hex digits in a file only its owner reads, made at the first start.
+    A province where limits span its centres puts its own key in the file instead."""
+    from motcua.files import write_private
+    from protocol.cccd import MIN_KEY_BYTES
+    if not path.exists():
+        write_private(path, secrets.token_hex(MIN_KEY_BYTES) + "\n")
+    try:
+        key = bytes.fromhex(path.read_text().strip())
+    except ValueError:
+        raise SystemExit(f"{path}: the ID hash key must be hex digits") from None
+    if len(key) < MIN_KEY_BYTES:
+        raise SystemExit(f"{path}: the ID hash key must be at least {MIN_KEY_BYTES} bytes ({2 * MIN_KEY_BYTES} hex digits)")
+    return key
+
+
 @dataclass
 class ServerOptions:
     broker: str
@@ -72,6 +89,9 @@ class SiteServer:
         data_dir = options.data_dir or Path(".")
         web_secrets = load_or_create_web_secrets(Path(data_dir) / "web-secrets.json")
         self.api_token = web_secrets["api_token"]
+        # the booking pages hash a typed ID card number with it (issue #16); no bookings, no key
+        self.id_hash_key = (load_or_create_id_key(Path(data_dir) / site.bookings.id_key_file)
+                            if site.bookings is not None else None)
         self.store = EventStore(options.db)
         from queue_server.users import ensure_admin
         self.admin_user, self.admin_password_file = ensure_admin(data_dir, self.store)
@@ -84,7 +104,8 @@ class SiteServer:
         self.app = create_app(self.service, WebSettings(secret_key=web_secrets["secret_key"],
                                                         api_token=self.api_token,
                                                         data_dir=str(data_dir),
-                                                        secure_cookies=public_url.startswith("https://")))
+                                                        secure_cookies=public_url.startswith("https://"),
+                                                        extra={"MOTCUA_ID_HASH_KEY": self.id_hash_key}))
         self.http = create_server(self.app, host=options.http_host, port=options.http_port, threads=128,  # each open live page (SSE) holds a thread
                                   channel_timeout=30, ident="motcua")
         self._http_thread: threading.Thread | None = None
