@@ -17,7 +17,8 @@ import unicodedata
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import (Blueprint, Flask, Response, abort, current_app, make_response, redirect, render_template, request,
+                   session, url_for)
 
 from protocol import booking_code, booking_texts, cccd
 from protocol.booking_texts import both as told    # the contract's words for a refusal or a notice, by key
@@ -344,15 +345,14 @@ def _booking_view(code: str) -> dict[str, Any] | None:
 def find_booking(site: str, typed: str) -> dict[str, Any]:
     """The booking a /b/<site>/<CODE> address names, or a 404 page: another centre, a code that
     is not one, a code of no booking are all 'not found' (a code is its booking's key)."""
-    if site != _config().id:
-        abort(404)
-    try:
-        code = booking_code.normalise(typed)
-    except booking_code.BookingCodeError:
-        abort(404)
-    b = _booking_view(code)
+    b = None
+    if site == _config().id:
+        try:
+            b = _booking_view(booking_code.normalise(typed))
+        except booking_code.BookingCodeError:
+            pass
     if b is None:
-        abort(404)
+        abort(make_response(*_render("missing.html", 404, nav="find")))
     return b
 
 
@@ -689,7 +689,6 @@ def close():
         if not pages.csrf_ok():
             abort(400)
         from queue_server.domain.commands import CloseSlots
-        from flask import session
         reply = pages.service().execute("manager", "web", CloseSlots(day=day.isoformat(), sector=sector, slot=slot,
                                                                      by=session.get("user")))
         if not reply.get("ok"):
