@@ -52,3 +52,35 @@ def text(key: str, lang: str = "vi", **params: object) -> str:
 def both(key: str, **params: object) -> dict[str, str]:
     """{"vi": ..., "en": ...} of an error code or a notice."""
     return {lang: text(key, lang, **params) for lang in ("vi", "en")}
+
+
+def _hhmm(iso: str) -> str:
+    return iso[11:16]
+
+
+def _when(slot: str) -> str:
+    """"2026-12-03T08:30" (a slot) -> "08:30 03/12/2026"."""
+    return f"{slot[11:16]} {slot[8:10]}/{slot[5:7]}/{slot[0:4]}"
+
+
+def check_in_notice(outcome: str, due_at: str | None, late_min: int) -> dict[str, str]:
+    """What the kiosk says after a check-in (booking.check_in's result.check_in)."""
+    if outcome == "early" and due_at:
+        return both("booking_early", time=_hhmm(due_at))
+    if outcome == "late":
+        return both("booking_late", minutes=late_min)
+    if outcome == "remote":
+        return both("remote_checked_in")
+    return both("booking_on_time")
+
+
+def closure_message(slot: str, offer: str | None) -> dict[str, str]:
+    """What a citizen whose booking a closure cancelled is told (booking.cancelled by "closed")."""
+    if offer:
+        return both("closed_offer", old=_when(slot), slot=_when(offer))
+    return both("closed_no_offer", old=_when(slot))
+
+
+def refusal(key: str, params: dict) -> dict[str, str]:
+    """A refusal's words from the domain's DomainError.words."""
+    return both(key, **params)

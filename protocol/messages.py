@@ -499,7 +499,7 @@ class CheckInResult(_Part):
     its kept place). `notice`: what the kiosk says, Vietnamese and English (booking_texts.NOTICES)."""
     outcome: Literal["on_time", "early", "late", "remote"]
     due_at: str | None = None
-    notice: I18nText
+    notice: I18nText | None = None      # the service always sends it (booking_texts.check_in_notice)
 
 
 class ReplyResult(_Part):

@@ -17,12 +17,12 @@ from concurrent.futures import Future
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from protocol import guidance
+from protocol import booking_texts, guidance
 from protocol.errors import ErrorCode
 from protocol.messages import ProtocolError, parse_command, reply_error, reply_ok
 from protocol.topics import Topics
 from queue_server import texts
-from queue_server.domain.core import Context, Outcome, QueueCore, execute, fold_in
+from queue_server.domain.core import NEEDS_TOKEN, Context, Outcome, QueueCore, execute, fold_in
 from queue_server.domain.errors import DomainError
 from queue_server.domain.events import Event
 from queue_server.domain.policy import Policy
@@ -51,6 +51,9 @@ class QueueService:
         self.clock = clock or (lambda: datetime.now(timezone.utc).astimezone(config.site.tz))
         self.public_url = (config.site.public_url or public_url).rstrip("/")
         self.token_factory = token_factory or TokenPool()
+        # The key of the ID card hash (bookings; SiteServer loads it from the data directory):
+        # for the pages that hash a typed number. None: no bookings here.
+        self.id_hash_key: bytes | None = None
         limits = config.site.limits
         self.limiter = RateLimiter(rate_per_s or limits.device_cmds_per_s, burst or limits.device_burst)
         # A separate, slower bucket for tickets: a stuck kiosk button must not use up a sector's numbers.
@@ -252,7 +255,7 @@ class QueueService:
             req_id = getattr(cmd, "req_id", None)
         fold_in(self.state, self.core.rollover(now), "system/clock", None, out)
         issue = getattr(cmd, "type", "") == "ticket.issue"
-        token = self.token_factory() if issue else ""
+        token = self.token_factory() if getattr(cmd, "type", "") in NEEDS_TOKEN else ""
         # The forecast of a printed wait may take what the budget has left: all of it on a calm
         # site, a sliver under a flood (where one play on a large site already shows it is too dear).
         forecast_s = self.forecast_budget.left() if issue and alone else 0.0
@@ -272,10 +275,16 @@ class QueueService:
     def _reply(self, cmd: Any, outcome: Outcome, req_id: str | None, now: datetime) -> dict[str, Any]:
         if outcome.error is not None:
             err: DomainError = outcome.error
-            return reply_error(req_id, err.code, err.en, now, texts.error_message(err.en))
+            # a booking's refusal has its words in protocol/booking_texts.py
+            vi = booking_texts.refusal(*err.words)["vi"] if err.words else texts.error_message(err.en)
+            return reply_error(req_id, err.code, err.en, now, vi, err.detail)
         result = outcome.result if outcome.result is not None else {}
-        if "ticket" in result and getattr(cmd, "type", "") == "ticket.issue":
+        if "ticket" in result and getattr(cmd, "type", "") in ("ticket.issue", "booking.check_in", "ticket.remote"):
             result["ticket"]["track_url"] = f"{self.public_url}/t/{result['ticket']['token']}"
+        if "check_in" in result:
+            ci = result["check_in"]
+            late_min = self.config.bookings.late_min if self.config.bookings else 0
+            ci["notice"] = booking_texts.check_in_notice(ci["outcome"], ci.get("due_at"), late_min)
         if "guidance" in result:
             g = result["guidance"]
             _, proc = self.config.procedure_by_id[g["procedure"]]

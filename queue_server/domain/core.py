@@ -19,7 +19,7 @@ from protocol import ticket_number
 from protocol.errors import ErrorCode
 from protocol.messages import (BREAK_REASONS, MAX_VISIT_PROCEDURES, PRINTED_WAIT, Guidance, ReplyResult, TicketResult,
                                wait_fields)
-from queue_server.domain import closing, estimate, forecast, visits
+from queue_server.domain import bookings, closing, estimate, forecast, visits
 from queue_server.domain import events as ev
 from queue_server.domain.commands import CancelTicket, HelpRequest, SetAutoMode, SetCounterSectors, SetCounterStatus
 from queue_server.domain.errors import DomainError
@@ -60,7 +60,9 @@ class Outcome:
 
 
 def ticket_public(t: Ticket) -> dict[str, Any]:
-    extra = {"visit": visits.view(t)} if t.visit else {}
+    extra: dict[str, Any] = {"visit": visits.view(t)} if t.visit else {}
+    if t.booking:
+        extra.update(booking=t.booking, booking_kind=t.booking_kind)
     return TicketResult.build(id=t.id, number=t.number, sector=t.sector, procedure=t.procedure,
                               priority=t.priority, issued_at=t.issued_at, status=t.status,
                               counter=t.counter, called_at=t.called_at, **extra)
@@ -69,6 +71,8 @@ def ticket_public(t: Ticket) -> dict[str, Any]:
 # Ticket fields only a visit uses: left out of a single-procedure ticket's ticket.issued event,
 # which stays as it always was (Ticket(**data) gives them their defaults).
 _VISIT_KEYS = ("visit", "step", "queued_epoch", "visit_end_s")
+# Ticket fields only a booking's or a remote ticket's ticket uses (bookings.py), likewise.
+_BOOKING_KEYS = ("booking", "booking_kind", "held", "due_epoch", "arrive_by_epoch")
 
 
 class QueueCore:
@@ -87,16 +91,21 @@ class QueueCore:
         return now.astimezone(self.config.site.tz).date().isoformat()
 
     def rollover(self, now: datetime) -> list[ev.NewEvent]:
-        """A `day.started` event when `now` is on a new day in the site's zone."""
+        """A `day.started` event when `now` is on a new day in the site's zone (after the no-shows
+        of earlier days' bookings); within a day, the held tickets whose time has come
+        (bookings.due_events: an early check-in's slot started, a remote ticket lapsed)."""
         day = self.local_day(now)
         if self.state.day == day:
-            return []
+            return bookings.due_events(self.state, now) if self.state.held else []
+        no_shows = bookings.no_shows(self.state, day, now) if self.state.bookings else []
         open_ids = [t.id for t in self.state.tickets.values() if t.status in ("waiting", "called")]
         data: dict[str, Any] = {"day": day, "previous": self.state.day, "expired": open_ids}
         if self.config.site.overnight:
             # Waiting tickets stay open for the morning (a called one's citizen has gone home).
-            carried = [t for t in self.state.tickets.values() if t.status == "waiting"]
-            data["expired"] = [t.id for t in self.state.tickets.values() if t.status == "called"]
+            # (a held ticket, a remote one never checked in or an early check-in, is not carried)
+            carried = [t for t in self.state.tickets.values() if t.status == "waiting" and not t.held]
+            data["expired"] = [t.id for t in self.state.tickets.values()
+                               if t.status == "called" or (t.status == "waiting" and t.held)]
             data["carried"] = [t.id for t in carried]
             last: dict[str, int] = {}
             by_prefix = {s.prefix: s.id for s in self.config.sectors}
@@ -105,7 +114,7 @@ class QueueCore:
                 if prefix in by_prefix:
                     last[by_prefix[prefix]] = max(last.get(by_prefix[prefix], 0), n)
             data["carried_last"] = last
-        return [ev.NewEvent(ev.DAY_STARTED, now.isoformat(), data)]
+        return no_shows + [ev.NewEvent(ev.DAY_STARTED, now.isoformat(), data)]
 
     # --- dispatch ------------------------------------------------------------
 
@@ -181,6 +190,8 @@ class QueueCore:
         if not visit:
             for key in _VISIT_KEYS:
                 del data[key]
+        for key in _BOOKING_KEYS:   # a walk-in's ticket.issued stays as it always was
+            del data[key]
         event = ev.NewEvent(ev.TICKET_ISSUED, ctx.now.isoformat(), {"ticket": data, "seq_in_sector": seq_in_sector})
 
         def result(state: SiteState) -> dict[str, Any]:
@@ -524,7 +535,18 @@ HANDLERS: dict[str, Callable[[QueueCore, Any, Context], Decision]] = {
     "site.set_auto": QueueCore._site_set_auto,
     "ticket.cancel": QueueCore._ticket_cancel,
     "device.help": QueueCore._device_help,
+    # issue #16 (bookings.py)
+    "booking.create": bookings.create,
+    "booking.cancel": bookings.cancel,
+    "booking.move": bookings.move,
+    "booking.check_in": bookings.check_in,
+    "ticket.remote": bookings.remote,
+    "slot.close": bookings.close,
 }
+
+# Commands whose events need the command's randomness (Context.token): a ticket's tracking token,
+# a booking's code. The service draws one for these only.
+NEEDS_TOKEN = frozenset({"ticket.issue", "booking.create", "booking.check_in", "ticket.remote"})
 
 
 # --- the pipeline ------------------------------------------------------------------------

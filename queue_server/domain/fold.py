@@ -24,6 +24,8 @@ def apply(s: SiteState, event: ev.Event) -> None:
 def _day_started(s: SiteState, d: dict, e: ev.Event) -> None:
     learn_day(s)
     s.day = d["day"]
+    s.held.clear()
+    _forget_old_bookings(s, d["day"])
     # The site's overnight option: yesterday's waiting tickets stay open, in their place.
     carried = [s.tickets[tid] for tid in d.get("carried", ()) if tid in s.tickets]
     s.tickets.clear()
@@ -62,7 +64,10 @@ def _issued(s: SiteState, d: dict, e: ev.Event) -> None:
     t.transferred_from = list(t.transferred_from)
     t.visit = [dict(p) for p in t.visit]
     s.tickets[t.id] = t
-    s.waiting.setdefault(t.sector, {})[t.id] = None
+    if t.held:      # a booking's early check-in or a remote ticket: in no queue yet (bookings.py)
+        s.held[t.id] = None
+    else:
+        s.waiting.setdefault(t.sector, {})[t.id] = None
     s.by_token[t.token] = t.id
     s.by_number[t.number] = t.id
     st = s.sectors[t.sector]
@@ -209,6 +214,11 @@ def _visit_changed(s: SiteState, d: dict, e: ev.Event) -> None:
 def _cancelled(s: SiteState, d: dict, e: ev.Event) -> None:
     t = s.tickets[d["ticket_id"]]
     s.waiting.get(t.sector, {}).pop(t.id, None)
+    s.held.pop(t.id, None)
+    if t.booking and t.booking_kind == "remote" and t.booking in s.bookings:
+        b = s.bookings[t.booking]
+        if b.status == "booked":   # the citizen cancelled it on the tracking page
+            b.status, b.cancel_reason = "cancelled", "citizen"
     t.status = "cancelled"
     t.finished_at = e.ts
 
@@ -240,6 +250,77 @@ def _auto(s: SiteState, d: dict, e: ev.Event) -> None:
     s.auto_mode = bool(d["on"])
 
 
+# --- bookings and remote tickets (issue #16, bookings.py) ---------------------------------------
+
+BOOKING_KEEP_S = 8 * 24 * 3600   # past bookings kept this long: the per-week limit counts 7 days
+
+
+def _forget_old_bookings(s: SiteState, day: str) -> None:
+    """Past days' bookings older than the limits need: the log keeps them, memory does not."""
+    start = datetime.fromisoformat(day + "T00:00:00").replace(tzinfo=s.tz).timestamp() if s.tz else None
+    for b in [b for b in s.bookings.values() if b.day < day]:
+        if start is None or b.created_epoch < start - BOOKING_KEEP_S:
+            s.unindex_booking(b)
+            del s.bookings[b.code]
+    s.closures = [c for c in s.closures if c["day"] >= day]
+
+
+def _booking_created(s: SiteState, d: dict, e: ev.Event) -> None:
+    from queue_server.domain.bookings import Booking
+    b = Booking(**d)
+    s.bookings[b.code] = b
+    s.index_booking(b)
+
+
+def _booking_moved(s: SiteState, d: dict, e: ev.Event) -> None:
+    b = s.bookings[d["code"]]
+    s.unindex_booking(b)
+    b.slot, b.day, b.slot_epoch, b.slot_s = d["slot"], d["day"], d["slot_epoch"], d["slot_s"]
+    b.service_s = d.get("service_s", b.service_s)
+    s.index_booking(b)
+
+
+def _booking_cancelled(s: SiteState, d: dict, e: ev.Event) -> None:
+    b = s.bookings[d["code"]]
+    b.status, b.cancel_reason, b.offer = "cancelled", d.get("by", "citizen"), d.get("offer")
+
+
+def _booking_checked_in(s: SiteState, d: dict, e: ev.Event) -> None:
+    b = s.bookings[d["code"]]
+    b.status = "late" if d["outcome"] == "late" else "checked_in"
+    b.ticket_id, b.outcome, b.checked_in_epoch = d["ticket_id"], d["outcome"], d["at_epoch"]
+
+
+def _booking_no_show(s: SiteState, d: dict, e: ev.Event) -> None:
+    b = s.bookings.get(d["code"])
+    if b is not None:
+        b.status = "no_show"
+
+
+def _released(s: SiteState, d: dict, e: ev.Event) -> None:
+    """A held ticket joins its sector's queue at `order`."""
+    t = s.tickets[d["ticket_id"]]
+    s.held.pop(t.id, None)
+    t.held = False
+    t.order = d["order"]
+    s.last_order = max(s.last_order, t.order)
+    s.waiting.setdefault(t.sector, {})[t.id] = None
+
+
+def _lapsed(s: SiteState, d: dict, e: ev.Event) -> None:
+    t = s.tickets[d["ticket_id"]]
+    s.held.pop(t.id, None)
+    t.status = "expired"
+    t.finished_at = e.ts
+    b = s.bookings.get(d.get("code") or "")
+    if b is not None:
+        b.status = "lapsed"
+
+
+def _slots_closed(s: SiteState, d: dict, e: ev.Event) -> None:
+    s.closures.append({"day": d["day"], "sector": d.get("sector"), "slot": d.get("slot")})
+
+
 HANDLERS = {
     ev.DAY_STARTED: _day_started, ev.TICKET_ISSUED: _issued, ev.TICKET_CALLED: _called,
     ev.TICKET_RECALLED: _recalled, ev.TICKET_SERVED: _served, ev.TICKET_NO_SHOW: _no_show,
@@ -247,4 +328,8 @@ HANDLERS = {
     ev.COUNTER_STATUS: _counter_status, ev.COUNTER_SECTORS: _counter_sectors,
     ev.RATING_SUBMITTED: _rating, ev.GUIDANCE_GIVEN: _guidance, ev.AUTO_MODE: _auto,
     ev.VISIT_NEXT: _visit_next, ev.VISIT_CHANGED: _visit_changed,
+    ev.BOOKING_CREATED: _booking_created, ev.BOOKING_MOVED: _booking_moved,
+    ev.BOOKING_CANCELLED: _booking_cancelled, ev.BOOKING_CHECKED_IN: _booking_checked_in,
+    ev.BOOKING_NO_SHOW: _booking_no_show, ev.TICKET_RELEASED: _released, ev.TICKET_LAPSED: _lapsed,
+    ev.SLOTS_CLOSED: _slots_closed,
 }

@@ -15,7 +15,7 @@ from typing import Callable, NamedTuple, Protocol
 
 from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import SiteState
-from queue_server.domain.tickets import CounterRuntime, Ticket
+from queue_server.domain.tickets import BOOKED_RANK, CounterRuntime, Ticket
 
 
 class Policy(Protocol):
@@ -146,9 +146,13 @@ class DynamicPolicy(_OwnSectors):
     2. Priority citizens (by law) are called before normal tickets in the
        counter's sectors, unless rule 1 applies.
 
-    Appointments: a ticket with an `appointment_epoch` attribute whose time
-    has come counts as a priority ticket (the ticket model has no appointments
-    yet; the hook costs nothing until it does).
+    Bookings (issue #16, docs/appointments.md): a checked-in booking is in its
+    sector's queue only from its slot's start (bookings.due_events), ranks
+    between priority citizens and walk-ins inside its sector (BOOKED_RANK), and
+    a sector whose head it is counts as urgent under rule 2. Rule 1 stays above:
+    it joins the queue with its slot's start as its place, so its deadline is
+    never earlier than that of a walk-in already waiting, and an overdue walk-in
+    is still called before it.
 
     The weights were chosen by a grid on 30 simulated days of the five shipped
     scenarios and checked on three other seeds (docs/balancing.md); they move
@@ -181,7 +185,7 @@ class DynamicPolicy(_OwnSectors):
         views = []
         oldest_normal: dict[str, Ticket] = {}
         for sector, t in heads.items():
-            if t.rank == 0:
+            if t.rank < 1:      # a priority citizen or a due booking heads it: an older walk-in may be overdue
                 normal = _oldest_normal(state, sector)
                 if normal is not None:
                     oldest_normal[sector] = normal
@@ -270,8 +274,8 @@ def _oldest_normal(state: SiteState, sector: str) -> Ticket | None:
 
 
 def _appointment_due(t: Ticket, now: float) -> bool:
-    at = getattr(t, "appointment_epoch", None)
-    return at is not None and at <= now
+    """A booking in the queue is due: it joins it only at its slot's start."""
+    return t.rank == BOOKED_RANK
 
 
 def _capacity_shares(state: SiteState, counter: str) -> dict[str, tuple[float, float, float]]:

@@ -32,6 +32,14 @@ class SiteState:
     last_event_ts: str | None = None
     last_order: float = 0.0   # the newest ticket's order key: keeps keys strictly increasing
     tz: tzinfo | None = None   # the site's zone (from its config, not in snapshots): the local half hour of events
+    # Bookings and remote tickets (issue #16, bookings.py), kept across days: code -> Booking;
+    # the managers' closures ({day, sector, slot}); today's held tickets (not in a queue yet).
+    # by_id_hash and slot_index are indexes of `bookings` (rebuilt from it, not in snapshots).
+    bookings: dict[str, Any] = field(default_factory=dict)
+    closures: list[dict[str, Any]] = field(default_factory=list)
+    held: dict[str, None] = field(default_factory=dict)
+    by_id_hash: dict[str, dict[str, None]] = field(default_factory=dict)
+    slot_index: dict[str, dict[str, None]] = field(default_factory=dict)
 
     @classmethod
     def initial(cls, config: SiteConfig) -> "SiteState":
@@ -55,6 +63,20 @@ class SiteState:
     def counter_serving(self, counter: str) -> Ticket | None:
         c = self.counters.get(counter)
         return self.tickets.get(c.serving) if c and c.serving else None
+
+    def bookings_of(self, id_hash: str) -> list[Any]:
+        """The bookings (and remote tickets) made with this ID card hash, oldest first."""
+        return [self.bookings[c] for c in self.by_id_hash.get(id_hash, ())]
+
+    def index_booking(self, b: Any) -> None:
+        self.by_id_hash.setdefault(b.id_hash, {})[b.code] = None
+        if b.slot is not None:
+            self.slot_index.setdefault(f"{b.sector}|{b.slot}", {})[b.code] = None
+
+    def unindex_booking(self, b: Any) -> None:
+        self.by_id_hash.get(b.id_hash, {}).pop(b.code, None)
+        if b.slot is not None:
+            self.slot_index.get(f"{b.sector}|{b.slot}", {}).pop(b.code, None)
 
     def ticket_by_number(self, number: str) -> Ticket | None:
         tid = self.by_number.get(number)

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 RECENT_CALLS = 10
 PRIORITY_RANK = {"normal": 1}  # every priority group ranks 0: served first
+# A checked-in booking whose slot has come (it is in its sector's queue only from then): after
+# priority citizens, before walk-ins (docs/appointments.md, "Calling").
+BOOKED_RANK = 0.5
 
 
 @dataclass
@@ -48,6 +51,16 @@ class Ticket:
     # visit counts from there (None: from `order`, as every single-procedure ticket).
     queued_epoch: float | None = None
     visit_end_s: int | None = None  # the printed estimate of the end of the visit, seconds after issue
+    # Issue #16 (queue_server/domain/bookings.py): the booking code of a booking's or a remote
+    # ticket's ticket, and which: "slot" (called before walk-ins once due), "remote" (a phone's:
+    # keeps its place) or "late" (a booking later than the grace: a walk-in's ticket). `held`: not
+    # in its sector's queue yet (an early check-in until `due_epoch`, a remote ticket until its
+    # check-in, by `arrive_by_epoch`). A walk-in's ticket has none of these.
+    booking: str | None = None
+    booking_kind: str | None = None
+    held: bool = False
+    due_epoch: float | None = None
+    arrive_by_epoch: float | None = None
 
     @property
     def printed_wait_s(self) -> int:
@@ -58,8 +71,11 @@ class Ticket:
         return self.priority != "normal"
 
     @property
-    def rank(self) -> int:
-        return PRIORITY_RANK.get(self.priority, 0)
+    def rank(self) -> float:
+        rank = PRIORITY_RANK.get(self.priority, 0)
+        if rank and self.booking_kind == "slot":
+            return BOOKED_RANK
+        return rank
 
     @property
     def transferred(self) -> bool:
