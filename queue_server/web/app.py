@@ -40,13 +40,15 @@ def create_app(service: QueueService, settings: WebSettings) -> Flask:
         return {"ok": False, "error": {"code": "bad_request", "message": "the JSON body is nested too deeply",
                                        "message_vi": "Dữ liệu JSON lồng quá sâu"}}, 400
     # Every area by hand, as the Flask tutorial does: a missing module is an error, never a silent skip.
-    from queue_server.web import auth_bp, console_bp, dashboard_bp, display_bp, planning_bp, reports_bp, track_bp
+    from queue_server.web import (auth_bp, booking_bp, console_bp, dashboard_bp, display_bp, planning_bp, reports_bp,
+                                  track_bp)
     app.register_blueprint(display_bp.bp)
     # the page areas register their blueprint with what they install (page helpers, caches)
     dashboard_bp.init_app(app)
     planning_bp.init_app(app)
     reports_bp.init_app(app)
     track_bp.init_app(app)
+    booking_bp.init_app(app)   # the citizens' booking pages and the manager's bookings (issue #16)
     console_bp.init_app(app)
     auth_bp.init_app(app)      # and the OpenAPI document
     from queue_server.web import errors

@@ -378,8 +378,9 @@ def booking_model(b: dict[str, Any]) -> dict[str, Any]:
         arrive_by = datetime.fromisoformat(b["arrive_by"]).astimezone(cfg.site.tz) if b.get("arrive_by") else None
         out["when"] = both("Today") if arrive_by is None else told("remote_arrive_by", time=f"{arrive_by:%H:%M}")
         out["arrive"] = out["when"]
-    if b.get("offer"):
+    if b.get("offer") and b["status"] == "cancelled":     # a closure's offer: one press to book it
         out["offer"] = both("The next free time is {time}.", time=slot_text(b["offer"]))
+        out["offer_href"] = url_for("booking.confirm", procedure=b["procedure"], slot=b["offer"])
     return out
 
 
@@ -619,7 +620,7 @@ def day_model(day: date) -> dict[str, Any]:
         c = cells.setdefault((b["slot"], b["sector"]), {"booked": 0, "checked_in": 0, "late": 0, "no_show": 0})
         if b["status"] != "cancelled":
             c["booked"] += 1
-        if b["status"] in c:
+        if b["status"] in ("checked_in", "late", "no_show"):
             c[b["status"]] += 1
     rows = []
     for slot, start, _end in slots:
@@ -684,6 +685,8 @@ def close():
     booked citizens will be told (each is offered the next free time by the domain)."""
     if _config().bookings is None:
         abort(404)
+    if request.method == "GET" and not request.args.get("day"):    # nothing chosen yet: the day's table
+        return redirect(url_for("booking.manage"))
     day, sector, slot = _scope(request.values)
     if request.method == "POST":
         if not pages.csrf_ok():

@@ -7,10 +7,13 @@ with a parameter this file has no sample value for fails the test until one is g
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from queue_server.domain import bookings
+from queue_server.domain.commands import CreateBooking
 from queue_server.users import Users
 from queue_server.web.errors import JSON_PREFIXES
 from tests.support.browser import CHROMIUM
@@ -37,7 +40,15 @@ def site(tmp_path_factory):
         ticket = kiosk.request("ticket.issue", {"sector": "tu-phap-ho-tich"})["result"]["ticket"]
         assert kiosk.request("ticket.issue", {"sector": "dat-dai"})["ok"]
         assert s.device("counter", "q4").request("call.next")["ok"]
-        s.sample = {"counter": "q1", "token": ticket["token"], "code": "en"}
+        # a booking for its pages (/b/<site>/<booking>...): tomorrow's first free slot
+        svc = s.service
+        with svc.lock:
+            now = svc.clock()
+            slot = bookings.free_slots(svc.state, svc.config, "khai-sinh", now.astimezone(svc.config.site.tz).date()
+                                       + timedelta(days=1), now)[0]["slot"]
+        booked = svc.execute("citizen", "web", CreateBooking(procedure="khai-sinh", slot=slot, id_hash="a" * 64))
+        s.sample = {"counter": "q1", "token": ticket["token"], "code": "en", "procedure": "khai-sinh",
+                    "site": s.site.id, "booking": booked["result"]["booking"]["code"]}
         yield s
 
 
@@ -132,7 +143,8 @@ def visitor(browser, site, who: str, viewport: tuple[int, int] = (1366, 900)):
 def test_the_url_map_yields_the_known_pages(site):
     urls = page_urls(site)
     for known in ("/login", "/dashboard", "/reports", "/reports/print", "/console", "/console/q1", "/waits",
-                  "/display", f"/t/{site.sample['token']}"):
+                  "/display", f"/t/{site.sample['token']}", "/book", "/book/khai-sinh", "/queue", "/b", "/bookings",
+                  f"/b/demo-district/{site.sample['booking']}"):
         assert known in urls, urls
 
 
