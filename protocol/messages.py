@@ -167,9 +167,10 @@ class BookingCheckIn(_Command):
     centre the QR names) or by the keyed hash of the citizen's ID card (`protocol/cccd.py`: only
     the hash and the age band ever leave the kiosk). Exactly one of `code` and `id_hash`."""
     type: Literal["booking.check_in"]
-    # What the citizen typed or the scanner read, as given: the server reads it with
-    # booking_code.normalise (case, dashes, O for 0 and I/L for 1), and a wrong one is `not_found`.
-    code: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    # What the citizen typed or the scanner read, as given (a code, or the booking QR's URL: the
+    # server reads it with booking_code.parse_qr / normalise: case, dashes, O for 0, I/L for 1);
+    # a wrong one is `not_found`.
+    code: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
     site: Slug | None = None
     id_hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = None
     age_band: Literal["<60", "60-79", "80+"] | None = None
