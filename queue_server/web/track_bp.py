@@ -14,12 +14,13 @@ the procedures still to come, as the visit's end is printed (queue_server/domain
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, jsonify, redirect, render_template, url_for
 
 from motcua.board_texts import step_text
+from protocol.booking_texts import both as told    # a booking's notice, by key (not a msgid here)
 from queue_server.domain import estimate, views, visits
 from queue_server.domain.commands import CancelTicket
 from queue_server.web import pages
@@ -68,13 +69,29 @@ def visit_model(view: dict[str, Any], sector_names: dict[str, dict[str, str]],
             "end": None if end_at is None else both("Your visit should end at about {time}", time=end_at)}
 
 
+def booking_notes(t, tz) -> list[dict[str, str]]:
+    """A ticket taken from a phone, or a booking checked in early (issue #16): whether its citizen
+    has checked in at the kiosk yet, and by when they must."""
+    if t.status != "waiting":
+        return []
+    if t.booking_kind == "remote" and t.held:
+        by = datetime.fromtimestamp(t.arrive_by_epoch, tz) if t.arrive_by_epoch else None
+        return [both("Not checked in yet: scan your ID card at the kiosk before {time}, or the ticket lapses.",
+                     time=f"{by:%H:%M}" if by else "–")]
+    if t.booking_kind == "remote":
+        return [both("Checked in at the kiosk: you keep your place.")]
+    if t.booking_kind == "slot" and t.held and t.due_epoch:
+        return [told("booking_early", time=f"{datetime.fromtimestamp(t.due_epoch, tz):%H:%M}")]
+    return []
+
+
 def page_model(view: dict[str, Any], recalls: int, transferred: bool,
-               visit: dict[str, Any] | None = None) -> dict[str, Any]:
+               visit: dict[str, Any] | None = None, booking: list[dict[str, str]] | None = None) -> dict[str, Any]:
     """Everything the tracking page shows of `view` (api.ticket_view), worded in both languages;
-    `visit`: visit_model's, for a ticket of several procedures."""
+    `visit`: visit_model's, for a ticket of several procedures; `booking`: booking_notes'."""
     status = view["status"]
     waiting = status == "waiting"
-    notes = []
+    notes = list(booking or [])
     if status == "called" and recalls:
         notes.append(both("You are being called again. Please come to the counter now."))
     if waiting and transferred:
@@ -98,7 +115,8 @@ def ticket_page(token: str) -> dict[str, Any] | None:
             return None
         t = svc.state.tickets[svc.state.by_token[token]]
         names = {s.id: s.name.model_dump() for s in svc.config.sectors}
-        return page_model(view, t.recalls, t.transferred, visit_model(view, names, _visit_end(svc, t, view)))
+        return page_model(view, t.recalls, t.transferred, visit_model(view, names, _visit_end(svc, t, view)),
+                          booking_notes(t, svc.config.site.tz))
 
 
 def _visit_end(svc, t, view: dict[str, Any]) -> str | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from protocol import cccd
 from queue_server.users import Users
 from tests.support.browser import CHROMIUM, axe_check, logged_in_page
 from tests.support.open_site import open_now
@@ -150,7 +151,13 @@ def test_joining_todays_queue_says_the_arrive_by_first_then_tracks_the_ticket(br
     page.click("#submit")
     assert "/t/" in page.url
     assert page.inner_text("#number").startswith("A")
+    assert "Chưa xác nhận tại ki-ốt" in page.inner_text("#notes")
     assert axe_check(page) == []
+    # the citizen arrives and scans their ID card at the kiosk: the open page says so by itself
+    key = site.server.id_hash_key
+    reply = site.device("kiosk", "k1").request("booking.check_in", {"id_hash": cccd.id_hash(key, "001090555555")})
+    assert reply["ok"] and reply["result"]["check_in"]["outcome"] == "remote", reply
+    page.wait_for_function("document.getElementById('notes').textContent.indexOf('Đã xác nhận tại ki-ốt') >= 0")
     assert errors == []
     ctx.close()
 
