@@ -114,6 +114,9 @@ class Report:
     # [{"counter", "reason", "breaks", "seconds"}], and per reason over every counter.
     breaks: list[dict[str, Any]] = field(default_factory=list)
     breaks_by_reason: dict[str, float] = field(default_factory=dict)
+    # Bookings and remote tickets (reports/bookings.py): the share of citizens who booked,
+    # no-shows and punctuality per sector and slot
+    bookings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def visit_count(self) -> int:
@@ -134,7 +137,7 @@ class Report:
                 "hourly": self.hourly, "utilisation": self.utilisation, "indicators": self.indicators,
                 "guided_online": len(self.guided_online), "help_requests": self.help_requests,
                 "visits": self.visit_count, "procedures": self.procedure_count,
-                "breaks": self.breaks, "breaks_by_reason": self.breaks_by_reason}
+                "breaks": self.breaks, "breaks_by_reason": self.breaks_by_reason, "bookings": self.bookings}
 
 
 def _local(ts: str, config: SiteConfig) -> datetime:
@@ -201,7 +204,9 @@ def build_report(events: Iterable[Event], config: SiteConfig, first_day: str, la
 
     `clerk_sessions`: objects with username, counter, started, ended (ISO), from `queue_server.users`.
     `now`: the end of the open day for utilisation (default: its last event)."""
+    from queue_server.reports.bookings import BookingTally
     from queue_server.reports.indicators import indicators_766
+    booking_tally = BookingTally()
     sessions = list(clerk_sessions or [])
     tickets: dict[str, TicketRecord] = {}
     open_visit: dict[str, Visit] = {}
@@ -240,6 +245,7 @@ def build_report(events: Iterable[Event], config: SiteConfig, first_day: str, la
     for e in events:
         at = _local(e.ts, config)
         d = e.data
+        booking_tally.take(e)
         if e.type == ev.DAY_STARTED:
             if last_local is not None:
                 close_open_time(last_local)
@@ -372,6 +378,7 @@ def build_report(events: Iterable[Event], config: SiteConfig, first_day: str, la
                     chosen, chosen_visits, guided, help_requests, total, by_sector, by_counter, by_procedure,
                     by_clerk, hourly_series(chosen, config), utilisation)
     report.indicators = indicators_766(report, config)
+    report.bookings = booking_tally.figures(config, in_range, report.visit_count)
     report.breaks = [{"counter": cid, "reason": reason, "breaks": n, "seconds": round(secs, 1)}
                      for (cid, reason), (n, secs) in sorted(break_s.items())]
     for (_, reason), (_, secs) in break_s.items():
