@@ -17,7 +17,8 @@
    (written by queue_server.planning.history.record_simulation), wall clock with 2 workers, and
    the CPU time of all its processes. Target: under 60 s on 2 cores. The load average is printed
    with it: the wall clock means little on a machine others are using; the CPU time over 2 is
-   what it would take on 2 idle cores at best.
+   what it would take on 2 idle cores at best. Then the same learning and plan in this process
+   with one worker, the CPU time at the end of each stage.
 
 Exits 0: the targets are figures to report, not a test.
 """
@@ -151,12 +152,29 @@ def timing_target(workers: int) -> None:
         took = time.monotonic() - t0
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        stages = _stages(db)
     if done.returncode != 0:
         print(f"\nmotcua plan --from-log failed ({done.returncode}): {done.stderr.strip()[-500:]}")
         return
     print(f"\nmotcua plan --from-log (30-day district log, 4 weeks, {workers} workers): {took:.1f} s wall, "
           f"{cpu:.1f} s CPU over its processes, load average {load:.1f} at the start "
           f"(target < 60 s: {'met' if took < 60 else 'MISSED'})")
+    print("  the same in one process, CPU seconds at the end of each stage:")
+    for line in stages:
+        print(f"    {line}")
+
+
+def _stages(db: Path) -> list[str]:
+    """Learning and the plan's stages in this process (one worker), with the CPU time used so far."""
+    from queue_server.config import load_site
+    from queue_server.planning.history import learn_scenario
+
+    lines: list[str] = []
+    t0 = time.process_time()
+    learned, _ = learn_scenario(str(db), load_site(None), weeks=4)
+    lines.append(f"{time.process_time() - t0:6.1f}  learned {learned.days} days from the log")
+    make_plan(learned, progress=lambda m: lines.append(f"{time.process_time() - t0:6.1f}  {m}"))
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
