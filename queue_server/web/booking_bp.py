@@ -345,6 +345,9 @@ def _booking_view(code: str) -> dict[str, Any] | None:
 def find_booking(site: str, typed: str) -> dict[str, Any]:
     """The booking a /b/<site>/<CODE> address names, or a 404 page: another centre, a code that
     is not one, a code of no booking are all 'not found' (a code is its booking's key)."""
+    key = (request.remote_addr or "?", "lookup")
+    if _lookups().blocked(key):
+        abort(make_response(*_render("missing.html", 429, nav="find", slow=True)))
     b = None
     if site == _config().id:
         try:
@@ -352,8 +355,15 @@ def find_booking(site: str, typed: str) -> dict[str, Any]:
         except booking_code.BookingCodeError:
             pass
     if b is None:
+        _lookups().failed(key)
         abort(make_response(*_render("missing.html", 404, nav="find")))
     return b
+
+
+def _lookups() -> LoginThrottle:
+    """Codes that find no booking, per address: a code cannot be guessed (booking_code: 3.4e10
+    codes), and trying many is slowed down all the same."""
+    return current_app.extensions["motcua_booking_lookups"]
 
 
 def booking_model(b: dict[str, Any]) -> dict[str, Any]:
@@ -528,7 +538,11 @@ def find():
         code = booking_code.normalise(ctx["typed"])
     except booking_code.BookingCodeError as err:
         return _render("find.html", 400, error={lang: err.text(lang) for lang in ("vi", "en")}, **ctx)
+    key = (request.remote_addr or "?", "lookup")
+    if _lookups().blocked(key):
+        return _render("find.html", 429, error=both("Too many codes tried. Please wait a minute and try again."), **ctx)
     if _booking_view(code) is None:
+        _lookups().failed(key)
         return _render("find.html", 404, error=both("No booking of this centre has this code. Check the code, or book a new time."), **ctx)
     return redirect(url_for("booking.booking_page", site=_config().id, booking=code))
 
@@ -710,5 +724,6 @@ def close():
 
 def init_app(app: Flask) -> None:
     pages.install(app)
-    app.extensions.setdefault("motcua_booking_throttle", LoginThrottle())
+    app.extensions.setdefault("motcua_booking_throttle", LoginThrottle())          # wrong numbers for a code
+    app.extensions.setdefault("motcua_booking_lookups", LoginThrottle(limit=20, lock_s=60))   # codes of no booking
     app.register_blueprint(bp)

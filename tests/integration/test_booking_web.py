@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from protocol import booking_texts, cccd
+from protocol import booking_code, booking_texts, cccd
 from queue_server.domain import bookings
 from queue_server.domain.commands import CreateBooking
 from tests.support.site import RunningSite
@@ -231,3 +231,19 @@ def test_pages_that_cannot_be_are_bilingual_not_crashes(site):
     # the search reads a phone's unmarked letters: "dang ky khai sinh" finds "Đăng ký khai sinh"
     status, html, _ = me.get("/book?q=dang+ky+khai+sinh")
     assert status == 200 and f'href="/book/{PROCEDURE}"' in html.split('id="found"')[1].split("</ul>")[0]
+
+
+def test_guessing_codes_is_slowed_down(site, monkeypatch):
+    """20 codes of no booking from one address, then even a right one waits a minute."""
+    me = Citizen(site.http_url)
+    status, _, loc = me.post(CONFIRM, {**me.form(f"{CONFIRM}?slot={tomorrows_slots(site)[-1]['slot']}"),
+                                       "cccd": "001190000444"})
+    page = loc.split("?")[0]
+    throttle = site.server.app.extensions["motcua_booking_lookups"]
+    monkeypatch.setattr(throttle, "_fails", {})            # the other tests' misses do not count here
+    for i in range(20):
+        assert me.get(f"/b/demo-district/{booking_code.make_code(i)}")[0] == 404
+    status, html, _ = me.get(page)
+    assert status == 429 and "Đã thử quá nhiều mã" in html and "Too many codes tried" in html
+    status, html, _ = me.post("/b", {"code": page.rsplit("/", 1)[1]})
+    assert status == 429 and alert(html)[1] == "Too many codes tried. Please wait a minute and try again."
