@@ -34,6 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.harness import print_machine
 from queue_server.planning import staffing, variants
 from queue_server.planning.plan import DEFAULT_TARGET_SHARE, STAFFING_DAYS, make_plan
 from queue_server.sim import load_scenario
@@ -186,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
     paths = [Path(p) for p in args.scenarios] or SCENARIOS
+    print_machine()
     for path in paths:
         if "training" not in skip:
             training_target(path, args.days, args.workers)
