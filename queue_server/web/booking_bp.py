@@ -624,6 +624,10 @@ def day_model(day: date) -> dict[str, Any]:
     slots = bookings.slots_of_day(cfg, day)
     with svc.lock:
         booked = _day_bookings(svc, day)
+        # punctuality: check-in minus the slot's start, minutes (negative: early), as reports/bookings.py counts it
+        punctuality = [(b.checked_in_epoch - b.slot_epoch) / 60 for b in svc.state.bookings.values()
+                       if b.kind == "slot" and b.day == day.isoformat() and b.checked_in_epoch is not None
+                       and b.slot_epoch is not None]
         # room left for the sector's mean service (a procedure's own differs): what the table can say per sector
         free = {(sid, s.id): bookings.room(svc.state, cfg, s.id, sid, (end - start).total_seconds(),
                                             bookings.service_s(svc.state, cfg, s.id, None))
@@ -651,7 +655,8 @@ def day_model(day: date) -> dict[str, Any]:
                "no_show": sum(b["status"] == "no_show" for b in active),
                "cancelled": sum(b["status"] == "cancelled" for b in booked),
                "on_time": 100 * sum(b["status"] == "checked_in" for b in arrived) / len(arrived) if arrived else None,
-               "late": sum(b["status"] == "late" for b in arrived)}
+               "late": sum(b["status"] == "late" for b in arrived),
+               "punctuality_min": sum(punctuality) / len(punctuality) if punctuality else None}
     return {"sectors": [{"id": s.id, "name": s.name.model_dump()} for s in sectors], "rows": rows, "figures": figures}
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from protocol import cccd
+from queue_server.domain import bookings
+from queue_server.domain.commands import CreateBooking
 from queue_server.users import Users
 from tests.support.browser import CHROMIUM, axe_check, logged_in_page
 from tests.support.open_site import open_now
@@ -188,3 +190,25 @@ def test_the_manager_sees_the_day_and_closes_a_slot_telling_its_citizens(browser
     page.goto(booking_url)
     assert "Trung tâm nghỉ vào giờ đó" in page.inner_text("#status")
     assert errors == []
+
+
+def test_the_managers_day_counts_a_check_in_and_its_punctuality(browser, site):
+    """Today's first free slot booked, its citizen checking in at the kiosk before it starts."""
+    svc = site.service
+    with svc.lock:
+        now = svc.clock()
+        slot = bookings.free_slots(svc.state, svc.config, "ho-kinh-doanh", now.astimezone(svc.config.site.tz).date(),
+                                   now)[0]
+    code = svc.execute("citizen", "web", CreateBooking(procedure="ho-kinh-doanh", slot=slot["slot"],
+                                                       id_hash="b" * 64))["result"]["booking"]["code"]
+    reply = site.device("kiosk", "k1").request("booking.check_in", {"code": code})
+    assert reply["ok"] and reply["result"]["check_in"]["outcome"] == "early", reply
+    page, errors = logged_in_page(browser, site, MANAGER, bypass_csp=True)   # axe needs eval
+    page.goto(f"{site.http_url}/bookings")
+    cell = page.locator(f'tr[data-slot="{slot["slot"]}"] td[data-sector="kinh-doanh"]')
+    assert "1 đã đến, 0 vắng" in cell.inner_text()
+    assert page.inner_text("#f-checked") == "1" and page.inner_text("#f-ontime") == "100,0 %"
+    assert page.inner_text("#f-punct").startswith("-")          # early: before the slot's start
+    assert axe_check(page) == []
+    assert errors == []
+
