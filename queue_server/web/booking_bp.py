@@ -38,7 +38,10 @@ def _(msgid: str) -> str:
 WEEKDAYS = (_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday"))
 SEARCH_MAX = 80           # characters of a search, as the field's maxlength
 PHONE_DIGITS = (9, 11)    # a Vietnamese phone: 0 + 9 digits, or +84 + 9 digits (10 or 11 digits with 84)
-DAYS_SHOWN = 3            # days with a free time shown at once on the slots page ("Later days" for more)
+# the slots page shows the earliest free times, at most this many over at most this many days
+# ("Later times" for more): a long list of buttons is hard to read on a small phone
+SLOTS_SHOWN = 12
+DAYS_SHOWN = 3
 
 
 # ---- words ----------------------------------------------------------------------------------
@@ -207,21 +210,26 @@ def start():
                    target="booking.slots", queue_open=queue_open() is None)
 
 
-def free_days(procedure: str, first: date | None = None, want: int = DAYS_SHOWN) -> tuple[list[dict[str, Any]], date | None]:
-    """The first `want` days from `first` (today by default) with a free slot for `procedure`,
-    each {day, label, slots}; and the day after the last one shown when more may follow."""
+def free_days(procedure: str, after: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """The earliest free slots of `procedure` after the slot id `after` (from now by default), at
+    most SLOTS_SHOWN over at most DAYS_SHOWN days, grouped by day ({day, label, slots}); and the
+    last slot shown when later ones may follow (the "Later times" link starts after it)."""
     svc = pages.service()
     today = _today()
     last = today + timedelta(days=svc.config.bookings.days_ahead)
-    day = max(first or today, today)
+    start = parse_slot(after)
+    day = max(start[0].date(), today) if start else today
     out: list[dict[str, Any]] = []
+    shown: list[str] = []
     with svc.lock:
-        while day <= last and len(out) < want:
-            free = [s for s in _free_slots(svc, procedure, day) if _get(s, "free") > 0]
+        while day <= last and len(out) < DAYS_SHOWN and len(shown) < SLOTS_SHOWN:
+            free = [s for s in _free_slots(svc, procedure, day)
+                    if _get(s, "free") > 0 and (after is None or _get(s, "slot") > after)][:SLOTS_SHOWN - len(shown)]
             if free:
                 out.append({"day": day.isoformat(), "label": day_label(day, today), "slots": free})
+                shown += [_get(s, "slot") for s in free]
             day += timedelta(days=1)
-    return out, (day if day <= last and out else None)
+    return out, (shown[-1] if shown and day <= last + timedelta(days=1) else None)
 
 
 def _get(item: Any, name: str) -> Any:
@@ -265,10 +273,10 @@ def slots(procedure: str):
     if off:
         return off
     p = procedure_model(procedure)
-    days, later = free_days(procedure, parse_day(request.args.get("from")))
+    days, later = free_days(procedure, request.args.get("from"))
     slot_links(days, lambda slot: url_for("booking.confirm", procedure=procedure, slot=slot))
     return _render("slots.html", nav="book", p=p, days=days, horizon=_config().bookings.days_ahead,
-                   later_href=later and url_for("booking.slots", procedure=procedure, **{"from": later.isoformat()}))
+                   later_href=later and url_for("booking.slots", procedure=procedure, **{"from": later}))
 
 
 def _when(slot: str) -> dict[str, str]:
@@ -490,10 +498,10 @@ def move(site: str, booking: str):
     p = procedure_model(b["procedure"])
     slot = request.values.get("slot")
     if parse_slot(slot) is None:
-        days, later = free_days(b["procedure"], parse_day(request.args.get("from")))
+        days, later = free_days(b["procedure"], request.args.get("from"))
         slot_links(days, lambda s: url_for("booking.move", slot=s, **base))
         return _render("slots.html", nav="find", p=p, days=days, horizon=_config().bookings.days_ahead,
-                       later_href=later and url_for("booking.move", **base, **{"from": later.isoformat()}))
+                       later_href=later and url_for("booking.move", **base, **{"from": later}))
     ctx = {"nav": "find", "p": p, "slot": slot, "when": _when(slot), "ask_phone": False,
            "form_action": url_for("booking.move", **base), "submit_label": _("Move my booking to this time"),
            "back_href": url_for("booking.move", **base), "cccd": ""}

@@ -247,3 +247,14 @@ def test_guessing_codes_is_slowed_down(site, monkeypatch):
     assert status == 429 and "Đã thử quá nhiều mã" in html and "Too many codes tried" in html
     status, html, _ = me.post("/b", {"code": page.rsplit("/", 1)[1]})
     assert status == 429 and alert(html)[1] == "Too many codes tried. Please wait a minute and try again."
+
+
+def test_the_slots_page_shows_the_earliest_twelve_then_later_ones(site):
+    me = Citizen(site.http_url)
+    status, html, _ = me.get(f"/book/{PROCEDURE}")
+    first = re.findall(r'data-slot="([^"]+)"', html)
+    assert status == 200 and 0 < len(first) <= 12
+    later = re.search(r'<a href="([^"]+)" id="later">', html).group(1).replace("&amp;", "&")
+    status, html, _ = me.get(later)
+    more = re.findall(r'data-slot="([^"]+)"', html)
+    assert status == 200 and more and min(more) > max(first)

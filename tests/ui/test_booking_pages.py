@@ -1,10 +1,11 @@
 """The booking pages (issue #16) in headless Chromium against a whole real site, open now
 (tests/support/open_site.py): a citizen books on a 360x640 phone and at a desktop, moves and
 cancels, joins today's queue and lands on the ticket's live page; a manager sees the day and
-closes a slot. Every page axe-clean (no serious or critical violation), no console error (under
+closes a slot. MOTCUA_SCREENSHOTS=docs/screenshots refreshes web-booking*.png. Every page axe-clean (no serious or critical violation), no console error (under
 the pages' real CSP: tests/ui/test_every_page.py)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,13 @@ def check(page, size) -> None:
         assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE[0], page.url
 
 
+def shot(page, size, name: str) -> None:
+    """MOTCUA_SCREENSHOTS=docs/screenshots refreshes the docs' pictures (the phone's, full page)."""
+    target = os.environ.get("MOTCUA_SCREENSHOTS")
+    if target and (size == PHONE or name == "web-bookings-manager.png"):
+        page.screenshot(path=str(Path(target) / name), full_page=True)
+
+
 def big_enough(page, selector: str, minimum: int = 44) -> None:
     """Every match is at least `minimum` CSS pixels high: a target an unsteady finger hits."""
     heights = page.eval_on_selector_all(selector, "els => els.map(e => e.getBoundingClientRect().height)")
@@ -80,6 +88,7 @@ def test_a_citizen_books_a_time_and_gets_the_code_and_qr(browser, site, size):
     assert "Đăng ký khai sinh" in page.inner_text("h1")
     big_enough(page, ".bk-slots a")
     check(page, size)
+    shot(page, size, "web-booking-slots.png")
     first = page.get_attribute(".bk-slots a", "data-slot")
     page.click(".bk-slots a")
     assert page.get_attribute("input[name=slot]", "value") == first
@@ -104,6 +113,7 @@ def test_a_citizen_books_a_time_and_gets_the_code_and_qr(browser, site, size):
     assert page.get_attribute("#ics", "href").endswith("/booking.ics")
     assert "Hãy đến trong khoảng" in page.inner_text("#arrive")
     check(page, size)
+    shot(page, size, "web-booking.png")
     assert errors == []
     ctx.close()
 
@@ -185,6 +195,7 @@ def test_the_manager_sees_the_day_and_closes_a_slot_telling_its_citizens(browser
     assert axe_check(page) == []
     page.click("#confirm")
     assert "Đang báo cho 1 người" in page.inner_text("#message")
+    shot(page, DESKTOP, "web-bookings-manager.png")
     assert page.locator(f'tr[data-slot="{slot}"] td[data-sector="dat-dai"]').inner_text() == "đóng"
     assert axe_check(page) == []
     page.goto(booking_url)
