@@ -280,21 +280,29 @@ def _booking_moved(s: SiteState, d: dict, e: ev.Event) -> None:
     s.index_booking(b)
 
 
+# A booking's phone number is kept only while a message may still be owed to it: the state
+# forgets it once the booking is used, lapses, is a no-show or the citizen cancels it (a closure's
+# cancellation still owes the citizen its message). The log keeps booking.created as it was.
+
 def _booking_cancelled(s: SiteState, d: dict, e: ev.Event) -> None:
     b = s.bookings[d["code"]]
     b.status, b.cancel_reason, b.offer = "cancelled", d.get("by", "citizen"), d.get("offer")
+    if b.cancel_reason == "citizen":
+        b.phone = None
 
 
 def _booking_checked_in(s: SiteState, d: dict, e: ev.Event) -> None:
     b = s.bookings[d["code"]]
     b.status = "late" if d["outcome"] == "late" else "checked_in"
     b.ticket_id, b.outcome, b.checked_in_epoch = d["ticket_id"], d["outcome"], d["at_epoch"]
+    b.phone = None
 
 
 def _booking_no_show(s: SiteState, d: dict, e: ev.Event) -> None:
     b = s.bookings.get(d["code"])
     if b is not None:
         b.status = "no_show"
+        b.phone = None
 
 
 def _released(s: SiteState, d: dict, e: ev.Event) -> None:
@@ -315,6 +323,7 @@ def _lapsed(s: SiteState, d: dict, e: ev.Event) -> None:
     b = s.bookings.get(d.get("code") or "")
     if b is not None:
         b.status = "lapsed"
+        b.phone = None
 
 
 def _slots_closed(s: SiteState, d: dict, e: ev.Event) -> None:

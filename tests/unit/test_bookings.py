@@ -284,3 +284,15 @@ def test_every_booking_text_is_translated():
             key in {c.value for c in __import__("protocol.errors", fromlist=["ErrorCode"]).ErrorCode}
     assert booking_texts.check_in_notice("early", f"{DAY}T09:00:00+07:00", 15)["vi"].endswith("09:00.")
     assert "15" in booking_texts.check_in_notice("late", None, 15)["en"]
+
+
+def test_the_phone_is_kept_only_while_a_message_may_be_owed(h):
+    used = book(h, "08:00", phone="+84912345678")["booking"]
+    closed = book(h, "09:00", who=BAO, phone="+84987654321")["booking"]
+    assert used["reminders"] and h.state.bookings[used["code"]].phone == "+84912345678"
+    h.advance(minutes=35)
+    assert check_in(h, code=used["code"])["booking"]["reminders"] is False
+    assert h.state.bookings[used["code"]].phone is None
+    h.command("web", "web", C.CloseSlots(day=DAY, slot=f"{DAY}T09:00", by="admin"))
+    assert h.state.bookings[closed["code"]].phone == "+84987654321"     # its message is still owed
+    assert "+84912345678" not in str(h.state.to_dict())
