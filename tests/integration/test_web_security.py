@@ -37,7 +37,10 @@ MIN_ROLE = {"api.set_sectors": "manager", "api.set_status": "manager", "api.set_
             "dashboard.state": "viewer", "dashboard.today": "viewer", "reports.index": "viewer",
             "reports.print_page": "viewer", "reports.export_csv": "viewer", "reports.export_xlsx": "viewer",
             "reports.report_json": "viewer", "console.index": "clerk", "console.start": "clerk",
-            "console.counter": "clerk", "console.waiting": "clerk", "console.act": "clerk"}
+            "console.counter": "clerk", "console.waiting": "clerk", "console.act": "clerk",
+            "dashboard.whatif": "manager", "dashboard.whatif_auto": "viewer", "dashboard.whatif_history": "viewer",
+            "planning.index": "manager", "planning.again": "manager", "planning.status": "manager",
+            "planning.image": "manager"}
 PASSWORDS = {"viewer1": "viewer-pass-123", "clerk1": "clerk-pass-1234", "boss1": "manager-pass-1"}
 
 
