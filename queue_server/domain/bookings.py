@@ -394,6 +394,7 @@ def remote(core: QueueCore, cmd: Any, ctx: Context) -> Decision:
     for b in core.state.bookings_of(cmd.id_hash):
         if b.kind == "remote" and b.day == today and b.status in ("booked", "checked_in"):
             raise _refuse(ErrorCode.BOOKING_LIMIT)
+    core._check_caps([(sector, cmd.procedure)])     # a phone's ticket is a walk-in's: capped like one
     code = _new_code(core.state, ctx)
     arrive_by = remote_offer(core.config, ctx.now).timestamp()
     t, issued = _ticket_event(core, sector, cmd.procedure, cmd.lang, ctx, code, "remote", True,

@@ -296,3 +296,12 @@ def test_the_phone_is_kept_only_while_a_message_may_be_owed(h):
     h.command("web", "web", C.CloseSlots(day=DAY, slot=f"{DAY}T09:00", by="admin"))
     assert h.state.bookings[closed["code"]].phone == "+84987654321"     # its message is still owed
     assert "+84912345678" not in str(h.state.to_dict())
+
+
+def test_a_remote_ticket_counts_against_a_daily_cap():
+    d = site().model_dump()
+    d["sectors"][0]["procedures"][0]["daily_cap"] = 1
+    h = Harness(parse_site(d))
+    h.issue("a", procedure="p1")
+    assert h.command("web", "web", C.RemoteTicket(procedure="p1", id_hash=ANA)) == "daily_cap_reached"
+    assert "ticket" in h.command("web", "web", C.RemoteTicket(procedure="p2", id_hash=ANA))
