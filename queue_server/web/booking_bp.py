@@ -23,6 +23,7 @@ from flask import (Blueprint, Flask, Response, abort, current_app, make_response
 from protocol import booking_code, booking_texts, cccd
 from protocol.booking_texts import both as told    # the contract's words for a refusal or a notice, by key
 from queue_server.domain import bookings
+from queue_server.domain.commands import CancelBooking, CloseSlots, CreateBooking, MoveBooking, RemoteTicket
 from queue_server.users import LoginThrottle
 from queue_server.web import pages
 from queue_server.web.pages import both, login_required
@@ -306,7 +307,6 @@ def confirm(procedure: str):
         id_hash, phone = id_hash_of(ctx["cccd"]), phone_of(ctx["phone"])
     except Refused as r:
         return _render("confirm.html", 400, error=r.words, error_field=r.field, **ctx)
-    from queue_server.domain.commands import CreateBooking
     reply = pages.service().execute("citizen", "web", CreateBooking(procedure=procedure, slot=slot, id_hash=id_hash,
                                                                       phone=phone, lang="vi"))
     if reply.get("ok"):
@@ -343,11 +343,15 @@ CANCEL_WORDS = {"closed": _("The centre is closed at that time."), "manager": _(
 
 
 def _booking_view(code: str) -> dict[str, Any] | None:
-    """The booking of `code` (canonical) at this site as protocol.messages.BookingView's fields, or None."""
+    """The booking of `code` (canonical) at this site as protocol.messages.BookingView's fields
+    (with `token`: a remote ticket's tracking link), or None."""
     svc = pages.service()
     with svc.lock:
         b = svc.state.bookings.get(code)
-        return None if b is None else bookings.view(svc.config, b)
+        if b is None:
+            return None
+        ticket = svc.state.tickets.get(b.ticket_id or "")
+        return {**bookings.view(svc.config, b), "token": ticket.token if ticket is not None else None}
 
 
 def find_booking(site: str, typed: str) -> dict[str, Any]:
@@ -379,7 +383,7 @@ def booking_model(b: dict[str, Any]) -> dict[str, Any]:
     today, cfg = _today(), _config()
     active = b["status"] == "booked"
     out = {"code": b["code"], "code_shown": booking_code.display(b["code"]), "site": b["site"], "active": active,
-           "kind": b["kind"]}
+           "kind": b["kind"], "token": b.get("token")}
     words = both(STATUS_WORDS.get(b["status"], "Booked"))
     if b["status"] == "cancelled" and b.get("cancel_reason") in CANCEL_WORDS:
         reason = both(CANCEL_WORDS[b["cancel_reason"]])
@@ -507,7 +511,6 @@ def move(site: str, booking: str):
            "back_href": url_for("booking.move", **base), "cccd": ""}
     if request.method == "GET":
         return _render("confirm.html", **ctx)
-    from queue_server.domain.commands import MoveBooking
     reply, words, field = _act(b, lambda h: MoveBooking(code=b["code"], id_hash=h, slot=slot))
     if words:
         return _render("confirm.html", 400 if field != "cccd" else 403, error=words, error_field=field, **ctx)
@@ -525,7 +528,6 @@ def cancel(site: str, booking: str):
     ctx = {"nav": "find", "code_shown": booking_code.display(b["code"]), **base, "code": b["code"]}
     if request.method == "GET":
         return _render("cancel.html", **ctx)
-    from queue_server.domain.commands import CancelBooking
     reply, words, field = _act(b, lambda h: CancelBooking(code=b["code"], id_hash=h))
     if words:
         return _render("cancel.html", 400 if field != "cccd" else 403, error=words, **ctx)
@@ -598,20 +600,20 @@ def queue_confirm(procedure: str):
         return _render("closed.html", nav="queue", title=_("Join today's queue"),
                        reason=closed or told("centre_closed"), offer_booking=True)
     local = arrive_by.astimezone(_config().site.tz)
-    ctx = {"nav": "queue", "p": p, "cccd": "", "arrive": told("remote_arrive_by", time=f"{local:%H:%M}")}
+    ctx = {"nav": "queue", "p": p, "cccd": "", "phone": "", "arrive": told("remote_arrive_by", time=f"{local:%H:%M}")}
     if request.method == "GET":
         return _render("queue_confirm.html", **ctx)
-    ctx["cccd"] = (request.form.get("cccd") or "")[:20]
+    ctx.update(cccd=(request.form.get("cccd") or "")[:20], phone=(request.form.get("phone") or "")[:20])
     if not pages.csrf_ok():
         return _render("queue_confirm.html", 400, error=both("The page was open too long. Please press the button again."), **ctx)
     try:
-        id_hash = id_hash_of(ctx["cccd"])
+        id_hash, phone = id_hash_of(ctx["cccd"]), phone_of(ctx["phone"])
     except Refused as r:
-        return _render("queue_confirm.html", 400, error=r.words, **ctx)
-    from queue_server.domain.commands import RemoteTicket
-    reply = pages.service().execute("citizen", "web", RemoteTicket(procedure=procedure, id_hash=id_hash, lang="vi"))
+        return _render("queue_confirm.html", 400, error=r.words, error_field=r.field, **ctx)
+    reply = pages.service().execute("citizen", "web", RemoteTicket(procedure=procedure, id_hash=id_hash, phone=phone,
+                                                                     lang="vi"))
     if not reply.get("ok"):
-        return _render("queue_confirm.html", 409, error=refusal(reply["error"]), **ctx)
+        return _render("queue_confirm.html", 409, error=refusal(reply["error"]), error_field="cccd", **ctx)
     return redirect(url_for("track.ticket", token=reply["result"]["ticket"]["token"]))
 
 
@@ -718,15 +720,13 @@ def close():
     if request.method == "POST":
         if not pages.csrf_ok():
             abort(400)
-        from queue_server.domain.commands import CloseSlots
         reply = pages.service().execute("manager", "web", CloseSlots(day=day.isoformat(), sector=sector, slot=slot,
                                                                      by=session.get("user")))
         if not reply.get("ok"):
             return render_template("app/booking/close.html", what=_scope_words(day, sector, slot), affected=0,
                                    day=day.isoformat(), sector=sector, slot=slot,
                                    error=reply["error"].get("message_vi" if pages.current_lang() == "vi" else "message")), 409
-        told = len(reply["result"].get("cancelled") or [])
-        return redirect(url_for("booking.manage", day=day.isoformat(), told=told))
+        return redirect(url_for("booking.manage", day=day.isoformat(), told=len(reply["result"].get("cancelled") or [])))
     svc = pages.service()
     with svc.lock:
         affected = sum(1 for b in _day_bookings(svc, day) if b["status"] == "booked"
@@ -737,6 +737,8 @@ def close():
 
 def init_app(app: Flask) -> None:
     pages.install(app)
+    # the menus link the booking pages only where the site takes bookings
+    app.jinja_env.globals["bookings_on"] = lambda: pages.service().config.bookings is not None
     app.extensions.setdefault("motcua_booking_throttle", LoginThrottle())          # wrong numbers for a code
     app.extensions.setdefault("motcua_booking_lookups", LoginThrottle(limit=20, lock_s=60))   # codes of no booking
     app.register_blueprint(bp)

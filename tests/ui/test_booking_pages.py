@@ -160,8 +160,18 @@ def test_joining_todays_queue_says_the_arrive_by_first_then_tracks_the_ticket(br
     assert "Chỗ của bạn được giữ đến" in arrive or "giữ" in arrive, arrive
     check(page, PHONE)
     page.fill("#cccd", "001090555555")
+    page.fill("#phone", "+84 912 345 679")
     page.click("#submit")
     assert "/t/" in page.url
+    track_url = page.url
+    with site.service.lock:     # the remote ticket's booking page links back to the ticket
+        code = next(b.code for b in site.service.state.bookings.values() if b.kind == "remote")
+        assert site.service.state.bookings[code].phone == "+84912345679"
+    page.goto(f"{site.http_url}/b/demo-district/{code}")
+    assert page.locator("#move").count() == 0 and page.locator("#ics").count() == 0
+    check(page, PHONE)
+    page.click("#ticket")
+    assert page.url == track_url
     assert page.inner_text("#number").startswith("A")
     assert "Chưa xác nhận tại ki-ốt" in page.inner_text("#notes")
     assert axe_check(page) == []
