@@ -258,3 +258,14 @@ def test_the_slots_page_shows_the_earliest_twelve_then_later_ones(site):
     status, html, _ = me.get(later)
     more = re.findall(r'data-slot="([^"]+)"', html)
     assert status == 200 and more and min(more) > max(first)
+
+
+def test_a_second_booking_of_the_same_procedure_is_refused_in_plain_words(site):
+    me = Citizen(site.http_url)
+    slots = tomorrows_slots(site)
+    status, _, _ = me.post(CONFIRM, {**me.form(f"{CONFIRM}?slot={slots[-1]['slot']}"), "cccd": "036085000321"})
+    assert status == 302
+    status, html, _ = me.post(CONFIRM, {**me.form(f"{CONFIRM}?slot={slots[-2]['slot']}"), "cccd": "036 085 000 321"})
+    assert status == 409
+    assert alert(html) == (booking_texts.text("booking_limit", "vi"), booking_texts.text("booking_limit", "en"))
+    assert 'aria-invalid="true"' in html
