@@ -651,8 +651,9 @@ def day_model(day: date) -> dict[str, Any]:
         if b["status"] in ("checked_in", "late", "no_show"):
             c[b["status"]] += 1
     rows = []
+    now = svc.clock()
     for slot, start, _end in slots:
-        row = {"start": slot, "time": f"{start:%H:%M}", "cells": []}
+        row = {"start": slot, "time": f"{start:%H:%M}", "cells": [], "started": start <= now}
         for s in sectors:
             c = cells.get((slot, s.id), {"booked": 0, "checked_in": 0, "late": 0, "no_show": 0})
             row["cells"].append({"sector": s.id, "sector_name": s.name.get(pages.current_lang()), "closed": (slot, s.id) in closed,
