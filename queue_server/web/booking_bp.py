@@ -80,7 +80,14 @@ def refusal(error: dict[str, Any]) -> dict[str, str]:
             return told(code, **params)
         except (KeyError, IndexError):
             pass
-    return {"vi": error.get("message_vi") or error.get("message", ""), "en": error.get("message", "")}
+    if code == "not_allowed":
+        return told("bookings_off")
+    if code == "bad_request":       # a slot that has begun meanwhile, or past the days open for booking
+        return both("This time can no longer be booked. Please choose another time.")
+    if error.get("message_vi"):
+        return {"vi": error["message_vi"], "en": error.get("message", "")}
+    # a refusal the domain words in English only: never shown to a citizen as if it were Vietnamese
+    return both("This could not be done now. Please try again, or ask at the centre.")
 
 
 def slot_text(slot: str) -> str:

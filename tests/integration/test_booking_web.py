@@ -269,3 +269,16 @@ def test_a_second_booking_of_the_same_procedure_is_refused_in_plain_words(site):
     assert status == 409
     assert alert(html) == (booking_texts.text("booking_limit", "vi"), booking_texts.text("booking_limit", "en"))
     assert 'aria-invalid="true"' in html
+
+
+def test_a_time_that_has_begun_is_refused_in_both_languages(site):
+    """A page left open until its time began: the domain's bad_request, worded for the citizen."""
+    me = Citizen(site.http_url)
+    svc = site.service
+    with svc.lock:
+        today = svc.clock().astimezone(svc.config.site.tz).date()
+    past = bookings.slots_of_day(svc.config, today - timedelta(days=1))[0][0]
+    status, html, _ = me.post(CONFIRM, {**me.form(f"{CONFIRM}?slot={past}"), "cccd": "001090777111"})
+    assert status == 400
+    assert alert(html) == ("Giờ này không còn đặt được nữa. Vui lòng chọn giờ khác.",
+                           "This time can no longer be booked. Please choose another time.")
