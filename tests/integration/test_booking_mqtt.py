@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from protocol import booking_code, cccd
+from protocol.messages import Reply, check
 from protocol.topics import Topics
 from queue_server.domain.commands import CreateBooking
 from tests.support.mqtt_peer import Peer
@@ -67,9 +68,11 @@ def test_booked_checked_in_at_the_kiosk_and_called_before_an_earlier_walk_in(sit
     clock[0] = slot + timedelta(minutes=2)
     r = kiosk.request("booking.check_in", {"code": booking_code.display(code).lower()})
     assert r["ok"], r
-    ticket, check = r["result"]["ticket"], r["result"]["check_in"]
-    assert (ticket["booking"], ticket["booking_kind"], check["outcome"]) == (code, "slot", "on_time")
-    assert check["notice"]["vi"] and check["notice"]["en"] and ticket["track_url"].endswith(ticket["token"])
+    ticket, checked = r["result"]["ticket"], r["result"]["check_in"]
+    assert (ticket["booking"], ticket["booking_kind"], checked["outcome"]) == (code, "slot", "on_time")
+    assert checked["notice"]["vi"] and checked["notice"]["en"] and ticket["track_url"].endswith(ticket["token"])
+    for reply in (early, wrong, r):      # every field the server sent is in the contract's model
+        check(Reply, reply)
     again = kiosk.request("booking.check_in", {"code": code})
     assert again["error"]["code"] == "booking_used" and again["error"]["message_vi"]
 
