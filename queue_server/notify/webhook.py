@@ -2,7 +2,7 @@
 signed, and retried until the gateway takes it.
 
 One rule for both ends: `sign` makes the signature and `verify` checks it (a gateway written in
-Python imports this module; another reads docs/protocol.md, "Bookings (planned)"). The headers:
+Python imports this module; another reads docs/protocol.md, "Bookings and remote tickets"). The headers:
 
 - `X-Motcua-Timestamp`: the Unix time of the attempt, in whole seconds;
 - `X-Motcua-Signature`: `v1=` and the lower-case hex HMAC-SHA256, under the shared secret, of the
