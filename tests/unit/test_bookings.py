@@ -63,13 +63,12 @@ def test_capacity_is_counters_times_slot_over_service_times_share(h):
                         _ctx(h)).error
     assert err.detail == {"next_free": f"{DAY}T09:30"}
     assert err.words == ("booking_full", {"slot": "09:30 24/11/2026"})
-    assert "09:30" not in {s["slot"][11:] for s in []}
     assert f"{DAY}T09:00" not in [s["slot"] for s in bookings.free_slots(h.state, h.core.config, "p1",
                                                                           date(2026, 11, 24), h.now)]
 
 
 def test_share_and_a_longer_procedure_change_the_capacity():
-    h = Harness(site(share=1.0))     # the whole of half a counter: 1800 / 300 = 6... halved by q1's two sectors: 3
+    h = Harness(site(share=1.0))     # all of q1's half for sector a: 0.5 x 1800 / 300 = 3 a slot
     for i in range(3):
         assert book(h, "09:00", who=f"{i:064x}")["booking"]["status"] == "booked"
     assert book(h, "09:00", who=f"{9:064x}") == "booking_full"
@@ -105,8 +104,6 @@ def test_limits_per_card(h):
     assert book(h, "2026-11-25T10:00", procedure="p2") == "booking_limit"
     h2 = Harness(site(per_week=2))
     assert book(h2, "09:00")["booking"] and book(h2, "10:00", procedure="p2")["booking"]
-    code = book(Harness(site()), "09:00")["booking"]["code"]
-    assert code
     # a cancelled booking does not hold the procedure, but still counts in the week
     h3 = Harness(site(per_week=2))
     c = book(h3, "09:00")["booking"]["code"]
