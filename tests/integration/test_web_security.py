@@ -31,7 +31,10 @@ PUBLIC = {"auth.root", "auth.login", "auth.set_lang", "api.board", "api.catalogu
           "api.health", "api.stream", "api.ticket", "api.cancel_ticket", "openapi.openapi_json",
           "display.display_page", "display.static", "display.announce_wav", "static", "track.ticket", "track.live", "track.cancel",
           "track.waits",
-          "auth.logout", "favicon"}
+          "auth.logout", "favicon",
+          # the citizens' booking pages (acting on a booking asks for its ID card number again)
+          "booking.start", "booking.slots", "booking.confirm", "booking.booking_page", "booking.qr", "booking.ics",
+          "booking.move", "booking.cancel", "booking.find", "booking.queue_start", "booking.queue_confirm"}
 MIN_ROLE = {"api.set_sectors": "manager", "api.set_status": "manager", "api.set_auto": "manager",
             "api.events": "manager", "api.devices": "viewer", "dashboard.index": "viewer",
             "dashboard.state": "viewer", "dashboard.today": "viewer", "reports.index": "viewer",
@@ -40,7 +43,7 @@ MIN_ROLE = {"api.set_sectors": "manager", "api.set_status": "manager", "api.set_
             "console.counter": "clerk", "console.waiting": "clerk", "console.act": "clerk",
             "dashboard.whatif": "manager", "dashboard.whatif_auto": "viewer", "dashboard.whatif_history": "viewer",
             "planning.index": "manager", "planning.again": "manager", "planning.status": "manager",
-            "planning.image": "manager"}
+            "planning.image": "manager", "booking.manage": "manager", "booking.close": "manager"}
 PASSWORDS = {"viewer1": "viewer-pass-123", "clerk1": "clerk-pass-1234", "boss1": "manager-pass-1"}
 
 
