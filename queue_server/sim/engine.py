@@ -10,9 +10,16 @@ Common random numbers: each citizen (arrival time, procedure, priority,
 service time, no-show, whether they would accept online filing) is drawn from
 streams keyed by (seed, day, sector) before any policy acts, so every policy
 meets exactly the same citizens on the same seed.
+
+Appointments (scenario `appointments`, issue #16, docs/appointments.md "The simulator"): at the
+start of each day, before the centre opens, the share of citizens who book do `booking.create`
+through the domain for the slot of the time they would have come (full: the next free slot the
+refusal names, if it is the same day; else they come as walk-ins). Those who come check in at
+the kiosk (`booking.check_in`) at their slot's start plus their punctuality; the policy calls them.
 """
 from __future__ import annotations
 
+import hashlib
 import heapq
 import math
 import random
@@ -21,10 +28,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from protocol.errors import ErrorCode
-from protocol.messages import CallNext, GuidanceOnline, ServeDone, ServeNoShow, TicketIssue, VisitItem
+from protocol.messages import BookingCheckIn, CallNext, GuidanceOnline, ServeDone, ServeNoShow, TicketIssue, VisitItem
 from queue_server.domain import estimate
 from queue_server.domain.autobalance import AutoBalancer
-from queue_server.domain.commands import SetAutoMode, SetCounterSectors, SetCounterStatus
+from queue_server.domain import bookings
+from queue_server.domain.commands import CreateBooking, SetAutoMode, SetCounterSectors, SetCounterStatus
 from queue_server.domain.core import Context, Outcome, QueueCore, execute, fold_in
 from queue_server.domain.events import Event
 from queue_server.domain.policy import make_policy
@@ -40,7 +48,7 @@ CHART_BIN_S = 1800
 
 # Event kinds on the heap; the number also breaks ties at the same instant
 # (a counter finishing before a citizen arriving at the same second).
-_CHANGE, _END, _ARRIVAL, _BALANCE = 0, 1, 2, 3
+_CHANGE, _END, _ARRIVAL, _BALANCE, _CHECK_IN, _RELEASE = 0, 1, 2, 3, 4, 5
 
 
 @dataclass
@@ -76,6 +84,27 @@ class Record:
     wait_s: float
     est_wait_s: float
     target_s: float
+    booked: bool = False    # a booking's ticket (issued at its check-in)
+
+
+@dataclass
+class CheckIn:
+    """A booked citizen who comes: when they check in, their booking, and their service."""
+    at: float               # seconds of day
+    code: str
+    slot_s: float           # the slot's start, seconds of day
+    sector: str
+    service_s: float
+
+
+@dataclass
+class BookedRecord:
+    """A booked citizen who checked in (issue #16): the slot's start, the check-in's time and
+    outcome (on_time | early | late), and when they were called (None: never)."""
+    slot_s: float
+    checked_in_s: float
+    outcome: str
+    called_s: float | None = None
 
 
 @dataclass
@@ -90,6 +119,10 @@ class DayResult:
     waiting_curve: list[tuple[float, int]] = field(default_factory=list)  # (second of day, tickets waiting)
     moves: int = 0
     visits: list[VisitRecord] = field(default_factory=list)
+    booked: list[BookedRecord] = field(default_factory=list)
+    bookings: int = 0               # bookings made for the day
+    booked_no_show: int = 0         # of them, never used
+    booking_refused: int = 0        # citizens who wanted to book and found no slot that day
 
 
 # --- drawing citizens -----------------------------------------------------------
@@ -223,6 +256,55 @@ class Simulation:
         self.req += 1
         return f"sim-{self.req}"
 
+    # appointments ----------------------------------------------------------
+
+    def _book(self, day: int, citizens: list[Citizen], res: DayResult) -> tuple[list[Citizen], list[CheckIn]]:
+        """Book the day's bookers through `booking.create` at midnight, in the order of the time
+        they would have come; (the walk-ins, the check-ins of those who come). Every citizen
+        takes the same three draws from the day's own stream, so the same citizens book
+        whatever the outcome of another's booking."""
+        ap = self.sc.appointments
+        assert ap is not None
+        rng = random.Random(f"{self.seed}:{day}:appointments")
+        slots = bookings.slots_of_day(self.config, self._midnight.date())
+        sod = [((a - self._midnight).total_seconds(), (b - self._midnight).total_seconds(), sid) for sid, a, b in slots]
+        walk_ins: list[Citizen] = []
+        out: list[CheckIn] = []
+        for k, cit in enumerate(citizens):
+            u, gone, late_min = rng.random(), rng.random(), rng.gauss(ap.punctuality_min.mean, ap.punctuality_min.sd)
+            # A visit of several procedures, or a citizen without one, comes as a walk-in.
+            if u >= ap.share or cit.procedure is None or cit.extra:
+                walk_ins.append(cit)
+                continue
+            slot = next((sid for a, b, sid in sod if b > cit.at), None)
+            booking = self._create(cit.procedure, slot, f"{self.seed}:{day}:{k}") if slot else None
+            if booking is None:
+                res.booking_refused += 1
+                walk_ins.append(cit)
+                continue
+            res.bookings += 1
+            if gone < ap.no_show:
+                res.booked_no_show += 1
+                continue
+            start = (datetime.fromisoformat(booking["slot_start"]) - self._midnight).total_seconds()
+            # Nobody checks in before the kiosk lets them (early_min before the slot).
+            at = max(start + late_min * 60.0, start - self.config.bookings.early_min * 60.0)
+            out.append(CheckIn(at=at, code=booking["code"], slot_s=start, sector=cit.sector, service_s=cit.service_s))
+        return walk_ins, out
+
+    def _create(self, procedure: str, slot: str, who: str) -> dict | None:
+        """booking.create for `slot`, or the next free slot of the same day; the booking, or None."""
+        id_hash = hashlib.sha256(who.encode()).hexdigest()   # one card per simulated citizen
+        for _ in range(2):
+            d = self._do("web", CreateBooking(procedure=procedure, slot=slot, id_hash=id_hash, by="web"), 0.0)
+            if d.error is None:
+                return d.result["booking"]
+            nxt = (d.error.detail or {}).get("next_free")
+            if d.error.code != ErrorCode.BOOKING_FULL or not nxt or nxt[:10] != slot[:10]:
+                return None
+            slot = nxt
+        return None
+
     # one day ---------------------------------------------------------------
 
     def run(self) -> list[DayResult]:
@@ -234,6 +316,11 @@ class Simulation:
         res = DayResult()
         cfg, st = self.config, self.state
         opening = self.periods[0][0]
+        citizens = draw_citizens(self.sc, self.seed, day)
+        check_ins: list[CheckIn] = []
+        if self.sc.appointments is not None:
+            # Before the day's rollover (at midnight): the events stay in time order.
+            citizens, check_ins = self._book(day, citizens, res)
         fold_in(st, self.core.rollover(self._now(opening)), out=self.record)
         # Every day starts from the site's own layout; yesterday's moves are undone.
         for c in cfg.counters:
@@ -251,8 +338,11 @@ class Simulation:
 
         heap: list[tuple[float, int, int, Any]] = []
         n = 0
-        for cit in draw_citizens(self.sc, self.seed, day):
+        for cit in citizens:
             heap.append((cit.at, _ARRIVAL, n, cit))
+            n += 1
+        for ci in check_ins:
+            heap.append((ci.at, _CHECK_IN, n, ci))
             n += 1
         for ch in self.sc.counter_changes:
             heap.append((float(clock_s(ch.at)), _CHANGE, n, ch))
@@ -270,7 +360,7 @@ class Simulation:
         last_finish = {c.id: [0.0] * len(self.periods) for c in cfg.counters}
         closed_since: dict[str, float] = {}
         closed_s = {c.id: 0.0 for c in cfg.counters}
-        last_arrival = max((c.at for _, k, _, c in heap if k == _ARRIVAL), default=float(opening))
+        last_arrival = max((c.at for _, k, _, c in heap if k in (_ARRIVAL, _CHECK_IN)), default=float(opening))
         waiting_total = 0
         curve = res.waiting_curve
 
@@ -309,8 +399,12 @@ class Simulation:
                 vr.first_wait_s = t - vr.arrived_s
             if tid not in called:   # a visit's later procedures are not new tickets
                 called.add(tid)
+                br = booked_of.get(tid)
+                if br is not None:
+                    br.called_s = t
                 res.records.append(Record(sector=sector, issued_s=t_issued, wait_s=t - t_issued, est_wait_s=est,
-                                          target_s=cfg.sector_by_id[sector].target_wait_min * 60.0))
+                                          target_s=cfg.sector_by_id[sector].target_wait_min * 60.0,
+                                          booked=br is not None))
             dur = NO_SHOW_GRACE_S if cit_noshow else cit_service
             busy[counter] = (t, t + dur, cit_noshow)
             busy_s[counter] += dur
@@ -364,6 +458,7 @@ class Simulation:
         visit_of: dict[str, VisitRecord] = {}    # ticket -> its citizen's record
         called: set[str] = set()
         serving: dict[str, str] = {}             # counter -> ticket id
+        booked_of: dict[str, BookedRecord] = {}  # a booking's ticket -> its record
         diversion = self.sc.online_diversion
         while heap:
             t, kind, _, item = heapq.heappop(heap)
@@ -431,6 +526,29 @@ class Simulation:
                     set_status(ch.counter, ch.status, t)
                     if ch.status == "open":
                         dispatch(t)
+            elif kind == _CHECK_IN:
+                ci: CheckIn = item
+                d = self._do("kiosk", BookingCheckIn(v=1, req_id=self._req_id(), type="booking.check_in",
+                                                     code=ci.code), t, "sim-kiosk")
+                if d.error is not None:
+                    raise RuntimeError(f"booking.check_in refused: {d.error.en}")
+                tk, outcome = d.result["ticket"], d.result["check_in"]["outcome"]
+                issued[tk["id"]] = (t, tk["printed_wait_s"], tk["sector"])
+                # A booked citizen's no-show is the appointments' own rate (they never come).
+                self._service[tk["id"]] = (ci.service_s, False)
+                booked_of[tk["id"]] = BookedRecord(slot_s=ci.slot_s, checked_in_s=t, outcome=outcome)
+                res.booked.append(booked_of[tk["id"]])
+                res.tickets += 1
+                res.per_sector_tickets[tk["sector"]] = res.per_sector_tickets.get(tk["sector"], 0) + 1
+                waiting_total += 1      # in the hall, held until the slot or in the queue
+                curve.append((t, waiting_total))
+                if outcome == "early":  # held: joins the queue at the slot's start
+                    heapq.heappush(heap, (ci.slot_s, _RELEASE, n, None))
+                    n += 1
+                dispatch(t)
+            elif kind == _RELEASE:
+                fold_in(st, self.core.rollover(self._now(t)), out=self.record)
+                dispatch(t)
             elif kind == _BALANCE:
                 moves = self.balancer.propose(st, cfg, self._midnight.timestamp() + t)
                 for mv in moves:

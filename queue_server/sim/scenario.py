@@ -18,7 +18,12 @@ Additions to the base format (all optional):
 - `visits: {two: 0.3, three: 0.05}`: the share of citizens who come for two or three procedures
   (their other procedures in other sectors, drawn by the sectors' arrival rates); the simulator
   issues one ticket for the visit, or one per procedure (`Simulation(visits="per-procedure")`,
-  the comparison of docs/visits.md).
+  the comparison of docs/visits.md);
+- `appointments: {share: 0.5, no_show: 0.1, punctuality_min: {mean: -5, sd: 5}}`: the share of
+  citizens who book a slot (issue #16, docs/appointments.md "The simulator"), the share of those
+  who never come, and when those who come check in (minutes after the slot's start, normal).
+  The site gets a default `bookings:` section if it has none. Drawn from their own streams:
+  without this section the citizens are exactly those drawn before it existed.
 """
 from __future__ import annotations
 
@@ -78,6 +83,22 @@ class VisitShares(BaseModel):
         return v
 
 
+class Punctuality(BaseModel):
+    """When a booked citizen checks in: minutes after the slot's start (negative: early), normal."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    mean: float = Field(default=-5.0, ge=-120, le=120)
+    sd: float = Field(default=5.0, ge=0, le=120)
+
+
+class Appointments(BaseModel):
+    """Who books a slot (issue #16): the share of citizens, the share of bookings never used, and
+    how punctual the others are."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    share: float = Field(ge=0, le=1)
+    no_show: float = Field(default=0.1, ge=0, le=1)
+    punctuality_min: Punctuality = Punctuality()
+
+
 class CounterChange(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     at: str
@@ -109,6 +130,7 @@ class ScenarioModel(BaseModel):
     day_of_month_factor: dict[Annotated[int, Field(ge=1, le=31)], Annotated[float, Field(ge=0, le=10)]] = {}
     closed_weekdays: list[Literal[WEEKDAYS]] = Field(default=[], max_length=6)
     visits: VisitShares = VisitShares()
+    appointments: Appointments | None = None
 
     @field_validator("weekday_arrivals")
     @classmethod
@@ -154,6 +176,7 @@ class Scenario:
     day_of_month_factor: dict[int, float] = field(default_factory=dict)
     closed_weekdays: frozenset[int] = frozenset()   # date.weekday() numbers
     visits: VisitShares = VisitShares()
+    appointments: Appointments | None = None
 
     def date_of(self, day: int) -> date:
         """The date of simulated day `day` (0 = FIRST_DAY), skipping the closed weekdays."""
@@ -214,6 +237,8 @@ def parse_scenario(data: Any, base_dir: str | Path = ".", source: str = "scenari
         raise ScenarioError(f"{source}: site: expected a site config mapping")
     if model.counters != "default":
         site_data = {**site_data, "counters": model.counters}
+    if model.appointments is not None and "bookings" not in site_data:
+        site_data = {**site_data, "bookings": {}}   # the site config's defaults (30-minute slots, 50 %)
     try:
         site = parse_site(site_data, source=site_source)
     except SiteConfigError as exc:
@@ -256,4 +281,4 @@ def parse_scenario(data: Any, base_dir: str | Path = ".", source: str = "scenari
                     weekday_arrivals={WEEKDAYS.index(d): steps_of(a) for d, a in model.weekday_arrivals.items()},
                     day_of_month_factor=dict(model.day_of_month_factor),
                     closed_weekdays=frozenset(WEEKDAYS.index(d) for d in model.closed_weekdays),
-                    visits=model.visits)
+                    visits=model.visits, appointments=model.appointments)
