@@ -105,3 +105,34 @@ def visit_figures(days: list[DayResult]) -> dict[str, Any]:
         "visit_end_mae_s": round(_mean(printed), 1) if printed else None,
         "left_unserved": sum(1 for v in visits if v.end_s is None),
     }
+
+
+def appointment_figures(days: list[DayResult]) -> dict[str, Any]:
+    """Issue #16's figures (docs/appointments.md, "The simulator"): the people waiting in the hall
+    (walk-ins in the queue and checked-in booked citizens, held or queued) at their daily peak,
+    the walk-ins' waits, the booked citizens' waits after their slot (from the slot's start, or
+    from the check-in when later: a late citizen cannot be served before coming), and the centre's
+    utilisation (counter time busy over counter time open)."""
+    peaks = [max((w for _, w in d.waiting_curve), default=0) for d in days]
+    walk = [r.wait_s for d in days for r in d.records if not r.booked]
+    booked = [b for d in days for b in d.booked]
+    after = [b.called_s - max(b.slot_s, b.checked_in_s) for b in booked if b.called_s is not None]
+    on_time = [b.called_s - b.slot_s for b in booked if b.called_s is not None and b.outcome != "late"]
+    busy = sum(sum(d.busy_s.values()) for d in days)
+    avail = sum(sum(d.available_s.values()) for d in days)
+    return {
+        "hall_peak_mean": round(_mean(peaks), 1),
+        "hall_peak_max": max(peaks, default=0),
+        "walk_in_mean_wait_s": round(_mean(walk), 1),
+        "walk_in_p90_wait_s": round(_p90(walk), 1),
+        "bookings": sum(d.bookings for d in days),
+        "booked_no_show": sum(d.booked_no_show for d in days),
+        "booking_refused": sum(d.booking_refused for d in days),
+        "booked_checked_in": len(booked),
+        "booked_late": sum(1 for b in booked if b.outcome == "late"),
+        "booked_mean_after_slot_s": round(_mean(after), 1),
+        "booked_p90_after_slot_s": round(_p90(after), 1),
+        "booked_on_time_p90_after_slot_s": round(_p90(on_time), 1),
+        "utilisation": round(busy / avail, 3) if avail else 0.0,
+        "never_called": sum(d.never_called for d in days),
+    }

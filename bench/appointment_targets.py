@@ -1,0 +1,103 @@
+"""Issue #16's surge target, measured: half the citizens book a slot against none.
+
+    .venv/bin/python -m bench.appointment_targets [--days 30] [--seeds 1] [--policy dynamic]
+                                                  [--share 0.5] [--forecast] [SCENARIO.yaml]
+
+Runs the scenario (default: the shipped urban-surge.yaml) on the same citizens twice: with
+`appointments.share` = `--share` (the rest of the scenario's appointments section, or its
+defaults: 10 % of bookings unused, check-in 5 ± 5 minutes before the slot) and with 0 (the
+site takes bookings, nobody books). Prints the figures of `metrics.appointment_figures` and the
+three targets of the issue:
+  - the peak number waiting in the hall at least halves (the mean of the daily peaks);
+  - booked citizens' p90 wait after their slot <= 10 min;
+  - walk-ins' mean wait no worse than with no bookings.
+And, to see why a target is missed, the booked waits after the slot per sector and per check-in
+outcome. Figures to report (docs/appointments.md), not a pass/fail test: exits 0 unless
+something errors. The cross-centre target (two centres) is not measured here.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+import yaml
+
+from queue_server.domain.stats import percentile_interpolated
+from queue_server.sim import Simulation
+from queue_server.sim.metrics import appointment_figures
+from queue_server.sim.scenario import Appointments, parse_scenario
+
+SCENARIO = Path(__file__).resolve().parent.parent / "queue_server" / "sim" / "scenarios" / "urban-surge.yaml"
+PEAK_CUT = 0.5          # the hall's peak at most this fraction of the no-booking one
+BOOKED_P90_S = 600.0    # booked citizens' p90 wait after their slot
+FIELDS = ("hall_peak_mean", "hall_peak_max", "walk_in_mean_wait_s", "walk_in_p90_wait_s", "bookings",
+          "booked_no_show", "booking_refused", "booked_checked_in", "booked_late", "booked_mean_after_slot_s",
+          "booked_p90_after_slot_s", "booked_on_time_p90_after_slot_s", "utilisation", "never_called")
+
+
+def load(path: Path):
+    """The scenario with an appointments section (added with its defaults when it has none)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data.setdefault("appointments", {"share": 0.0})
+    return parse_scenario(data, base_dir=path.parent, source=str(path))
+
+
+def run(sc, share: float, seeds: list[int], days: int, policy: str, forecast: bool):
+    ap = sc.appointments.model_copy(update={"share": share}) if sc.appointments else Appointments(share=share)
+    s = dataclasses.replace(sc, appointments=ap)
+    results = []
+    for seed in seeds:
+        results += Simulation(s, policy, seed=seed, days=days, forecast=forecast).run()
+    return results
+
+
+def why(results) -> None:
+    """The booked waits after the slot, per sector and per check-in outcome (minutes, p90 / n)."""
+    groups: dict[str, list[float]] = {}
+    for d in results:
+        for b in d.booked:
+            if b.called_s is None:
+                continue
+            w = b.called_s - max(b.slot_s, b.checked_in_s)
+            groups.setdefault(f"outcome {b.outcome}", []).append(w)
+    for r in (r for d in results for r in d.records if r.booked):
+        groups.setdefault(f"sector {r.sector} (from check-in)", []).append(r.wait_s)
+    for k in sorted(groups):
+        v = groups[k]
+        print(f"  {k}: n={len(v)} p90 {percentile_interpolated(v, 90) / 60:.1f} min, "
+              f"mean {sum(v) / len(v) / 60:.1f} min")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("scenario", nargs="?", type=Path, default=SCENARIO)
+    ap.add_argument("--days", type=int, default=30)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1])
+    ap.add_argument("--policy", default="dynamic")
+    ap.add_argument("--share", type=float, default=0.5)
+    ap.add_argument("--forecast", action="store_true", help="print the forecast (slower; waits unchanged)")
+    args = ap.parse_args(argv)
+    sc = load(args.scenario)
+    print(f"{sc.name}: {args.days} days x seeds {args.seeds}, policy {args.policy}")
+    got = {}
+    for share in (0.0, args.share):
+        res = run(sc, share, args.seeds, args.days, args.policy, args.forecast)
+        got[share] = appointment_figures(res)
+        print(f"share {share:.2f}: " + ", ".join(f"{k} {got[share][k]}" for k in FIELDS))
+        if share:
+            why(res)
+    none, half = got[0.0], got[args.share]
+    cut = 1.0 - half["hall_peak_mean"] / none["hall_peak_mean"] if none["hall_peak_mean"] else 0.0
+    print(f"hall peak {cut:.0%} lower (target >= {PEAK_CUT:.0%}): {'met' if cut >= PEAK_CUT else 'MISSED'}")
+    p90 = half["booked_p90_after_slot_s"]
+    print(f"booked p90 after slot {p90 / 60:.1f} min (target <= {BOOKED_P90_S / 60:.0f}): "
+          f"{'met' if p90 <= BOOKED_P90_S else 'MISSED'}")
+    w0, w1 = none["walk_in_mean_wait_s"], half["walk_in_mean_wait_s"]
+    print(f"walk-ins' mean wait {w1 / 60:.1f} min against {w0 / 60:.1f} (target: no worse): "
+          f"{'met' if w1 <= w0 else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
