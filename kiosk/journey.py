@@ -16,9 +16,9 @@ from kiosk.printing import OK
 from kiosk.texts import PRIORITY_LABELS
 from protocol.messages import TicketResult
 
-HOME, PRIORITY, PROCEDURES, PROCEDURE, TICKET, GUIDANCE, ERROR, VISIT, NOTICE = (
-    "home", "priority", "procedures", "procedure", "ticket", "guidance", "error", "visit", "notice")
-SCREENS = (HOME, PRIORITY, PROCEDURES, PROCEDURE, TICKET, GUIDANCE, ERROR, VISIT, NOTICE)
+HOME, PRIORITY, PROCEDURES, PROCEDURE, TICKET, GUIDANCE, ERROR, VISIT, NOTICE, CHECKIN = (
+    "home", "priority", "procedures", "procedure", "ticket", "guidance", "error", "visit", "notice", "checkin")
+SCREENS = (HOME, PRIORITY, PROCEDURES, PROCEDURE, TICKET, GUIDANCE, ERROR, VISIT, NOTICE, CHECKIN)
 QUERY_MAX = 40   # characters of a search: the on-screen keyboard's field holds no more
 
 
@@ -41,6 +41,7 @@ class Journey:
         # a visit of several procedures (kiosk/visits.py): (sector, procedure or None), as chosen
         self.visit_items: list[tuple[str, str | None]] = []
         self.notice: dict[str, Any] | None = None    # the word before printing (kiosk/visits.py)
+        self._reset_checkin()                        # a booking's check-in (kiosk/checkin.py)
 
     def _go(self, screen: str) -> None:
         self.screen = screen

@@ -31,7 +31,8 @@ class PrintJobs:
                           est_wait_s=tk.printed_wait_s or 0, track_url=tk.track_url,
                           priority=tk.priority, lang=self.lang,
                           visit=tuple(self.item_name(p.sector, p.procedure) for p in steps) if len(steps) > 1 else (),
-                          visit_end_s=tk.visit.end_s if len(steps) > 1 else None)
+                          visit_end_s=tk.visit.end_s if len(steps) > 1 else None,
+                          booked_at=self.booked_time())
 
     def site_zone(self) -> tzinfo:
         """The zone of every time a citizen reads: the site's (its catalogue, else the kiosk's

@@ -51,6 +51,8 @@ class TicketSlip:
     # they will be served, and the estimated end of the whole visit (seconds after issue)
     visit: tuple[str, ...] = ()
     visit_end_s: int | None = None
+    # a booking checked in (issue #16): its slot's start, "HH:MM"
+    booked_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,8 @@ def render_ticket(slip: TicketSlip, width: int = 576) -> Image.Image:
         c.text(slip.sector_name, 30, bold=True)
         if slip.procedure_name:
             c.text(slip.procedure_name, 24)
+    if slip.booked_at:
+        c.text(T("Booked {time}", lang, time=slip.booked_at), 26, bold=True)
     if slip.priority != "normal":
         c.text(T("Priority: {group}", lang, group=T(PRIORITY_LABELS.get(slip.priority, slip.priority), lang)),
                24, bold=True)

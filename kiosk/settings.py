@@ -18,3 +18,5 @@ class KioskSettings:
     catalogue_refresh_s: float = 600.0
     printer_recheck_s: float = 20.0    # while the printer is in fault, ask it again this often
     timezone: str = DEFAULT_TIMEZONE   # when the catalogue names no zone
+    # the ID hash key (the site server's <data dir>/id-hash.key, hex): check-in by ID card needs it
+    id_hash_key_file: str | None = None

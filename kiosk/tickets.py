@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from kiosk.checkin import CHECK_IN
 from kiosk.journey import ERROR, TICKET, VISIT
 from kiosk.replies import read_ticket_reply
 from kiosk.visits import CAP, PAST_CLOSING
@@ -114,6 +115,9 @@ class TicketRequests:
         # the server answered either way: a retry of this req_id would get the same answer, so
         # an error starts afresh
         self.pending = None
+        if not isinstance(read, TicketResult) and pending["type"] == CHECK_IN:
+            self._check_in_refused(read, pending)    # kiosk/checkin.py: said on its own screen
+            return
         if not isinstance(read, TicketResult) and read.code in (CAP, PAST_CLOSING) and pending.get("ask"):
             self.ticket_status = "idle"
             self.notice_after_refusal(read.code, pending["ask"])
@@ -125,6 +129,8 @@ class TicketRequests:
             self._go(ERROR)
             self._changed()
             return
+        if pending["type"] == CHECK_IN:
+            self._checked_in(reply)                  # the booking's time for the slip, the outcome's words
         self.ticket = read
         self.ticket_status = "issued"
         self._go(TICKET)

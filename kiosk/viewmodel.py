@@ -3,7 +3,8 @@
 KioskViewModel holds the state and puts together the parts, one job each:
 kiosk/journey.py (screens, choices, navigation, going home by itself), kiosk/tickets.py (asking
 for a ticket, retries), kiosk/print_jobs.py (slips, the printer's state), kiosk/online_filing.py
-(the steps to file online), kiosk/live.py (live waits, advice, server state; help to staff),
+(the steps to file online), kiosk/checkin.py (a booking's check-in, the scanner's codes and ID
+cards), kiosk/live.py (live waits, advice, server state; help to staff),
 kiosk/presenters.py (what each screen shows and read-aloud says), kiosk/visits.py (a visit of
 several procedures; the word before printing: daily caps, past closing), with kiosk/replies.py
 reading what the server sends.
@@ -22,6 +23,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from kiosk.catalogue import Catalogue, CatalogueError
+from kiosk.checkin import CheckIns
 from kiosk.journey import ERROR, HOME, Journey
 from kiosk.live import LiveSite
 from kiosk.online_filing import OnlineFiling
@@ -44,7 +46,7 @@ def _thread(fn: Callable[[], None]) -> None:
     threading.Thread(target=fn, daemon=True).start()
 
 
-class KioskViewModel(Journey, TicketRequests, Visits, PrintJobs, OnlineFiling, LiveSite, ScreenViews):
+class KioskViewModel(Journey, TicketRequests, Visits, CheckIns, PrintJobs, OnlineFiling, LiveSite, ScreenViews):
     def __init__(self, settings: KioskSettings | None = None, *, backend=None, printer=None, speaker=None,
                  loader: Callable[[], Catalogue] | None = None, catalogue: Catalogue | None = None,
                  run_async: Callable = _thread, post: Callable = _inline,

@@ -1,0 +1,213 @@
+"""Check-in at the kiosk (issue #16): a booking or a ticket taken from a phone, found by its code
+(typed on the keypad of the check-in screen, or the booking's QR read by the USB scanner) or by
+the citizen's ID card (its QR read by the scanner: only the keyed hash and the age band leave the
+kiosk, protocol/cccd.py); and a walk-in who scans their card, offered the priority queue from
+cccd.ELDERLY_AGE without finding the button.
+
+A part of KioskViewModel (kiosk/viewmodel.py). The check-in asks through
+`TicketRequests._request_ticket` (kiosk/tickets.py), so its retries under one req_id, the error
+screen and printing come with it; its refusals come back here (`_check_in_refused`) and are shown
+on the check-in screen in the words the server sends (protocol/booking_texts.py).
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from kiosk.journey import CHECKIN, HOME
+from protocol import booking_code, cccd
+from protocol.messages import BookingView, CheckInResult, ErrorBody, Reply, parse
+
+log = logging.getLogger(__name__)
+
+CHECK_IN = "booking.check_in"
+KEYPAD_KEYS = booking_code.ALPHABET      # the keypad's keys: Crockford's letters and digits
+# A server refusal that means "this card has no booking here": the card's walk-in path follows.
+NO_BOOKING = "not_found"
+
+
+def read_check_in(reply: Any) -> tuple[BookingView | None, CheckInResult | None]:
+    """The booking and the check-in outcome of a `booking.check_in` reply (None when absent)."""
+    parsed = parse(Reply, reply) if reply is not None else None
+    result = parsed.result if parsed is not None and parsed.ok else None
+    return (result.booking, result.check_in) if result is not None else (None, None)
+
+
+class CheckIns:
+    def _reset_checkin(self) -> None:
+        self.checkin_code = ""                        # what is typed on the keypad (canonical letters)
+        self.checkin_error: str | None = None         # the words shown on the check-in screen
+        self.checkin_offer_code = False               # a card could not be used: the keypad is offered
+        self.booking: BookingView | None = None       # the checked-in booking, for the slip and screen
+        self.checkin_result: CheckInResult | None = None
+        self.card_elderly = False                     # a walk-in's card said 60 or over
+
+    # -- the keypad -------------------------------------------------------------------------
+
+    def open_checkin(self) -> None:
+        """Home's "I have a booking"."""
+        self.touch()
+        if self.catalogue is None:
+            return
+        self._reset_checkin()
+        self._go(CHECKIN)
+        self._changed()
+
+    def checkin_type(self, key: str) -> None:
+        self.touch()
+        key = (key or "").upper()
+        if key in KEYPAD_KEYS and len(self.checkin_code) < booking_code.LENGTH:
+            self.checkin_code += key
+            self.checkin_error = None
+        self._changed()
+
+    def checkin_backspace(self) -> None:
+        self.touch()
+        self.checkin_code = self.checkin_code[:-1]
+        self.checkin_error = None
+        self._changed()
+
+    def checkin_clear(self) -> None:
+        self.touch()
+        self.checkin_code, self.checkin_error = "", None
+        self._changed()
+
+    def checkin_shown(self) -> str:
+        """The typed code in its printed groups ("K7Q4-MZ2"), with a place for each missing key."""
+        padded = self.checkin_code.ljust(booking_code.LENGTH, "_")
+        return f"{padded[:booking_code.GROUP]}-{padded[booking_code.GROUP:]}"
+
+    def checkin_submit(self) -> None:
+        """Check in with the typed code; a code that cannot be right is said before asking."""
+        self.touch()
+        try:
+            code = booking_code.normalise(self.checkin_code)
+        except booking_code.BookingCodeError as err:
+            self.checkin_error = err.text(self.lang)
+            self._changed()
+            return
+        self._check_in({"code": code})
+
+    # -- the scanner (any screen) --------------------------------------------------------------
+
+    def on_scan(self, text: str) -> None:
+        """A whole scan from the USB scanner (motcua/scanner.py), on any screen: a booking's QR
+        checks it in; a card's QR checks in by the card, or (no booking, or no key to hash it)
+        is a walk-in's card. Anything else is said on the check-in screen. Never logs the scan."""
+        self.touch()
+        if self.catalogue is None or self.ticket_status == "requesting":
+            return
+        try:
+            site, code = booking_code.parse_qr(text)
+        except booking_code.BookingCodeError:
+            pass
+        else:
+            self._check_in({"code": code, "site": site})
+            return
+        try:
+            card = cccd.parse_qr(text, self._today())
+        except cccd.CccdError as err:
+            if err.reason != "qr":
+                self._show_checkin(err.text(self.lang))
+                return
+            # perhaps a code printed as text (a scanner reading a code-128 of the code)
+            try:
+                code = booking_code.normalise(text)
+            except booking_code.BookingCodeError:
+                self._show_checkin(booking_code.BookingCodeError("qr", "").text(self.lang))
+                return
+            self._check_in({"code": code})
+            return
+        self._card_scanned(card)
+
+    def _card_scanned(self, card: cccd.Card) -> None:
+        self.card_elderly = card.elderly(self._today())
+        key = self._id_key()
+        if key is None:
+            if self.screen == CHECKIN:
+                # the kiosk cannot hash a card: say so, and offer the code instead
+                self._show_checkin(cccd.CccdError("key", "").text(self.lang), offer_code=True)
+            else:
+                self._walk_in_card()
+            return
+        summary = card.leaving(key, self._today())    # all that leaves the kiosk
+        self._check_in(summary.as_dict(), card=True)
+
+    def _walk_in_card(self) -> None:
+        """A walk-in's card (no booking found, or no key): 60 or over, the priority screen opens
+        with the elderly group already chosen; under 60, the kiosk goes on from home."""
+        if self.card_elderly:
+            self.open_priority()
+            self.choose_priority("elderly")
+            return
+        if self.screen == CHECKIN:
+            self._go(HOME)
+        self._changed()
+
+    def _show_checkin(self, words: str, offer_code: bool = False) -> None:
+        if self.screen != CHECKIN:
+            self._go(CHECKIN)     # what was typed stays, to be corrected
+        self.checkin_error = words
+        self.checkin_offer_code = offer_code
+        self._changed()
+
+    # -- asking the server ------------------------------------------------------------------------
+
+    def _check_in(self, fields: dict[str, Any], card: bool = False) -> None:
+        self.checkin_error = None
+        self._request_ticket(CHECK_IN, {**fields, "lang": self.lang}, ask={"card": card})
+
+    def _checked_in(self, reply: Any) -> None:
+        """kiosk/tickets.py, on a check-in's ticket: keep the booking and the outcome (its notice
+        is on the ticket screen; its slot time is printed)."""
+        self.booking, self.checkin_result = read_check_in(reply)
+
+    def _check_in_refused(self, err: ErrorBody, pending: dict) -> None:
+        """kiosk/tickets.py, on a check-in's refusal: a card with no booking here is a walk-in's;
+        anything else is said on the check-in screen, in the server's words (booking_texts)."""
+        self.ticket_status = "idle"
+        if (pending.get("ask") or {}).get("card") and err.code == NO_BOOKING:
+            self._walk_in_card()
+            return
+        words = (err.message_vi if self.lang == "vi" else err.message) or err.message or ""
+        self._show_checkin(words)
+
+    # -- what the screens and the slip show ---------------------------------------------------------
+
+    def booked_time(self) -> str | None:
+        """The booked slot's start, "HH:MM" in the site's zone (None: not a booking's ticket)."""
+        if self.booking is None or not self.booking.slot_start:
+            return None
+        return self._when(self.booking.slot_start)[:5]
+
+    def checkin_view(self) -> dict[str, Any]:
+        return {"title": self.t("I have a booking"),
+                "prompt": self.t("Type your booking code, or scan its QR code or your ID card's QR code."),
+                "code": self.checkin_shown(), "error": self.checkin_error or "",
+                "keys": list(KEYPAD_KEYS), "ok": self.t("Check in"), "clear": self.t("Clear"),
+                "ready": len(self.checkin_code) == booking_code.LENGTH}
+
+    def checkin_notice(self) -> str:
+        """What the check-in says on the ticket screen (late: a walk-in's ticket from now)."""
+        notice = self.checkin_result.notice if self.checkin_result is not None else None
+        return notice.get(self.lang) if notice is not None else ""
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    def _today(self):
+        return self.wall().astimezone(self.site_zone()).date()
+
+    def _id_key(self) -> bytes | None:
+        """The ID hash key from the file the kiosk's config names (the site server's
+        `<data dir>/id-hash.key`, copied at set-up); None if there is none or it cannot be read."""
+        path = self.settings.id_hash_key_file
+        if not path:
+            return None
+        try:
+            # as the site server writes it: hex digits (queue_server/site_server.load_or_create_id_key)
+            key = bytes.fromhex(Path(path).read_text().strip())
+        except (OSError, ValueError) as err:
+            log.warning("ID hash key unreadable (%s)", type(err).__name__)
+            return None
+        return key if len(key) >= cccd.MIN_KEY_BYTES else None
