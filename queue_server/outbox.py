@@ -79,7 +79,9 @@ class Outbox:
                     ts=e.ts, seq=e.seq, number=d["number"], counter=counter.id,
                     counter_label=counter.label.vi, counter_label_en=counter.label.en,
                     counter_number=counter.number, sector=d["sector"], recall=e.type == ev.TICKET_RECALLED,
-                    announce=texts.announce(d["number"], counter.spoken_number, counter.label.model_dump()),
+                    announce=texts.announce(d["number"], counter.spoken_number, counter.label.model_dump(),
+                                            step=d.get("step"), steps=d.get("steps"),
+                                            sector_name=_sector_name(self.config, d["sector"])),
                     **{k: d[k] for k in ("step", "steps") if k in d})))
             if "counter" in d and d["counter"] in state.counters:
                 counters.add(d["counter"])
@@ -197,3 +199,8 @@ class Outbox:
                 listener(messages)
             except Exception:
                 log.exception("listener failed")
+
+
+def _sector_name(config: SiteConfig, sector_id: str) -> dict[str, str] | None:
+    sector = config.sector_by_id.get(sector_id)
+    return sector.name.model_dump() if sector is not None else None

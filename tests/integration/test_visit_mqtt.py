@@ -46,6 +46,9 @@ def test_a_visit_keeps_its_place_in_the_second_queue_and_says_where_it_stands(si
     call = watch.wait_for(lambda m: m[0] == topics.events_call and m[1]["number"] == t["number"]
                           and m[1]["counter"] == "q4")[1]
     assert (call["step"], call["steps"], call["sector"]) == (2, 2, LAND)
+    # the call's words say where the visit stands, as the board and the voice do
+    assert call["announce"]["vi"].endswith(", thủ tục 2 trên 2, Đất đai")
+    assert call["announce"]["en"].startswith(f"Ticket number {t['number']}") and ", procedure 2 of 2, " in call["announce"]["en"]
     board = watch.wait_for(lambda m: m[0] == topics.board and any(
         c["id"] == "q4" and c["serving"] and c["serving"]["number"] == t["number"] for c in m[1]["counters"]))[1]
     q4c = next(c for c in board["counters"] if c["id"] == "q4")
