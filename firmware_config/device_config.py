@@ -88,6 +88,9 @@ class KioskConfig(_Model):
     lang: Literal["vi", "en"] = "vi"
     idle_timeout_s: int = Field(default=45, ge=5, le=600)
     long_wait_min: int = Field(default=30, ge=1, le=600)   # offer online filing past this wait
+    # Check-in by ID card (issue #16): the site server's <data dir>/id-hash.key copied here at
+    # set-up (hex, owner-only); without it a card cannot be hashed and the kiosk offers the code.
+    id_hash_key_file: str | None = None
     # The site's zone if the server's catalogue does not name it (an older server): the times a
     # citizen reads are the site's, never the device's own OS zone.
     timezone: str = DEFAULT_TIMEZONE

@@ -38,10 +38,12 @@ class KioskApp(App):
         self.screens: dict = {}
         self._sync_trigger = None
         self._tick_event = None
+        self._scanner = None
 
     def build(self):
         register_fonts()
         # imported here: loading a .kv needs the fonts and the App in place
+        from kiosk.screens.checkin import CheckinScreen
         from kiosk.screens.error import ErrorScreen
         from kiosk.screens.guidance import GuidanceScreen
         from kiosk.screens.home import HomeScreen
@@ -55,7 +57,8 @@ class KioskApp(App):
         sm = ScreenManager(transition=NoTransition())
         for name, cls in (("home", HomeScreen), ("priority", PriorityScreen), ("procedures", ProceduresScreen),
                           ("procedure", ProcedureScreen), ("ticket", TicketScreen), ("guidance", GuidanceScreen),
-                          ("error", ErrorScreen), ("visit", VisitScreen), ("notice", NoticeScreen)):
+                          ("error", ErrorScreen), ("visit", VisitScreen), ("notice", NoticeScreen),
+                          ("checkin", CheckinScreen)):
             screen = cls(name=name, vm=self.vm)
             self.screens[name] = screen
             sm.add_widget(screen)
@@ -63,6 +66,11 @@ class KioskApp(App):
         self.vm.bind(self._sync_trigger)
         self._tick_event = Clock.schedule_interval(lambda dt: self.vm.tick(), 1.0)
         Window.bind(on_touch_down=self._any_touch)
+        # the USB barcode scanner types like a keyboard: whole scans (a booking's or an ID card's
+        # QR) go to the check-in on any screen (kiosk/checkin.py); the kiosk has no text field
+        from motcua.scanner import KivyScanner
+        self._scanner = KivyScanner(lambda scan: self.vm.on_scan(scan.text),
+                                    lambda typed: self.vm.typed_key(typed.key)).attach()
         Window.clearcolor = (0.04, 0.09, 0.18, 1)
         self.root = sm
         self.sync()
@@ -82,3 +90,5 @@ class KioskApp(App):
         if self._tick_event is not None:
             self._tick_event.cancel()
         Window.unbind(on_touch_down=self._any_touch)
+        if self._scanner is not None:
+            self._scanner.detach()

@@ -152,6 +152,16 @@ class CheckIns:
         self.checkin_offer_code = offer_code
         self._changed()
 
+    def typed_key(self, key: str) -> None:
+        """A key a person typed on a keyboard (the scanner's port passes them on): on the check-in
+        screen, a code's character or Enter; elsewhere nothing (the kiosk is touched, not typed)."""
+        if self.screen != CHECKIN:
+            return
+        if key == "enter":
+            self.checkin_submit()
+        else:
+            self.checkin_type(key)
+
     # -- asking the server ------------------------------------------------------------------------
 
     def _check_in(self, fields: dict[str, Any], card: bool = False) -> None:

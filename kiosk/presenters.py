@@ -184,6 +184,11 @@ class ScreenViews:
                               n=slip.number),
         }.get(self.print_status or "", self.t("Remember your number and wait for it to be called."))
         trouble = self.print_status in ("paper_out", "cover_open", "offline")
+        # a booking checked in (kiosk/checkin.py): what the check-in did first (late: a walk-in's
+        # ticket from now), its booked time in the priority's line, as the slip prints it
+        if self.checkin_notice():
+            status = f"{self.checkin_notice()}\n{status}"
+        booked = self.t("Booked {time}", time=slip.booked_at) if slip.booked_at else ""
         # a visit: the procedures in the order they will be served, and when the visit should end
         visit = "\n".join(f"{i}. {line}" for i, line in enumerate(slip.visit, 1))
         return {"number": slip.number, "sector": self.t("Your procedures, in the order they will be served:")
@@ -194,8 +199,9 @@ class ScreenViews:
                 "ahead": ahead, "wait": self.t("Estimated wait: {wait}", wait=minutes_text(slip.est_wait_s,
                                                                                            self.lang)),
                 "status": status, "can_reprint": trouble, "trouble": trouble,
-                "priority": (self.t("Priority: {group}", group=self.t(PRIORITY_LABELS[slip.priority]))
-                             if slip.priority in PRIORITY_LABELS else "")}
+                "priority": "  ·  ".join(p for p in (
+                    booked, self.t("Priority: {group}", group=self.t(PRIORITY_LABELS[slip.priority]))
+                    if slip.priority in PRIORITY_LABELS else "") if p)}
 
     def guidance_view(self) -> dict[str, Any]:
         _, proc = self.catalogue.procedure(self.procedure_id) if self.catalogue else (None, None)

@@ -59,7 +59,8 @@ def build_kiosk(config, *, cache_dir: str | Path | None = None, post: Callable |
     speaker = speaker or Speaker(voice=config.speech.voice, audio_device=config.speech.audio_device,
                                  enabled=config.speech.enabled)
     settings = settings or KioskSettings(lang=config.lang, idle_timeout_s=config.idle_timeout_s,
-                                         long_wait_min=config.long_wait_min, timezone=config.timezone)
+                                         long_wait_min=config.long_wait_min, timezone=config.timezone,
+                                         id_hash_key_file=config.id_hash_key_file)
     post = post or (lambda fn: fn())
     vm = KioskViewModel(settings, backend=link, printer=printer, speaker=speaker, loader=store.load,
                         catalogue=catalogue, post=post)

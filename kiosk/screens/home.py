@@ -66,6 +66,7 @@ class HomeScreen(KioskScreen):
     prompt = StringProperty("")
     priority_text = StringProperty("")
     visit_text = StringProperty("")
+    booking_text = StringProperty("")
     _shown: list | None = None
 
     def fill(self, vm) -> None:
@@ -73,6 +74,7 @@ class HomeScreen(KioskScreen):
         self.title = vm.catalogue.site.name.get(vm.lang) if vm.catalogue else ""
         self.prompt = vm.t("Touch your field to take a ticket")
         self.priority_text = vm.t("Priority: elderly, disabled, pregnant, small children, veterans")
+        self.booking_text = vm.t("I have a booking")
         self.visit_text = vm.t("Your list: {n} procedures", n=len(vm.visit_items)) if vm.visit_items else ""
         tiles = vm.sector_tiles()
         tiles.append({"id": "", "prefix": "", "icon": "⚲", "name": vm.t("Search by name"), "wait": ""})
