@@ -132,7 +132,8 @@ class CheckIns:
                 self._walk_in_card()
             return
         summary = card.leaving(key, self._today())    # all that leaves the kiosk
-        self._check_in(summary.as_dict(), card=True)
+        # scanned outside the check-in screen, a card with no booking is a walk-in's
+        self._check_in(summary.as_dict(), walk_in_card=self.screen != CHECKIN)
 
     def _walk_in_card(self) -> None:
         """A walk-in's card (no booking found, or no key): 60 or over, the priority screen opens
@@ -164,9 +165,9 @@ class CheckIns:
 
     # -- asking the server ------------------------------------------------------------------------
 
-    def _check_in(self, fields: dict[str, Any], card: bool = False) -> None:
+    def _check_in(self, fields: dict[str, Any], walk_in_card: bool = False) -> None:
         self.checkin_error = None
-        self._request_ticket(CHECK_IN, {**fields, "lang": self.lang}, ask={"card": card})
+        self._request_ticket(CHECK_IN, {**fields, "lang": self.lang}, ask={"walk_in_card": walk_in_card})
 
     def _checked_in(self, reply: Any) -> None:
         """kiosk/tickets.py, on a check-in's ticket: keep the booking and the outcome (its notice
@@ -174,10 +175,11 @@ class CheckIns:
         self.booking, self.checkin_result = read_check_in(reply)
 
     def _check_in_refused(self, err: ErrorBody, pending: dict) -> None:
-        """kiosk/tickets.py, on a check-in's refusal: a card with no booking here is a walk-in's;
-        anything else is said on the check-in screen, in the server's words (booking_texts)."""
+        """kiosk/tickets.py, on a check-in's refusal: a card scanned outside the check-in screen
+        with no booking here is a walk-in's; anything else is said on the check-in screen, in the
+        server's words (booking_texts)."""
         self.ticket_status = "idle"
-        if (pending.get("ask") or {}).get("card") and err.code == NO_BOOKING:
+        if (pending.get("ask") or {}).get("walk_in_card") and err.code == NO_BOOKING:
             self._walk_in_card()
             return
         words = (err.message_vi if self.lang == "vi" else err.message) or err.message or ""

@@ -170,3 +170,22 @@ def test_a_scan_that_is_neither_says_so_without_asking(catalogue):
     assert vm.checkin_error == booking_code.BookingCodeError("qr", "").text("vi")
     vm.on_scan(CODE)                            # a code scanned as plain text checks in
     assert vm.backend.calls[0][1] == {"code": CODE, "lang": "vi"}
+
+
+def test_a_card_with_no_booking_scanned_at_checkin_is_told_so(catalogue, key_file):
+    vm, _, _ = make(catalogue, backend=Server(refusal=("not_found", "booking_not_found", {})),
+                    id_hash_key_file=key_file)
+    vm.open_checkin()                           # the citizen said they have a booking
+    vm.on_scan(ELDER_QR)
+    assert vm.screen == "checkin" and vm.checkin_error == booking_texts.text("booking_not_found", "vi")
+
+
+def test_typed_keys_reach_the_keypad_only_on_the_checkin_screen(catalogue):
+    vm, _, _ = make(catalogue, backend=Server())
+    vm.typed_key("A")
+    assert vm.checkin_code == "" and vm.screen == "home"
+    vm.open_checkin()
+    for key in CODE:
+        vm.typed_key(key)
+    vm.typed_key("enter")
+    assert vm.backend.calls[0][1] == {"code": CODE, "lang": "vi"} and vm.screen == "ticket"
