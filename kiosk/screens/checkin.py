@@ -25,7 +25,7 @@ class CheckinScreen(KioskScreen):
         if not self._keys_made:
             from kivy.factory import Factory
             for key in v["keys"]:
-                self.ids.keys.add_widget(Factory.CodeKey(text=key))
+                self.ids.keypad.add_widget(Factory.CodeKey(text=key))
             self._keys_made = True
 
 
