@@ -113,6 +113,11 @@ def main(argv: list[str] | None = None) -> int:
         res = run(sc, share, args.seeds, args.days, args.policy, args.forecast)
         got[share] = appointment_figures(res)
         print(f"share {share:.2f}: " + ", ".join(f"{k} {got[share][k]}" for k in FIELDS))
+        walk: dict[str, list[float]] = {}
+        for r in (r for d in res for r in d.records if not r.booked):
+            walk.setdefault(r.sector, []).append(r.wait_s)
+        print("  walk-ins' mean wait per sector (min, n): " + ", ".join(
+            f"{k} {sum(v) / len(v) / 60:.1f} ({len(v)})" for k, v in sorted(walk.items())))
         if share:
             why(res)
     none, half = got[0.0], got[args.share]
