@@ -86,7 +86,9 @@ out.update(screen=app.root.current, number=vm.ticket.number, shown=app.screens["
            priority_line=app.screens["ticket"].priority, slip=slip.__dict__,
            printed=base64.b64encode(kiosk.printer._printer().output).decode())
 # home's "I have a booking", then the keypad's keys tapped: a code typed shows in its groups
-vm.go_home(); pump(0.1)
+vm.go_home()
+wait(lambda: app.root.current == "home", "home again")
+pump(0.2)                      # laid out before the touch lands
 tap(app.screens["home"].ids.booking)
 wait(lambda: app.root.current == "checkin", "the check-in screen")
 keys = {w.text: w for w in app.screens["checkin"].ids.keypad.children}
