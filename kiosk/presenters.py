@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.catalogue import Sector
-from kiosk.journey import GUIDANCE, HOME, NOTICE, PRIORITY, PROCEDURE, PROCEDURES, TICKET, VISIT
+from kiosk.journey import CHECKIN, GUIDANCE, HOME, NOTICE, PRIORITY, PROCEDURE, PROCEDURES, TICKET, VISIT
 from kiosk.printing import OK
 from kiosk.texts import (ERROR_TEXTS, GENERIC_ERROR, PRIORITY_LABELS, days_text, fee_text, minutes_text, online_text,
                          spell_number)
@@ -306,6 +306,9 @@ class ScreenViews:
             near = v.get("nearby")
             return " ".join(x for x in (v.get("title", "") + ".", v.get("message", ""),
                                         _places_text(near) if near else "") if x)
+        if s == CHECKIN:
+            v = self.checkin_view()
+            return " ".join(x for x in (v["title"] + ".", v["prompt"], v["error"]) if x)
         if s == GUIDANCE:
             v = self.guidance_view()
             return " ".join([v["procedure"] + ".", v["status"], *v["steps"]])

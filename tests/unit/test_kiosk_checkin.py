@@ -189,3 +189,13 @@ def test_typed_keys_reach_the_keypad_only_on_the_checkin_screen(catalogue):
         vm.typed_key(key)
     vm.typed_key("enter")
     assert vm.backend.calls[0][1] == {"code": CODE, "lang": "vi"} and vm.screen == "ticket"
+
+
+def test_listen_on_the_checkin_screen_reads_what_to_do_and_what_went_wrong(catalogue):
+    vm, _, _ = make(catalogue, backend=Server(refusal=("booking_cancelled", "booking_cancelled", {})))
+    vm.open_checkin()
+    vm.speak()
+    assert vm.speaker.said[-1] == ("Tôi đã đặt lịch. " + vm.checkin_view()["prompt"], "vi")
+    vm.on_scan(CODE)
+    vm.speak()
+    assert vm.speaker.said[-1][0].endswith(booking_texts.text("booking_cancelled", "vi"))
