@@ -318,10 +318,13 @@ class Simulation:
         opening = self.periods[0][0]
         citizens = draw_citizens(self.sc, self.seed, day)
         check_ins: list[CheckIn] = []
+        day_start = float(opening)
         if self.sc.appointments is not None:
-            # Before the day's rollover (at midnight): the events stay in time order.
+            # Booked at midnight; the day then starts at midnight too, so that its events stay
+            # in time order with check-ins before the opening (early_min before the first slot).
             citizens, check_ins = self._book(day, citizens, res)
-        fold_in(st, self.core.rollover(self._now(opening)), out=self.record)
+            day_start = 0.0
+        fold_in(st, self.core.rollover(self._now(day_start)), out=self.record)
         # Every day starts from the site's own layout; yesterday's moves are undone.
         for c in cfg.counters:
             if isinstance(self.layout, dict):

@@ -90,3 +90,10 @@ def test_a_full_day_sends_the_rest_in_as_walk_ins():
 def test_a_bad_appointments_section_names_the_field(bad, field):
     with pytest.raises(ScenarioError, match=field.replace(".", r"\.")):
         scenario(bad)
+
+
+def test_the_events_of_a_day_with_bookings_stay_in_time_order():
+    events: list = []
+    run(scenario({"share": 0.5, "punctuality_min": {"mean": -25, "sd": 3}}, days=2), events)
+    stamps = [e.ts for e in events]
+    assert stamps == sorted(stamps)
