@@ -91,6 +91,9 @@ class KioskConfig(_Model):
     # Check-in by ID card (issue #16): the site server's <data dir>/id-hash.key copied here at
     # set-up (hex, owner-only); without it a card cannot be hashed and the kiosk offers the code.
     id_hash_key_file: str | None = None
+    # The USB barcode scanner's input device on the Pi (/dev/input/by-id/usb-...-event-kbd), read
+    # and grabbed by motcua/scanner.EvdevReader; omitted, scans come through the window's keys.
+    scanner_device: str | None = None
     # The site's zone if the server's catalogue does not name it (an older server): the times a
     # citizen reads are the site's, never the device's own OS zone.
     timezone: str = DEFAULT_TIMEZONE

@@ -14,6 +14,7 @@ from kiosk.printing import TicketPrinter
 from kiosk.speech import Speaker
 from kiosk.settings import KioskSettings
 from kiosk.viewmodel import KioskViewModel
+from motcua.scanner import EvdevReader
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +33,18 @@ class Kiosk:
     speaker: Speaker
     vm: KioskViewModel
     buttons: KioskButtons | None = None
+    scanner: EvdevReader | None = None
 
     def start(self, wait: float | None = None) -> None:
         # never wait for the broker before showing screens: the banner tells citizens when it is down
         self.link.start(wait)
+        if self.scanner is not None:
+            self.scanner.start()
 
     def stop(self) -> None:
         self.speaker.stop()
+        if self.scanner is not None:
+            self.scanner.stop()
         if self.buttons is not None:
             self.buttons.close()
         self.link.stop()
@@ -46,7 +52,8 @@ class Kiosk:
 
 def build_kiosk(config, *, cache_dir: str | Path | None = None, post: Callable | None = None,
                 printer: TicketPrinter | None = None, speaker: Speaker | None = None,
-                with_buttons: bool = True, settings: KioskSettings | None = None) -> Kiosk:
+                with_buttons: bool = True, settings: KioskSettings | None = None,
+                scanner_grab: bool = True) -> Kiosk:
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     store = CatalogueStore(config.server_url, cache / f"catalogue-{config.site}.json")
     try:
@@ -78,4 +85,9 @@ def build_kiosk(config, *, cache_dir: str | Path | None = None, post: Callable |
             buttons = KioskButtons(config.buttons, vm, post=post)
         except Exception as exc:  # no GPIO on this machine: the touch screen still works
             log.warning("buttons disabled: %s", exc)
-    return Kiosk(config, store, link, printer, speaker, vm, buttons)
+    scanner = None
+    if config.scanner_device:
+        # the scanner's own thread: its scans reach the view-model on the UI thread (kiosk/checkin.py)
+        scanner = EvdevReader(config.scanner_device, lambda scan: post(lambda: vm.on_scan(scan.text)),
+                              on_typed=lambda typed: post(lambda: vm.typed_key(typed.key)), grab=scanner_grab)
+    return Kiosk(config, store, link, printer, speaker, vm, buttons, scanner)

@@ -8,6 +8,8 @@ The service reads its clock through `service.clock` (as tests/integration/test_b
 the test puts it just inside the slot instead of waiting."""
 from __future__ import annotations
 
+import os
+import queue
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from kiosk.printing import TicketPrinter, TicketSlip, render_ticket
 from kiosk.runtime import build_kiosk
 from protocol import booking_code, booking_texts, cccd
 from queue_server.domain.commands import CreateBooking
+from tests.integration.test_scanner_evdev import records
 from tests.support.escpos_raster import decode_raster
 from tests.support.open_site import open_now
 from tests.support.site import RunningSite
@@ -37,6 +40,10 @@ def dots(slip: TicketSlip) -> np.ndarray:
 
 
 def test_a_booking_checked_in_by_its_qr_and_by_a_card_prints_booked_tickets(tmp_path):
+    fifo = tmp_path / "event-kbd"
+    os.mkfifo(fifo)
+    device = os.open(fifo, os.O_RDWR)          # the scanner, plugged in
+    scanned = queue.Queue()                    # what the kiosk's threads hand to the "UI thread"
     with RunningSite(tmp_path / "site", open_now(DEMO, tmp_path)) as running:
         service = running.service
         tz = running.site.site.tz
@@ -63,15 +70,23 @@ def test_a_booking_checked_in_by_its_qr_and_by_a_card_prints_booked_tickets(tmp_
                                       "mqtt": {"url": running.broker_url, "username": user, "password": password},
                                       "server_url": running.http_url, "printer": {"kind": "dummy"},
                                       "speech": {"enabled": False},
-                                      "id_hash_key_file": str(running.dir / "id-hash.key")}, "kiosk")
+                                      "id_hash_key_file": str(running.dir / "id-hash.key"),
+                                      "scanner_device": str(fifo)}, "kiosk")
         printer = TicketPrinter(PrinterSettings(kind="dummy", width_px=576, profile="TM-T20II"))
-        kiosk = build_kiosk(config, cache_dir=tmp_path / "cache", printer=printer, with_buttons=False)
+        # a FIFO stands in for the scanner's /dev/input device (tests/integration/test_scanner_evdev.py):
+        # it cannot be grabbed
+        kiosk = build_kiosk(config, cache_dir=tmp_path / "cache", printer=printer, with_buttons=False,
+                            post=scanned.put, scanner_grab=False)
         kiosk.vm.run_async = lambda fn: fn()      # the request and the print in the test's thread
         kiosk.start(wait=5)
         try:
             vm = kiosk.vm
-            # the booking's QR, scanned on the home screen
-            vm.on_scan(booking_code.qr_payload("https://datlich.example.vn", running.site.id, codes["young"]))
+            # the booking's QR, read by the scanner's device on the home screen
+            os.write(device, records(booking_code.qr_payload("https://datlich.example.vn", running.site.id,
+                                                             codes["young"])))
+            while vm.print_status != "ok":
+                scanned.get(timeout=10)()           # the UI thread's work: the scan, the reply, the print
+            vm.post = lambda fn: fn()               # from here the test calls the view-model itself
             assert vm.ticket_status == "issued" and vm.print_status == "ok", (vm.screen, vm.error, vm.checkin_error)
             slip = vm._ticket_slip()
             assert slip.booked_at == slot.strftime("%H:%M") and vm.booking.code == codes["young"]
@@ -105,4 +120,5 @@ def test_a_booking_checked_in_by_its_qr_and_by_a_card_prints_booked_tickets(tmp_
             assert vm.screen == "priority" and vm.priority == "elderly"
         finally:
             kiosk.stop()
+            os.close(device)
             service.clock = lambda: datetime.now(tz)
