@@ -21,7 +21,7 @@ from kiosk.printing import TicketPrinter, TicketSlip, render_ticket
 from kiosk.runtime import build_kiosk
 from protocol import booking_code, booking_texts, cccd
 from queue_server.domain.commands import CreateBooking
-from tests.integration.test_scanner_evdev import records
+from tests.support.scanner_records import records
 from tests.support.escpos_raster import decode_raster
 from tests.support.open_site import open_now
 from tests.support.site import RunningSite

@@ -12,35 +12,9 @@ import queue
 import pytest
 
 from motcua import scanner
-from motcua.scanner import EV_KEY, INPUT_EVENT, KEY_DOWN, KEY_UP
+from tests.support.scanner_records import records
 
 CARD_QR = "001085012345||Nguyen Van A|01011985|Nam|Ha Noi|10102021"
-CODES = {plain: (code, False) for code, (plain, shifted) in scanner.KEYMAP.items()}
-CODES |= {shifted: (code, True) for code, (plain, shifted) in scanner.KEYMAP.items() if shifted not in CODES}
-
-
-def records(text: str, enter: bool = True) -> bytes:
-    """The bytes a keyboard-mode scanner's event device gives for `text` (+ Enter)."""
-    out = []
-
-    def key(code, value):
-        out.append(INPUT_EVENT.pack(1_764_000_000, 0, EV_KEY, code, value))
-        out.append(INPUT_EVENT.pack(1_764_000_000, 0, 0, 0, 0))    # EV_SYN
-
-    for char in text:
-        code, shift = CODES[char]
-        if shift:
-            key(42, KEY_DOWN)
-        key(code, KEY_DOWN)
-        key(code, KEY_UP)
-        if shift:
-            key(42, KEY_UP)
-    if enter:
-        key(28, KEY_DOWN)
-        key(28, KEY_UP)
-    return b"".join(out)
-
-
 class FakeClock:
     """The keys' times: every read 2 ms after the one before (a scanner's pace)."""
 

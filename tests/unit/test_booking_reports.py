@@ -6,7 +6,7 @@ from __future__ import annotations
 from queue_server.domain import commands as C
 from queue_server.reports import build_report
 from tests.support.domain_harness import Harness
-from tests.unit.test_bookings import ANA, BAO, DAY, book, check_in, site
+from tests.support.booking_site import ANA, BAO, DAY, book, check_in, site
 
 
 def test_share_no_shows_and_punctuality():
