@@ -16,7 +16,17 @@ def events_for_days(store, first_day: str, last_day: str) -> Iterator[Event]:
         if e.data.get("day", "") >= first_day:
             break
         after = e.seq - 1          # start at the last day.started before the period (carries counter status)
+    # A booking is usually made days before its slot: the period's check-ins and no-shows need the
+    # booking.created (and booking.moved) events of earlier days for the slots in or after the period.
+    for e in store.read(after=0, types=_BOOKING_MADE):
+        if e.seq > after:
+            break
+        if e.data.get("day", "") >= first_day:
+            yield e
     for e in store.read(after=after):
         if e.type == ev.DAY_STARTED and e.data.get("day", "") > last_day:
             return
         yield e
+
+
+_BOOKING_MADE = (ev.BOOKING_CREATED, ev.BOOKING_MOVED)
