@@ -25,7 +25,8 @@ class LiveSite:
         self.stats[sector] = {"waiting": stats.waiting, SHOWN_WAIT: stats.shown_wait_s,
                               "remaining_today": stats.remaining_today,
                               "procedures_remaining": stats.procedures_remaining or {},
-                              "past_closing": stats.past_closing}
+                              "past_closing": stats.past_closing,
+                              "next_booking": stats.procedures_next_booking or {}}
         if self.screen in (HOME, PROCEDURES, PROCEDURE, PRIORITY):
             self._changed()
 

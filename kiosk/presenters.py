@@ -12,7 +12,7 @@ from kiosk.catalogue import Sector
 from kiosk.journey import CHECKIN, GUIDANCE, HOME, NOTICE, PRIORITY, PROCEDURE, PROCEDURES, TICKET, VISIT
 from kiosk.printing import OK
 from kiosk.texts import (ERROR_TEXTS, GENERIC_ERROR, PRIORITY_LABELS, days_text, fee_text, minutes_text, online_text,
-                         spell_number)
+                         slot_text, spell_number)
 from kiosk.visits import CAP
 from protocol.messages import MAX_VISIT_PROCEDURES, SHOWN_WAIT
 
@@ -161,7 +161,11 @@ class ScreenViews:
             own = self.sector_wait_s(self.catalogue.sector(sector)) if sector and self.catalogue else None
             near = (self._nearby_panel(sector, own, self.t("You can still take a ticket here."))
                     if sector else None)
-        return {"kind": n["kind"], "title": title, "message": message, "nearby": near,
+        booking = self.notice_booking()
+        if booking is not None:
+            booking = {"text": self.t("Earliest booking: {when}", when=slot_text(booking[0], self.lang)),
+                       "scan": self.t("Scan to book this procedure online:"), "url": booking[1]}
+        return {"kind": n["kind"], "title": title, "message": message, "nearby": near, "booking": booking,
                 "can_insist": n["kind"] != CAP, "insist": self.t("Take it anyway"),
                 "can_file_online": self.notice_online_item() is not None, "online": self.t("File online"),
                 "can_drop": self.notice_can_drop(), "drop": self.t("Remove it from my list"),

@@ -4,6 +4,8 @@ msgids are English; Vietnamese lives in locale/vi/LC_MESSAGES/messages.po.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from motcua.i18n import Catalogue
 
 T = Catalogue(__file__)
@@ -57,6 +59,19 @@ def fee_text(fee_vnd: int | None, note: str | None, lang: str) -> str:
     amount = f"{fee_vnd:,}".replace(",", "." if lang == "vi" else ",")
     text = T("{amount} VND", lang, amount=amount)
     return f"{text} ({note})" if note else text
+
+
+# English month abbreviations for the English date; the Vietnamese date is numeric (03/12).
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def slot_text(start: datetime, lang: str) -> str:
+    """A booking slot's start as the notice says it: "thứ Năm 03/12, 08:30" / "Thu 3 Dec, 08:30"
+    (the time in the zone `start` carries: the site's)."""
+    weekday = (T("Mon", lang), T("Tue", lang), T("Wed", lang), T("Thu", lang), T("Fri", lang),
+               T("Sat", lang), T("Sun", lang))[start.weekday()]
+    return T("{weekday} {day} {month}, {time}", lang, weekday=weekday, day=start.day,
+             dd=f"{start:%d}", mm=f"{start:%m}", month=MONTHS_EN[start.month - 1], time=f"{start:%H:%M}")
 
 
 def days_text(days: int, lang: str) -> str:

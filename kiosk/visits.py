@@ -19,6 +19,7 @@ A part of KioskViewModel (kiosk/viewmodel.py); the screens' texts are in kiosk/p
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 from kiosk.journey import HOME, NOTICE, PROCEDURE, PROCEDURES, VISIT
@@ -171,6 +172,25 @@ class Visits:
             _, proc = self.catalogue.procedure(procedure)
             if proc is not None and proc.online in ("full", "partial"):
                 return (sector, procedure)
+        return None
+
+    def notice_booking(self) -> tuple[datetime, str] | None:
+        """On a cap notice, the earliest free booking slot of the capped procedure (of the first
+        of the capped field's procedures in the list that has one) and its booking page:
+        (start in the site's zone, URL). None when the site takes no bookings, the kiosk has not
+        heard a slot, or the slot heard has started since (the stats follow the queue, not the clock)."""
+        n = self.notice
+        if n is None or n["kind"] != CAP or n["item"] is None or self.catalogue is None:
+            return None
+        book_url = self.catalogue.site.book_url
+        sector, capped = n["item"]
+        slots = (self.stats.get(sector) or {}).get("next_booking") or {}
+        for procedure in [capped] if capped else [p for s, p in n["items"] if s == sector and p]:
+            start = slots.get(procedure)
+            if book_url and start:
+                when = datetime.fromisoformat(start)
+                if when > self.wall():
+                    return when, f"{book_url}/{procedure}"
         return None
 
     def notice_file_online(self) -> None:

@@ -72,6 +72,8 @@ class SiteInfo(_M):
     hours: tuple[str, ...] = ()
     # IANA zone of the site (the server's site config); None from a server that does not send it
     timezone: str | None = None
+    # the base of the booking pages (`<book_url>/<procedure>`); None: the site takes no bookings
+    book_url: str | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -671,6 +671,10 @@ class SectorStats(_Out):
     remaining_today: int | None = None      # numbers left under the sector's daily cap (none: no cap)
     procedures_remaining: dict[str, int] | None = None   # procedure -> left under its own daily cap
     past_closing: bool | None = None        # a ticket taken now is predicted to be called after closing
+    # procedure -> the start (ISO, with the site's offset) of its first free booking slot, for the
+    # procedures under a daily cap of a site that takes bookings: the kiosk's cap notice offers it
+    # (issue #18). Here, not in the catalogue, because the catalogue is fetched once at start.
+    procedures_next_booking: dict[str, str] | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -12,9 +12,12 @@ from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import SiteState
 
 
-def catalogue_document(state: SiteState, cfg: SiteConfig, now: datetime | None = None) -> dict[str, Any]:
+def catalogue_document(state: SiteState, cfg: SiteConfig, now: datetime | None = None,
+                       public_url: str | None = None) -> dict[str, Any]:
     """The document for `state` (the caller holds the service's lock, for one moment of it);
-    with `now`, each sector also says whether a ticket taken now runs past closing."""
+    with `now`, each sector also says whether a ticket taken now runs past closing; with
+    `public_url`, a site that takes bookings gives the base of its booking pages (`book_url`:
+    queue_server/web/booking_bp.py serves `<book_url>/<procedure>`), for the kiosk's QR."""
     waits = estimate.shown_waits(state, cfg)
     sectors = [{
         "id": s.id, "prefix": s.prefix, "name": s.name.model_dump(), "icon": s.icon,
@@ -26,5 +29,6 @@ def catalogue_document(state: SiteState, cfg: SiteConfig, now: datetime | None =
                         "online": p.online, "documents": [d.model_dump() for d in p.documents],
                         "portal_url": p.portal_url} for p in s.procedures]} for s in cfg.sectors]
     return {"site": {"id": cfg.site.id, "name": cfg.site.name.model_dump(), "online_portal": cfg.site.online_portal,
-                     "hours": list(cfg.site.hours), "timezone": cfg.site.timezone},
+                     "hours": list(cfg.site.hours), "timezone": cfg.site.timezone,
+                     **({"book_url": f"{public_url.rstrip('/')}/book"} if public_url and cfg.bookings else {})},
             "priority_groups": list(cfg.priority_groups), "sectors": sectors}

@@ -1,11 +1,12 @@
 """The word before printing (kiosk/visits.py): today's numbers are gone, or the wait runs past
 closing; what the citizen can do instead (nearby centres, filing online) and, past closing only,
-"Take it anyway"."""
+"Take it anyway"; on a cap notice, the earliest booking slot and its booking page's QR."""
 from __future__ import annotations
 
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 
 from kiosk.screens.base import KioskScreen, load_kv, nearby_markup
+from kiosk.screens.guidance import qr_texture
 
 
 class NoticeScreen(KioskScreen):
@@ -13,6 +14,10 @@ class NoticeScreen(KioskScreen):
     message = StringProperty("")
     nearby_title = StringProperty("")
     nearby = StringProperty("")
+    booking = StringProperty("")
+    booking_scan = StringProperty("")
+    booking_qr = ObjectProperty(None, allownone=True)
+    booking_url = ""
     insist_text = StringProperty("")
     drop_text = StringProperty("")
     online_text = StringProperty("")
@@ -27,6 +32,11 @@ class NoticeScreen(KioskScreen):
             return
         self.title = vm.catalogue.site.name.get(vm.lang) if vm.catalogue else ""
         self.headline, self.message = v["title"], v["message"]
+        book = v["booking"]
+        self.booking, self.booking_scan = (book["text"], book["scan"]) if book else ("", "")
+        url = book["url"] if book else ""
+        if url != self.booking_url:          # drawn once per page, not on every refresh
+            self.booking_url, self.booking_qr = url, qr_texture(url) if url else None
         near = v["nearby"]
         self.nearby_title = near["title"] if near else ""
         self.nearby = nearby_markup(near)

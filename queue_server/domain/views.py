@@ -9,7 +9,7 @@ from typing import Any
 
 from protocol.messages import (SHOWN_WAIT, Board, BoardCounter, BoardSector, BoardSite, CounterServing, CounterState,
                                RecentCall, SectorStats, Serving, wait_fields)
-from queue_server.domain import closing, estimate, visits
+from queue_server.domain import bookings, closing, estimate, visits
 from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import SiteState
 
@@ -83,7 +83,24 @@ def sector_stats(state: SiteState, config: SiteConfig, sector: str, now: datetim
         target_wait_s=int(conf.target_wait_min * 60),
         mean_service_s=int(estimate.mean_service_s(state, config, sector)),
         counters=[c.id for c in state.counters.values() if sector in c.sectors and c.status != "closed"],
-        **cap_fields(state, config, sector, procedures=True), past_closing=closing.past_closing(config, now, shown))
+        **cap_fields(state, config, sector, procedures=True), past_closing=closing.past_closing(config, now, shown),
+        **next_bookings(state, config, sector, now))
+
+
+def next_bookings(state: SiteState, config: SiteConfig, sector: str, now: datetime) -> dict[str, Any]:
+    """`procedures_next_booking`: each capped procedure's first free booking slot (its start),
+    offered by the kiosk when today's numbers are gone; {} when the site takes no bookings or
+    nothing is capped. Only capped procedures, so a sector's stats scan slots only where it helps."""
+    if config.bookings is None:
+        return {}
+    conf = config.sector_by_id[sector]
+    capped = [p.id for p in conf.procedures if conf.daily_cap is not None or p.daily_cap is not None]
+    found = {}
+    for procedure in capped:
+        slot = bookings.next_free(state, config, procedure, now, now)
+        if slot is not None:
+            found[procedure] = bookings.parse_slot(config, slot)[0].isoformat()
+    return {"procedures_next_booking": found} if found else {}
 
 
 def board(state: SiteState, config: SiteConfig, now: datetime, waits: dict[str, int] | None = None) -> dict[str, Any]:

@@ -52,7 +52,7 @@ def health():
 def catalogue():
     svc = service()
     with svc.lock:
-        return jsonify(catalogue_document(svc.state, svc.config, svc.clock()))
+        return jsonify(catalogue_document(svc.state, svc.config, svc.clock(), svc.public_url))
 
 
 @bp.get("/api/v1/board")

@@ -212,3 +212,45 @@ def test_priority_tickets_pass_the_same_checks(catalogue):
     vm.take_priority_ticket("dat-dai")
     assert vm.screen == "notice" and vm.backend.calls == []
     assert vm.notice_view()["title"] == "Hôm nay đã hết số thứ tự cho Đất đai"
+
+
+def booking_catalogue():
+    doc = demo_document()
+    doc["site"]["book_url"] = "https://motcua.example.vn/book"
+    return parse_catalogue(doc)
+
+
+def test_a_cap_notice_offers_the_earliest_booking_slot_and_its_page(catalogue):
+    vm, _, _ = make(booking_catalogue())          # the kiosk's clock: Wed 25/11/2026 08:15 ICT
+    vm.on_sector_stats("ly-lich-tu-phap", SectorStats(
+        waiting=3, shown_wait_s=600, procedures_remaining={"phieu-lltp-1": 0},
+        procedures_next_booking={"phieu-lltp-1": "2026-12-03T08:30:00+07:00"}))
+    pick(vm, "ly-lich-tu-phap", "phieu-lltp-1")
+    vm.take_ticket()
+    assert vm.screen == "notice" and vm.backend.calls == []
+    b = vm.notice_view()["booking"]
+    assert b["text"] == "Lịch hẹn sớm nhất: thứ Năm 03/12, 08:30"
+    assert b["url"] == "https://motcua.example.vn/book/phieu-lltp-1"
+    vm.set_lang("en")
+    assert vm.notice_view()["booking"]["text"] == "Earliest booking: Thu 3 Dec, 08:30"
+
+
+def test_a_cap_notice_without_a_slot_offers_no_booking(catalogue):
+    stats = SectorStats(waiting=3, shown_wait_s=600, procedures_remaining={"phieu-lltp-1": 0},
+                        procedures_next_booking={"phieu-lltp-1": "2026-11-25T08:00:00+07:00"})
+    vm, _, _ = make(booking_catalogue())
+    vm.on_sector_stats("ly-lich-tu-phap", stats.model_copy(update={"procedures_next_booking": None}))
+    pick(vm, "ly-lich-tu-phap", "phieu-lltp-1")
+    vm.take_ticket()
+    assert vm.screen == "notice" and vm.notice_view()["booking"] is None       # no free slot heard
+    vm.go_home()
+    vm.on_sector_stats("ly-lich-tu-phap", stats)      # a slot heard, but it started before now (08:15)
+    pick(vm, "ly-lich-tu-phap", "phieu-lltp-1")
+    vm.take_ticket()
+    assert vm.screen == "notice" and vm.notice_view()["booking"] is None
+    vm2, _, _ = make(catalogue)                       # a site without bookings gives no booking page
+    vm2.on_sector_stats("ly-lich-tu-phap", stats.model_copy(
+        update={"procedures_next_booking": {"phieu-lltp-1": "2026-12-03T08:30:00+07:00"}}))
+    pick(vm2, "ly-lich-tu-phap", "phieu-lltp-1")
+    vm2.take_ticket()
+    assert vm2.screen == "notice" and vm2.notice_view()["booking"] is None
