@@ -85,10 +85,29 @@ def booking_notes(t, tz) -> list[dict[str, str]]:
     return []
 
 
+# the travel times a citizen may pick for "when to leave home" (minutes); the first shown is DEFAULT_TRAVEL
+TRAVEL_MIN = (10, 20, 30, 45)
+DEFAULT_TRAVEL = 20
+
+
+def leave_model(t, tz) -> dict[str, Any] | None:
+    """When to leave home (issue #16), for a ticket taken from a phone whose citizen has not checked
+    in yet: the time they must be at the kiosk by, less each travel time the citizen may pick.
+    A booked slot's ticket exists only once its citizen is at the kiosk, so it has none."""
+    if t.status != "waiting" or t.booking_kind != "remote" or not t.held or not t.arrive_by_epoch:
+        return None
+    by = datetime.fromtimestamp(t.arrive_by_epoch, tz)
+    return {"default": DEFAULT_TRAVEL,
+            "options": [{"min": m, "text": both("Leave at {time}", time=f"{by - timedelta(minutes=m):%H:%M}")}
+                        for m in TRAVEL_MIN]}
+
+
 def page_model(view: dict[str, Any], recalls: int, transferred: bool,
-               visit: dict[str, Any] | None = None, booking: list[dict[str, str]] | None = None) -> dict[str, Any]:
+               visit: dict[str, Any] | None = None, booking: list[dict[str, str]] | None = None,
+               leave: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything the tracking page shows of `view` (api.ticket_view), worded in both languages;
-    `visit`: visit_model's, for a ticket of several procedures; `booking`: booking_notes'."""
+    `visit`: visit_model's, for a ticket of several procedures; `booking`: booking_notes';
+    `leave`: leave_model's."""
     status = view["status"]
     waiting = status == "waiting"
     notes = list(booking or [])
@@ -102,7 +121,10 @@ def page_model(view: dict[str, Any], recalls: int, transferred: bool,
             "ahead": view["ahead"] if waiting else None,
             "wait_min": round(view["live_wait_s"] / 60) if waiting else None,
             # the domain's rule (QueueCore._ticket_cancel): only a waiting ticket can be cancelled
-            "can_cancel": waiting, "final": status in FINAL, "visit": visit}
+            "can_cancel": waiting, "final": status in FINAL, "visit": visit, "leave": leave,
+            # what the page's alert says when called (track.js: banner, sound, vibration, notification)
+            "call_alert": both("Your turn: go to counter {counter}", counter=view["counter_number"])
+            if status == "called" else None}
 
 
 def ticket_page(token: str) -> dict[str, Any] | None:
@@ -116,7 +138,7 @@ def ticket_page(token: str) -> dict[str, Any] | None:
         t = svc.state.tickets[svc.state.by_token[token]]
         names = {s.id: s.name.model_dump() for s in svc.config.sectors}
         return page_model(view, t.recalls, t.transferred, visit_model(view, names, _visit_end(svc, t, view)),
-                          booking_notes(t, svc.config.site.tz))
+                          booking_notes(t, svc.config.site.tz), leave_model(t, svc.config.site.tz))
 
 
 def _visit_end(svc, t, view: dict[str, Any]) -> str | None:

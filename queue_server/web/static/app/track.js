@@ -31,10 +31,82 @@
     text("ahead", m.ahead === null ? "" : String(m.ahead));
     text("wait", m.wait_min === null ? "" : String(m.wait_min));
     $("cancel-form").hidden = !m.can_cancel;
-    if (m.called && (!was.called || m.recalls !== was.recalls) && navigator.vibrate) {
-      try { navigator.vibrate([400, 200, 400]); } catch (e) {}
-    }
+    renderLeave(m.leave);
+    warn(was);
     if (m.final) close();
+  }
+
+  // ---- Telling the citizen (issue #16): "almost your turn" at N ahead, "your turn" when called.
+  // Once per crossing of the threshold (armed again when the queue moves back above it, e.g. after
+  // a transfer) and once per call or recall; the on-page banner says it as long as it holds.
+  var NEAR_KEY = "motcua.track.near";      // the citizen's N, for every ticket on this phone
+  var TRAVEL_KEY = "motcua.track.travel";
+  function stored(key, fallback) {
+    try { var v = parseInt(window.localStorage.getItem(key), 10); return isNaN(v) ? fallback : v; }
+    catch (e) { return fallback; }     // storage blocked (private mode): the default
+  }
+  function store(key, value) { try { window.localStorage.setItem(key, String(value)); } catch (e) {} }
+  var near = stored(NEAR_KEY, 3);
+  var armed = !(m.ahead !== null && m.ahead <= near);   // already near at load: the banner only
+  var audio = null;
+
+  function nearText(n) {
+    return {vi: I.near.vi.replace("{n}", n), en: I.near.en.replace("{n}", n)};
+  }
+  function warn(was) {
+    var say = null, ring = false;
+    if (m.called) {
+      say = m.call_alert;
+      ring = was !== m && (!was.called || m.recalls !== was.recalls);
+    } else if (m.ahead !== null && m.ahead <= near) {
+      say = nearText(m.ahead);
+      ring = armed;
+      armed = false;
+    } else {
+      armed = true;
+    }
+    $("alert").hidden = !say;
+    text("alert-vi", say ? say.vi : "");
+    text("alert-en", say ? say.en : "");
+    if (say && ring) ringNow(say);
+  }
+  function ringNow(say) {
+    chime();
+    if (navigator.vibrate) { try { navigator.vibrate([400, 200, 400]); } catch (e) {} }
+    if (window.Notification && window.Notification.permission === "granted") {
+      try { new window.Notification(say.vi, {body: say.en, tag: "motcua-" + token, renotify: true}); }
+      catch (e) {}     // Android Chrome allows notifications only from a service worker: the banner stays
+    }
+  }
+  // A short two-note chime made by WebAudio: no sound file to fetch. The browser lets it play
+  // once the citizen has touched the page (any of its controls starts it).
+  function chime() {
+    var C = window.AudioContext || window.webkitAudioContext;
+    if (!C) return;
+    try {
+      if (!audio) audio = new C();
+      if (audio.state === "suspended") audio.resume();
+      [[880, 0], [660, 0.25]].forEach(function (note) {
+        var o = audio.createOscillator(), g = audio.createGain(), at = audio.currentTime + note[1];
+        o.frequency.value = note[0];
+        g.gain.setValueAtTime(0.3, at);
+        g.gain.exponentialRampToValueAtTime(0.001, at + 0.6);
+        o.connect(g); g.connect(audio.destination);
+        o.start(at); o.stop(at + 0.6);
+      });
+    } catch (e) {}
+  }
+  function unlockSound() {
+    var C = window.AudioContext || window.webkitAudioContext;
+    try { if (!audio && C) audio = new C(); if (audio && audio.state === "suspended") audio.resume(); } catch (e) {}
+  }
+
+  function renderLeave(leave) {
+    $("leave").hidden = !leave;
+    if (!leave) return;
+    var sel = $("travel"), pick = null;
+    leave.options.forEach(function (o) { if (String(o.min) === sel.value) pick = o; });
+    pair("leave", pick ? pick.text : null);
   }
 
   // A visit of several procedures: where it stands, each procedure, the next, the visit's end.
@@ -122,6 +194,31 @@
   document.addEventListener("visibilitychange", function () {
     if (document.hidden) close(); else { refresh(); open(); }
   });
+  var tell = $("tell"), nearSel = $("near"), travel = $("travel"), ask = $("notify");
+  tell.hidden = false;                   // the controls work with JavaScript only
+  nearSel.value = String(near);
+  if (nearSel.value !== String(near)) { near = 3; nearSel.value = "3"; }
+  nearSel.addEventListener("change", function () {
+    near = parseInt(nearSel.value, 10);
+    store(NEAR_KEY, near);
+    unlockSound();
+    armed = !(m.ahead !== null && m.ahead <= near);
+    warn(m);
+  });
+  var t0 = stored(TRAVEL_KEY, null);
+  if (t0 !== null) { travel.value = String(t0); if (travel.value !== String(t0)) travel.selectedIndex = 0; }
+  travel.addEventListener("change", function () { store(TRAVEL_KEY, travel.value); renderLeave(m.leave); });
+  // Notifications need a secure context (HTTPS, or localhost); permission is asked only on a tap.
+  function showAsk() {
+    ask.hidden = !(window.isSecureContext && window.Notification && window.Notification.permission === "default");
+  }
+  showAsk();
+  ask.addEventListener("click", function () {
+    unlockSound();
+    var p = window.Notification.requestPermission(showAsk);
+    if (p && p.then) p.then(showAsk);
+  });
+  document.addEventListener("click", unlockSound);
   render(m);
   if (window.EventSource) open(); else setInterval(refresh, 15000);
 })();
