@@ -1,9 +1,10 @@
 """Issue #18 at the kiosk on real parts: the ticket of a visit read back from the printer's ESC/POS
 bytes, and a kiosk against the real queue server over a real mosquitto (one ticket.issue for a
 visit, printed in the server's order; a daily cap and past closing said before printing, and the
-server's refusals for them showing the same notice)."""
+server's refusals for them showing the same notice, which offers the earliest booking slot)."""
 from __future__ import annotations
 
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,10 @@ from firmware_config.device_config import PrinterSettings, parse_device_config
 from kiosk.catalogue import parse_catalogue
 from kiosk.printing import TicketPrinter, TicketSlip, render_ticket
 from kiosk.runtime import build_kiosk
+from kiosk.texts import slot_text
 from queue_server.catalogue import catalogue_document
 from queue_server.config import load_site
+from queue_server.domain import bookings
 from queue_server.domain.events import TICKET_ISSUED
 from queue_server.domain.state import SiteState
 from tests.support.escpos_raster import decode_raster
@@ -131,6 +134,17 @@ def test_a_daily_cap_gone_is_said_before_printing_and_a_refusal_says_the_same(tm
             assert vm.screen == "notice" and vm.notice["kind"] == "daily_cap_reached"
             assert vm.notice_view()["title"] == "Hôm nay đã hết số thứ tự cho Cấp Phiếu lý lịch tư pháp số 1"
             assert issued(running, "k2") == [] and vm.pending is None     # nothing was asked
+            # the earliest free booking slot, as the server's booking rules find it, and its page
+            svc = running.service
+            with svc.lock:
+                now = svc.clock()
+                slot = bookings.next_free(svc.state, svc.config, "phieu-lltp-1", now, now)
+                start = bookings.parse_slot(svc.config, slot)[0]
+            booking = vm.notice_view()["booking"]
+            assert booking["text"] == f"Lịch hẹn sớm nhất: {slot_text(start, 'vi')}"
+            assert booking["url"] == f"{running.http_url}/book/phieu-lltp-1"
+            with urllib.request.urlopen(booking["url"], timeout=5) as page:   # the QR's page is there
+                assert page.status == 200
             # a kiosk that has not heard the stats (only its catalogue, from before): the server refuses
             vm.go_home()
             del vm.stats["ly-lich-tu-phap"]

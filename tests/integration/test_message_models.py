@@ -91,3 +91,26 @@ def test_an_older_servers_deprecated_wait_still_reads():
     stats = m.parse(m.SectorStats, {"v": 1, "type": "sector.stats", "ts": "t", "sector": "a", "waiting": 2,
                                     "est_wait_s": 600, "served_today": 0})
     assert stats is not None and stats.shown_wait_s == 600
+
+
+def test_a_capped_procedures_next_booking_round_trips_through_the_stats_model(tmp_path):
+    from datetime import datetime
+
+    from queue_server.config import load_site
+    from queue_server.domain import views
+    from queue_server.domain.state import SiteState
+    from tests.support.kiosk_fakes import DEMO
+    from tests.support.open_site import open_now
+    site = load_site(open_now(DEMO, tmp_path, daily_caps={"phieu-lltp-1": 1}))
+    now = datetime(2026, 12, 2, 7, 0, tzinfo=site.site.tz)          # before opening: today's slots are free
+    built = views.sector_stats(SiteState.initial(site), site, B, now)
+    start = built["procedures_next_booking"]["phieu-lltp-1"]
+    assert set(built["procedures_next_booking"]) == {"phieu-lltp-1"}     # only the capped procedure
+    assert datetime.fromisoformat(start).date() == now.date() and datetime.fromisoformat(start) > now
+    m.check(m.SectorStats, json.loads(json.dumps(built)))
+    back = m.parse(m.SectorStats, json.dumps(built).encode())
+    assert back is not None and back.procedures_next_booking == {"phieu-lltp-1": start}
+    assert "procedures_next_booking" not in views.sector_stats(SiteState.initial(site), site, A, now)   # no cap
+    older = m.parse(m.SectorStats, {"v": 1, "type": "sector.stats", "ts": "t", "sector": "a", "waiting": 2,
+                                    "shown_wait_s": 600, "served_today": 0})
+    assert older is not None and older.procedures_next_booking is None
