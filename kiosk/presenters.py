@@ -164,7 +164,7 @@ class ScreenViews:
         booking = self.notice_booking()
         if booking is not None:
             booking = {"text": self.t("Earliest booking: {when}", when=slot_text(booking[0], self.lang)),
-                       "scan": self.t("Scan to book this procedure online:"), "url": booking[1]}
+                       "scan": self.t("Scan this code with your phone to book this procedure."), "url": booking[1]}
         return {"kind": n["kind"], "title": title, "message": message, "nearby": near, "booking": booking,
                 "can_insist": n["kind"] != CAP, "insist": self.t("Take it anyway"),
                 "can_file_online": self.notice_online_item() is not None, "online": self.t("File online"),

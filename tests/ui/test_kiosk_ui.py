@@ -14,10 +14,12 @@ import os
 import subprocess
 import tempfile
 import time
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from kiosk.texts import slot_text
 from protocol.messages import SectorStats
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -558,7 +560,10 @@ def test_a_visit_of_two_procedures_listed_then_one_ticket_in_the_servers_order(k
 def test_caps_and_past_closing_are_said_before_printing(kiosk_ui):
     ui = kiosk_ui
     ui.home()
-    ui.vm.on_sector_stats("ly-lich-tu-phap", SectorStats(waiting=3, shown_wait_s=600, remaining_today=0))
+    slot = (ui.vm.wall() + timedelta(days=1)).astimezone(timezone(timedelta(hours=7))).replace(
+        hour=8, minute=30, second=0, microsecond=0)
+    ui.vm.on_sector_stats("ly-lich-tu-phap", SectorStats(waiting=3, shown_wait_s=600, remaining_today=0,
+                                                         procedures_next_booking={"phieu-lltp-1": slot.isoformat()}))
     ui.pump(0.1)
     assert ui.find("SectorTile", sector_id="ly-lich-tu-phap").wait == "Hôm nay đã hết số"
     issued = len(ui.issued())
@@ -572,6 +577,9 @@ def test_caps_and_past_closing_are_said_before_printing(kiosk_ui):
     screen = ui.screen()
     assert screen.headline == "Hôm nay đã hết số thứ tự cho Lý lịch tư pháp"
     assert screen.ids.insist.opacity == 0 and screen.ids.online.opacity == 1   # no ticket; filing online
+    # the field's cap: the earliest booking of the procedure asked for, and its page's QR
+    assert screen.booking == f"Lịch hẹn sớm nhất: {slot_text(slot, 'vi')}"
+    assert screen.booking_url == f"{ui.vm.catalogue.site.book_url}/phieu-lltp-1" and screen.booking_qr is not None
     ui.assert_fits()
     ui.shot("kiosk-cap.png")
     ui.tap(screen.ids.home)
