@@ -37,6 +37,9 @@ RECORD_NOTIFICATIONS = """
   Object.defineProperty(Recorded, "permission", {get: () => Real.permission});
   Recorded.requestPermission = (cb) => Real.requestPermission(cb);
   window.Notification = Recorded;
+  window.__tones = 0;               // the chime's notes (WebAudio oscillators)
+  const osc = AudioContext.prototype.createOscillator;
+  AudioContext.prototype.createOscillator = function () { window.__tones++; return osc.call(this); };
 })();
 """
 
@@ -83,6 +86,7 @@ def test_near_and_called_show_the_banner_and_notify_once_each(browser, site):
     assert page.locator("#notify").is_hidden()          # permission already granted: nothing to ask
     assert page.locator("#alert").is_hidden() and notified(page) == []
     assert axe_check(page) == []
+    page.tap("#number")               # a tap lets the page play sound (browsers' rule)
 
     # one called: 3 ahead, the threshold is crossed
     assert q7.request("call.next")["result"]["ticket"]["number"] == before[0]["number"]
@@ -90,6 +94,7 @@ def test_near_and_called_show_the_banner_and_notify_once_each(browser, site):
     assert page.locator("#alert-en").inner_text() == "Almost your turn: 3 ahead"
     page.wait_for_function("window.__notified.length === 1")
     assert notified(page) == [{"title": "Sắp đến lượt bạn: còn 3 người trước bạn", "body": "Almost your turn: 3 ahead"}]
+    assert page.evaluate("window.__tones") == 2          # the two-note chime
     assert axe_check(page) == []
 
     # closer still: the banner follows, no second notification for the same crossing
@@ -98,7 +103,7 @@ def test_near_and_called_show_the_banner_and_notify_once_each(browser, site):
         assert q7.request("call.next")["result"]["ticket"]["number"] == prev["number"]
     shows(page, "#ahead", "0")
     shows(page, "#alert-vi", "còn 0 người trước bạn")
-    assert len(notified(page)) == 1
+    assert len(notified(page)) == 1 and page.evaluate("window.__tones") == 2
 
     # called: "Mời bạn đến quầy 7", notified again
     assert q7.request("serve.done")["ok"]

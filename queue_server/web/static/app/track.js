@@ -78,13 +78,12 @@
       catch (e) {}     // Android Chrome allows notifications only from a service worker: the banner stays
     }
   }
-  // A short two-note chime made by WebAudio: no sound file to fetch. The browser lets it play
-  // once the citizen has touched the page (any of its controls starts it).
+  // A short two-note chime made by WebAudio: no sound file to fetch. Browsers let audio start only
+  // after a tap on the page, so the context is made by the citizen's first tap (unlockSound);
+  // before it there is no sound to play (and no console warning about a blocked one).
   function chime() {
-    var C = window.AudioContext || window.webkitAudioContext;
-    if (!C) return;
+    if (!audio) return;
     try {
-      if (!audio) audio = new C();
       if (audio.state === "suspended") audio.resume();
       [[880, 0], [660, 0.25]].forEach(function (note) {
         var o = audio.createOscillator(), g = audio.createGain(), at = audio.currentTime + note[1];
