@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from protocol.messages import (SHOWN_WAIT, Board, BoardCounter, BoardSector, BoardSite, CounterServing, CounterState,
-                               RecentCall, SectorStats, Serving, wait_fields)
+from protocol.messages import (MAX_VISIT_PROCEDURES, SHOWN_WAIT, Board, BoardCounter, BoardSector, BoardSite,
+                               CounterServing, CounterState, RecentCall, SectorStats, Serving, wait_fields)
 from queue_server.domain import bookings, closing, estimate, visits
 from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import SiteState
@@ -90,11 +90,18 @@ def sector_stats(state: SiteState, config: SiteConfig, sector: str, now: datetim
 def next_bookings(state: SiteState, config: SiteConfig, sector: str, now: datetime) -> dict[str, Any]:
     """`procedures_next_booking`: each capped procedure's first free booking slot (its start),
     offered by the kiosk when today's numbers are gone; {} when the site takes no bookings or
-    nothing is capped. Only capped procedures, so a sector's stats scan slots only where it helps."""
+    nothing is near its cap. Only procedures with fewer numbers left (their own cap's or their
+    sector's) than one visit may ask for, the only ones the kiosk's cap notice can be about: the
+    scan of up to `days_ahead` days of slots is not paid on every stats message of a capped
+    sector's day, only near its end."""
     if config.bookings is None:
         return {}
     conf = config.sector_by_id[sector]
-    capped = [p.id for p in conf.procedures if conf.daily_cap is not None or p.daily_cap is not None]
+    left = cap_fields(state, config, sector, procedures=True)
+    sector_left = left.get("remaining_today")
+    capped = [p.id for p in conf.procedures
+              if min((n for n in (sector_left, left.get("procedures_remaining", {}).get(p.id)) if n is not None),
+                     default=MAX_VISIT_PROCEDURES) < MAX_VISIT_PROCEDURES]
     found = {}
     for procedure in capped:
         slot = bookings.next_free(state, config, procedure, now, now)
