@@ -188,8 +188,11 @@ class Visits:
         for procedure in [capped] if capped else [p for s, p in n["items"] if s == sector and p]:
             start = slots.get(procedure)
             if book_url and start:
-                when = datetime.fromisoformat(start)
-                if when > self.wall():
+                try:
+                    when = datetime.fromisoformat(start)
+                except (TypeError, ValueError):
+                    when = None           # a slot we cannot read: no offer, rather than a wrong one
+                if when is not None and when.tzinfo is not None and when > self.wall():
                     return when, f"{book_url}/{procedure}"
         return None
 

@@ -248,6 +248,13 @@ def test_a_cap_notice_without_a_slot_offers_no_booking(catalogue):
     pick(vm, "ly-lich-tu-phap", "phieu-lltp-1")
     vm.take_ticket()
     assert vm.screen == "notice" and vm.notice_view()["booking"] is None
+    for unreadable in ("next Thursday", "2026-12-03T08:30:00"):    # not a time, or without its zone
+        vm.go_home()
+        vm.on_sector_stats("ly-lich-tu-phap", stats.model_copy(
+            update={"procedures_next_booking": {"phieu-lltp-1": unreadable}}))
+        pick(vm, "ly-lich-tu-phap", "phieu-lltp-1")
+        vm.take_ticket()
+        assert vm.screen == "notice" and vm.notice_view()["booking"] is None
     vm2, _, _ = make(catalogue)                       # a site without bookings gives no booking page
     vm2.on_sector_stats("ly-lich-tu-phap", stats.model_copy(
         update={"procedures_next_booking": {"phieu-lltp-1": "2026-12-03T08:30:00+07:00"}}))
