@@ -307,8 +307,9 @@ class ScreenViews:
             return " ".join([v["title"] + ":", ". ".join(v["rows"]) + ".", v["note"]])
         if s == NOTICE:
             v = self.notice_view() or {}
-            near = v.get("nearby")
+            near, book = v.get("nearby"), v.get("booking")
             return " ".join(x for x in (v.get("title", "") + ".", v.get("message", ""),
+                                        f"{book['text']}. {book['scan']}" if book else "",
                                         _places_text(near) if near else "") if x)
         if s == CHECKIN:
             v = self.checkin_view()

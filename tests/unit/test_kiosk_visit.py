@@ -231,6 +231,7 @@ def test_a_cap_notice_offers_the_earliest_booking_slot_and_its_page(catalogue):
     b = vm.notice_view()["booking"]
     assert b["text"] == "Lịch hẹn sớm nhất: thứ Năm 03/12, 08:30"
     assert b["url"] == "https://motcua.example.vn/book/phieu-lltp-1"
+    assert "Lịch hẹn sớm nhất: thứ Năm 03/12, 08:30." in vm.speech_text()     # read aloud too
     vm.set_lang("en")
     assert vm.notice_view()["booking"]["text"] == "Earliest booking: Thu 3 Dec, 08:30"
 
