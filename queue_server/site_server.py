@@ -51,22 +51,6 @@ def load_or_create_id_key(path: Path) -> bytes:
     return key
 
 
-def load_or_create_id_key(path: Path) -> bytes:
-    """The key of the ID card hash (protocol/cccd.id_hash; the site config's bookings.id_key_file):
-    made at the first start like the web secrets, owner-only, never in the repository. A province
-    whose limits span its centres puts its own key in that file on each site."""
-    from motcua.files import write_private
-    from protocol.cccd import MIN_KEY_BYTES
-    if path.exists():
-        key = bytes.fromhex(path.read_text().strip())
-        if len(key) < MIN_KEY_BYTES:
-            raise ValueError(f"{path}: the ID hash key must be at least {MIN_KEY_BYTES} bytes (hex)")
-        return key
-    key = secrets.token_bytes(MIN_KEY_BYTES)
-    write_private(path, key.hex() + "\n")
-    return key
-
-
 @dataclass
 class ServerOptions:
     broker: str
@@ -114,10 +98,8 @@ class SiteServer:
         public_url = options.public_url or f"http://{_display_host(options.http_host)}:{options.http_port}"
         self.service = QueueService(site, self.store, policy=make_policy(options.policy), public_url=public_url,
                                     snapshot_every=options.snapshot_every, balancer=make_balancer())
-        if site.bookings is not None:
-            # the pages hash a typed ID card number with it (protocol/cccd.id_hash); the kiosks get it
-            # when provisioned. Only the hash ever reaches the domain.
-            self.service.id_hash_key = load_or_create_id_key(Path(data_dir) / site.bookings.id_key_file)
+        # the kiosks get the same key when provisioned; only the hash ever reaches the domain
+        self.service.id_hash_key = self.id_hash_key
         self.gateway = MqttGateway(self.service, options.broker, username=options.username,
                                    password=options.password, ca_file=options.ca_file,
                                    publisher=options.publisher or default_publisher())
