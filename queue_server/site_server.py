@@ -25,9 +25,11 @@ def load_or_create_web_secrets(path: Path) -> dict[str, str]:
     if path.exists():
         data = json.loads(path.read_text())
     changed = False
-    for key in ("secret_key", "api_token"):
+    # The API token is typed after `--token` (motcua rebalance): hex, because a URL-safe token
+    # starts with "-" one time in 64 and argparse then reads it as an option.
+    for key, make in (("secret_key", lambda: secrets.token_urlsafe(32)), ("api_token", lambda: secrets.token_hex(32))):
         if not data.get(key):
-            data[key] = secrets.token_urlsafe(32)
+            data[key] = make()
             changed = True
     if changed:
         write_private(path, json.dumps(data, indent=2) + "\n")
