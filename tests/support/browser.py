@@ -20,6 +20,20 @@ def axe_check(page) -> list[dict]:
             for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
+def page_errors(page) -> list[str]:
+    """The list that collects every console error and page error `page` meets from now on."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
+def shows(page, selector: str, text: str) -> None:
+    """Wait until the element `selector` contains `text`."""
+    page.wait_for_function("([s, t]) => { const e = document.querySelector(s); return e && e.textContent.indexOf(t) >= 0; }",
+                           arg=[selector, text])
+
+
 def logged_in_page(browser, site, user: tuple[str, str], *, viewport: tuple[int, int] = (1366, 900),
                    **context_args):
     """A new page of a new browser context, logged in at the site's /login as `user` (name,
@@ -27,9 +41,7 @@ def logged_in_page(browser, site, user: tuple[str, str], *, viewport: tuple[int,
     ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, **context_args)
     page = ctx.new_page()
     page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    errors = page_errors(page)
     page.goto(site.http_url + "/login")
     page.fill("#username", user[0])
     page.fill("#password", user[1])

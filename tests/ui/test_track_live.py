@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.browser import page_errors, shows
 from tests.support.site import RunningSite
 
 pytestmark = pytest.mark.timeout(120)
@@ -25,17 +26,10 @@ def open_page(browser, url):
     ctx = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
     page = ctx.new_page()
     page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    errors = page_errors(page)
     page.goto(url)
     page.wait_for_selector("body[data-stream=open]")
     return page, errors
-
-
-def shows(page, selector: str, text: str) -> None:
-    page.wait_for_function("([s, t]) => { const e = document.querySelector(s); return e && e.textContent.indexOf(t) >= 0; }",
-                           arg=[selector, text])
 
 
 def test_the_page_follows_transfer_call_recall_and_service(browser, site):

@@ -16,7 +16,7 @@ import pytest
 
 from protocol import cccd
 from queue_server.domain.commands import RemoteTicket
-from tests.support.browser import CHROMIUM, axe_check
+from tests.support.browser import CHROMIUM, axe_check, page_errors, shows
 from tests.support.open_site import open_now
 from tests.support.site import RunningSite
 
@@ -59,17 +59,10 @@ def open_page(browser, url, *, context=None):
         ctx.add_init_script(RECORD_NOTIFICATIONS)
     page = ctx.new_page()
     page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    errors = page_errors(page)
     page.goto(url)
     page.wait_for_selector("body[data-stream=open]")
     return page, errors
-
-
-def shows(page, selector: str, text: str) -> None:
-    page.wait_for_function("([s, t]) => { const e = document.querySelector(s); return e && e.textContent.indexOf(t) >= 0; }",
-                           arg=[selector, text])
 
 
 def notified(page) -> list[dict]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.browser import axe_check
+from tests.support.browser import axe_check, page_errors, shows
 from tests.support.site import RunningSite
 
 pytestmark = pytest.mark.timeout(120)
@@ -25,16 +25,9 @@ def open_page(browser, url, viewport, **context_args):
     ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, **context_args)
     page = ctx.new_page()
     page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    errors = page_errors(page)
     page.goto(url)
     return page, errors
-
-
-def shows(page, selector: str, text: str) -> None:
-    page.wait_for_function("([s, t]) => { const e = document.querySelector(s); return e && e.textContent.indexOf(t) >= 0; }",
-                           arg=[selector, text])
 
 
 def step_lines(page) -> list[str]:
