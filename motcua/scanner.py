@@ -191,7 +191,22 @@ class ScannerError(OSError):
     """The scanner's device cannot be used (not an input device, held by another program)."""
 
 
-class EvdevReader:
+class _Hands:
+    """What a reader does with the assembler's output: scans to `on_scan`, a person's keys to
+    `on_typed` (when set). Shared by the evdev reader and the Kivy adapter."""
+
+    on_scan: Callable[[Scan], None]
+    on_typed: Callable[[Typed], None] | None
+
+    def _deliver(self, items: list[Scan | Typed]) -> None:
+        for item in items:
+            if isinstance(item, Scan):
+                self.on_scan(item)
+            elif self.on_typed is not None:
+                self.on_typed(item)
+
+
+class EvdevReader(_Hands):
     """Reads one scanner's input device and calls `on_scan(Scan)` (and `on_typed(Typed)` for keys
     a person typed on it, if given) from its own thread (`start`), until `stop()`; a Kivy app
     hands them on to its main thread (Clock.schedule_once).
@@ -318,17 +333,10 @@ class EvdevReader:
                     self._deliver(self.assembler.key(key, now))
             pending = pending[whole:]
 
-    def _deliver(self, items: list[Scan | Typed]) -> None:
-        for item in items:
-            if isinstance(item, Scan):
-                self.on_scan(item)
-            elif self.on_typed is not None:
-                self.on_typed(item)
-
 
 # --- Kivy ------------------------------------------------------------------------------------
 
-class KivyScanner:
+class KivyScanner(_Hands):
     """Feeds a ScanAssembler from a Kivy Window: characters from `on_textinput`, Enter from
     `on_key_down`. Keys it takes do not reach the window's other handlers (it returns True);
     keys that turn out to be a person's typing go to `on_typed`. `clock` gives the keys' times
@@ -390,10 +398,3 @@ class KivyScanner:
             self._tick_event = None
         if deadline is not None:
             self._tick_event = self._clock_api.schedule_once(self.tick, max(0.0, deadline - self.clock()))
-
-    def _deliver(self, items: list[Scan | Typed]) -> None:
-        for item in items:
-            if isinstance(item, Scan):
-                self.on_scan(item)
-            elif self.on_typed is not None:
-                self.on_typed(item)
