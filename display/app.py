@@ -35,6 +35,7 @@ class CounterTile(BoxLayout):
 class RecentRow(BoxLayout):
     number_text = StringProperty("")
     label_text = StringProperty("")
+    detail_text = StringProperty("")      # "2/3: Đất đai" for a visit's procedure, else empty
 
 
 class SectorCard(BoxLayout):
@@ -111,7 +112,8 @@ class DisplayRoot(BoxLayout):
         sync_children(self.ids.tiles, CounterTile, tile_props)
 
         sync_children(self.ids.recent, RecentRow,
-                      [dict(number_text=r.number, label_text=r.label_vi) for r in v.recent()], keep_last=1)
+                      [dict(number_text=r.number, label_text=r.label_vi, detail_text=r.detail_vi)
+                       for r in v.recent()], keep_last=1)
 
         rows = v.sectors()
         self.sector_cols = max(1, min(4, math.ceil(len(rows) / 2))) if len(rows) > 4 else max(1, len(rows))

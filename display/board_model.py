@@ -62,6 +62,8 @@ class RecentRow:
     number: str
     label_vi: str
     label_en: str
+    detail_vi: str = ""      # where a visit stands ("2/3: Đất đai"), as on the tile and the banner
+    detail_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,9 @@ class BoardView:
         for r in (self.board.recent_calls if self.board else [])[:limit]:
             if r.number:
                 label = nfc(r.counter_label or r.counter)
-                rows.append(RecentRow(nfc(r.number), label, nfc(r.counter_label_en or label)))
+                step = step_text(r.step, r.steps, self.sector_name(r.sector)) or {}
+                rows.append(RecentRow(nfc(r.number), label, nfc(r.counter_label_en or label),
+                                      detail_vi=nfc(step.get("vi", "")), detail_en=nfc(step.get("en", ""))))
         return rows
 
     def sectors(self) -> list[SectorRow]:

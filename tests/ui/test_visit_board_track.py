@@ -71,6 +71,7 @@ def test_board_and_tracking_page_follow_a_visit_and_a_break(browser, site):
     # continue here: called again at once for results, the banner and the tile say 2/3
     assert q1.request("serve.done", {"continue_here": True})["result"]["ticket"]["status"] == "called"
     shows(board, '.tile[data-counter="q1"] .detail', "2/3: Trả kết quả")
+    shows(board, f'#recent li[data-number="{number}"] .step', "· 2/3: Trả kết quả")   # the recent calls too
     shows(board, "#banner-vi", f"Mời số {number} đến Quầy 1 · 2/3: Trả kết quả")
     assert "· 2/3: Collecting results" in board.locator("#banner-en").inner_text()
     shows(track, "#where-vi", "2/3: Trả kết quả")

@@ -153,6 +153,14 @@ def test_a_visit_shows_where_it_stands_and_a_break_its_reason():
                                "en": "Number A001, please go to Counter 1 · 2/3: Land"}
     v.apply_call({"v": 1, "type": "call", "number": "A002", "counter": "q2", "counter_label": "Quầy 2", "sector": "a"})
     assert v.call_banner()["vi"] == "Mời số A002 đến Quầy 2"         # a single procedure: as before
+    # the recent calls say it too, with the same words as the tile and the banner
+    board["recent_calls"] = [{"number": "A001", "counter": "q1", "counter_label": "Quầy 1", "sector": "b",
+                              "step": 2, "steps": 3},
+                             {"number": "A002", "counter": "q2", "counter_label": "Quầy 2", "sector": "a"}]
+    v.apply_board({**board, "seq": board["seq"] + 1})
+    rows = v.recent()
+    assert (rows[0].detail_vi, rows[0].detail_en) == (tiles[0].detail_vi, tiles[0].detail_en) == ("2/3: Đất đai", "2/3: Land")
+    assert (rows[1].detail_vi, rows[1].detail_en) == ("", "")
     assert T("On break", "vi") == "Tạm nghỉ"
 
 

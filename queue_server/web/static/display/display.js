@@ -179,8 +179,11 @@
     html = [];
     var recent = board.recent_calls || [];
     for (i = 0; i < recent.length && i < RECENT_SHOWN; i++) {
-      html.push('<li><span class="num">' + esc(recent[i].number) + "</span>→ " +
-        esc(recent[i].counter_label || recent[i].counter) + "</li>");
+      // a visit's procedure: which one, as on the tile and in the banner ("2/3: Đất đai")
+      var step = stepText(recent[i].step, recent[i].steps, recent[i].sector, "vi");
+      html.push('<li data-number="' + esc(recent[i].number) + '"><span class="num">' + esc(recent[i].number) +
+        "</span>→ " + esc(recent[i].counter_label || recent[i].counter) +
+        (step ? ' <span class="step">· ' + esc(step) + "</span>" : "") + "</li>");
     }
     $("recent").innerHTML = html.join("");
 
