@@ -236,6 +236,63 @@ def parse_command(kind: str, payload: bytes | str) -> _Command:
         raise ProtocolError(ErrorCode.BAD_REQUEST, "payload nested too deeply", req_id) from None
 
 
+# The province's booking commands for a site (issue #16, docs/protocol.md "Booking at another
+# centre"): on `province/booking/{site}/cmd`, bridged in to the site broker. The site server runs
+# them as its own booking page's commands (`by: "province"`), remembered by req_id, and answers on
+# `province/booking/{site}/reply` with the same Reply a kiosk gets. The ID card number never
+# travels: only its keyed hash (protocol/cccd.id_hash, with the province's key).
+SlotId = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")]
+IdHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+BookingCodeText = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+class _ProvinceBooking(_Command):
+    id_hash: IdHash
+    # The relay stops waiting for the reply then: a copy the broker delivers later (the bridge
+    # was down) is refused, unapplied and unremembered, so a citizen told "offline" has no
+    # booking they do not know of; a retry with the same req_id and a new deadline books once.
+    expires_at: str | None = None
+
+
+class ProvinceBookingCreate(_ProvinceBooking):
+    type: Literal["booking.create"]
+    procedure: Slug
+    slot: SlotId
+    phone: Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")] | None = None
+    lang: Lang = "vi"
+
+
+class ProvinceBookingCancel(_ProvinceBooking):
+    type: Literal["booking.cancel"]
+    code: BookingCodeText
+
+
+class ProvinceBookingMove(_ProvinceBooking):
+    type: Literal["booking.move"]
+    code: BookingCodeText
+    slot: SlotId
+
+
+ProvinceBookingCommand = Annotated[Union[ProvinceBookingCreate, ProvinceBookingCancel, ProvinceBookingMove],
+                                   Field(discriminator="type")]
+_PROVINCE_BOOKING = TypeAdapter(ProvinceBookingCommand)
+
+
+def parse_province_booking(payload: bytes | str) -> _ProvinceBooking:
+    """Bytes from `province/booking/{site}/cmd` -> a command model, or ProtocolError."""
+    data = _json_object(payload.encode("utf-8") if isinstance(payload, str) else payload)
+    req_id = data.get("req_id") if isinstance(data.get("req_id"), str) and len(data.get("req_id")) <= 128 else None
+    if data.get("type") not in ("booking.create", "booking.cancel", "booking.move"):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"unknown command type {str(data.get('type'))[:60]!r} for the province",
+                            req_id)
+    try:
+        return _PROVINCE_BOOKING.validate_python(data)
+    except ValidationError as exc:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, describe_validation_error(exc), req_id) from None
+    except RecursionError:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "payload nested too deeply", req_id) from None
+
+
 def describe_validation_error(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
@@ -492,6 +549,33 @@ class FreeSlot(_Part):
     slot_start: str
     slot_end: str
     free: int
+
+
+class OfferedProcedure(_Part):
+    """One bookable procedure in a site's BookingOffer."""
+    procedure: str
+    sector: str
+    name: I18nText
+    slots: list[FreeSlot]                         # the earliest free slots, at most OFFER_SLOTS
+    free: Annotated[int, Field(ge=0)]             # bookings still free over the whole window
+    remote: bool                                  # a ticket can be taken from a phone now
+    arrive_by: str | None = None                  # remote: such a ticket must be checked in by then
+
+
+# How many of a procedure's earliest free slots an offer lists (the portal shows a few, then
+# books one of them; the site decides, so a slot taken meanwhile is a clear booking_full).
+OFFER_SLOTS = 8
+
+
+class BookingOffer(_Out):
+    """Retained on `{site}/bookings/offer`, bridged out: what the province's booking portal lists
+    for this site (issue #16). Sent again when a booking changes and every OFFER_REFRESH_S."""
+    type: Literal["bookings.offer"] = "bookings.offer"
+    site: str
+    name: I18nText
+    days_ahead: int
+    slot_min: int
+    procedures: list[OfferedProcedure]
 
 
 class CheckInResult(_Part):

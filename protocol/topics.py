@@ -75,6 +75,17 @@ class Topics:
     def server_status(self) -> str:
         return f"{self.root}/server/status"
 
+    @property
+    def booking_offer(self) -> str:
+        """Retained: what the province's booking portal lists for this site (BookingOffer)."""
+        return f"{self.root}/bookings/offer"
+
+    @property
+    def bridge_state(self) -> str:
+        """Retained "1"/"0": the site's bridge to the province is up (mosquitto's bridge
+        notification, sent to the province broker too, with a will of "0" there)."""
+        return f"{self.root}/bridge/state"
+
     def device_status(self, kind: str, device: str) -> str:
         return f"{self.root}/device/{kind}/{_check(device, kind + ' id')}/status"
 
@@ -168,10 +179,33 @@ class ProvinceTopics:
     def status(self) -> str:
         return f"{self.root}/status"
 
+    # cross-centre booking (issue #16): the province's commands for a site, bridged in to the
+    # site broker, and the site's replies (correlated by req_id), bridged back out
+    def booking_cmd(self, site: str) -> str:
+        return f"{self.root}/booking/{_check(site, 'site id')}/cmd"
+
+    def booking_reply(self, site: str) -> str:
+        return f"{self.root}/booking/{_check(site, 'site id')}/reply"
+
+    @property
+    def all_booking_replies(self) -> str:
+        return f"{self.root}/booking/+/reply"
+
     # what the province consumes from every bridged site
     all_events_log: str = f"{ROOT_PREFIX}/+/events/log"
     all_boards: str = f"{ROOT_PREFIX}/+/board"
     all_sector_stats: str = f"{ROOT_PREFIX}/+/sector/+/stats"
+    all_booking_offers: str = f"{ROOT_PREFIX}/+/bookings/offer"
+    all_server_status: str = f"{ROOT_PREFIX}/+/server/status"
+    all_bridge_states: str = f"{ROOT_PREFIX}/+/bridge/state"
+
+    def parse_booking_reply(self, topic: str) -> str | None:
+        """`.../province/booking/{site}/reply` -> the site; None for any other topic."""
+        prefix = self.root + "/booking/"
+        if topic.startswith(prefix) and topic.endswith("/reply"):
+            site = topic[len(prefix):-len("/reply")]
+            return site if is_slug(site) else None
+        return None
 
     def parse_nearby(self, topic: str) -> tuple[str, str] | None:
         prefix = self.root + "/nearby/"
