@@ -377,8 +377,8 @@ def build_report(events: Iterable[Event], config: SiteConfig, first_day: str, la
     report = Report(first_day, last_day, {"id": config.site.id, "vi": config.site.name.vi, "en": config.site.name.en},
                     chosen, chosen_visits, guided, help_requests, total, by_sector, by_counter, by_procedure,
                     by_clerk, hourly_series(chosen, config), utilisation)
-    report.indicators = indicators_766(report, config)
-    report.bookings = booking_tally.figures(config, in_range, report.visit_count)
+    report.bookings = booking_tally.figures(config, in_range, report.visit_count, chosen)
+    report.indicators = indicators_766(report, config)      # reads the bookings (online channels)
     report.breaks = [{"counter": cid, "reason": reason, "breaks": n, "seconds": round(secs, 1)}
                      for (cid, reason), (n, secs) in sorted(break_s.items())]
     for (_, reason), (_, secs) in break_s.items():

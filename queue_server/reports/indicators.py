@@ -112,4 +112,41 @@ def indicators_766(report: Any, config: SiteConfig) -> list[dict[str, Any]]:
              "Tỷ lệ vắng mặt khi được gọi", "No-shows when called",
              _pct(len(no_show), len(called)), "%", len(no_show), len(called),
              "số lượt vắng mặt ÷ số người được gọi × 100%", "no-shows ÷ citizens called × 100%"),
+        *_online_channels(report.bookings, config, item),
+    ]
+
+
+def _online_channels(b: dict[str, Any], config: SiteConfig, item) -> list[dict[str, Any]]:
+    """What bookings and phones' tickets feed (reports/bookings.py): how many citizens came through
+    an online channel (a booking or a ticket from the site's pages or the province's portal), and
+    whether those channels kept their word (a booked citizen called in time, booked slots used).
+    Only for a site that takes bookings, or a period that has some."""
+    if config.bookings is None and not b.get("total", {}).get("booked") and not b.get("total", {}).get("remote"):
+        return []
+    total = b.get("total") or {}
+    citizens = b.get("citizens") or 0
+    online = b.get("came_online", 0)
+    slot_min = config.bookings.slot_min if config.bookings is not None else 30
+    booked = (b.get("waits") or {}).get("booked") or {}
+    due = total.get("booked", 0) - total.get("cancelled", 0)
+    used = total.get("booked", 0) - total.get("cancelled", 0) - total.get("no_show", 0)
+    on_time = b.get("called_within_slot", 0)
+    return [
+        item("online_booking_share", GROUP_ONLINE,
+             "Tỷ lệ công dân đăng ký trực tuyến trước khi đến (đặt lịch hoặc lấy số qua mạng)",
+             "Citizens who registered online before coming (a booking or a ticket from a phone)",
+             _pct(online, citizens), "%", online, citizens,
+             "số công dân đến theo lịch hẹn hoặc số lấy qua mạng đã xác nhận tại ki-ốt ÷ số lượt công dân × 100%",
+             "citizens who came by a booking or a phone's ticket, checked in at the kiosk ÷ citizens' visits × 100%"),
+        item("booking_kept", GROUP_ONLINE,
+             "Tỷ lệ lịch hẹn trực tuyến được sử dụng", "Online bookings used",
+             _pct(used, due), "%", used, due,
+             "(số lịch hẹn − số bị hủy − số vắng mặt) ÷ (số lịch hẹn − số bị hủy) × 100%",
+             "(bookings − cancelled − no-shows) ÷ (bookings − cancelled) × 100%"),
+        item("booking_called_in_slot", GROUP_ONLINE,
+             f"Tỷ lệ người đặt lịch được gọi trong {slot_min} phút từ giờ hẹn",
+             f"Booked citizens called within {slot_min} min of their slot",
+             _pct(on_time, booked.get("n", 0)), "%", on_time, booked.get("n", 0),
+             "số người đến đúng giờ hẹn được gọi trong một khung giờ kể từ giờ hẹn ÷ số người đến đúng giờ được gọi × 100%",
+             "citizens on time for their slot called within one slot length of its start ÷ those called × 100%"),
     ]
