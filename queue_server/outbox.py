@@ -85,18 +85,9 @@ class Outbox:
                     **{k: d[k] for k in ("step", "steps") if k in d})))
             if "counter" in d and d["counter"] in state.counters:
                 counters.add(d["counter"])
-            for key in ("sector", "to_sector", "from_sector"):
-                if isinstance(d.get(key), str) and d[key] in state.sectors:
-                    sectors.add(d[key])
-            if e.type == ev.TICKET_ISSUED:
-                sectors.add(d["ticket"]["sector"])
-            if e.type in (ev.TICKET_CALLED, ev.TICKET_CANCELLED, ev.TICKET_SERVED, ev.TICKET_NO_SHOW):
-                tk = state.tickets.get(d["ticket_id"])
-                if tk:
-                    sectors.add(tk.sector)
+            sectors |= views.sectors_changed(state, e)    # the domain says which (caps, bookings too)
             if e.type in (ev.DAY_STARTED, ev.COUNTER_SECTORS, ev.COUNTER_STATUS, ev.AUTO_MODE):
                 counters.update(state.counters)
-                sectors.update(state.sectors)
         # A counter's state shows the waiting count of its sectors, so those counters change too:
         # now if none went out within the window, else within it (STATE_WINDOW_S, publish_due).
         owed = self._owed_counters

@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from queue_server.domain import events as ev
+from queue_server.domain import notices
 from queue_server.domain.learning import (EWMA_ALPHA, RATIO_ALPHA, RATIO_MIN_S, blend, learn_day,
                                           slot_of)
 from queue_server.domain.tickets import Ticket
@@ -86,11 +87,35 @@ def _issued(s: SiteState, d: dict, e: ev.Event) -> None:
     count_taken(s, t)
 
 
+# A ticket that ends without being served (cancelled, lapsed, a no-show) will not be served:
+# the daily caps count tickets that will be, so its procedures not served give their numbers back.
+_UNSERVED_END = frozenset({"cancelled", "expired", "no_show"})
+
+
+def _counted(t: Ticket) -> list[tuple[str, str | None]]:
+    """The ticket's procedures that count against today's caps now: every one not dropped, or,
+    once the ticket has ended unserved, only those already served."""
+    procs = t.visit or [{"sector": t.sector, "procedure": t.procedure, "status": "current"}]
+    if t.status in _UNSERVED_END:
+        return [(p["sector"], p["procedure"]) for p in procs if p["status"] == "done"]
+    return [(p["sector"], p["procedure"]) for p in procs if p["status"] != "dropped"]
+
+
 def count_taken(s: SiteState, t: Ticket) -> None:
-    """Count a new ticket's procedures (one, or each of its visit's) as taken today."""
-    for p in t.visit or ({"sector": t.sector, "procedure": t.procedure, "status": "current"},):
-        if p["status"] != "dropped" and p["sector"] in s.sectors:
-            _take(s, p["sector"], p["procedure"], 1)
+    """Count a ticket's procedures (one, or each of its visit's) as taken today (`_counted`)."""
+    for sector, procedure in _counted(t):
+        if sector in s.sectors:
+            _take(s, sector, procedure, 1)
+
+
+def _give_back(s: SiteState, t: Ticket, before: list[tuple[str, str | None]]) -> None:
+    """Give back what the ticket counted (`before`) and no longer does (`_counted` now)."""
+    now = list(_counted(t))
+    for item in before:
+        if item in now:
+            now.remove(item)
+        elif item[0] in s.sectors:
+            _take(s, item[0], item[1], -1)
 
 
 def _take(s: SiteState, sector: str, procedure: str | None, n: int) -> None:
@@ -167,9 +192,11 @@ def _served(s: SiteState, d: dict, e: ev.Event) -> None:
 
 
 def _no_show(s: SiteState, d: dict, e: ev.Event) -> None:
+    before = _counted(s.tickets[d["ticket_id"]])
     t = _finish(s, d, e, "no_show")
     if t.visit:
         t.visit[t.step]["status"] = "no_show"
+    _give_back(s, t, before)
     s.sectors[t.sector].no_show_today += 1
 
 
@@ -219,8 +246,10 @@ def _cancelled(s: SiteState, d: dict, e: ev.Event) -> None:
         b = s.bookings[t.booking]
         if b.status == "booked":   # the citizen cancelled it on the tracking page
             b.status, b.cancel_reason = "cancelled", "citizen"
+    before = _counted(t)
     t.status = "cancelled"
     t.finished_at = e.ts
+    _give_back(s, t, before)
 
 
 def _counter_status(s: SiteState, d: dict, e: ev.Event) -> None:
@@ -318,8 +347,10 @@ def _released(s: SiteState, d: dict, e: ev.Event) -> None:
 def _lapsed(s: SiteState, d: dict, e: ev.Event) -> None:
     t = s.tickets[d["ticket_id"]]
     s.held.pop(t.id, None)
+    before = _counted(t)
     t.status = "expired"
     t.finished_at = e.ts
+    _give_back(s, t, before)
     b = s.bookings.get(d.get("code") or "")
     if b is not None:
         b.status = "lapsed"
@@ -341,4 +372,5 @@ HANDLERS = {
     ev.BOOKING_CANCELLED: _booking_cancelled, ev.BOOKING_CHECKED_IN: _booking_checked_in,
     ev.BOOKING_NO_SHOW: _booking_no_show, ev.TICKET_RELEASED: _released, ev.TICKET_LAPSED: _lapsed,
     ev.SLOTS_CLOSED: _slots_closed,
+    ev.NOTIFY_QUEUED: notices.fold_queued, ev.NOTIFY_SENT: notices.fold_closed, ev.NOTIFY_FAILED: notices.fold_closed,
 }

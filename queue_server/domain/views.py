@@ -10,6 +10,7 @@ from typing import Any
 from protocol.messages import (MAX_VISIT_PROCEDURES, SHOWN_WAIT, Board, BoardCounter, BoardSector, BoardSite,
                                CounterServing, CounterState, RecentCall, SectorStats, Serving, wait_fields)
 from queue_server.domain import bookings, closing, estimate, visits
+from queue_server.domain import events as ev
 from queue_server.domain.site import SiteConfig
 from queue_server.domain.state import SiteState
 
@@ -61,6 +62,33 @@ def counter_state(state: SiteState, config: SiteConfig, counter: str, now: datet
                               trained=list(conf.trained), serving=serving_of(state, counter),
                               served_today=c.served_today, last_served=c.last_served,
                               waiting={s: state.waiting_count(s) for s in c.sectors}, **break_fields(state, counter))
+
+
+# Events after which every sector's stats are published again (every sector's wait may change).
+_EVERY_SECTOR = frozenset({ev.DAY_STARTED, ev.COUNTER_SECTORS, ev.COUNTER_STATUS, ev.AUTO_MODE})
+# Events that take or give back a whole visit's numbers under the daily caps (fold.count_taken, _give_back).
+_CAP_EVENTS = frozenset({ev.TICKET_ISSUED, ev.TICKET_CANCELLED, ev.TICKET_LAPSED, ev.TICKET_NO_SHOW})
+
+
+def sectors_changed(state: SiteState, e: ev.Event) -> set[str]:
+    """The sectors whose stats (sector.stats, the board's rows) an event changed, read once it is
+    folded in: the sectors it names, its ticket's, every sector a visit's procedures count against
+    under the daily caps (an issue takes them, a cancel, a lapse or a no-show gives them back), and
+    a booking's (its slots feed `procedures_next_booking`: a move or a cancel frees one)."""
+    if e.type in _EVERY_SECTOR:
+        return set(state.sectors)
+    d = e.data
+    out = {d[k] for k in ("sector", "to_sector", "from_sector") if isinstance(d.get(k), str)}
+    ticket = d.get("ticket")
+    t = state.tickets.get(ticket["id"] if isinstance(ticket, dict) else d.get("ticket_id") or "")
+    if t is not None:
+        out.add(t.sector)
+        if e.type in _CAP_EVENTS:
+            out.update(p["sector"] for p in t.visit)
+    b = state.bookings.get(d.get("code") or "")
+    if b is not None:
+        out.add(b.sector)
+    return out & set(state.sectors)
 
 
 def sector_waits(state: SiteState, config: SiteConfig) -> dict[str, int]:
