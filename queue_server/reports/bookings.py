@@ -115,6 +115,8 @@ class BookingTally:
         empty = {"booked": 0, "remote": 0, "came": 0, "late": 0, "no_show": 0, "cancelled": 0, "lapsed": 0,
                  "_punct": [], "_wait": []}
         return {
+            # shown (page, exports) when the site takes bookings or the period has some
+            "shown": config.bookings is not None or bool(chosen),
             "citizens": citizens,
             "came_by_booking": sum(1 for b in came if b.kind == "slot"),
             "came_by_remote": sum(1 for b in came if b.kind == "remote"),

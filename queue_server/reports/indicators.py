@@ -121,7 +121,7 @@ def _online_channels(b: dict[str, Any], config: SiteConfig, item) -> list[dict[s
     an online channel (a booking or a ticket from the site's pages or the province's portal), and
     whether those channels kept their word (a booked citizen called in time, booked slots used).
     Only for a site that takes bookings, or a period that has some."""
-    if config.bookings is None and not b.get("total", {}).get("booked") and not b.get("total", {}).get("remote"):
+    if not b.get("shown"):
         return []
     total = b.get("total") or {}
     citizens = b.get("citizens") or 0
