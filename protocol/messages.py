@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args
 
@@ -875,11 +876,26 @@ class NearbyWait(_Part):
         return _shown_from_deprecated(data)
 
 
+def _aware_iso(text: Any) -> bool:
+    """An ISO-8601 time with its offset (a time without one is read in no zone: refused)."""
+    if not isinstance(text, str) or len(text) > 40:
+        return False
+    try:
+        return datetime.fromisoformat(text).tzinfo is not None
+    except ValueError:
+        return False
+
+
 class NearbyOption(NearbyWait):
     site: Annotated[str, StringConstraints(min_length=1, max_length=60)]
     name: I18nText | str | None = None
     address: I18nText | str | None = None
     distance_km: Annotated[float, Field(ge=0, lt=10_000, allow_inf_nan=False)]
+    # issue #16: the centre's earliest free booking slot for the sector (ISO start with its offset;
+    # procedures it takes from anywhere in the province) and the province portal's page to book it
+    # (that centre and procedure); None when it has none, is offline, or the portal has no address
+    next_booking: str | None = None
+    book_url: Annotated[str, StringConstraints(pattern=r"^https?://\S{1,300}$")] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -890,6 +906,11 @@ class NearbyOption(NearbyWait):
             for key in ("name", "address"):
                 if not isinstance(data.get(key), (str, dict)):
                     data[key] = None
+            # a booking offer the kiosk cannot read is no offer (never a wrong one)
+            if not _aware_iso(data.get("next_booking")):
+                data["next_booking"] = data["book_url"] = None
+            elif not (isinstance(data.get("book_url"), str) and re.fullmatch(r"https?://\S{1,300}", data["book_url"])):
+                data["book_url"] = None
             if not isinstance(data.get("waiting"), int) or data["waiting"] < 0:
                 data["waiting"] = 0
         return data
