@@ -16,9 +16,16 @@ start of each day, before the centre opens, the share of citizens who book do `b
 through the domain for the slot of the time they would have come (full: the next free slot the
 refusal names, if it is the same day; else they come as walk-ins). Those who come check in at
 the kiosk (`booking.check_in`) at their slot's start plus their punctuality; the policy calls them.
+
+Days that carry over (scenario `carry_over: true`, docs/appointments.md "The simulator"): the
+counters call nobody after the day's closing (each finishes the citizen in front of them); whoever
+still waits goes home and comes back at the next day's opening with a new ticket, as a walk-in.
+Province scenarios (two or more centres, bookings confined or going to another centre) are in
+`queue_server/sim/province.py`, on this class's day in two halves (`begin_day`, `play_day`).
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import heapq
 import math
@@ -48,7 +55,7 @@ CHART_BIN_S = 1800
 
 # Event kinds on the heap; the number also breaks ties at the same instant
 # (a counter finishing before a citizen arriving at the same second).
-_CHANGE, _END, _ARRIVAL, _BALANCE, _CHECK_IN, _RELEASE = 0, 1, 2, 3, 4, 5
+_CHANGE, _END, _ARRIVAL, _BALANCE, _CHECK_IN, _RELEASE, _CLOSE = 0, 1, 2, 3, 4, 5, 6
 
 
 @dataclass
@@ -62,6 +69,7 @@ class Citizen:
     accept_online: float    # uniform draw, compared to online_diversion.accept
     # A visit's other procedures (scenario `visits`): (sector, procedure, service seconds) each.
     extra: tuple[tuple[str, str | None, float], ...] = ()
+    extra_days: int = 0     # days this citizen already came and went home unserved (carry_over)
 
 
 @dataclass
@@ -85,6 +93,7 @@ class Record:
     est_wait_s: float
     target_s: float
     booked: bool = False    # a booking's ticket (issued at its check-in)
+    extra_days: int = 0     # the citizen came this many days before, unserved (carry_over)
 
 
 @dataclass
@@ -95,6 +104,8 @@ class CheckIn:
     slot_s: float           # the slot's start, seconds of day
     sector: str
     service_s: float
+    procedure: str | None = None
+    away: bool = False      # booked here by a citizen of another centre (province scenarios)
 
 
 @dataclass
@@ -105,6 +116,7 @@ class BookedRecord:
     checked_in_s: float
     outcome: str
     called_s: float | None = None
+    away: bool = False      # a citizen of another centre (province scenarios)
 
 
 @dataclass
@@ -123,6 +135,7 @@ class DayResult:
     bookings: int = 0               # bookings made for the day
     booked_no_show: int = 0         # of them, never used
     booking_refused: int = 0        # citizens who wanted to book and found no slot that day
+    carried: int = 0                # sent home unserved at closing, back the next day (carry_over)
 
 
 # --- drawing citizens -----------------------------------------------------------
@@ -240,6 +253,7 @@ class Simulation:
         self.record = record
         self.periods = [(p[0].hour * 3600 + p[0].minute * 60, p[1].hour * 3600 + p[1].minute * 60)
                         for p in self.config.site.periods]
+        self.carried: list[Citizen] = []   # sent home at the last closing, back at the next opening
 
     # plumbing: one command through the real domain -----------------------------
 
@@ -289,8 +303,18 @@ class Simulation:
             start = (datetime.fromisoformat(booking["slot_start"]) - self._midnight).total_seconds()
             # Nobody checks in before the kiosk lets them (early_min before the slot).
             at = max(start + late_min * 60.0, start - self.config.bookings.early_min * 60.0)
-            out.append(CheckIn(at=at, code=booking["code"], slot_s=start, sector=cit.sector, service_s=cit.service_s))
+            out.append(CheckIn(at=at, code=booking["code"], slot_s=start, sector=cit.sector, service_s=cit.service_s,
+                               procedure=cit.procedure))
         return walk_ins, out
+
+    def check_in_of(self, booking: dict, cit: Citizen, late_min: float, away: bool = False) -> CheckIn:
+        """The check-in of `cit` who booked `booking` here: at the slot's start plus their
+        punctuality, not before the kiosk lets them (early_min before the slot)."""
+        start = (datetime.fromisoformat(booking["slot_start"]) - self._midnight).total_seconds()
+        at = max(start + late_min * 60.0, start - self.config.bookings.early_min * 60.0)
+        sector = booking.get("sector") or self.config.procedure_by_id[cit.procedure][0].id
+        return CheckIn(at=at, code=booking["code"], slot_s=start, sector=sector, service_s=cit.service_s,
+                       procedure=cit.procedure, away=away)
 
     def _create(self, procedure: str, slot: str, who: str) -> dict | None:
         """booking.create for `slot`, or the next free slot of the same day; the booking, or None."""
@@ -310,20 +334,36 @@ class Simulation:
     def run(self) -> list[DayResult]:
         return [self.run_day(d) for d in range(self.days)]
 
-    def run_day(self, day: int) -> DayResult:
+    def begin_day(self, day: int) -> tuple[DayResult, list[Citizen]]:
+        """The first half of a day: its date, an empty result and the citizens drawn for it."""
         the_day = self.sc.date_of(day)
         self._midnight = datetime(the_day.year, the_day.month, the_day.day, tzinfo=self.tz)
-        res = DayResult()
+        return DayResult(), draw_citizens(self.sc, self.seed, day)
+
+    def run_day(self, day: int) -> DayResult:
+        res, citizens = self.begin_day(day)
+        if self.sc.appointments is None:
+            return self.play_day(res, citizens, None)
+        citizens, check_ins = self._book(day, citizens, res)
+        return self.play_day(res, citizens, check_ins)
+
+    def play_day(self, res: DayResult, citizens: list[Citizen], check_ins: list[CheckIn] | None) -> DayResult:
+        """The second half of a day (after `begin_day`): the walk-ins `citizens` come, the booked
+        `check_ins` check in (None: the scenario has no appointments), counters call and serve."""
         cfg, st = self.config, self.state
         opening = self.periods[0][0]
-        citizens = draw_citizens(self.sc, self.seed, day)
-        check_ins: list[CheckIn] = []
+        closing = self.periods[-1][1]
         day_start = float(opening)
-        if self.sc.appointments is not None:
+        if check_ins is not None:
             # Booked at midnight; the day then starts at midnight too, so that its events stay
             # in time order with check-ins before the opening (early_min before the first slot).
-            citizens, check_ins = self._book(day, citizens, res)
             day_start = 0.0
+        else:
+            check_ins = []
+        # Those sent home yesterday come back at the opening (they queue before the doors open),
+        # in the order they first came; drawn anew by nothing, so today's citizens are unchanged.
+        back, self.carried = self.carried, []
+        citizens = [dataclasses.replace(c, at=float(opening)) for c in back] + citizens
         fold_in(st, self.core.rollover(self._now(day_start)), out=self.record)
         # Every day starts from the site's own layout; yesterday's moves are undone.
         for c in cfg.counters:
@@ -353,7 +393,11 @@ class Simulation:
         if self.balancer is not None:
             heap.append((float(opening), _BALANCE, n, None))
             n += 1
+        if self.sc.carry_over:
+            heap.append((float(closing), _CLOSE, n, None))
+            n += 1
         heapq.heapify(heap)
+        closed = False      # carry_over: past the closing, nobody more is called
 
         busy: dict[str, tuple[float, float, bool]] = {}   # counter -> (started at, ends at, no-show)
         idle_since = {c.id: float(opening) for c in cfg.counters}
@@ -376,6 +420,8 @@ class Simulation:
 
         def start(counter: str, t: float) -> bool:
             nonlocal waiting_total
+            if closed:
+                return False
             d = self._do("counter", CallNext(v=1, req_id=self._req_id(), type="call.next"), t, counter)
             if d.error is not None:
                 if d.error.code != ErrorCode.QUEUE_EMPTY:
@@ -407,7 +453,8 @@ class Simulation:
                     br.called_s = t
                 res.records.append(Record(sector=sector, issued_s=t_issued, wait_s=t - t_issued, est_wait_s=est,
                                           target_s=cfg.sector_by_id[sector].target_wait_min * 60.0,
-                                          booked=br is not None))
+                                          booked=br is not None,
+                                          extra_days=citizen_of[tid].extra_days if tid in citizen_of else 0))
             dur = NO_SHOW_GRACE_S if cit_noshow else cit_service
             busy[counter] = (t, t + dur, cit_noshow)
             busy_s[counter] += dur
@@ -462,6 +509,7 @@ class Simulation:
         called: set[str] = set()
         serving: dict[str, str] = {}             # counter -> ticket id
         booked_of: dict[str, BookedRecord] = {}  # a booking's ticket -> its record
+        citizen_of: dict[str, Citizen] = {}      # ticket -> its citizen (to come back with carry_over)
         diversion = self.sc.online_diversion
         while heap:
             t, kind, _, item = heapq.heappop(heap)
@@ -486,6 +534,7 @@ class Simulation:
                     if "visit" in tk:
                         vr.est_end_s = tk["visit"]["end_s"]
                 visit_of[tk["id"]] = vr
+                citizen_of[tk["id"]] = cit
                 dispatch(t)
             elif kind == _END:
                 counter = item
@@ -539,7 +588,10 @@ class Simulation:
                 issued[tk["id"]] = (t, tk["printed_wait_s"], tk["sector"])
                 # A booked citizen's no-show is the appointments' own rate (they never come).
                 self._service[tk["id"]] = (ci.service_s, False)
-                booked_of[tk["id"]] = BookedRecord(slot_s=ci.slot_s, checked_in_s=t, outcome=outcome)
+                booked_of[tk["id"]] = BookedRecord(slot_s=ci.slot_s, checked_in_s=t, outcome=outcome, away=ci.away)
+                # Sent home unserved, a booked citizen comes back as a walk-in (priority: none).
+                citizen_of[tk["id"]] = Citizen(at=t, sector=ci.sector, procedure=ci.procedure, priority="normal",
+                                               service_s=ci.service_s, no_show=False, accept_online=1.0)
                 res.booked.append(booked_of[tk["id"]])
                 res.tickets += 1
                 res.per_sector_tickets[tk["sector"]] = res.per_sector_tickets.get(tk["sector"], 0) + 1
@@ -560,9 +612,21 @@ class Simulation:
                         res.moves += 1
                 if moves and waiting_total > 0:
                     dispatch(t)
-                if t < last_arrival or waiting_total > 0 or busy:
+                if t < last_arrival or (waiting_total > 0 and not closed) or busy:
                     heapq.heappush(heap, (t + BALANCE_EVERY_S, _BALANCE, n, None))
                     n += 1
+            elif kind == _CLOSE:
+                closed = True
+                # Whoever still waits for a first call goes home and comes back tomorrow (a visit
+                # part served, or a booked citizen still held, stays counted as never called).
+                gone = [tid for tid in issued if tid not in called and tid in citizen_of
+                        and st.tickets[tid].status == "waiting" and not st.tickets[tid].held]
+                for tid in gone:
+                    cit = citizen_of[tid]
+                    self.carried.append(dataclasses.replace(cit, extra_days=cit.extra_days + 1))
+                res.carried = len(gone)
+                waiting_total -= len(gone)
+                curve.append((t, waiting_total))
 
         res.never_called = waiting_total
         res.busy_s = busy_s

@@ -136,3 +136,18 @@ def appointment_figures(days: list[DayResult]) -> dict[str, Any]:
         "utilisation": round(busy / avail, 3) if avail else 0.0,
         "never_called": sum(d.never_called for d in days),
     }
+
+
+def carry_over_figures(days: list[DayResult]) -> dict[str, Any]:
+    """Days that carry over (scenario `carry_over`, docs/appointments.md "The simulator"): how many
+    times a citizen was sent home unserved at closing, how many came back and were served, their
+    extra days (the days they came before, unserved: mean and most), and how many were still
+    waiting to come back after the last day."""
+    back = [r.extra_days for d in days for r in d.records if r.extra_days > 0]
+    return {
+        "carried_over": sum(d.carried for d in days),
+        "served_after_coming_back": len(back),
+        "extra_days_mean": round(_mean(back), 2),
+        "extra_days_max": max(back, default=0),
+        "unserved_after_last_day": days[-1].carried if days else 0,
+    }

@@ -24,6 +24,9 @@ Additions to the base format (all optional):
   who never come, and when those who come check in (minutes after the slot's start, normal).
   The site gets a default `bookings:` section if it has none. Drawn from their own streams:
   without this section the citizens are exactly those drawn before it existed.
+- `carry_over: true`: days that carry over: nobody is called after the day's closing, and whoever
+  still waits comes back at the next day's opening with a new ticket (docs/appointments.md,
+  "The simulator"); without it every citizen is served the same day, in overtime if need be.
 """
 from __future__ import annotations
 
@@ -131,6 +134,7 @@ class ScenarioModel(BaseModel):
     closed_weekdays: list[Literal[WEEKDAYS]] = Field(default=[], max_length=6)
     visits: VisitShares = VisitShares()
     appointments: Appointments | None = None
+    carry_over: bool = False
 
     @field_validator("weekday_arrivals")
     @classmethod
@@ -177,6 +181,7 @@ class Scenario:
     closed_weekdays: frozenset[int] = frozenset()   # date.weekday() numbers
     visits: VisitShares = VisitShares()
     appointments: Appointments | None = None
+    carry_over: bool = False
 
     def date_of(self, day: int) -> date:
         """The date of simulated day `day` (0 = FIRST_DAY), skipping the closed weekdays."""
@@ -266,6 +271,9 @@ def parse_scenario(data: Any, base_dir: str | Path = ".", source: str = "scenari
         for sector in arrivals:
             if sector in site.sector_by_id and not any(sector in c.trained for c in site.counters):
                 problems.append(f"{label}.{sector}: no counter is trained for this sector, its tickets would never be called")
+    if model.carry_over and site.site.overnight:
+        problems.append("carry_over: the site keeps waiting tickets overnight (site.overnight); the simulator's "
+                        "carry-over gives the citizen a new ticket, so use one or the other")
     if problems:
         raise ScenarioError(f"{source} is not valid:\n" + "\n".join("  " + p for p in problems))
 
@@ -281,4 +289,4 @@ def parse_scenario(data: Any, base_dir: str | Path = ".", source: str = "scenari
                     weekday_arrivals={WEEKDAYS.index(d): steps_of(a) for d, a in model.weekday_arrivals.items()},
                     day_of_month_factor=dict(model.day_of_month_factor),
                     closed_weekdays=frozenset(WEEKDAYS.index(d) for d in model.closed_weekdays),
-                    visits=model.visits, appointments=model.appointments)
+                    visits=model.visits, appointments=model.appointments, carry_over=model.carry_over)
