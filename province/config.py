@@ -43,12 +43,26 @@ class NearbyRules(_Model):
     interval_s: float = Field(default=5.0, gt=0)    # how often advice is recomputed
 
 
+class PortalRules(_Model):
+    """The public booking portal (province/portal_web.py, docs/appointments.md "Across a province")."""
+    # the portal's address as citizens reach it: the base of a booking's QR and link
+    # (<public_url>/b/<site>/<CODE>, as a centre's own pages); else the address a request came to
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
+    # per centre, the procedures it takes from a citizen of anywhere in the province (regardless of
+    # residence); a centre not named here takes every procedure it offers for booking
+    any_residence: dict[Slug, tuple[Slug, ...]] = {}
+    # the province's key of the ID card hash (hex, made at set-up, never in the repository): limits
+    # per card span the province's centres, so its centres hash with the same key
+    id_key_file: str | None = None
+
+
 class ProvinceConfig(_Model):
     id: Slug = "province"
     name: I18n = I18n(vi="Tỉnh", en="Province")
     timezone: str = DEFAULT_TIMEZONE
     sites: tuple[SiteLocation, ...] = ()
     nearby: NearbyRules = NearbyRules()
+    portal: PortalRules = PortalRules()
 
     def location(self, site: str) -> SiteLocation | None:
         return next((s for s in self.sites if s.id == site), None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
 
 import psycopg
@@ -127,6 +127,30 @@ class Store:
         return [(r["seq"], r["type"]) for r in
                 self._rows("SELECT seq, type FROM province_events WHERE site = %s ORDER BY seq", (site,))]
 
+    def booking(self, site: str, code: str) -> dict[str, Any] | None:
+        """A booking of `site` as the province's copy of its event log tells it (the fields of
+        protocol.messages.BookingView the portal shows), or None. The booking.* events folded in
+        order, as the centre folds them (queue_server/domain/fold.py)."""
+        rows = self._rows("SELECT type, ts, data FROM province_events WHERE site = %s AND type LIKE 'booking.%%' "
+                          "AND data->>'code' = %s ORDER BY seq", (site, code))
+        b: dict[str, Any] | None = None
+        for r in rows:
+            d, kind = r["data"], r["type"]
+            if kind == "booking.created":
+                b = {"code": code, "site": site, "kind": d.get("kind", "slot"), "sector": d.get("sector"),
+                     "procedure": d.get("procedure"), "status": "booked"}
+            if b is None:
+                continue
+            if kind in ("booking.created", "booking.moved") and d.get("slot") and d.get("slot_epoch") is not None:
+                b.update(_slot_times(d["slot"], d["slot_epoch"], d.get("slot_s") or 0), slot=d["slot"])
+            elif kind == "booking.cancelled":
+                b.update(status="cancelled", cancel_reason=d.get("by"), offer=d.get("offer"))
+            elif kind == "booking.checked_in":
+                b["status"] = {"late": "late", "remote": "checked_in"}.get(d.get("outcome"), "checked_in")
+            elif kind == "booking.no_show":
+                b["status"] = "no_show"
+        return b
+
     def count(self) -> int:
         return self._rows("SELECT count(*) AS n FROM province_events")[0]["n"]
 
@@ -156,6 +180,15 @@ class Store:
                    max(wait_s) FILTER (WHERE type = 'ticket.called') AS max_wait_s
             FROM d WHERE sector IS NOT NULL
             GROUP BY site, sector, hour ORDER BY site, sector, hour""", {"day": day.isoformat(), "tz": tz})
+
+
+def _slot_times(slot: str, epoch: float, length_s: float) -> dict[str, str]:
+    """slot_start/slot_end with the centre's offset: the event has the slot's local id and its
+    epoch, and the difference is the centre's offset then."""
+    utc = datetime.fromtimestamp(epoch, timezone.utc)
+    zone = timezone(datetime.fromisoformat(slot) - utc.replace(tzinfo=None))
+    start = utc.astimezone(zone)
+    return {"slot_start": start.isoformat(), "slot_end": (start + timedelta(seconds=length_s)).isoformat()}
 
 
 def dumps(obj: Any) -> str:

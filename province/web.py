@@ -5,10 +5,13 @@ connections are not shared between threads). JSON under /api/v1/province/.
 """
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request
+from jinja2 import ChoiceLoader, FileSystemLoader
 
 from province.config import ProvinceConfig
 from province.store import Store
@@ -17,12 +20,29 @@ from province.texts import T
 bp = Blueprint("province", __name__)
 
 
+# The booking portal wears the site's citizen pages' look: their templates and static files
+# (citizen_base.html, site.css, booking.css) are read from the site's package, not copied.
+SITE_WEB = Path(__file__).resolve().parents[1] / "queue_server" / "web"
+
+
 def create_app(config: dict) -> Flask:
-    """config: {"DB_URL": postgresql://..., "PROVINCE": ProvinceConfig, "SERVICE": ProvinceService|None}."""
-    app = Flask(__name__)
+    """config: {"DB_URL": postgresql://..., "PROVINCE": ProvinceConfig, "SERVICE": ProvinceService|None,
+    "RELAY": BookingRelay|None (the booking portal answers 503 without), "ID_HASH_KEY": bytes|None,
+    "SECRET_KEY": the forms' session key (a new one per start when not given)}."""
+    from province import portal_web
+    from queue_server.web import pages
+    app = Flask(__name__, static_folder=str(SITE_WEB / "static"))
     app.config.update(config)
     app.config.setdefault("PROVINCE", ProvinceConfig())
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secrets.token_bytes(32)
+    app.jinja_loader = ChoiceLoader([FileSystemLoader(str(Path(__file__).parent / "templates")),
+                                     FileSystemLoader(str(SITE_WEB / "templates"))])
+    # the helpers the site's citizen templates call (the dashboard keeps its own inline styles, so
+    # the pages' CSP is the portal's alone: portal_web sets it)
+    app.jinja_env.globals.update(both=pages.both, csrf_token=pages.csrf_token)
     app.register_blueprint(bp)
+    app.register_blueprint(portal_web.bp)
     app.jinja_env.globals["T"] = T
     return app
 

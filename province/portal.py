@@ -1,0 +1,147 @@
+"""What the province's booking portal shows (issue #16, "Across a province"): pure, from the
+centres' booking offers (province/booking_relay.py) and the waits the province already keeps
+(province_sector_now, from the bridged boards and sector stats).
+
+The pages (province/portal_web.py) only word and lay out what these functions return; the
+decisions stay where they are: a centre's free slots and capacity are its own queue server's
+(each booking is a command that centre decides), which centres take a procedure from a citizen of
+anywhere in the province is the province config's `portal.any_residence` (province/config.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable, Mapping
+
+from province.config import ProvinceConfig
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A free slot: its id (the local "YYYY-MM-DDTHH:MM" the centre names it by) and its start
+    and end in the centre's zone."""
+    id: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class ProcedureOffer:
+    """One procedure a centre books: its names, field, what to bring, and its earliest free slots,
+    earliest first."""
+    id: str
+    name: dict[str, str]
+    sector: str
+    sector_name: dict[str, str]
+    slots: tuple[Slot, ...] = ()
+    documents: tuple[dict[str, str], ...] = ()
+    fee: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class CentreOffer:
+    """A centre as the portal sees it: online (its queue server answers over the bridge) and the
+    procedures it books."""
+    site: str
+    name: dict[str, str]
+    online: bool
+    slot_min: int = 30
+    procedures: Mapping[str, ProcedureOffer] = field(default_factory=dict)
+
+
+def accepted(config: ProvinceConfig, centre: CentreOffer) -> dict[str, ProcedureOffer]:
+    """The procedures `centre` takes bookings for from anyone in the province: the province
+    config's list for it (`portal.any_residence.<site>`), or every procedure it offers when the
+    config names none for it."""
+    only = config.portal.any_residence.get(centre.site)
+    if only is None:
+        return dict(centre.procedures)
+    return {pid: p for pid, p in centre.procedures.items() if pid in only}
+
+
+def procedures(config: ProvinceConfig, centres: Iterable[CentreOffer]) -> list[dict[str, Any]]:
+    """Every procedure at least one centre takes from anywhere in the province, once, with how
+    many centres take it; by field, then name (Vietnamese)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for c in centres:
+        for pid, p in accepted(config, c).items():
+            entry = seen.setdefault(pid, {"id": pid, "name": p.name, "sector": p.sector,
+                                          "sector_name": p.sector_name, "centres": 0})
+            entry["centres"] += 1
+    return sorted(seen.values(), key=lambda e: (e["sector_name"].get("vi", ""), e["name"].get("vi", "")))
+
+
+def procedure(config: ProvinceConfig, centres: Iterable[CentreOffer], procedure_id: str) -> ProcedureOffer | None:
+    """The procedure's names and facts as the first centre taking it describes it (the centres of
+    a province share the national catalogue's procedures)."""
+    for c in sorted(centres, key=lambda c: (not c.online, c.site)):
+        p = accepted(config, c).get(procedure_id)
+        if p is not None:
+            return p
+    return None
+
+
+def centres_for(config: ProvinceConfig, centres: Iterable[CentreOffer], procedure_id: str,
+                waits: Mapping[tuple[str, str], Mapping[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The centres that take `procedure_id`: name, address (province config), online, earliest
+    free slot that has not begun by `now`, the live wait of the procedure's field ({waiting,
+    est_wait_s} from province_sector_now, or None).
+    Bookable centres first, earliest slot first; then full ones; offline ones last."""
+    out = []
+    for c in centres:
+        p = accepted(config, c).get(procedure_id)
+        if p is None:
+            continue
+        slots = [s for s in p.slots if s.start > now]
+        loc = config.location(c.site)
+        name = loc.name.model_dump() if loc is not None and loc.name else c.name
+        out.append({"site": c.site, "name": name,
+                    "address": loc.address.model_dump() if loc is not None and loc.address else None,
+                    "online": c.online, "first": slots[0] if slots else None,
+                    "bookable": c.online and bool(slots), "wait": waits.get((c.site, p.sector))})
+    out.sort(key=lambda r: (not r["online"], r["first"] is None, r["first"].start.timestamp() if r["first"] else 0,
+                            r["name"].get("vi", r["site"])))
+    return out
+
+
+def waits_of(rows: Iterable[Mapping[str, Any]], stale_s: int, now: datetime) -> dict[tuple[str, str], dict[str, Any]]:
+    """(site, sector) -> {waiting, est_wait_s} of Store.now()'s rows heard within `stale_s` (an
+    older one is not "live": the centre's wait is then not shown)."""
+    out = {}
+    for r in rows:
+        heard = r.get("updated_at")
+        if heard is not None and (now - heard).total_seconds() <= stale_s:
+            out[(r["site"], r["sector"])] = {"waiting": r["waiting"], "est_wait_s": r["est_wait_s"]}
+    return out
+
+
+def earliest_for_sector(config: ProvinceConfig, centre: CentreOffer, sector: str,
+                        now: datetime) -> tuple[Slot, str] | None:
+    """(slot, procedure) of the earliest free slot not begun by `now` among the procedures of
+    `sector` that `centre` takes from anywhere in the province; None if it has none or is offline
+    (the kiosk's nearby advice offers it)."""
+    if not centre.online:
+        return None
+    firsts = [(s, pid) for pid, p in accepted(config, centre).items() if p.sector == sector
+              for s in p.slots[:1] if s.start > now]
+    return min(firsts, key=lambda f: (f[0].start.timestamp(), f[1])) if firsts else None
+
+
+def from_offers(offers: Mapping[str, Any], sector_names: Mapping[tuple[str, str], dict] | None = None) -> list[CentreOffer]:
+    """The relay's offers (site -> SiteOffer: the site's retained protocol.messages.BookingOffer
+    and whether it answers now) as the portal's CentreOffers. A field's name comes from the
+    centre's board (`sector_names`, province_sector_now) as the offer carries the field's id only."""
+    out = []
+    for site, so in offers.items():
+        offer = getattr(so, "offer", None)
+        if offer is None:
+            continue
+        procs = {}
+        for op in offer.procedures:
+            sector_name = (sector_names or {}).get((site, op.sector)) or {"vi": op.sector, "en": op.sector}
+            slots = tuple(Slot(s.slot, datetime.fromisoformat(s.slot_start), datetime.fromisoformat(s.slot_end))
+                          for s in op.slots if s.free > 0)
+            procs[op.procedure] = ProcedureOffer(op.procedure, op.name.model_dump(), op.sector, sector_name, slots,
+                                                 tuple(d.model_dump() for d in getattr(op, "documents", None) or ()))
+        out.append(CentreOffer(site, offer.name.model_dump(), bool(getattr(so, "online", False)), offer.slot_min, procs))
+    return out
