@@ -39,6 +39,10 @@ NOTICES = {
     # a manager closed the slot: what the citizen is told (with the next free time when there is one)
     "closed_offer": "Your booking at {old} was cancelled: the centre is closed then. The next free time is {slot}.",
     "closed_no_offer": "Your booking at {old} was cancelled: the centre is closed then. Please book another day.",
+    # sent to the citizen's phone (queue_server/notify/): a booked slot's reminder, and a ticket
+    # taken from a phone whose turn is near ({time}: the arrive-by time, "08:30")
+    "reminder": "Reminder: your booking at {centre} is at {slot}, code {code}. Scan it at the kiosk when you arrive.",
+    "turn_near": "Your turn is near at {centre}: {ahead} ahead of number {number}. Check in at the kiosk by {time}.",
 }
 MSGIDS = (*ERRORS.values(), *NOTICES.values())
 
@@ -79,6 +83,17 @@ def closure_message(slot: str, offer: str | None) -> dict[str, str]:
     if offer:
         return both("closed_offer", old=_when(slot), slot=_when(offer))
     return both("closed_no_offer", old=_when(slot))
+
+
+def reminder_message(centre: dict[str, str], slot: str, code: str) -> dict[str, str]:
+    """A booked slot's reminder (`centre`: the centre's name {"vi", "en"}; `slot` as booked)."""
+    return {lang: text("reminder", lang, centre=centre[lang], slot=_when(slot), code=code) for lang in ("vi", "en")}
+
+
+def turn_near_message(centre: dict[str, str], number: str, ahead: int, arrive_by: str) -> dict[str, str]:
+    """"Your turn is near" for a ticket taken from a phone (`arrive_by`: "08:30")."""
+    return {lang: text("turn_near", lang, centre=centre[lang], number=number, ahead=ahead, time=arrive_by)
+            for lang in ("vi", "en")}
 
 
 def refusal(key: str, params: dict) -> dict[str, str]:

@@ -22,6 +22,8 @@ from protocol.errors import ErrorCode
 from protocol.messages import ProtocolError, parse_command, reply_error, reply_ok
 from protocol.topics import Topics
 from queue_server import texts
+from queue_server.domain import notices
+from queue_server.domain.commands import QueueNotices
 from queue_server.domain.core import NEEDS_TOKEN, Context, Outcome, QueueCore, execute, fold_in
 from queue_server.domain.errors import DomainError
 from queue_server.domain.events import Event
@@ -210,7 +212,8 @@ class QueueService:
             self._freeze_gc()
 
     def _tick(self) -> None:
-        """Periodic work (every TICK_S): start a new day at midnight, let auto mode move counters."""
+        """Periodic work (every TICK_S): start a new day at midnight, let auto mode move counters,
+        queue the messages to citizens' phones that are due."""
         items: list[Item] = []
         with self.lock:
             now = self.clock()
@@ -219,6 +222,9 @@ class QueueService:
             if self.balancer is not None and self.state.auto_mode:
                 for cmd in self.balancer.propose(self.state, self.config, now.timestamp()):
                     items.append(Item("manager", "auto", cmd))
+            # messages to citizens' phones now due (domain/notices.py; sent by notify/notifier.py)
+            if self.config.notify is not None and notices.due(self.state, self.config, now):
+                items.append(Item("notifier", "tick", QueueNotices()))
         if items:
             self.process(items)
 

@@ -110,6 +110,9 @@ class SiteServer:
                                                         data_dir=str(data_dir),
                                                         secure_cookies=public_url.startswith("https://"),
                                                         extra={"MOTCUA_ID_HASH_KEY": self.id_hash_key}))
+        # messages to citizens' phones (issue #16): with the site's `notify:` section only
+        from queue_server.notify.notifier import Notifier
+        self.notifier = Notifier.from_site(self.service, site, Path(data_dir))
         self.http = create_server(self.app, host=options.http_host, port=options.http_port, threads=128,  # each open live page (SSE) holds a thread
                                   channel_timeout=30, ident="motcua")
         self._http_thread: threading.Thread | None = None
@@ -120,6 +123,8 @@ class SiteServer:
 
     def start(self, wait_broker: float = 10.0) -> bool:
         self.service.start()
+        if self.notifier is not None:
+            self.notifier.start()
         connected = self.gateway.start(wait_broker)
         self._http_thread = threading.Thread(target=self.http.run, name="motcua-http", daemon=True)
         self._http_thread.start()
@@ -136,6 +141,8 @@ class SiteServer:
         except Exception:
             log.debug("http close", exc_info=True)
         self.gateway.stop()
+        if self.notifier is not None:
+            self.notifier.stop()
         self.service.stop()
         self.store.close()
 

@@ -109,3 +109,34 @@ class CloseSlots:
     reason: str | None = None   # the manager's words, for the log and the reports
     by: str | None = None
     type: str = "slot.close"
+
+
+# --- messages to citizens' phones (issue #16, domain/notices.py) ------------------------------------
+# The notifier (queue_server/notify/) runs beside the command loop: the loop's tick asks for the
+# messages now due (QueueNotices), and the notifier tells the outcome of each (NotifySent,
+# NotifyFailed), so the log is the notifier's outbox and a restart loses and repeats nothing.
+
+
+@dataclass(frozen=True)
+class QueueNotices:
+    """Queue the messages now due: reminders, "your turn is near", closures' notices."""
+    type: str = "notify.due"
+
+
+@dataclass(frozen=True)
+class NotifySent:
+    """The gateway took the message `id` (a 2xx) after `attempts` attempts."""
+    id: str
+    attempts: int = 1
+    type: str = "notify.sent"
+
+
+@dataclass(frozen=True)
+class NotifyFailed:
+    """The message `id` is given up: `reason` is "refused <status>", "attempts" or "expired";
+    `last_error` the last attempt's status or "no answer" (never personal data)."""
+    id: str
+    reason: str
+    attempts: int = 0
+    last_error: str | None = None
+    type: str = "notify.failed"

@@ -19,9 +19,10 @@ from protocol import ticket_number
 from protocol.errors import ErrorCode
 from protocol.messages import (BREAK_REASONS, MAX_VISIT_PROCEDURES, PRINTED_WAIT, Guidance, ReplyResult, TicketResult,
                                wait_fields)
-from queue_server.domain import bookings, closing, estimate, forecast, visits
+from queue_server.domain import bookings, closing, estimate, forecast, notices, visits
 from queue_server.domain import events as ev
-from queue_server.domain.commands import CancelTicket, HelpRequest, SetAutoMode, SetCounterSectors, SetCounterStatus
+from queue_server.domain.commands import (CancelTicket, HelpRequest, NotifyFailed, NotifySent, QueueNotices, SetAutoMode,
+                                          SetCounterSectors, SetCounterStatus)
 from queue_server.domain.errors import DomainError
 from queue_server.domain.policy import DEFAULT_POLICY, Policy
 from queue_server.domain.site import SiteConfig
@@ -161,11 +162,14 @@ class QueueCore:
         order = max(ctx.now.timestamp(), st.last_order + 0.001)
         ahead = estimate.ahead_of(st, sector.id, rank, order)
         stream = estimate.wait_for_position(st, cfg, sector.id, ahead)
-        est = None
+        est = played_end = None
         if self.forecast and (ctx.forecast_s is None or ctx.forecast_s > 0.0):
             try:
-                est = forecast.printed_wait(st, cfg, sector.id, rank, order, ahead, ctx.now, self.policy,
+                # a visit's plays go on to its end (the rejoins in the ticket's place, "continue here")
+                got = forecast.printed_visit(st, cfg, items, rank, order, ahead, ctx.now, self.policy,
                                              ctx.forecast_s, ctx.forecast_clock)
+                if got is not None:
+                    est, played_end = got
             except Exception:   # an estimate must never cost a citizen their ticket
                 log.exception("forecast of the printed wait failed; printing the stream estimate")
         if est is None:
@@ -176,7 +180,8 @@ class QueueCore:
         if len(items) > 1:
             visit = [{"sector": s, "procedure": p, "status": "current" if i == 0 else "waiting"}
                      for i, (s, p) in enumerate(items)]
-            end = visits.end_of(items, waits.__getitem__, self.service_s, first_wait_s=est)
+            end = float(played_end) if played_end is not None else visits.end_of(
+                items, waits.__getitem__, self.service_s, first_wait_s=est)
             visit_end = int(round(end))
             last_call_s = end - self.service_s(*items[-1])
         past = closing.past_closing(cfg, ctx.now, last_call_s)
@@ -502,6 +507,21 @@ class QueueCore:
         e = ev.NewEvent(ev.DEVICE_HELP, ctx.now.isoformat(), {"device": cmd.device, "kind": cmd.kind})
         return Decision([e], lambda s: {"help": True})
 
+    # --- messages to citizens' phones (notices.py) ----------------------------
+
+    def _notify_due(self, cmd: QueueNotices, ctx: Context) -> Decision:
+        events = notices.due(self.state, self.config, ctx.now)
+        return Decision(events, lambda s: {"queued": len(events)})
+
+    def _notify_sent(self, cmd: NotifySent, ctx: Context) -> Decision:
+        return Decision(notices.closed_event(self.state, cmd.id, ctx.now.isoformat(), True, attempts=cmd.attempts),
+                        lambda s: {"id": cmd.id})
+
+    def _notify_failed(self, cmd: NotifyFailed, ctx: Context) -> Decision:
+        return Decision(notices.closed_event(self.state, cmd.id, ctx.now.isoformat(), False, reason=cmd.reason,
+                                             attempts=cmd.attempts, last_error=cmd.last_error),
+                        lambda s: {"id": cmd.id})
+
     # --- hours ---------------------------------------------------------------
 
     def is_open(self, now: datetime) -> bool:
@@ -542,6 +562,10 @@ HANDLERS: dict[str, Callable[[QueueCore, Any, Context], Decision]] = {
     "booking.check_in": bookings.check_in,
     "ticket.remote": bookings.remote,
     "slot.close": bookings.close,
+    # messages to citizens' phones (notices.py)
+    "notify.due": QueueCore._notify_due,
+    "notify.sent": QueueCore._notify_sent,
+    "notify.failed": QueueCore._notify_failed,
 }
 
 # Commands whose events need the command's randomness (Context.token): a ticket's tracking token,

@@ -38,12 +38,18 @@ BOOKING_NO_SHOW = "booking.no_show"
 TICKET_RELEASED = "ticket.released"
 TICKET_LAPSED = "ticket.lapsed"
 SLOTS_CLOSED = "slot.closed"
+# Messages to citizens' phones (issue #16, domain/notices.py): the outbox of the webhook notifier
+# is the log itself. notify.queued carries the phone (never on events/log: the outbox drops it);
+# notify.sent and notify.failed close it.
+NOTIFY_QUEUED = "notify.queued"
+NOTIFY_SENT = "notify.sent"
+NOTIFY_FAILED = "notify.failed"
 
 ALL_TYPES = (DAY_STARTED, TICKET_ISSUED, TICKET_CALLED, TICKET_RECALLED, TICKET_SERVED, TICKET_NO_SHOW,
              TICKET_TRANSFERRED, TICKET_CANCELLED, COUNTER_STATUS, COUNTER_SECTORS, RATING_SUBMITTED,
              GUIDANCE_GIVEN, AUTO_MODE, DEVICE_HELP, VISIT_NEXT, VISIT_CHANGED,
              BOOKING_CREATED, BOOKING_MOVED, BOOKING_CANCELLED, BOOKING_CHECKED_IN, BOOKING_NO_SHOW,
-             TICKET_RELEASED, TICKET_LAPSED, SLOTS_CLOSED)
+             TICKET_RELEASED, TICKET_LAPSED, SLOTS_CLOSED, NOTIFY_QUEUED, NOTIFY_SENT, NOTIFY_FAILED)
 
 
 @dataclass(frozen=True)

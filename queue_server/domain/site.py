@@ -134,6 +134,33 @@ class Bookings(BaseModel):
     id_key_file: str = "id-hash.key"
 
 
+class Notify(BaseModel):
+    """Messages to citizens' phones through the province's SMS/Zalo gateway (issue #16,
+    docs/appointments.md "Messages to the citizen's phone"): reminders of a booked slot, "your turn
+    is near" for a ticket taken from a phone, a closure's notice. Without this section none is made."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Where each message is POSTed (queue_server/notify/webhook.py): the gateway's address.
+    webhook_url: str = Field(pattern=r"^https?://[^\s/]+")
+    # The shared secret of the signature (relative to the data directory, or absolute): made at the
+    # first start (64 hex digits, owner-only), or the province's own put there; never in the repository.
+    secret_file: str = "notify-webhook.key"
+    # Hours before a booked slot that a reminder goes out (24: the day before; () none). A
+    # reminder whose time had passed when the booking was made is not sent (they have just booked).
+    remind_before_h: tuple[float, ...] = (24.0,)
+    # "Your turn is near" when this many or fewer are ahead of a ticket taken from a phone not yet
+    # checked in (0: never).
+    turn_near_ahead: int = Field(default=3, ge=0, le=100)
+    # The first retry's wait (seconds); each next one doubles (webhook.BACKOFF_MAX_S at most).
+    retry_first_s: float = Field(default=5.0, gt=0, le=600)
+
+    @field_validator("remind_before_h")
+    @classmethod
+    def _leads(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not 0 < h <= 24 * 14 for h in value):
+            raise ValueError("each reminder is between 0 and 336 hours before the slot")
+        return tuple(sorted(set(value), reverse=True))
+
+
 class SiteInfo(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: Slug
@@ -185,6 +212,7 @@ class SiteConfig(BaseModel):
     devices: Devices = Devices()
     priority_groups: tuple[str, ...] = PRIORITY_GROUPS
     bookings: Bookings | None = None
+    notify: Notify | None = None        # messages to citizens' phones (issue #16); none without it
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "SiteConfig":

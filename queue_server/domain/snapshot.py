@@ -39,6 +39,8 @@ def to_dict(state: SiteState) -> dict[str, Any]:
         # always did, and a snapshot from before loads (from_dict reads none)
         **({"bookings": {k: vars(v).copy() for k, v in state.bookings.items()}} if state.bookings else {}),
         **({"closures": [dict(c) for c in state.closures]} if state.closures else {}),
+        **({"notify_pending": {k: dict(v) for k, v in state.notify_pending.items()}} if state.notify_pending else {}),
+        **({"notified": dict(state.notified)} if state.notified else {}),
     }
 
 
@@ -68,6 +70,8 @@ def from_dict(data: dict[str, Any], config: SiteConfig) -> SiteState:
         b = state.bookings[k] = Booking(**v)
         state.index_booking(b)
     state.closures = [dict(c) for c in data.get("closures", [])]
+    state.notify_pending = {k: dict(v) for k, v in data.get("notify_pending", {}).items()}
+    state.notified = dict(data.get("notified", {}))
     state.held = {t.id: None for t in state.tickets.values() if t.held and t.status == "waiting"}
     state.by_token = {t.token: t.id for t in state.tickets.values()}
     state.by_number = {t.number: t.id for t in state.tickets.values()}

@@ -40,6 +40,10 @@ class SiteState:
     held: dict[str, None] = field(default_factory=dict)
     by_id_hash: dict[str, dict[str, None]] = field(default_factory=dict)
     slot_index: dict[str, dict[str, None]] = field(default_factory=dict)
+    # Messages to citizens' phones (notices.py): the open ones (id -> notify.queued's data, with
+    # the phone: the notifier's outbox) and the ids queued lately (id -> expires_epoch: never twice).
+    notify_pending: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notified: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def initial(cls, config: SiteConfig) -> "SiteState":

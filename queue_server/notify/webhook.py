@@ -17,8 +17,8 @@ BACKOFF_MAX_S, each less up to JITTER at random (so a gateway back after an outa
 every site at once), for at most MAX_ATTEMPTS attempts. A 2xx answer is delivered; 408, 429, a
 5xx answer or no answer is retried (a Retry-After of seconds is honoured up to BACKOFF_MAX_S);
 another 4xx is given up at once (the gateway refuses it; retrying would not change that). The
-outbox is durable (the next step keeps it in the event log), so a restart loses nothing; its
-retry counts start again.
+outbox is durable (`notifier.LogOutbox`: the event log, domain/notices.py), so a restart loses
+nothing; its retry counts start again.
 
 Phone numbers go to the gateway (it must text them) and are never logged: logs show
 `mask_phone(...)`, the notification id and the HTTP status, never the body.
@@ -123,11 +123,13 @@ class Outbox(Protocol):
     def pending(self) -> list[Notification]:
         """Every notification neither delivered nor given up, oldest first."""
 
-    def delivered(self, notification_id: str, at: float) -> None:
-        """The gateway took it (2xx) at `at` (Unix seconds)."""
+    def delivered(self, notification_id: str, at: float, *, attempts: int) -> None:
+        """The gateway took it (2xx) at `at` (Unix seconds), at the `attempts`-th attempt."""
 
-    def given_up(self, notification_id: str, at: float, reason: str) -> None:
-        """No more attempts: `reason` is "refused <status>", "attempts" or "expired" (no personal data)."""
+    def given_up(self, notification_id: str, at: float, reason: str, *, attempts: int,
+                 last_error: str | None) -> None:
+        """No more attempts: `reason` is "refused <status>", "attempts" or "expired"; `last_error`
+        the last attempt's status or "no answer" (None: never tried). No personal data."""
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,7 @@ class DeliveryLoop:
         self.wait = wait or self._wait
         self.attempts: dict[str, int] = {}
         self.next_at: dict[str, float] = {}
+        self.last_error: dict[str, str] = {}
 
     def wake(self) -> None:
         """A new notification is in the outbox: look now."""
@@ -251,6 +254,7 @@ class DeliveryLoop:
         for gone in set(self.attempts) - ids:      # delivered or given up elsewhere (another process, a restart)
             self.attempts.pop(gone, None)
             self.next_at.pop(gone, None)
+            self.last_error.pop(gone, None)
         for n in pending:
             if self._stopped.is_set():
                 return None
@@ -268,8 +272,11 @@ class DeliveryLoop:
                          mask_phone(n.phone), result.status, tries)
                 self.attempts.pop(n.id, None)
                 self.next_at.pop(n.id, None)
-                self.outbox.delivered(n.id, now)
-            elif not result.retry:
+                self.last_error.pop(n.id, None)
+                self.outbox.delivered(n.id, now, attempts=tries)
+                continue
+            self.last_error[n.id] = str(result.status or "no answer")
+            if not result.retry:
                 self._give_up(n, now, f"refused {result.status}")
             elif tries >= self.max_attempts:
                 self._give_up(n, now, "attempts")
@@ -284,6 +291,6 @@ class DeliveryLoop:
 
     def _give_up(self, n: Notification, now: float, reason: str) -> None:
         log.warning("webhook %s (%s, %s) given up: %s", n.id, n.kind, mask_phone(n.phone), reason)
-        self.attempts.pop(n.id, None)
+        attempts = self.attempts.pop(n.id, 0)
         self.next_at.pop(n.id, None)
-        self.outbox.given_up(n.id, now, reason)
+        self.outbox.given_up(n.id, now, reason, attempts=attempts, last_error=self.last_error.pop(n.id, None))

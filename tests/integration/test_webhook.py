@@ -71,11 +71,11 @@ class MemoryOutbox:
     def pending(self):
         return list(self.waiting)
 
-    def delivered(self, notification_id, at):
-        self._close(notification_id, ("delivered", at))
+    def delivered(self, notification_id, at, *, attempts):
+        self._close(notification_id, ("delivered", at, attempts))
 
-    def given_up(self, notification_id, at, reason):
-        self._close(notification_id, ("given_up", at, reason))
+    def given_up(self, notification_id, at, reason, *, attempts, last_error):
+        self._close(notification_id, ("given_up", at, reason, attempts, last_error))
 
     def _close(self, notification_id, outcome):
         self.waiting = [n for n in self.waiting if n.id != notification_id]
@@ -129,7 +129,7 @@ def test_a_gateway_that_fails_twice_gets_it_on_the_third_attempt_signed(caplog):
                                        "text": {"vi": "Sắp đến lượt bạn: A023", "en": "Your turn is near: A023"},
                                        "data": {"site": "demo-district", "ticket": "A023", "ahead": 3}}
     assert receiver.got[0]["type"] == "application/json; charset=utf-8"
-    assert outbox.done["n1"][0] == "delivered" and outbox.waiting == []
+    assert outbox.done["n1"][0] == "delivered" and outbox.done["n1"][2] == 3 and outbox.waiting == []
     # the two waits: 50-100 % of 5 s, then of 10 s; then nothing left
     first, second, last = fake.waits
     assert 2.5 <= first <= 5.0 and 5.0 <= second <= 10.0 and last is None
@@ -149,7 +149,7 @@ def test_attempts_run_out_and_retry_after_is_honoured():
         outbox = MemoryOutbox(notification())
         fake, _ = run_loop(receiver, outbox, max_attempts=4)
     assert len(receiver.got) == 4
-    assert outbox.done["n1"][2] == "attempts"
+    assert outbox.done["n1"][2:] == ("attempts", 4, "503")
     assert all(w >= 120 for w in fake.waits[:3])
 
 
@@ -176,7 +176,7 @@ def test_no_gateway_at_all_is_retried():
                            wait=fake.wait, rng=lambda: 0.0, max_attempts=3)
     holder.append(loop)
     loop.run()
-    assert fake.waits == [5.0, 10.0, None] and outbox.done["n1"][2] == "attempts"
+    assert fake.waits == [5.0, 10.0, None] and outbox.done["n1"][2:] == ("attempts", 3, "no answer")
 
 
 def test_the_default_wait_wakes_for_a_new_notification():
@@ -188,7 +188,7 @@ def test_the_default_wait_wakes_for_a_new_notification():
         thread = threading.Thread(target=loop.run)
         thread.start()
         delivered = threading.Event()
-        outbox.delivered = lambda nid, at: (MemoryOutbox.delivered(outbox, nid, at), delivered.set())
+        outbox.delivered = lambda nid, at, **kw: (MemoryOutbox.delivered(outbox, nid, at, **kw), delivered.set())
         outbox.waiting.append(notification())
         loop.wake()
         assert delivered.wait(10)
