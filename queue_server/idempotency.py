@@ -51,12 +51,15 @@ class ReplyCache:
         in_memory: dict[tuple[str, str], dict[str, Any]] = {}
         try:
             for item in batch:
-                if item.from_wire:
-                    try:
-                        item.parsed = parse_command(item.kind, item.payload)
-                    except ProtocolError:
-                        continue          # the handler parses it again and replies with the error
-                    key = (f"{item.kind}/{item.device}", item.parsed.req_id)
+                if item.from_wire or item.req_id is not None:
+                    if item.req_id is not None:       # a command object with its idempotency key
+                        key = (f"{item.kind}/{item.device}", item.req_id)
+                    else:
+                        try:
+                            item.parsed = parse_command(item.kind, item.payload)
+                        except ProtocolError:
+                            continue      # the handler parses it again and replies with the error
+                        key = (f"{item.kind}/{item.device}", item.parsed.req_id)
                     if key in self._recent:
                         # Kept here too: this batch's own replies may push it out of the cache.
                         in_memory[key] = self._recent[key]

@@ -32,6 +32,9 @@ class Item:
     future: Future | None = None
     received: float = field(default_factory=time.monotonic)
     parsed: Any = None             # the command parsed from `payload`, once (idempotency.ReplyCache.prefetch)
+    # A command object's idempotency key (a booking page's form): its reply is stored like an MQTT
+    # command's, so the same form sent again after a lost answer or a restart gets the same reply.
+    req_id: str | None = None
 
     @property
     def from_wire(self) -> bool:

@@ -141,9 +141,11 @@ class QueueService:
 
     # --- input ------------------------------------------------------------------------
 
-    def submit(self, kind: str, device: str, payload: Any) -> Future:
+    def submit(self, kind: str, device: str, payload: Any, req_id: str | None = None) -> Future:
+        """`req_id`: the idempotency key of a command object (a booking page's form): sent again with
+        the same key, the command is not applied twice and the first reply is given, across restarts."""
         fut: Future = Future()
-        self.loop.put(Item(kind, device, payload, fut))
+        self.loop.put(Item(kind, device, payload, fut, req_id=req_id))
         return fut
 
     def post(self, kind: str, device: str, payload: Any) -> None:
@@ -151,9 +153,10 @@ class QueueService:
         (no Future, and so no lock, made per command in paho's network thread)."""
         self.loop.put(Item(kind, device, payload))
 
-    def execute(self, kind: str, device: str, payload: Any, timeout: float = 10.0) -> dict[str, Any]:
+    def execute(self, kind: str, device: str, payload: Any, timeout: float = 10.0,
+                req_id: str | None = None) -> dict[str, Any]:
         """Submit and wait for the reply (web, CLI, tests)."""
-        return self.submit(kind, device, payload).result(timeout)
+        return self.submit(kind, device, payload, req_id).result(timeout)
 
     # --- a batch ----------------------------------------------------------------------------
 
@@ -258,7 +261,11 @@ class QueueService:
                                    texts.error_message("Too many requests; please wait a moment"))
         else:
             cmd = item.payload
-            req_id = getattr(cmd, "req_id", None)
+            req_id = item.req_id or getattr(cmd, "req_id", None)
+            if item.req_id is not None:
+                cached = self.replies.get(key_device, item.req_id)
+                if cached is not None:
+                    return cached
         fold_in(self.state, self.core.rollover(now), "system/clock", None, out)
         issue = getattr(cmd, "type", "") == "ticket.issue"
         token = self.token_factory() if getattr(cmd, "type", "") in NEEDS_TOKEN else ""
@@ -273,7 +280,7 @@ class QueueService:
         if forecast_s > 0.0:
             self.forecast_budget.spend(time.perf_counter() - started)
         reply = self._reply(cmd, outcome, req_id, now)
-        if req_id is not None and item.from_wire:
+        if req_id is not None and (item.from_wire or item.req_id is not None):
             self.replies.remember(key_device, req_id, reply)
             replies.append(StoredReply(key_device, req_id, self.state.last_seq, reply))
         return reply

@@ -13,6 +13,9 @@ key (protocol/cccd.py) and dropped: it is never stored, logged or sent to the lo
 """
 from __future__ import annotations
 
+import hashlib
+import re
+import secrets
 import unicodedata
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -124,6 +127,26 @@ def _id_key() -> bytes:
     if not key:
         raise Refused(both("Booking is not set up at this centre yet. Please come and take a ticket at the centre."))
     return key
+
+
+# The idempotency key of a booking form (queue_server/idempotency.py): a fresh one in each form
+# drawn, so the same form sent again (a phone that lost the answer, the server restarted in
+# between) is applied once and gets the first answer, while the next form (say, the next free time
+# offered) is a new request. Tied to the session, so a key seen elsewhere names nobody's answer.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def new_request_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def sent_request_id() -> str | None:
+    """The form's key as the command loop's req_id; None from a form without one (no retry safety,
+    as before)."""
+    sent = request.form.get("request_id") or ""
+    if not _REQUEST_ID.fullmatch(sent):
+        return None
+    return "form:" + hashlib.sha256(f"{session.get('csrf', '')}|{sent}".encode()).hexdigest()[:40]
 
 
 def phone_of(typed: str | None) -> str | None:
@@ -304,7 +327,8 @@ def confirm(procedure: str):
         return redirect(url_for("booking.slots", procedure=procedure))
     ctx = {"nav": "book", "p": p, "slot": slot, "when": _when(slot), "ask_phone": True,
            "form_action": url_for("booking.confirm", procedure=procedure), "submit_label": _("Book this time"),
-           "back_href": url_for("booking.slots", procedure=procedure), "cccd": "", "phone": ""}
+           "back_href": url_for("booking.slots", procedure=procedure), "cccd": "", "phone": "",
+           "request_id": new_request_id()}
     if request.method == "GET":
         return _render("confirm.html", **ctx)
     ctx.update(cccd=(request.form.get("cccd") or "")[:20], phone=(request.form.get("phone") or "")[:20])
@@ -315,7 +339,8 @@ def confirm(procedure: str):
     except Refused as r:
         return _render("confirm.html", 400, error=r.words, error_field=r.field, **ctx)
     reply = pages.service().execute("citizen", "web", CreateBooking(procedure=procedure, slot=slot, id_hash=id_hash,
-                                                                      phone=phone, lang="vi"))
+                                                                      phone=phone, lang="vi"),
+                                    req_id=sent_request_id())
     if reply.get("ok"):
         b = reply["result"]["booking"]
         return redirect(url_for("booking.booking_page", site=b["site"], booking=b["code"], done="booked"))
@@ -607,7 +632,8 @@ def queue_confirm(procedure: str):
         return _render("closed.html", nav="queue", title=_("Join today's queue"),
                        reason=closed or told("centre_closed"), offer_booking=True)
     local = arrive_by.astimezone(_config().site.tz)
-    ctx = {"nav": "queue", "p": p, "cccd": "", "phone": "", "arrive": told("remote_arrive_by", time=f"{local:%H:%M}")}
+    ctx = {"nav": "queue", "p": p, "cccd": "", "phone": "", "arrive": told("remote_arrive_by", time=f"{local:%H:%M}"),
+           "request_id": new_request_id()}
     if request.method == "GET":
         return _render("queue_confirm.html", **ctx)
     ctx.update(cccd=(request.form.get("cccd") or "")[:20], phone=(request.form.get("phone") or "")[:20])
@@ -618,7 +644,7 @@ def queue_confirm(procedure: str):
     except Refused as r:
         return _render("queue_confirm.html", 400, error=r.words, error_field=r.field, **ctx)
     reply = pages.service().execute("citizen", "web", RemoteTicket(procedure=procedure, id_hash=id_hash, phone=phone,
-                                                                     lang="vi"))
+                                                                     lang="vi"), req_id=sent_request_id())
     if not reply.get("ok"):
         return _render("queue_confirm.html", 409, error=refusal(reply["error"]), error_field="cccd", **ctx)
     return redirect(url_for("track.ticket", token=reply["result"]["ticket"]["token"]))

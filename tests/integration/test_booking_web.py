@@ -5,20 +5,17 @@ in plain Vietnamese and English."""
 from __future__ import annotations
 
 import hashlib
-import http.cookiejar
 import re
 import threading
-import urllib.error
-import urllib.parse
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from protocol import booking_code, booking_texts, cccd
 from queue_server.domain import bookings
 from queue_server.domain.commands import CreateBooking
+from tests.support.booking_web import Citizen, alert, cccd_number, shown
 from tests.support.site import RunningSite
 
 pytestmark = pytest.mark.timeout(240)
@@ -33,62 +30,12 @@ def site(tmp_path_factory):
         yield s
 
 
-def cccd_number(i: int) -> str:
-    """A valid 12-digit number (born in 1990), a different one for each i."""
-    return f"001090{i:06d}"
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-class Citizen:
-    """One phone: its own cookies (the session that carries the form's CSRF token)."""
-
-    def __init__(self, base: str):
-        self.base = base
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
-                                                  _NoRedirect())
-
-    def _open(self, req) -> tuple[int, str, str | None]:
-        try:
-            with self.opener.open(req, timeout=60) as resp:
-                return resp.status, resp.read().decode(), resp.headers.get("Location")
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode(), exc.headers.get("Location")
-
-    def get(self, path: str) -> tuple[int, str, str | None]:
-        return self._open(urllib.request.Request(self.base + path))
-
-    def post(self, path: str, fields: dict[str, str]) -> tuple[int, str, str | None]:
-        return self._open(urllib.request.Request(self.base + path, data=urllib.parse.urlencode(fields).encode(),
-                                                 method="POST"))
-
-    def form(self, path: str) -> dict[str, str]:
-        """The hidden fields of the page's form (its CSRF token, the chosen slot)."""
-        status, html, _ = self.get(path)
-        assert status == 200, (path, status)
-        return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html))
-
-
-def alert(html: str) -> tuple[str, str]:
-    """The page's error, (Vietnamese, English)."""
-    box = re.search(r'<div class="error" role="alert" id="error"><p lang="vi">(.*?)</p><p lang="en">(.*?)</p>', html, re.S)
-    assert box, html[:2000]
-    return box.group(1), box.group(2)
-
-
 def tomorrows_slots(site) -> list[dict]:
     svc = site.service
     with svc.lock:
         now = svc.clock()
         day = now.astimezone(svc.config.site.tz).date() + timedelta(days=1)
         return bookings.free_slots(svc.state, svc.config, PROCEDURE, day, now)
-
-
-def shown(slot: str) -> str:
-    return datetime.strptime(slot, "%Y-%m-%dT%H:%M").strftime("%H:%M %d/%m/%Y")
 
 
 def test_200_citizens_racing_for_the_last_10_places_get_10_bookings_and_190_offers_of_the_next(site):
