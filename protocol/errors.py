@@ -25,4 +25,5 @@ class ErrorCode(str, Enum):
     BOOKING_TOO_EARLY = "booking_too_early"   # check-in: earlier than the grace before the slot
     BOOKING_CANCELLED = "booking_cancelled"   # check-in, move: the booking was cancelled
     BOOKING_USED = "booking_used"             # check-in, move, cancel: already checked in (or lapsed, no-show)
+    EXPIRED = "expired"                       # a province booking command that came after its expires_at
     INTERNAL = "internal"

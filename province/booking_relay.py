@@ -89,11 +89,12 @@ class SiteOffer:
 
 
 class _Waiter:
-    __slots__ = ("done", "reply")
+    __slots__ = ("done", "reply", "expires_at")
 
-    def __init__(self) -> None:
+    def __init__(self, expires_at: str) -> None:
         self.done = threading.Event()
         self.reply: dict[str, Any] | None = None
+        self.expires_at = expires_at
 
 
 class BookingRelay:
@@ -181,10 +182,10 @@ class BookingRelay:
         if not self.connected.is_set() or not self.online(site):
             raise SiteOffline(site, "offline")
         now = datetime.now(timezone.utc)
-        payload = {"v": 1, "type": type_, "req_id": req_id, "ts": now.isoformat(),
-                   "expires_at": (now + timedelta(seconds=self.timeout_s)).isoformat(), **fields}
+        expires_at = (now + timedelta(seconds=self.timeout_s)).isoformat()
+        payload = {"v": 1, "type": type_, "req_id": req_id, "ts": now.isoformat(), "expires_at": expires_at, **fields}
         key = (site, req_id)
-        waiter = _Waiter()
+        waiter = _Waiter(expires_at)
         with self._lock:
             self._waiting[key] = waiter
         try:
@@ -224,6 +225,10 @@ class BookingRelay:
                 return
             with self._lock:
                 waiter = self._waiting.get((replied, reply["req_id"]))
+            error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+            if error.get("code") == "expired" and (error.get("detail") or {}).get("expires_at") != \
+                    getattr(waiter, "expires_at", None):
+                return      # an earlier copy of this req_id, sent before a retry, came late
             if waiter is not None:
                 waiter.reply = reply
                 waiter.done.set()

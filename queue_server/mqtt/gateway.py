@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from protocol.client import BrokerUrl, close_client, set_nodelay
 from protocol.messages import STATUS_KINDS, ProtocolError, ServerStatus, dumps, parse_device_status
 from queue_server.mqtt.connection import server_client
+from queue_server.mqtt.province_bookings import ProvinceBookings
 from queue_server.mqtt.publisher import PublisherProcess, publish_batch, to_wire
 from queue_server.service import Message, QueueService
 
@@ -58,6 +59,8 @@ class MqttGateway:
                                               replay=lambda: self.service.retained_snapshot() + self._log_tail())
             self.publish = self.publisher.publish
         service.publish = self.publish
+        # booking at another centre (issue #16): the province's commands in, replies and offers out
+        self.province = ProvinceBookings(service, self.publish) if service.config.bookings is not None else None
         self._tail_sent = False
 
     def _status(self, online: bool) -> dict:
@@ -70,9 +73,13 @@ class MqttGateway:
             log.warning("the publisher process has not reached the broker yet")
         self.client.connect_async(self.broker.host, self.broker.port, keepalive=15)
         self.client.loop_start()
+        if self.province is not None:
+            self.province.start()
         return self.connected.wait(wait)
 
     def stop(self) -> None:
+        if self.province is not None:
+            self.province.stop()
         if self.publisher is not None:
             self.publisher.stop()
         goodbye = None
@@ -100,12 +107,15 @@ class MqttGateway:
             return
         set_nodelay(client)
         client.subscribe([(self.topics.all_kiosk_cmds, 1), (self.topics.all_counter_cmds, 1),
-                          (self.topics.all_device_status, 1)])
+                          (self.topics.all_device_status, 1)]
+                         + ([(self.province.cmd_topic, 1)] if self.province is not None else []))
         self.publish(self.service.retained_snapshot())
         if not self._tail_sent:
             self._tail_sent = True
             self.publish(self._log_tail())
         client.publish(self.topics.server_status, dumps(self._status(True)), qos=1, retain=True)
+        if self.province is not None:
+            self.province.poke()    # the offer again: a broker restarted without persistence lost it
         self.connected.set()
         log.info("connected to %s:%s", self.broker.host, self.broker.port)
 
@@ -115,7 +125,9 @@ class MqttGateway:
 
     def _on_message(self, client, userdata, msg) -> None:
         topic = msg.topic
-        if topic.endswith("/cmd"):
+        if self.province is not None and topic == self.province.cmd_topic:
+            self.province.on_cmd(bytes(msg.payload))
+        elif topic.endswith("/cmd"):
             self._on_cmd(client, userdata, msg)
         elif topic.endswith("/status"):
             self._on_device_status(client, userdata, msg)
