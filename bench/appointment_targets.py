@@ -1,8 +1,11 @@
-"""Issue #16's surge target, measured: half the citizens book a slot against none.
+"""Issue #16's targets, measured: the surge (half the citizens book a slot against none) and the
+province (cross-centre booking against bookings confined to each centre).
 
     .venv/bin/python -m bench.appointment_targets [--days 30] [--seeds 1] [--policy dynamic]
                                                   [--share 0.5] [--forecast] [--booking-share 0.5]
-                                                  [--punctuality MEAN SD] [SCENARIO.yaml]
+                                                  [--punctuality MEAN SD] [--carry-over] [SCENARIO.yaml]
+    .venv/bin/python -m bench.appointment_targets --province [PROVINCE.yaml] [--days 30] [--seeds 1]
+                                                  [--travel-min M] [--reluctance R]
 
 Runs the scenario (default: the shipped urban-surge.yaml) on the same citizens twice: with
 `appointments.share` = `--share` (the rest of the scenario's appointments section, or its
@@ -17,7 +20,17 @@ outcome, and what the hall holds at each day's peak (booked citizens held early 
 booked ones in the queue, walk-ins). `--booking-share` sets the site's `bookings.share` (the
 share of counter time bookings may take), `--punctuality` the check-in's minutes after the slot
 (mean, sd): what-ifs for the reasons. Figures to report (docs/appointments.md), not a pass/fail test: exits 0 unless
-something errors. The cross-centre target (two centres) is not measured here.
+something errors. `--carry-over` turns on the scenario's days that carry over (nobody called after
+closing; who still waits comes back the next day) and prints their figures.
+
+`--province` runs a province scenario (default: the shipped ha-noi-long-bien-bat-trang.yaml, the
+first centre urban, the others rural; queue_server/sim/province.py) with bookings confined to each
+centre and with bookings allowed to go to another centre, on the same citizens, and prints each
+centre's figures (hall peak, mean wait of everyone served, walk-ins' mean wait, booked waits after
+the slot, utilisation, carry-over) and the issue's two targets:
+  - cross-centre booking cuts the urban centre's mean wait by >= 40 % against confined bookings;
+  - the rural centres' utilisation rises.
+`--travel-min` and `--reluctance` override the scenario's cross_centre values (what-ifs).
 """
 from __future__ import annotations
 
@@ -29,10 +42,17 @@ import yaml
 
 from queue_server.domain.stats import percentile_interpolated
 from queue_server.sim import Simulation
-from queue_server.sim.metrics import appointment_figures
+from queue_server.sim.metrics import appointment_figures, carry_over_figures
+from queue_server.sim.province import ProvinceSimulation, centre_figures, load_province
 from queue_server.sim.scenario import Appointments, parse_scenario
 
-SCENARIO = Path(__file__).resolve().parent.parent / "queue_server" / "sim" / "scenarios" / "urban-surge.yaml"
+SCENARIOS = Path(__file__).resolve().parent.parent / "queue_server" / "sim" / "scenarios"
+SCENARIO = SCENARIOS / "urban-surge.yaml"
+PROVINCE = SCENARIOS / "province" / "ha-noi-long-bien-bat-trang.yaml"
+URBAN_CUT = 0.4         # cross-centre booking cuts the urban centre's mean wait by at least this
+CENTRE_FIELDS = ("hall_peak_mean", "mean_wait_s", "walk_in_mean_wait_s", "booked_mean_after_slot_s",
+                 "booked_p90_after_slot_s", "utilisation", "served", "bookings", "booking_refused",
+                 "booked_from_elsewhere", "carried_over", "extra_days_mean", "unserved_after_last_day")
 PEAK_CUT = 0.5          # the hall's peak at most this fraction of the no-booking one
 BOOKED_P90_S = 600.0    # booked citizens' p90 wait after their slot
 FIELDS = ("hall_peak_mean", "hall_peak_max", "walk_in_mean_wait_s", "walk_in_p90_wait_s", "bookings",
@@ -40,10 +60,13 @@ FIELDS = ("hall_peak_mean", "hall_peak_max", "walk_in_mean_wait_s", "walk_in_p90
           "booked_p90_after_slot_s", "booked_on_time_p90_after_slot_s", "utilisation", "never_called")
 
 
-def load(path: Path, booking_share: float | None = None, punctuality: list[float] | None = None):
+def load(path: Path, booking_share: float | None = None, punctuality: list[float] | None = None,
+         carry_over: bool = False):
     """The scenario with an appointments section (added with its defaults when it has none)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data.setdefault("appointments", {"share": 0.0})
+    if carry_over:
+        data["carry_over"] = True
     if punctuality is not None:
         data["appointments"] = {**data["appointments"], "punctuality_min": {"mean": punctuality[0], "sd": punctuality[1]}}
     if booking_share is not None:
@@ -94,9 +117,45 @@ def why(results) -> None:
               f"mean {sum(v) / len(v) / 60:.1f} min")
 
 
+def province(args) -> int:
+    """The cross-centre target: the same citizens with bookings confined and going to another centre."""
+    p = load_province(args.scenario or PROVINCE)
+    cross = p.cross.model_copy(update={k: v for k, v in (("travel_min", args.travel_min),
+                                                          ("reluctance", args.reluctance)) if v is not None})
+    p = dataclasses.replace(p, cross=cross)
+    names = [c.site.id for c in p.centres]
+    print(f"{p.name}: {args.days} days x seeds {args.seeds}, policy {args.policy}, centres {', '.join(names)}; "
+          f"travel {cross.travel_min:g} min, reluctance {cross.reluctance:g}, "
+          f"procedures that may go elsewhere: {', '.join(sorted(p.shared))}")
+    got = {}
+    for allowed in (False, True):
+        per_centre: list[list] = [[] for _ in names]
+        for seed in args.seeds:
+            for i, days in enumerate(ProvinceSimulation(p.with_cross(allowed), args.policy, seed=seed,
+                                                        days=args.days).run()):
+                per_centre[i] += days
+        got[allowed] = [centre_figures(d) for d in per_centre]
+        print("cross-centre booking" if allowed else "bookings confined to each centre")
+        for name, fig in zip(names, got[allowed]):
+            print(f"  {name}: " + ", ".join(f"{k} {fig[k]}" for k in CENTRE_FIELDS))
+    w0, w1 = got[False][0]["mean_wait_s"], got[True][0]["mean_wait_s"]
+    cut = 1.0 - w1 / w0 if w0 else 0.0
+    print(f"{names[0]} mean wait {w1 / 60:.1f} min against {w0 / 60:.1f} confined, {cut:.0%} lower "
+          f"(target >= {URBAN_CUT:.0%}): {'met' if cut >= URBAN_CUT else 'MISSED'}")
+    for i in range(1, len(names)):
+        u0, u1 = got[False][i]["utilisation"], got[True][i]["utilisation"]
+        print(f"{names[i]} utilisation {u1:.3f} against {u0:.3f} confined (target: rises): "
+              f"{'met' if u1 > u0 else 'MISSED'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("scenario", nargs="?", type=Path, default=SCENARIO)
+    ap.add_argument("scenario", nargs="?", type=Path)
+    ap.add_argument("--province", action="store_true", help="the cross-centre target (a province scenario)")
+    ap.add_argument("--travel-min", type=float, help="--province: another centre's travel penalty (minutes)")
+    ap.add_argument("--reluctance", type=float, help="--province: the share who only book at their own centre")
+    ap.add_argument("--carry-over", action="store_true", help="days that carry over (scenario carry_over)")
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--seeds", type=int, nargs="+", default=[1])
     ap.add_argument("--policy", default="dynamic")
@@ -106,13 +165,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--punctuality", type=float, nargs=2, metavar=("MEAN", "SD"),
                     help="check-in minutes after the slot (default: the scenario's)")
     args = ap.parse_args(argv)
-    sc = load(args.scenario, args.booking_share, args.punctuality)
+    if args.province:
+        return province(args)
+    sc = load(args.scenario or SCENARIO, args.booking_share, args.punctuality, args.carry_over)
     print(f"{sc.name}: {args.days} days x seeds {args.seeds}, policy {args.policy}")
     got = {}
     for share in (0.0, args.share):
         res = run(sc, share, args.seeds, args.days, args.policy, args.forecast)
         got[share] = appointment_figures(res)
         print(f"share {share:.2f}: " + ", ".join(f"{k} {got[share][k]}" for k in FIELDS))
+        if sc.carry_over:
+            print("  days that carry over: " + ", ".join(f"{k} {v}" for k, v in carry_over_figures(res).items()))
         walk: dict[str, list[float]] = {}
         for r in (r for d in res for r in d.records if not r.booked):
             walk.setdefault(r.sector, []).append(r.wait_s)
