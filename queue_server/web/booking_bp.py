@@ -30,6 +30,7 @@ from queue_server.domain.commands import CancelBooking, CloseSlots, CreateBookin
 from queue_server.users import LoginThrottle
 from queue_server.web import pages
 from queue_server.web.pages import both, login_required
+from queue_server.web.track_bp import leave_times
 
 bp = Blueprint("booking", __name__)
 
@@ -428,10 +429,14 @@ def booking_model(b: dict[str, Any]) -> dict[str, Any]:
         late = (start + timedelta(minutes=cfg.bookings.late_min)).strftime("%H:%M")
         out["arrive"] = both("Come between {opens} and {start}, and check in at the kiosk. After {late} your booking is served as a walk-in.",
                              opens=opens, start=start.strftime("%H:%M"), late=late)
+        if active and start > pages.service().clock():
+            out["leave"] = leave_times(start, today)     # to be at the kiosk by the slot's start
     else:
         arrive_by = datetime.fromisoformat(b["arrive_by"]).astimezone(cfg.site.tz) if b.get("arrive_by") else None
         out["when"] = both("Today") if arrive_by is None else told("remote_arrive_by", time=f"{arrive_by:%H:%M}")
         out["arrive"] = out["when"]
+        if active and arrive_by is not None and arrive_by > pages.service().clock():
+            out["leave"] = leave_times(arrive_by, today)
     if b.get("offer") and b["status"] == "cancelled":     # a closure's offer: one press to book it
         out["offer"] = both("The next free time is {time}.", time=slot_text(b["offer"]))
         out["offer_href"] = url_for("booking.confirm", procedure=b["procedure"], slot=b["offer"])

@@ -14,7 +14,7 @@ the procedures still to come, as the visit's end is printed (queue_server/domain
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, jsonify, redirect, render_template, url_for
@@ -92,14 +92,23 @@ DEFAULT_TRAVEL = 20
 
 def leave_model(t, tz) -> dict[str, Any] | None:
     """When to leave home (issue #16), for a ticket taken from a phone whose citizen has not checked
-    in yet: the time they must be at the kiosk by, less each travel time the citizen may pick.
-    A booked slot's ticket exists only once its citizen is at the kiosk, so it has none."""
+    in yet: the time they must be at the kiosk by, less each travel time. A booked slot's ticket
+    exists only once its citizen is at the kiosk: its leave time is on the booking's page
+    (booking_bp.booking_model, from the slot's start)."""
     if t.status != "waiting" or t.booking_kind != "remote" or not t.held or not t.arrive_by_epoch:
         return None
-    by = datetime.fromtimestamp(t.arrive_by_epoch, tz)
+    return leave_times(datetime.fromtimestamp(t.arrive_by_epoch, tz))
+
+
+def leave_times(be_there: datetime, today: date | None = None) -> dict[str, Any]:
+    """"Leave at 08:05" for each travel time the citizen may pick: `be_there` (aware, local) less
+    it; with the day when that is not `today` (a booking days ahead)."""
+    def text(at: datetime) -> dict[str, str]:
+        if today is None or at.date() == today:
+            return both("Leave at {time}", time=f"{at:%H:%M}")
+        return both("Leave at {time} on {day}", time=f"{at:%H:%M}", day=f"{at:%d/%m/%Y}")
     return {"default": DEFAULT_TRAVEL,
-            "options": [{"min": m, "text": both("Leave at {time}", time=f"{by - timedelta(minutes=m):%H:%M}")}
-                        for m in TRAVEL_MIN]}
+            "options": [{"min": m, "text": text(be_there - timedelta(minutes=m))} for m in TRAVEL_MIN]}
 
 
 def page_model(view: dict[str, Any], recalls: int, transferred: bool,
