@@ -6,6 +6,7 @@ A part of KioskViewModel (kiosk/viewmodel.py).
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from kiosk.catalogue import Sector
@@ -101,16 +102,33 @@ class ScreenViews:
                    if shorter_than_s is None or o[SHOWN_WAIT] < shorter_than_s][:NEARBY_MAX]
         if not options:
             return None
-        rows = []
+        rows, booking = [], None
         for o in options:
             km = f"{o['distance_km']:.1f}"
-            rows.append({"site": o["site"], "name": _pick(o["name"], self.lang) or o["site"],
+            name = _pick(o["name"], self.lang) or o["site"]
+            when = self._future(o.get("next_booking"))
+            rows.append({"site": o["site"], "name": name,
                          "address": _pick(o["address"], self.lang),
                          "distance": self.t("{km} km away", km=km.replace(".", ",") if self.lang == "vi" else km),
                          "wait": self.t("wait {wait}", wait=minutes_text(o[SHOWN_WAIT], self.lang)),
-                         "waiting": o["waiting"]})
+                         "waiting": o["waiting"],
+                         "booking": self.t("earliest booking {when}", when=slot_text(when, self.lang)) if when else ""})
+            if booking is None and when and o.get("book_url"):
+                # the province portal's page for that centre: one QR, the first centre's that has one
+                booking = {"text": self.t("Earliest booking at {centre}: {when}", centre=name,
+                                          when=slot_text(when, self.lang)),
+                           "scan": self.t("Scan this code with your phone to book there."), "url": o["book_url"]}
         return {"title": self.t("Nearby centres with shorter waits") if shorter_than_s is not None
-                else self.t("Nearby centres"), "note": note, "rows": rows}
+                else self.t("Nearby centres"), "note": note, "rows": rows, "booking": booking}
+
+    def _future(self, iso: str | None):
+        """A nearby centre's booking slot start, if it is still ahead (the advice is retained: a
+        slot heard earlier may have begun since)."""
+        try:
+            when = datetime.fromisoformat(iso) if iso else None
+        except ValueError:
+            return None
+        return when if when is not None and when.tzinfo is not None and when > self.wall() else None
 
     # -- a visit of several procedures, the word before printing (kiosk/visits.py) -------------
 
@@ -165,6 +183,8 @@ class ScreenViews:
         if booking is not None:
             booking = {"text": self.t("Earliest booking: {when}", when=slot_text(booking[0], self.lang)),
                        "scan": self.t("Scan this code with your phone to book this procedure."), "url": booking[1]}
+        elif near and near.get("booking"):      # none here: a nearby centre's, through the province portal
+            booking = near["booking"]
         return {"kind": n["kind"], "title": title, "message": message, "nearby": near, "booking": booking,
                 "can_insist": n["kind"] != CAP, "insist": self.t("Take it anyway"),
                 "can_file_online": self.notice_online_item() is not None, "online": self.t("File online"),
@@ -322,8 +342,9 @@ class ScreenViews:
 
 
 def _places_text(near: dict[str, Any]) -> str:
-    """A nearby-centres panel read aloud: its title, then each centre's name, address, distance, wait."""
-    places = ". ".join(", ".join(x for x in (r["name"], r["address"], r["distance"], r["wait"]) if x)
+    """A nearby-centres panel read aloud: its title, then each centre's name, address, distance,
+    wait and earliest booking."""
+    places = ". ".join(", ".join(x for x in (r["name"], r["address"], r["distance"], r["wait"], r.get("booking")) if x)
                        for r in near["rows"])
     return f"{near['title']}: {places}."
 

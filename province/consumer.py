@@ -19,13 +19,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Callable
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from province import nearby
+from province import nearby, portal
 from province.config import ProvinceConfig
 from province.store import EventRow, Store
 from protocol.messages import SHOWN_WAIT, read_wait
@@ -91,11 +92,15 @@ def _int(v, default=0) -> int:
 class ProvinceService:
     def __init__(self, broker_url: str, db_url: str, config: ProvinceConfig | None = None, *,
                  username: str | None = None, password: str | None = None, client_id: str = "motcua-province",
-                 batch: int = 500, publish_advice: bool = True, ca_file: str | None = None):
+                 batch: int = 500, publish_advice: bool = True, ca_file: str | None = None,
+                 offers: Callable[[], dict] | None = None):
+        """`offers`: the booking relay's offers() (province/booking_relay.py), so the nearby advice
+        carries each centre's earliest free booking slot; None: advice without slots."""
         self.broker_url, self.db_url = broker_url, db_url
         self.config = config or ProvinceConfig()
         self.batch = batch
         self.publish_advice = publish_advice
+        self.offers = offers
         self.counters = Counters()
         self.now: dict[tuple[str, str], nearby.SectorNow] = {}
         self.site_names: dict[str, dict] = {}
@@ -285,8 +290,11 @@ class ProvinceService:
         tz = ZoneInfo(self.config.timezone)
         with self._lock:
             snapshot = dict(self.now)
-        advice = nearby.compute(snapshot, self.config, time.time(), datetime.now(timezone.utc).astimezone(tz)
-                                .isoformat(timespec="seconds"))
+        now = datetime.now(timezone.utc)
+        slots = (portal.nearby_bookings(self.config, portal.from_offers(self.offers()),
+                                        snapshot.keys(), now) if self.offers else None)
+        advice = nearby.compute(snapshot, self.config, time.time(), now.astimezone(tz).isoformat(timespec="seconds"),
+                                slots)
         sent = 0
         for (site, sector), payload in advice.items():
             key = json.dumps({k: v for k, v in payload.items() if k != "ts"}, sort_keys=True, ensure_ascii=False)

@@ -145,3 +145,25 @@ def from_offers(offers: Mapping[str, Any], sector_names: Mapping[tuple[str, str]
                                                  tuple(d.model_dump() for d in getattr(op, "documents", None) or ()))
         out.append(CentreOffer(site, offer.name.model_dump(), bool(getattr(so, "online", False)), offer.slot_min, procs))
     return out
+
+
+def page_url(public_url: str, procedure: str, site: str) -> str:
+    """The portal's page of a centre's free times for a procedure (portal_web.slots' route): the
+    kiosk's nearby advice shows it as a QR."""
+    return f"{public_url.rstrip('/')}/book/{procedure}/{site}"
+
+
+def nearby_bookings(config: ProvinceConfig, centres: Iterable[CentreOffer], sectors: Iterable[tuple[str, str]],
+                    now: datetime) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """(site, sector) -> (the centre's earliest free slot for the sector, ISO with offset; the
+    portal's page to book it, when the portal has a public address), for the nearby advice."""
+    by_site = {c.site: c for c in centres}
+    out = {}
+    for site, sector in sectors:
+        c = by_site.get(site)
+        first = earliest_for_sector(config, c, sector, now) if c is not None else None
+        if first is not None:
+            slot, procedure = first
+            base = config.portal.public_url
+            out[(site, sector)] = (slot.start.isoformat(), page_url(base, procedure, site) if base else None)
+    return out

@@ -22,13 +22,13 @@ def load_kv(name: str) -> None:
 
 def nearby_markup(near: dict | None) -> str:
     """The nearby-centres panel (kiosk/presenters.py) as label markup: one line per centre (name,
-    address, distance, wait), then its note. Shown on the procedure card and the notice."""
+    address, distance, wait, earliest booking), then its note. Shown on the procedure card and the notice."""
     if not near:
         return ""
     return "\n".join(
         [f"•  [b][color=#ffffff]{escape_markup(r['name'])}[/color][/b]"
          + (f", {escape_markup(r['address'])}" if r["address"] else "")
-         + f" — {r['distance']}, {r['wait']}" for r in near["rows"]]
+         + f" — {r['distance']}, {r['wait']}" + (f", {r['booking']}" if r.get("booking") else "") for r in near["rows"]]
         + ([near["note"]] if near["note"] else []))
 
 

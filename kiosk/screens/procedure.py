@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 
 from kiosk.screens.base import KioskScreen, load_kv, nearby_markup
+from kiosk.screens.guidance import qr_texture
 
 
 class ProcedureScreen(KioskScreen):
@@ -13,6 +14,9 @@ class ProcedureScreen(KioskScreen):
     hint = StringProperty("")
     nearby_title = StringProperty("")
     nearby = StringProperty("")
+    booking_text = StringProperty("")
+    booking_qr = ObjectProperty(None, allownone=True)
+    booking_url = ""
     take_text = StringProperty("")
     online_text = StringProperty("")
     can_file_online = BooleanProperty(False)
@@ -39,6 +43,11 @@ class ProcedureScreen(KioskScreen):
         self.nearby_title = near["title"] if near else ""
         # one line per centre: name, address, distance, wait; then that this is only advice
         self.nearby = nearby_markup(near)
+        book = near.get("booking") if near else None
+        self.booking_text = f"{book['text']}\n{book['scan']}" if book else ""
+        url = book["url"] if book else ""
+        if url != self.booking_url:          # drawn once per page, not on every refresh
+            self.booking_url, self.booking_qr = url, qr_texture(url) if url else None
         self.take_text = vm.take_text()
         self.add_text = t("+ Add another procedure")
         self.can_add = vm.can_add_another()

@@ -50,9 +50,18 @@ def run(args: argparse.Namespace) -> int:
         print("motcua province: --db must be a postgresql:// URL", file=sys.stderr)
         return 2
     import psycopg
+    from province.booking_relay import BookingRelay
     from province.consumer import ProvinceService
+    id_key = None
+    if config.portal.id_key_file:
+        # the province's key of the ID card hash (made at set-up; a missing file is made here once)
+        from queue_server.site_server import load_or_create_id_key
+        id_key = load_or_create_id_key(Path(config.portal.id_key_file))
+    # the booking portal's wire to the centres (issue #16); its offers also give the nearby advice its slots
+    relay = BookingRelay(args.broker, username=user, password=password, ca_file=args.ca_file)
+    relay.start(wait=0)
     service = ProvinceService(args.broker, args.db, config, username=user, password=password,
-                              publish_advice=not args.no_advice, ca_file=args.ca_file)
+                              publish_advice=not args.no_advice, ca_file=args.ca_file, offers=relay.offers)
     try:
         service.start()
     except psycopg.OperationalError as exc:
@@ -64,12 +73,15 @@ def run(args: argparse.Namespace) -> int:
         from waitress.server import create_server
         from province.web import create_app
         host, _, port = args.http.rpartition(":")
-        app = create_app({"DB_URL": args.db, "PROVINCE": config, "SERVICE": service})
+        app = create_app({"DB_URL": args.db, "PROVINCE": config, "SERVICE": service, "RELAY": relay,
+                          "ID_HASH_KEY": id_key})
         server = create_server(app, host=host or "127.0.0.1", port=int(port), threads=4)
         threading.Thread(target=server.run, daemon=True, name="province-http").start()
-        print(f"province dashboard: http://{host or '127.0.0.1'}:{server.effective_port}/", flush=True)
+        print(f"province dashboard: http://{host or '127.0.0.1'}:{server.effective_port}/, "
+              f"booking portal: /book", flush=True)
     stop.wait()
     if server:
         server.close()
+    relay.stop()
     service.stop()
     return 0

@@ -464,18 +464,23 @@ def test_english_screens_fit_too(kiosk_ui):
 
 
 def test_nearby_centres_with_shorter_waits_on_the_card(kiosk_ui):
-    """The province's retained advice (through the broker, as the bridge brings it) on a long wait."""
+    """The province's retained advice (through the broker, as the bridge brings it) on a long wait,
+    with a nearby centre's earliest booking and the province portal's page for it as a QR (issue #16)."""
     import json
+    from datetime import datetime, timedelta, timezone
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
     from protocol.topics import ProvinceTopics
     ui = kiosk_ui
     ui.home()
+    vn = timezone(timedelta(hours=7))
+    slot = (datetime.now(vn) + timedelta(days=2)).replace(hour=8, minute=30, second=0, microsecond=0)
     advice = {"v": 1, "type": "province.nearby", "ts": "2026-11-25T09:00:00+07:00", "site": "demo-district",
               "sector": "dat-dai", "own": {"waiting": 9, "est_wait_s": 3300}, "nearby": [
                   {"site": "phuong-2", "name": {"vi": "Bộ phận một cửa Phường 2", "en": "Ward 2 one-stop desk"},
                    "distance_km": 3.2, "waiting": 2, "est_wait_s": 420,
-                   "address": {"vi": "12 Lê Lợi, Phường 2", "en": "12 Le Loi St, Ward 2"}},
+                   "address": {"vi": "12 Lê Lợi, Phường 2", "en": "12 Le Loi St, Ward 2"},
+                   "next_booking": slot.isoformat(), "book_url": "https://datlich.example.vn/book/cung-cap-thong-tin-dat/phuong-2"},
                   {"site": "xa-an-binh", "name": {"vi": "UBND xã An Bình", "en": "An Binh Commune"},
                    "distance_km": 6.4, "waiting": 4, "est_wait_s": 900,
                    "address": {"vi": "Quốc lộ 1A, xã An Bình", "en": "Highway 1A, An Binh"}}],
@@ -501,6 +506,10 @@ def test_nearby_centres_with_shorter_waits_on_the_card(kiosk_ui):
     assert screen.nearby_title == "Điểm tiếp nhận gần đây chờ ít hơn"
     assert "Bộ phận một cửa Phường 2" in screen.nearby and "12 Lê Lợi" in screen.nearby
     assert screen.ids.nearby.height > 40 and screen.ids.take.opacity == 1   # a ticket is still one tap away
+    assert "lịch hẹn sớm nhất" in screen.nearby and f"{slot:%H:%M}" in screen.nearby
+    assert "Lịch hẹn sớm nhất tại Bộ phận một cửa Phường 2" in screen.booking_text
+    assert screen.booking_url.endswith("/book/cung-cap-thong-tin-dat/phuong-2") and screen.booking_qr is not None
+    assert screen.ids.booking_qr.height > 100
     ui.assert_fits()
     ui.shot("kiosk-nearby.png")
     ui.vm.toggle_lang()
