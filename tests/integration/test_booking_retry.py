@@ -1,0 +1,73 @@
+"""A booking form sent again (queue_server/web/booking_bp.py's request id, queue_server/idempotency.py):
+the same form is applied once and answered the same; the form
+of the next free time offered on a "full" page is a new request. Over real HTTP against a whole
+real site (mosquitto, the command loop, SQLite, waitress). Across a SIGKILL of the server, with 200
+citizens at once: tests/integration/test_booking_sigkill.py."""
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import timedelta
+
+import pytest
+
+from protocol import booking_texts
+from queue_server.domain import bookings
+from queue_server.domain.commands import CreateBooking
+from tests.support.booking_web import Citizen, alert, cccd_number
+from tests.support.site import RunningSite
+
+pytestmark = pytest.mark.timeout(120)
+
+PROCEDURE = "khai-sinh"
+CONFIRM = f"/book/{PROCEDURE}/confirm"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    with RunningSite(tmp_path_factory.mktemp("booking-retry")) as s:
+        yield s
+
+
+def tomorrows_slots(site) -> list[dict]:
+    svc = site.service
+    with svc.lock:
+        now = svc.clock()
+        day = now.astimezone(svc.config.site.tz).date() + timedelta(days=1)
+        return bookings.free_slots(svc.state, svc.config, PROCEDURE, day, now)
+
+
+def test_the_same_form_sent_again_books_once_and_is_answered_the_same(site):
+    slot = tomorrows_slots(site)[0]["slot"]
+    me = Citizen(site.http_url)
+    form = {**me.form(f"{CONFIRM}?slot={slot}"), "cccd": cccd_number(1), "phone": ""}
+    first = me.post(CONFIRM, form)
+    assert first[0] == 302 and "done=booked" in first[2], first[:1]
+    assert me.post(CONFIRM, form) == first
+    code = re.search(r"/b/[^/]+/([0-9A-Z]{8})", first[2]).group(1)
+    assert [e.data["code"] for e in site.events("booking.created")].count(code) == 1
+    # a fresh form of the same citizen is a new request: refused as a second booking
+    again = {**me.form(f"{CONFIRM}?slot={slot}"), "cccd": cccd_number(1), "phone": ""}
+    assert again["request_id"] != form["request_id"]
+    status, html, _ = me.post(CONFIRM, again)
+    assert status == 409
+    assert alert(html) == (booking_texts.text("booking_limit", "vi"), booking_texts.text("booking_limit", "en"))
+
+
+def test_the_next_free_time_offered_on_a_full_page_is_a_new_request(site):
+    slots = tomorrows_slots(site)
+    full, after = slots[1], slots[2]
+    for n in range(full["free"]):
+        reply = site.service.execute("citizen", "web", CreateBooking(
+            procedure=PROCEDURE, slot=full["slot"], id_hash=hashlib.sha256(f"retry {n}".encode()).hexdigest()))
+        assert reply["ok"], reply
+    me = Citizen(site.http_url)
+    form = {**me.form(f"{CONFIRM}?slot={full['slot']}"), "cccd": cccd_number(2), "phone": ""}
+    status, html, _ = me.post(CONFIRM, form)
+    assert status == 409
+    offer = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html))
+    assert offer["slot"] == after["slot"] and offer["request_id"] != form["request_id"]
+    status, _, location = me.post(CONFIRM, {**offer, "cccd": cccd_number(2), "phone": ""})
+    assert status == 302 and "done=booked" in location
+    # the first form, sent again, still gets its own answer: full
+    assert me.post(CONFIRM, form)[0] == 409
