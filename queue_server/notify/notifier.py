@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from protocol import booking_texts
+from protocol import booking_code, booking_texts
 from queue_server.domain import events as ev
 from queue_server.domain import notices
 from queue_server.domain.commands import NotifyFailed, NotifySent
@@ -59,7 +59,7 @@ def notification(config: SiteConfig, d: dict[str, Any]) -> Notification:
                              "sector": d.get("sector"), "procedure": d.get("procedure")}
     if kind == notices.REMINDER:
         facts.update(slot=d["slot"], lead_h=d["lead_h"])
-        text = booking_texts.reminder_message(centre, d["slot"], d["code"])
+        text = booking_texts.reminder_message(centre, d["slot"], booking_code.display(d["code"]))
     elif kind == notices.CLOSURE:
         facts.update(slot=d["slot"], offer=d.get("offer"))
         text = booking_texts.closure_message(d["slot"], d.get("offer"))

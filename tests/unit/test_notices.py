@@ -134,3 +134,32 @@ def test_a_bad_notify_section_is_refused_with_its_field():
         d["notify"] = bad
         with pytest.raises(SiteConfigError, match="notify"):
             parse_site(d)
+
+
+def test_the_gateway_gets_words_in_both_languages_and_the_facts():
+    from queue_server.notify.notifier import notification
+    h = Harness(notify_site(remind_before_h=[24]))
+    code = book(h, "2026-11-25T10:00", phone=PHONE)["booking"]["code"]
+    h.advance(minutes=150)
+    [d] = due(h)
+    n = notification(h.core.config, h.state.notify_pending[d["id"]])
+    assert (n.id, n.kind, n.phone, n.expires_at) == (d["id"], "reminder", PHONE, d["expires_epoch"])
+    shown = f"{code[:4]}-{code[4:]}"
+    assert n.text["vi"] == f"Nhắc lịch hẹn: bạn có lịch hẹn tại Thử lúc 10:00 25/11/2026, mã {shown}. Khi đến, hãy quét mã tại ki-ốt."
+    assert n.text["en"].startswith("Reminder: your booking at Test is at 10:00 25/11/2026")
+    assert n.data == {"site": "test", "centre": {"vi": "Thử", "en": "Test"}, "code": code, "lang": "vi", "sector": "a",
+                      "procedure": "p1", "slot": "2026-11-25T10:00", "lead_h": 24.0}
+    assert PHONE not in repr(n)
+
+
+def test_the_webhook_secret_is_made_once_owner_only_and_a_bad_one_is_named(tmp_path):
+    import pytest
+    from queue_server.notify.notifier import load_or_create_secret
+    path = tmp_path / "notify-webhook.key"
+    secret = load_or_create_secret(path)
+    assert len(secret) == 32 and path.stat().st_mode & 0o077 == 0
+    assert load_or_create_secret(path) == secret
+    for bad in ("not hex", "ab" * 16):
+        path.write_text(bad)
+        with pytest.raises(SystemExit, match="notify-webhook.key"):
+            load_or_create_secret(path)
