@@ -163,3 +163,25 @@ def test_the_webhook_secret_is_made_once_owner_only_and_a_bad_one_is_named(tmp_p
         path.write_text(bad)
         with pytest.raises(SystemExit, match="notify-webhook.key"):
             load_or_create_secret(path)
+
+
+def test_the_signature_check_in_the_docs_agrees_with_the_notifier():
+    """docs/appointments.md shows a gateway's check in plain Python: it must accept what the
+    notifier signs and refuse a changed body."""
+    import re
+    import time
+    from pathlib import Path
+
+    from queue_server.notify import webhook as wh
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "appointments.md").read_text(encoding="utf-8")
+    [block] = [b for b in re.findall(r"```python\n(.*?)```", doc, re.S) if "def check(" in b]
+    scope: dict = {}
+    exec(block, scope)
+    secret = b"k" * 32
+    n = wh.Notification("demo.X.near", "turn_near", PHONE, {"vi": "Sắp đến lượt bạn", "en": "Your turn is near"})
+    sender = wh.WebhookSender("https://sms.example.gov.vn/motcua", secret, clock=time.time)
+    body = n.body()
+    headers = sender.headers(n, body)
+    assert scope["check"](secret, headers, body)
+    assert not scope["check"](secret, headers, body.replace("Sắp".encode(), b"Sap"))
+    assert not scope["check"](b"j" * 32, headers, body)
