@@ -30,6 +30,7 @@ from queue_server.domain.commands import CancelBooking, CloseSlots, CreateBookin
 from queue_server.users import LoginThrottle
 from queue_server.web import pages
 from queue_server.web.pages import both, login_required
+from queue_server.web.reports_bp import make_report
 from queue_server.web.track_bp import leave_times
 
 bp = Blueprint("booking", __name__)
@@ -672,10 +673,6 @@ def day_model(day: date) -> dict[str, Any]:
     slots = bookings.slots_of_day(cfg, day)
     with svc.lock:
         booked = _day_bookings(svc, day)
-        # punctuality: check-in minus the slot's start, minutes (negative: early), as reports/bookings.py counts it
-        punctuality = [(b.checked_in_epoch - b.slot_epoch) / 60 for b in svc.state.bookings.values()
-                       if b.kind == "slot" and b.day == day.isoformat() and b.checked_in_epoch is not None
-                       and b.slot_epoch is not None]
         # room left for the sector's mean service (a procedure's own differs): what the table can say per sector
         free = {(sid, s.id): bookings.room(svc.state, cfg, s.id, sid, (end - start).total_seconds(),
                                             bookings.service_s(svc.state, cfg, s.id, None))
@@ -700,13 +697,18 @@ def day_model(day: date) -> dict[str, Any]:
         rows.append(row)
     active = [b for b in booked if b["status"] != "cancelled"]
     arrived = [b for b in active if b["status"] in ("checked_in", "late")]
+    # The day's punctuality, no-shows per sector and waits: the report's booking figures
+    # (reports/bookings.py, from the event log), so this page and the reports say the same
+    figured = make_report(day.isoformat(), day.isoformat()).bookings
+    late_pct = figured["total"]["late_pct"]
     figures = {"booked": len(active), "checked_in": len(arrived),
                "no_show": sum(b["status"] == "no_show" for b in active),
                "cancelled": sum(b["status"] == "cancelled" for b in booked),
-               "on_time": 100 * sum(b["status"] == "checked_in" for b in arrived) / len(arrived) if arrived else None,
+               "on_time": None if late_pct is None else 100.0 - late_pct,
                "late": sum(b["status"] == "late" for b in arrived),
-               "punctuality_min": sum(punctuality) / len(punctuality) if punctuality else None}
-    return {"sectors": [{"id": s.id, "name": s.name.model_dump()} for s in sectors], "rows": rows, "figures": figures}
+               "punctuality_min": figured["total"]["mean_punctuality_min"]}
+    return {"sectors": [{"id": s.id, "name": s.name.model_dump()} for s in sectors], "rows": rows, "figures": figures,
+            "bk": figured, "names": {s.id: s.name.model_dump() for s in cfg.sectors}}
 
 
 @bp.get("/bookings")

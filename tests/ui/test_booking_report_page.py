@@ -96,3 +96,20 @@ def test_the_exports_carry_the_booking_tables(site):
     table = [r for r in csv.reader(io.StringIO(text)) if r and r[0].startswith("booking")]
     assert ["booking_sector", "kinh-doanh", "1", "1", "2"] == next(r for r in table if r[1] == "kinh-doanh")[:5]
     assert any(r[0] == "booking_slot" and r[3] == "kinh-doanh" for r in table)
+
+
+def test_the_managers_day_shows_the_same_figures_per_sector(browser, site):
+    """/bookings takes its per-sector figures, punctuality and waits from the report's (one source)."""
+    page, errors = logged_in_page(browser, site, MANAGER, bypass_csp=True)   # axe needs eval
+    page.goto(site.http_url + "/bookings")
+    row = page.locator('#t-bk-sector tr[data-sector="kinh-doanh"] td')
+    assert [row.nth(i).inner_text() for i in range(5)] == ["1", "1", "2", "0", "0"]   # booked, phone, came, late, no-show
+    assert page.locator('#t-bk-sector tr[data-sector="all"] th').inner_text() == "Toàn trung tâm"
+    assert page.inner_text("#bk-remote") == "Số lấy qua điện thoại: 1 số, 1 đã xác nhận tại ki-ốt, 0 hết hạn."
+    assert page.inner_text("#f-punct").startswith("-") and page.inner_text("#f-ontime") == "100,0 %"
+    punct = row.nth(8).inner_text()
+    assert punct == page.inner_text("#f-punct")              # the centre's one booking: the same figure
+    assert page.locator('#t-bk-waits tr[data-group="walk_in"] td').nth(0).inner_text() == "1"
+    assert axe_check(page) == []
+    assert errors == []
+    page.context.close()
