@@ -1,0 +1,242 @@
+"""The province's booking portal (issue #16, "Across a province") in headless Chromium, end to end
+over real parts (tests/support/booking_fleet.py): a provisioned centre's real server and broker,
+the generated bridge to the province broker, the province's booking relay, consumer (PostgreSQL)
+and web app. A citizen books on a 360x640 phone and at a desktop (procedure -> centre with its
+earliest free time and live wait -> time -> ID card -> code and QR), a second booking with the
+same card is refused in words, the booking's page is read back from the province's copy of the
+centre's log and cancelled from it, and a centre that goes offline is shown as offline and not
+bookable. Every page axe-clean (no serious or critical violation), Vietnamese first, nothing wider
+than the phone, no console error; the nearby advice carries the centre's earliest slot.
+MOTCUA_SCREENSHOTS=docs/screenshots refreshes web-portal*.png."""
+from __future__ import annotations
+
+import os
+import re
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from protocol import booking_code
+from province import nearby, portal
+from province.config import parse_province_config
+from province.store import Store
+from queue_server.store import EventStore
+from tests.support.booking_fleet import SITE, BookingFleet
+from tests.support.browser import CHROMIUM, axe_check
+from tests.support.postgres import shared_server
+from tests.support.wait import until
+
+pytestmark = [pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed"),
+              pytest.mark.timeout(300)]
+
+PHONE = (360, 640)
+DESKTOP = (1366, 900)
+PROC = "phieu-lltp-1"
+SECTOR = "ly-lich-tu-phap"
+PUBLIC = "https://datlich.example.vn"
+CARDS = {"phone": "001090012345", "desktop": "079185001234"}   # plausible CCCD numbers (born 1990, 1985)
+CONFIG = parse_province_config({
+    "name": {"vi": "Tỉnh mẫu", "en": "Sample province"},
+    "sites": [{"id": SITE, "lat": 10.80, "lon": 106.70, "address": {"vi": "12 Lê Lợi", "en": "12 Le Loi St"}},
+              {"id": "site-x", "lat": 10.83, "lon": 106.72}],
+    "nearby": {"max_km": 20, "min_gain_s": 600, "interval_s": 60},
+    "portal": {"public_url": PUBLIC}})
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    with BookingFleet(tmp_path_factory.mktemp("portal"), shared_server().create_database(), CONFIG) as f:
+        assert f.online(), f.relay.offers()
+        yield f
+
+
+def citizen(browser, size):
+    ctx = browser.new_context(viewport={"width": size[0], "height": size[1]}, is_mobile=size == PHONE,
+                              has_touch=size == PHONE, bypass_csp=True)   # axe is injected as a script
+    page = ctx.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+
+    def console(m):
+        # a refused form answers 4xx/503 with its page (the error in words): Chromium logs the
+        # document's status, which is the answer, not a fault; anything else is one
+        if m.type in ("error", "warning") and not (m.text.startswith("Failed to load resource: the server responded")
+                                                   and m.location.get("url") == page.url):
+            errors.append(f"{m.text} ({m.location.get('url')})")
+    page.on("console", console)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return ctx, page, errors
+
+
+def check(page, size) -> None:
+    """axe-clean, Vietnamese first, and on a phone nothing wider than the screen."""
+    assert axe_check(page) == [], page.url
+    assert page.evaluate("document.documentElement.lang") == "vi"
+    if size == PHONE:
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE[0], page.url
+
+
+def big_enough(page, selector: str, minimum: int = 44) -> None:
+    heights = page.eval_on_selector_all(selector, "els => els.map(e => e.getBoundingClientRect().height)")
+    assert heights and min(heights) >= minimum, (selector, heights)
+
+
+def shot(page, size, name: str) -> None:
+    target = os.environ.get("MOTCUA_SCREENSHOTS")
+    if target and size == PHONE:
+        page.screenshot(path=str(Path(target) / name), full_page=True)
+
+
+def site_events(fleet, kind: str) -> list[dict]:
+    store = EventStore(str(fleet.server.db))
+    try:
+        return [e.data for e in store.read() if e.type == kind]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_citizen_books_at_a_centre_of_the_province(browser, fleet, size):
+    which = "phone" if size == PHONE else "desktop"
+    ctx, page, errors = citizen(browser, size)
+    try:
+        page.goto(fleet.http_url + "/book")
+        assert "Đặt lịch hẹn tại một điểm tiếp nhận trong tỉnh" in page.inner_text("h1")
+        check(page, size)
+        shot(page, size, "web-portal-start.png")
+        page.fill("#q", "ly lich")                 # typed without the Vietnamese marks
+        page.click("form[role=search] button")
+        page.wait_for_selector("#found")
+        page.click(f"#found a[href='/book/{PROC}']")
+
+        # the centres that take it: earliest free time, the wait there now (the board, bridged)
+        page.wait_for_selector(f"#centres li[data-site='{SITE}'] a")
+        assert until(lambda: any(r["site"] == SITE for r in Store(fleet.pg_url).now()), timeout=20)
+        page.reload()
+        row = page.inner_text(f"#centres li[data-site='{SITE}']")
+        assert "Giờ trống sớm nhất" in row and "Earliest free time" in row and "12 Lê Lợi" in row
+        assert "người đang chờ" in row, row
+        check(page, size)
+        big_enough(page, "#centres a", 56)
+        shot(page, size, "web-portal-centres.png")
+        page.click(f"#centres li[data-site='{SITE}'] a")
+
+        # the time, then the card
+        page.wait_for_selector(".bk-slots a")
+        check(page, size)
+        big_enough(page, ".bk-slots a", 48)
+        slot = page.get_attribute(".bk-slots a >> nth=0", "data-slot")
+        page.click(".bk-slots a >> nth=0")
+        page.wait_for_selector("#cccd")
+        assert "Trung tâm" in page.inner_text("#where")
+        check(page, size)
+        page.fill("#cccd", CARDS[which])
+        page.fill("#phone", "0912 345 678")
+        page.click("#submit")
+
+        # booked: the code, its QR (the same URL format as the centre's own), what to bring
+        page.wait_for_selector("#code")
+        shown = page.inner_text("#code").strip()
+        code = booking_code.normalise(shown)
+        assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}", shown)
+        assert page.url.endswith(f"/b/{SITE}/{code}?done=booked")
+        assert page.inner_text("#link") == booking_code.qr_payload(PUBLIC, SITE, code)
+        assert booking_code.parse_qr(page.inner_text("#link")) == (SITE, code)
+        assert page.eval_on_selector(".bk-qr img", "img => img.complete && img.naturalWidth > 0")
+        assert "Đã đặt lịch" in page.inner_text("#status") and page.inner_text("#h-bring")
+        check(page, size)
+        shot(page, size, "web-portal-booked.png")
+
+        # the centre decided it: in its own log, by the province, the card only as its hash
+        made = [d for d in site_events(fleet, "booking.created") if d["code"] == code]
+        assert len(made) == 1 and made[0]["by"] == "province" and made[0]["slot"] == slot
+        assert re.fullmatch(r"[0-9a-f]{64}", made[0]["id_hash"]) and CARDS[which] not in str(made[0])
+
+        # the same card again for the same procedure: refused in the contract's words
+        page.goto(f"{fleet.http_url}/book/{PROC}/{SITE}")
+        page.click(".bk-slots a >> nth=0")
+        page.wait_for_selector("#cccd")
+        page.fill("#cccd", CARDS[which])
+        page.click("#submit")
+        page.wait_for_selector("#error")
+        words = page.inner_text("#error")
+        assert "Số căn cước này đã có lịch hẹn" in words and "This ID card already has a booking" in words
+        assert page.get_attribute("#cccd", "aria-invalid") == "true"
+        check(page, size)
+        assert errors == []
+    finally:
+        ctx.close()
+
+
+def test_the_booking_page_from_the_provinces_log_and_cancelling(browser, fleet):
+    ctx, page, errors = citizen(browser, PHONE)
+    try:
+        slot = fleet.relay.offers()[SITE].procedure(PROC).slots[0].slot
+        page.goto(f"{fleet.http_url}/book/{PROC}/{SITE}/confirm?slot={slot}")
+        page.fill("#cccd", "001095004321")
+        page.click("#submit")
+        page.wait_for_selector("#code")
+        code = booking_code.normalise(page.inner_text("#code"))
+
+        # the page without "done": read from the province's copy of the centre's event log
+        assert until(lambda: Store(fleet.pg_url).booking(SITE, code) is not None, timeout=20)
+        page.goto(f"{fleet.http_url}/b/{SITE}/{code}")
+        assert "Đã đặt lịch" in page.inner_text("#status")
+        page.click("#cancel")
+        page.wait_for_selector("#cccd")
+        check(page, PHONE)
+        page.fill("#cccd", "001095004322")          # another card's number: refused
+        page.click("#submit")
+        page.wait_for_selector("#error")
+        page.fill("#cccd", "001095004321")
+        page.click("#submit")
+        page.wait_for_selector("#done")
+        assert "Đã hủy" in page.inner_text("#status")
+        check(page, PHONE)
+        assert [d["code"] for d in site_events(fleet, "booking.cancelled")].count(code) == 1
+        assert until(lambda: Store(fleet.pg_url).booking(SITE, code)["status"] == "cancelled", timeout=20)
+        assert errors == []
+    finally:
+        ctx.close()
+
+
+def test_the_nearby_advice_carries_the_centres_earliest_slot(fleet):
+    """A centre near site-a with a long wait for the same field is advised site-a, with site-a's
+    earliest free booking (from its real offer) and the portal's page for it."""
+    first = min((p.slots[0] for p in fleet.relay.offers()[SITE].procedures if p.sector == SECTOR and p.slots),
+                key=lambda s: s.slot_start)
+    assert until(lambda: (SITE, SECTOR) in fleet.service.now, timeout=20)
+    now = dict(fleet.service.now)
+    now[("site-x", SECTOR)] = nearby.SectorNow("site-x", SECTOR, waiting=30, est_wait_s=now[(SITE, SECTOR)].est_wait_s
+                                               + 3600, at=time.time())
+    slots = portal.nearby_bookings(CONFIG, portal.from_offers(fleet.relay.offers()), now.keys(),
+                                   datetime.now(timezone.utc))
+    advice = nearby.compute(now, CONFIG, time.time(), "2026-12-02T10:00:00+07:00", slots)
+    option = advice[("site-x", SECTOR)]["nearby"][0]
+    assert option["site"] == SITE
+    assert datetime.fromisoformat(option["next_booking"]) == datetime.fromisoformat(first.slot_start)
+    procedure = next(p.procedure for p in fleet.relay.offers()[SITE].procedures
+                     if p.sector == SECTOR and p.slots and p.slots[0].slot == first.slot)
+    assert option["book_url"] == f"{PUBLIC}/book/{procedure}/{SITE}"
+
+
+def test_an_offline_centre_is_shown_and_not_bookable(browser, fleet):
+    ctx, page, errors = citizen(browser, PHONE)
+    try:
+        fleet.server.stop()
+        assert until(lambda: not fleet.relay.offers()[SITE].online, timeout=15)
+        page.goto(f"{fleet.http_url}/book/{PROC}")
+        row = page.locator(f"#centres li[data-site='{SITE}']")
+        assert "Đang mất kết nối" in row.inner_text() and "Offline now" in row.inner_text()
+        assert row.locator("a").count() == 0
+        check(page, PHONE)
+        shot(page, PHONE, "web-portal-offline.png")
+        page.goto(f"{fleet.http_url}/book/{PROC}/{SITE}")
+        assert "không đặt lịch được" in page.inner_text("#offline")
+        check(page, PHONE)
+        assert errors == []
+    finally:
+        ctx.close()
+        fleet.server.start()
