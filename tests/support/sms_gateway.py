@@ -54,14 +54,26 @@ class Request:
     body: dict
     verified: bool
     status: int
+    content_type: str = ""
+
+
+def answers(*statuses: int, headers: dict[str, str] | None = None) -> Callable[[dict], tuple[int, dict]]:
+    """An `answer` that gives these statuses in turn (each with `headers`), then 200."""
+    left = list(statuses)
+    return lambda body: (left.pop(0), headers or {}) if left else (200, {})
 
 
 class SmsGateway:
+    """`answer(body)` -> a status, or (status, extra headers); `clock` is what the signature's
+    timestamp is checked against (a test with a fake clock passes its own)."""
+
     def __init__(self, secret: bytes | None = None, port: int = 0,
-                 answer: Callable[[dict], int] | None = None):
+                 answer: Callable[[dict], int | tuple[int, dict]] | None = None,
+                 clock: Callable[[], float] = time.time):
         self.secret = secret          # may be set later (a secret the server made at its first start)
         self.port = port
         self.answer = answer or (lambda body: 200)
+        self.clock = clock
         self.requests: list[Request] = []
         self.changed = threading.Condition()
         self._server: http.server.ThreadingHTTPServer | None = None
@@ -77,17 +89,22 @@ class SmsGateway:
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
                 try:
-                    wh.verify(gateway.secret, dict(self.headers), raw, now=time.time())
+                    wh.verify(gateway.secret, dict(self.headers), raw, now=gateway.clock())
                     verified = True
                 except (wh.SignatureError, ValueError):
                     verified = False
                 body = json.loads(raw)
-                status = gateway.answer(body) if verified else 401
+                status, extra = gateway.answer(body) if verified else 401, {}
+                if isinstance(status, tuple):
+                    status, extra = status
                 self.send_response(status)
+                for k, v in extra.items():
+                    self.send_header(k, v)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 with gateway.changed:
-                    gateway.requests.append(Request(self.headers[wh.DELIVERY_HEADER], body, verified, status))
+                    gateway.requests.append(Request(self.headers[wh.DELIVERY_HEADER], body, verified, status,
+                                                    self.headers["Content-Type"]))
                     gateway.changed.notify_all()
 
             def log_message(self, *args):
@@ -97,6 +114,12 @@ class SmsGateway:
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
+
+    def __enter__(self) -> "SmsGateway":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
 
     def stop(self) -> None:
         if self._server is not None:
