@@ -4,9 +4,11 @@ Layout of the output (`OUT`):
 
     OUT/province/                       the province broker (shared by every site provisioned into OUT)
         credentials.json (0600)         its users: the provincial service and one bridge user per site
+        id-hash.key (0600)              the key of the ID card hash of every site of the province
         mosquitto.conf passwd acl
     OUT/sites/<site>/
         credentials.json (0600)         every broker password of the site (never commit OUT)
+        id-hash.key (0600)              the site's own key of the ID card hash (no province in the inventory)
         update.sh rollback.sh           rolling update / rollback of all hosts, from the admin machine
         hosts/<hostname>/               copy this folder to the Pi's boot partition as `motcua/`
             firstboot.sh                run once: sudo bash /boot/firmware/motcua/firstboot.sh
@@ -31,6 +33,7 @@ from firmware_config import bridge, broker
 from firmware_config.device_config import parse_device_config
 from firmware_config.inventory import HostSpec, Inventory
 from motcua.files import write_private
+from motcua.id_key import key_text, load_or_create_id_key
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ETC_MOSQ = "/etc/mosquitto"
@@ -44,6 +47,9 @@ PACKAGES = {"server": ["git", "python3-venv", "python3-dev", "mosquitto", "mosqu
             "display": ["git", "python3-venv", "cage", "wlr-randr", "espeak-ng", "alsa-utils", "libmtdev1",
                         "fonts-dejavu-core"]}
 CONNECTOR = {"hdmi": "HDMI-A-1", "usb-touch": "HDMI-A-1", "dsi-7inch": "DSI-1"}
+SERVER_DATA_DIR = "/var/lib/motcua"          # the site server's --data-dir (server.service.j2)
+KIOSK_ID_KEY = "/etc/motcua/id-hash.key"     # where a kiosk keeps the key of the ID card hash
+ID_KEY_FILE = "id-hash.key"                  # the key's file in OUT/province/ or OUT/sites/<site>/
 
 
 def _env():
@@ -79,8 +85,9 @@ class SiteBundle:
 
 # --- pieces ------------------------------------------------------------------------------
 
-def device_config(inv: Inventory, h: HostSpec, creds: dict) -> dict:
-    """The device's YAML as a dict, validated against its schema (raises DeviceConfigError)."""
+def device_config(inv: Inventory, h: HostSpec, creds: dict, id_key: bytes | None = None) -> dict:
+    """The device's YAML as a dict, validated against its schema (raises DeviceConfigError).
+    `id_key`: the site takes bookings, and a kiosk gets the key of the ID card hash (its file)."""
     user = creds[h.role][h.id]
     data: dict = {"role": h.role, "site": inv.site.id, "id": h.id,
                   "mqtt": {"url": inv.broker_url, "username": user["username"], "password": user["password"]},
@@ -93,6 +100,8 @@ def device_config(inv: Inventory, h: HostSpec, creds: dict) -> dict:
             data["printer"] = h.printer.model_dump(exclude_defaults=True) | {"kind": h.printer.kind}
         if h.gpio:
             data["buttons"] = dict(h.gpio)
+        if id_key is not None:
+            data["id_hash_key_file"] = KIOSK_ID_KEY
     elif h.role == "counter":
         for section, pins in h.gpio.items():
             data[section] = dict(pins)
@@ -177,13 +186,14 @@ def provision(inv: Inventory, out: Path, *, province_dir: Path | None = None,
 
     warnings = [f"{d} has no host in the inventory (its credentials are in credentials.json)"
                 for d in inv.unassigned()]
+    id_key = id_hash_key(inv, site_dir, province_dir or out / "province")
     bundles = []
     for h in inv.hosts:
         b = HostBundle(h, site_dir / "hosts" / h.hostname)
         if h.role == "server":
-            _server_files(env, inv, b, creds, province_dir or out / "province", cred_path)
+            _server_files(env, inv, b, creds, province_dir or out / "province", cred_path, id_key)
         else:
-            _device_files(env, inv, b, creds)
+            _device_files(env, inv, b, creds, id_key)
         b.boot_config, b.boot_cmdline = boot_settings(h)
         _common_files(env, inv, b)
         _write_host(env, inv, b, release_tarball)
@@ -201,17 +211,31 @@ def provision(inv: Inventory, out: Path, *, province_dir: Path | None = None,
                       warnings)
 
 
+def id_hash_key(inv: Inventory, site_dir: Path, province_dir: Path) -> bytes | None:
+    """The key of the ID card hash for this site (docs/appointments.md, "The ID card key"), made
+    once and then read: the province's (OUT/province/id-hash.key) when the inventory names a
+    province, so a number hashes the same at each of its centres and the limits per card span
+    them; else the site's own. None for a site that takes no bookings. A key file that is there but
+    unusable is an IdKeyError (never replaced: a new key would orphan every booking's hash)."""
+    if inv.site.bookings is None:
+        return None
+    return load_or_create_id_key((province_dir if inv.spec.province else site_dir) / ID_KEY_FILE)
+
+
 def _json(data) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def _device_files(env, inv: Inventory, b: HostBundle, creds: dict) -> None:
+def _device_files(env, inv: Inventory, b: HostBundle, creds: dict, id_key: bytes | None) -> None:
     h, spec = b.host, inv.spec
     owner = f"{spec.user}:{spec.user}"
-    conf = device_config(inv, h, creds)
+    conf = device_config(inv, h, creds, id_key if h.role == "kiosk" else None)
     b.add(f"/etc/motcua/{h.role}.yaml",
           f"# Generated by motcua provision for {h.hostname}. Holds a password: mode 0600.\n"
           + yaml.safe_dump(conf, sort_keys=False, allow_unicode=True), 0o600, owner)
+    if h.role == "kiosk" and id_key is not None:
+        # a scanned ID card is hashed with the same key as the server's and the province's
+        b.add(KIOSK_ID_KEY, key_text(id_key), 0o600, owner)
     session = not h.headless and h.screen is not None
     unit = f"motcua-{h.role}.service"
     groups = DEVICE_GROUPS[h.role]
@@ -230,16 +254,20 @@ def _device_files(env, inv: Inventory, b: HostBundle, creds: dict) -> None:
         b.add("/etc/udev/rules.d/60-motcua-printer.rules", rule)
 
 
-def _server_files(env, inv: Inventory, b: HostBundle, creds: dict, province_dir: Path, cred_path: Path) -> None:
+def _server_files(env, inv: Inventory, b: HostBundle, creds: dict, province_dir: Path, cred_path: Path,
+                  id_key: bytes | None) -> None:
     h, spec, site = b.host, inv.spec, inv.site
     owner = f"{spec.user}:{spec.user}"
     b.add("/etc/motcua/site.yaml", yaml.safe_dump(site.model_dump(mode="json"), sort_keys=False,
                                                   allow_unicode=True))
     b.add("/etc/motcua/credentials.json", _json(creds), 0o600, owner)
+    if id_key is not None:
+        # where the server reads it (bookings.id_key_file in its data dir) instead of making its own
+        b.add(str(PurePosixPath(SERVER_DATA_DIR) / site.bookings.id_key_file), key_text(id_key), 0o600, owner)
     unit = "motcua-server.service"
     b.add(f"/etc/systemd/system/{unit}", env.get_template("server.service.j2").render(
         hostname=h.hostname, site=site.id, prefix=spec.prefix, user=spec.user,
-        broker_port=spec.broker.port, http_port=spec.http_port))
+        broker_port=spec.broker.port, http_port=spec.http_port, data_dir=SERVER_DATA_DIR))
     b.units.append(unit)
 
     # the site broker: the whole mosquitto.conf (replaces Debian's), users, ACL, bridge

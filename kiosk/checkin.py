@@ -12,10 +12,10 @@ on the check-in screen in the words the server sends (protocol/booking_texts.py)
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from kiosk.journey import CHECKIN, HOME
+from motcua.id_key import IdKeyError, read_id_key
 from protocol import booking_code, cccd
 from protocol.messages import BookingView, CheckInResult, ErrorBody, Reply, parse
 
@@ -194,8 +194,11 @@ class CheckIns:
         return self._when(self.booking.slot_start)[:5]
 
     def checkin_view(self) -> dict[str, Any]:
+        # without the key a card cannot be hashed: the screen does not invite one
+        prompt = (self.t("Type your booking code, or scan its QR code or your ID card's QR code.")
+                  if self.id_card_ready() else self.t("Type your booking code, or scan its QR code."))
         return {"title": self.t("I have a booking"),
-                "prompt": self.t("Type your booking code, or scan its QR code or your ID card's QR code."),
+                "prompt": prompt,
                 "code": self.checkin_shown(), "error": self.checkin_error or "",
                 "keys": list(KEYPAD_KEYS), "ok": self.t("Check in"), "clear": self.t("Clear"),
                 "ready": len(self.checkin_code) == booking_code.LENGTH}
@@ -211,15 +214,28 @@ class CheckIns:
         return self.wall().astimezone(self.site_zone()).date()
 
     def _id_key(self) -> bytes | None:
-        """The ID hash key from the file the kiosk's config names (the site server's
-        `<data dir>/id-hash.key`, copied at set-up); None if there is none or it cannot be read."""
+        """The ID hash key from the file the kiosk's config names (`id_hash_key_file`, written by
+        `motcua provision`: docs/appointments.md, "The ID card key"); None if there is none or it
+        cannot be read. Read at each scan, so a key put in place later needs no restart; what is
+        wrong is told to the staff in the log when it changes (the file's name, never the key)."""
         path = self.settings.id_hash_key_file
+        key, problem = None, None
         if not path:
-            return None
-        try:
-            # as the site server writes it: hex digits (queue_server/site_server.load_or_create_id_key)
-            key = bytes.fromhex(Path(path).read_text().strip())
-        except (OSError, ValueError) as err:
-            log.warning("ID hash key unreadable (%s)", type(err).__name__)
-            return None
-        return key if len(key) >= cccd.MIN_KEY_BYTES else None
+            problem = "the kiosk's config names no id_hash_key_file"
+        else:
+            try:
+                key = read_id_key(path)
+            except IdKeyError as err:
+                problem = str(err)
+        if problem != getattr(self, "_id_key_problem", ""):
+            self._id_key_problem = problem
+            if problem:
+                log.warning("check-in by ID card is off: %s. Citizens are offered their booking code instead; "
+                            "provision the kiosk again (motcua provision) to copy the site's key", problem)
+            else:
+                log.info("check-in by ID card is on (ID hash key %s)", path)
+        return key
+
+    def id_card_ready(self) -> bool:
+        """Can a scanned ID card be hashed here (the check-in screen offers it only then)?"""
+        return self._id_key() is not None

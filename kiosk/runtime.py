@@ -72,6 +72,7 @@ def build_kiosk(config, *, cache_dir: str | Path | None = None, post: Callable |
     vm = KioskViewModel(settings, backend=link, printer=printer, speaker=speaker, loader=store.load,
                         catalogue=catalogue, post=post)
     vm.catalogue_from_cache = store.from_cache
+    vm.id_card_ready()      # says in the log, at start, when check-in by ID card is off (no key)
     vm._catalogue_tried_at = vm.clock()      # just loaded: the next fetch waits its turn
     vm.connected = False
     link.on_stats = lambda sector, stats: post(lambda: vm.on_sector_stats(sector, stats))

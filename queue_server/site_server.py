@@ -37,20 +37,15 @@ def load_or_create_web_secrets(path: Path) -> dict[str, str]:
 
 
 def load_or_create_id_key(path: Path) -> bytes:
-    """The key of the ID card hash (protocol/cccd.id_hash; docs/appointments.md, "What is kept"):
-    32 random bytes, kept as 64 hex digits in a file only its owner reads, made at the first start.
-    A province where limits span its centres puts its own key in the file instead."""
-    from motcua.files import write_private
-    from protocol.cccd import MIN_KEY_BYTES
-    if not path.exists():
-        write_private(path, secrets.token_hex(MIN_KEY_BYTES) + "\n")
+    """The key of the ID card hash (protocol/cccd.id_hash; docs/appointments.md, "The ID card key"):
+    the file `motcua provision` put in the data directory (the province's key where limits span its
+    centres), or, with none there (`motcua up`, a demo), one made at the first start. A file that
+    cannot be used stops the server with a message naming it (never the key)."""
+    from motcua.id_key import IdKeyError, load_or_create_id_key as load
     try:
-        key = bytes.fromhex(path.read_text().strip())
-    except ValueError:
-        raise SystemExit(f"{path}: the ID hash key must be hex digits") from None
-    if len(key) < MIN_KEY_BYTES:
-        raise SystemExit(f"{path}: the ID hash key must be at least {MIN_KEY_BYTES} bytes ({2 * MIN_KEY_BYTES} hex digits)")
-    return key
+        return load(path)
+    except IdKeyError as err:
+        raise SystemExit(str(err)) from None
 
 
 @dataclass

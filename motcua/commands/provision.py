@@ -21,13 +21,14 @@ def run(args: argparse.Namespace) -> int:
     from firmware_config.device_config import DeviceConfigError
     from firmware_config.inventory import InventoryError, load_inventory
     from firmware_config.provision import provision
+    from motcua.id_key import IdKeyError
     try:
         inv = load_inventory(args.inventory)
         if args.release and not args.release.is_file():
             raise InventoryError(f"--release {args.release}: no such file")
         bundle = provision(inv, args.out, province_dir=args.province_dir, release_tarball=args.release,
                            ssh_user=args.ssh_user)
-    except (InventoryError, DeviceConfigError) as exc:
+    except (InventoryError, DeviceConfigError, IdKeyError) as exc:
         print(f"motcua provision: {exc}", file=sys.stderr)
         return 2
     for w in bundle.warnings:
