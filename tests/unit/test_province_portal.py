@@ -1,0 +1,126 @@
+"""The province booking portal's view (province/portal.py, pure): which centres take a procedure
+from anywhere in the province (portal.any_residence), in what order they are shown, the
+earliest slot a nearby centre offers, and the relay's offers read as the portal's centres."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from province import nearby, portal
+from province.booking_relay import SiteOffer
+from province.config import ProvinceConfigError, parse_province_config
+from protocol.messages import BookingOffer
+
+VN = timezone(timedelta(hours=7))
+NOW = datetime(2026, 12, 2, 10, 0, tzinfo=VN)
+CONFIG = parse_province_config({
+    "sites": [{"id": "a", "lat": 10.80, "lon": 106.70, "name": {"vi": "Phường A", "en": "Ward A"}},
+              {"id": "b", "lat": 10.83, "lon": 106.72}, {"id": "c", "lat": 10.81, "lon": 106.71}],
+    "portal": {"public_url": "https://datlich.example.vn/", "any_residence": {"b": ["khai-sinh"]}}})
+
+
+def slot(hours: float) -> portal.Slot:
+    start = NOW + timedelta(hours=hours)
+    return portal.Slot(f"{start:%Y-%m-%dT%H:%M}", start, start + timedelta(minutes=30))
+
+
+def proc(pid: str, sector: str, *slots: portal.Slot) -> portal.ProcedureOffer:
+    return portal.ProcedureOffer(pid, {"vi": pid, "en": pid}, sector, {"vi": sector, "en": sector}, tuple(slots))
+
+
+def centre(site: str, online: bool, *procs: portal.ProcedureOffer) -> portal.CentreOffer:
+    return portal.CentreOffer(site, {"vi": f"Trung tâm {site}", "en": f"{site} centre"}, online,
+                              procedures={p.id: p for p in procs})
+
+
+CENTRES = [
+    centre("a", True, proc("khai-sinh", "tu-phap", slot(26), slot(27)), proc("ket-hon", "tu-phap", slot(3))),
+    centre("b", True, proc("khai-sinh", "tu-phap", slot(2)), proc("ket-hon", "tu-phap", slot(1))),
+    centre("c", False, proc("khai-sinh", "tu-phap", slot(1))),
+    centre("d", True, proc("khai-sinh", "tu-phap")),
+]
+
+
+def test_a_centre_takes_what_the_province_config_lists_for_it_else_all_it_offers():
+    assert set(portal.accepted(CONFIG, CENTRES[0])) == {"khai-sinh", "ket-hon"}
+    assert set(portal.accepted(CONFIG, CENTRES[1])) == {"khai-sinh"}       # any_residence: b takes khai-sinh only
+    listed = {p["id"]: p["centres"] for p in portal.procedures(CONFIG, CENTRES)}
+    assert listed == {"khai-sinh": 4, "ket-hon": 1}
+
+
+def test_centres_bookable_earliest_first_then_full_then_offline():
+    waits = {("a", "tu-phap"): {"waiting": 9, "est_wait_s": 2400}}
+    rows = portal.centres_for(CONFIG, CENTRES, "khai-sinh", waits, NOW)
+    assert [r["site"] for r in rows] == ["b", "a", "d", "c"]
+    b, a, d, c = rows
+    assert b["bookable"] and b["first"].start == NOW + timedelta(hours=2) and b["wait"] is None
+    assert a["name"] == {"vi": "Phường A", "en": "Ward A"} and a["wait"] == {"waiting": 9, "est_wait_s": 2400}
+    assert not d["bookable"] and d["online"] and d["first"] is None          # no free time
+    assert not c["bookable"] and not c["online"]                              # offline: shown, never bookable
+    # a slot that has begun meanwhile is not offered
+    later = portal.centres_for(CONFIG, CENTRES, "khai-sinh", waits, NOW + timedelta(hours=3))
+    assert next(r for r in later if r["site"] == "b")["first"] is None
+    assert portal.centres_for(CONFIG, CENTRES, "ket-hon", waits, NOW)[0]["site"] == "a"   # b does not take it
+
+
+def test_the_nearby_advice_offers_a_centres_earliest_slot_and_the_portals_page():
+    assert portal.earliest_for_sector(CONFIG, CENTRES[0], "tu-phap", NOW) == (slot(3), "ket-hon")
+    assert portal.earliest_for_sector(CONFIG, CENTRES[2], "tu-phap", NOW) is None          # offline
+    got = portal.nearby_bookings(CONFIG, CENTRES, [("a", "tu-phap"), ("b", "tu-phap"), ("c", "tu-phap")], NOW)
+    assert got == {("a", "tu-phap"): (slot(3).start.isoformat(), "https://datlich.example.vn/book/ket-hon/a"),
+                   ("b", "tu-phap"): (slot(2).start.isoformat(), "https://datlich.example.vn/book/khai-sinh/b")}
+    clock = NOW.timestamp()
+    now = {("a", "tu-phap"): nearby.SectorNow("a", "tu-phap", 30, 5400, clock),
+           ("b", "tu-phap"): nearby.SectorNow("b", "tu-phap", 2, 300, clock)}
+    advice = nearby.compute(now, CONFIG, clock, NOW.isoformat(), got)
+    option = advice[("a", "tu-phap")]["nearby"][0]
+    assert (option["site"], option["next_booking"], option["book_url"]) == ("b", *got[("b", "tu-phap")])
+    # without a public address the slot is still said, with no page to scan
+    bare = parse_province_config({"sites": [{"id": "a", "lat": 10.8, "lon": 106.7}]})
+    assert portal.nearby_bookings(bare, CENTRES, [("a", "tu-phap")], NOW) == {
+        ("a", "tu-phap"): (slot(3).start.isoformat(), None)}
+
+
+def test_the_relays_offers_as_centres():
+    start = NOW + timedelta(days=1)
+    offer = BookingOffer.model_validate({
+        "v": 1, "type": "bookings.offer", "ts": NOW.isoformat(), "site": "a", "name": {"vi": "A", "en": "A"},
+        "days_ahead": 7, "slot_min": 15, "procedures": [
+            {"procedure": "khai-sinh", "sector": "tu-phap", "name": {"vi": "Khai sinh", "en": "Birth"}, "free": 1,
+             "remote": False, "slots": [
+                 {"slot": f"{start:%Y-%m-%dT%H:%M}", "slot_start": start.isoformat(),
+                  "slot_end": (start + timedelta(minutes=15)).isoformat(), "free": 1},
+                 {"slot": "2026-12-03T11:00", "slot_start": "2026-12-03T11:00:00+07:00",
+                  "slot_end": "2026-12-03T11:15:00+07:00", "free": 0}]}]})
+    got = portal.from_offers({"a": SiteOffer("a", True, offer), "z": SiteOffer("z", False, None)},
+                             {("a", "tu-phap"): {"vi": "Tư pháp", "en": "Justice"}})
+    assert len(got) == 1 and got[0].online and got[0].slot_min == 15
+    p = got[0].procedures["khai-sinh"]
+    assert p.sector_name == {"vi": "Tư pháp", "en": "Justice"}
+    assert [s.start for s in p.slots] == [start]                # a full slot is not offered
+
+
+def test_the_portal_config_is_checked():
+    with pytest.raises(ProvinceConfigError, match="public_url"):
+        parse_province_config({"portal": {"public_url": "datlich.example.vn"}})
+    with pytest.raises(ProvinceConfigError, match="any_residence"):
+        parse_province_config({"portal": {"any_residence": {"B A D": ["x"]}}})
+
+
+def test_every_text_of_the_portal_is_in_its_catalogue():
+    """The portal's own words in the province catalogue; the words it shares with the centre's
+    booking pages (`bi`, `both`) in the web catalogue they come from."""
+    import re
+    from pathlib import Path
+
+    from province.texts import T as province
+    from queue_server.web.pages import T as web
+    root = Path(portal.__file__).resolve().parent
+    files = [*sorted((root / "templates" / "portal").glob("*.html")), root / "portal_web.py"]
+    text = "\n".join(f.read_text(encoding="utf-8") for f in files)
+    own = set(re.findall(r'''(?:\bpbi|\bT\.both|\bT)\(\s*"([^"]+)"''', text))
+    shared = set(re.findall(r'''(?<![.\w])(?:bi|both|pages\.both)\(\s*["']([^"']+)["']''', text))
+    assert len(own) > 10 and len(shared) > 10
+    assert province.missing(sorted(own)) == []
+    assert web.missing(sorted(shared)) == []
