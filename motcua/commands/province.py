@@ -52,11 +52,18 @@ def run(args: argparse.Namespace) -> int:
     import psycopg
     from province.booking_relay import BookingRelay
     from province.consumer import ProvinceService
+    # the province's key of the ID card hash, as `motcua provision` made it for every centre of the
+    # province (never made here: a key of its own would hash a card unlike the centres do); without
+    # one the booking portal says it is not set up
+    from motcua.id_key import IdKeyError, read_id_key
+    key_file = config.portal.id_key_file or (args.credentials.parent / "id-hash.key" if args.credentials else None)
     id_key = None
-    if config.portal.id_key_file:
-        # the province's key of the ID card hash (made at set-up; a missing file is made here once)
-        from queue_server.site_server import load_or_create_id_key
-        id_key = load_or_create_id_key(Path(config.portal.id_key_file))
+    if key_file is not None and (config.portal.id_key_file or Path(key_file).exists()):
+        try:
+            id_key = read_id_key(key_file)
+        except IdKeyError as exc:
+            print(f"motcua province: {exc}", file=sys.stderr)
+            return 2
     # the booking portal's wire to the centres (issue #16); its offers also give the nearby advice its slots
     relay = BookingRelay(args.broker, username=user, password=password, ca_file=args.ca_file)
     relay.start(wait=0)

@@ -9,7 +9,6 @@ booking portal) served over HTTP. Everything is a real part; nothing is mocked.
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import yaml
 from firmware_config.inventory import parse_inventory
 from firmware_config.localrun import local_inventory_data, province_broker_conf, site_broker_conf
 from firmware_config.provision import provision
+from motcua.id_key import read_id_key
 from province.booking_relay import BookingRelay
 from province.config import ProvinceConfig
 from province.consumer import ProvinceService
@@ -71,7 +71,7 @@ class BookingFleet:
         self.parts.append(self.service)
         from waitress.server import create_server
         app = create_app({"DB_URL": self.pg_url, "PROVINCE": self.config, "SERVICE": self.service,
-                          "RELAY": self.relay, "ID_HASH_KEY": secrets.token_bytes(32)})
+                          "RELAY": self.relay, "ID_HASH_KEY": read_id_key(bundle.province_dir / "id-hash.key")})
         self.http = create_server(app, host="127.0.0.1", port=0, threads=4)
         threading.Thread(target=self.http.run, daemon=True, name="province-http").start()
         self.http_url = f"http://127.0.0.1:{self.http.effective_port}"
