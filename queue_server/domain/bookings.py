@@ -25,7 +25,7 @@ from protocol.messages import BookingView, CheckInResult, FreeSlot, ReplyResult,
 from queue_server.domain import estimate
 from queue_server.domain import events as ev
 from queue_server.domain.errors import DomainError
-from queue_server.domain.site import SiteConfig
+from queue_server.domain.site import Counter, SiteConfig
 from queue_server.domain.tickets import BOOKED_RANK, Ticket
 
 if TYPE_CHECKING:
@@ -108,10 +108,36 @@ def day_text(day: str) -> str:
 
 # --- capacity ------------------------------------------------------------------------------------
 
-def counters_for(config: SiteConfig, sector: str) -> float:
-    """Counters' worth serving `sector` by the configured roster: a counter serving n sectors
-    gives each 1/n of its time; a counter configured to start closed gives none."""
-    return sum(1.0 / len(c.sectors) for c in config.counters if sector in c.sectors and c.initial_status != "closed")
+def planned_s(config: SiteConfig, counter: Counter, start: datetime, end: datetime) -> float:
+    """Seconds of [start, end) in which the roster as planned staffs `counter`: its own `hours`,
+    else the site's unless it starts closed (a spare opened only by hand)."""
+    if counter.hours:
+        periods = counter.periods
+    elif counter.initial_status != "closed":
+        periods = config.site.periods
+    else:
+        return 0.0
+    day, tz = start.astimezone(config.site.tz).date(), config.site.tz
+    total = 0.0
+    for a, b in periods:
+        lo = max(start, datetime.combine(day, a, tzinfo=tz))
+        hi = min(end, datetime.combine(day, b, tzinfo=tz))
+        total += max(0.0, (hi - lo).total_seconds())
+    return total
+
+
+def counter_time_s(state: SiteState, config: SiteConfig, sector: str, start: datetime, end: datetime) -> float:
+    """The counter time serving `sector` in [start, end), by the roster as planned: each counter
+    staffed then whose sectors include it gives it its time there, split evenly among those
+    sectors. The sectors are its `sectors`, or with auto mode on its whole `trained` list (auto mode
+    moves it to any of them where people wait: domain/autobalance.py), so the sectors' capacities
+    never add up to more than the counters' time."""
+    total = 0.0
+    for c in config.counters:
+        serves = c.trained if state.auto_mode else c.sectors
+        if sector in serves:
+            total += planned_s(config, c, start, end) / len(serves)
+    return total
 
 
 def service_s(state: SiteState, config: SiteConfig, sector: str, procedure: str | None) -> float:
@@ -122,10 +148,10 @@ def service_s(state: SiteState, config: SiteConfig, sector: str, procedure: str 
     return mean * estimate.procedure_factors(state.sectors[sector]).get(procedure, 1.0)
 
 
-def capacity_s(config: SiteConfig, sector: str, slot_s: float) -> float:
-    """The counter time of one slot of `sector` bookings may take (seconds)."""
+def capacity_s(state: SiteState, config: SiteConfig, sector: str, start: datetime, end: datetime) -> float:
+    """The counter time of the slot [start, end) of `sector` bookings may take (seconds)."""
     assert config.bookings is not None
-    return counters_for(config, sector) * slot_s * config.bookings.share
+    return counter_time_s(state, config, sector, start, end) * config.bookings.share
 
 
 def booked_s(state: SiteState, sector: str, slot: str, skip: str | None = None) -> float:
@@ -135,8 +161,10 @@ def booked_s(state: SiteState, sector: str, slot: str, skip: str | None = None) 
 
 def room(state: SiteState, config: SiteConfig, sector: str, slot: str, slot_s: float, need_s: float,
          skip: str | None = None) -> int:
-    """How many more bookings of a procedure needing `need_s` the slot takes."""
-    left = capacity_s(config, sector, slot_s) - booked_s(state, sector, slot, skip)
+    """How many more bookings of a procedure needing `need_s` (its learned mean service) the slot takes."""
+    start = datetime.strptime(slot, "%Y-%m-%dT%H:%M").replace(tzinfo=config.site.tz)
+    left = (capacity_s(state, config, sector, start, start + timedelta(seconds=slot_s))
+            - booked_s(state, sector, slot, skip))
     return max(0, math.floor(left / need_s + 1e-9)) if need_s > 0 else 0
 
 

@@ -22,6 +22,22 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
 _HOURS_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
 
+def _check_hours(value: tuple[str, ...]) -> tuple[str, ...]:
+    for item in value:
+        m = _HOURS_RE.match(item)
+        if not m or (m.group(1), m.group(2)) >= (m.group(3), m.group(4)):
+            raise ValueError(f"{item!r} is not an opening period like '07:30-11:30'")
+    return value
+
+
+def _periods(hours: tuple[str, ...]) -> list[tuple[time, time]]:
+    out = []
+    for item in hours:
+        a, b = item.split("-")
+        out.append((time.fromisoformat(a), time.fromisoformat(b)))
+    return out
+
+
 class SiteConfigError(ValueError):
     """A site config that cannot be used; the message names every bad field."""
 
@@ -74,6 +90,14 @@ class Counter(BaseModel):
     sectors: tuple[Slug, ...] = Field(min_length=1)
     trained: tuple[Slug, ...] = ()
     initial_status: Literal["open", "paused", "closed"] = "open"
+    # The roster as planned: when the counter is staffed ("07:30-10:00"). Empty: the site's hours,
+    # unless it starts closed (a spare). A booking slot's capacity counts these (domain/bookings.py).
+    hours: tuple[str, ...] = ()
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_hours(value)
 
     @model_validator(mode="after")
     def _trained_covers_sectors(self) -> "Counter":
@@ -83,6 +107,11 @@ class Counter(BaseModel):
         if missing:
             raise ValueError(f"sectors {missing} are not in trained {list(self.trained)}")
         return self
+
+    @property
+    def periods(self) -> list[tuple[time, time]]:
+        """Its planned hours (`hours`) as (start, end); empty when it follows the site's."""
+        return _periods(self.hours)
 
     @property
     def spoken_number(self) -> str | None:
@@ -185,11 +214,7 @@ class SiteInfo(BaseModel):
     @field_validator("hours")
     @classmethod
     def _hours(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for item in value:
-            m = _HOURS_RE.match(item)
-            if not m or (m.group(1), m.group(2)) >= (m.group(3), m.group(4)):
-                raise ValueError(f"{item!r} is not an opening period like '07:30-11:30'")
-        return value
+        return _check_hours(value)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -197,11 +222,7 @@ class SiteInfo(BaseModel):
 
     @property
     def periods(self) -> list[tuple[time, time]]:
-        out = []
-        for item in self.hours:
-            a, b = item.split("-")
-            out.append((time.fromisoformat(a), time.fromisoformat(b)))
-        return out
+        return _periods(self.hours)
 
 
 class SiteConfig(BaseModel):
