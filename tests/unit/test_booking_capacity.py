@@ -108,3 +108,10 @@ def test_the_sectors_capacities_add_up_to_the_counters_planned_time(roster, star
     assert all(0 <= p <= 30 * 60 for p in planned)
     staffed = sum(1 for p in planned if p > 0)
     assert all(v <= staffed * 30 * 60 + 1e-6 for v in per_sector.values())
+
+
+def test_a_counters_bad_hours_are_named():
+    import pytest
+    from queue_server.domain.site import SiteConfigError
+    with pytest.raises(SiteConfigError, match=r"counters\[0\]\.hours: .*'10:00-09:00' is not an opening period"):
+        _config([_counter(1, ["a"], hours=["10:00-09:00"])])
