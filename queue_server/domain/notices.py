@@ -16,7 +16,7 @@ site with a `notify:` section and only for a booking that gave a phone:
   phone and not yet checked in: its citizen is away. Once checked in they are in the hall, whose
   display and voice call them, and the booking's phone is forgotten (fold.py);
 - a **closure's notice** for a booking that a manager's closure cancelled, with the next free
-  slot it was offered (bookings.close).
+  slot it was offered (bookings.close), until the closed slot's end.
 
 A message's id says which site, booking or ticket and which message it is, so the same message
 always has the same id: the gateway drops a repeat by it (webhook.DELIVERY_HEADER), which is
@@ -55,8 +55,10 @@ def due(state: SiteState, config: SiteConfig, now: datetime) -> list[ev.NewEvent
             continue
         base = {"code": b.code, "phone": b.phone, "lang": b.lang, "sector": b.sector, "procedure": b.procedure}
         if b.status == "cancelled" and b.cancel_reason == "closed" and b.slot is not None:
-            out.append(_queued(ts, f"{config.id}.{b.code}.{b.slot}.closure", CLOSURE, base,
-                               (b.slot_epoch or t) + (b.slot_s or 0), slot=b.slot, offer=b.offer))
+            ends = (b.slot_epoch or t) + (b.slot_s or 0)
+            if t < ends:        # (a closure's slot already over when notify: was set up: nothing to say)
+                out.append(_queued(ts, f"{config.id}.{b.code}.{b.slot}.closure", CLOSURE, base, ends,
+                                   slot=b.slot, offer=b.offer))
         elif b.status == "booked" and b.kind == "slot" and b.slot_epoch is not None and t < b.slot_epoch:
             for lead_h in sorted(cfg.remind_before_h):      # the nearest lead that is due, only
                 at = b.slot_epoch - lead_h * 3600

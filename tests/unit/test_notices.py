@@ -78,6 +78,11 @@ def test_a_closure_tells_the_citizen_with_the_offer():
     [n] = due(h)
     assert (n["kind"], n["code"], n["slot"], n["offer"]) == ("closure", code, f"{DAY}T09:00", f"{DAY}T09:30")
     assert h.state.bookings[code].phone is None and due(h) == []
+    # a closure whose slot is over by the time anything is asked: nothing to tell any more
+    late = book(h, "10:00", who="c" * 64, phone=PHONE)["booking"]["code"]
+    h.command("web", "web", C.CloseSlots(day=DAY, slot=f"{DAY}T10:00", by="admin"))
+    assert notices.due(h.state, h.core.config, h.now + timedelta(hours=3)) == []
+    assert [n["code"] for n in due(h)] == [late]
 
 
 def test_sent_and_failed_close_a_message_once_and_replay_and_snapshots_agree():
