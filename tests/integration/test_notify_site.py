@@ -115,3 +115,43 @@ def test_no_notify_section_no_notifier_and_no_message(tmp_path):
             day=now.astimezone(running.site.site.tz).date().isoformat(), slot=local_slot(running.site, now, "12:00")))
         assert running.service.execute("notifier", "tick", C.QueueNotices())["result"] == {"queued": 0}
     assert not (tmp_path / "site" / "notify-webhook.key").exists()
+
+
+def test_an_answer_not_yet_recorded_is_sent_again_with_the_same_delivery_id(tmp_path):
+    """A crash between the gateway's 200 and its notify.sent: the next notifier sends the message
+    again under the same X-Motcua-Delivery, which the gateway drops as a repeat."""
+    from queue_server.config import load_site
+    from queue_server.notify.notifier import Notifier
+    from queue_server.service import QueueService
+    from queue_server.store import EventStore
+
+    secret = b"g" * 32
+    gw = SmsGateway(secret).start()
+    site = load_site(notify_site(tmp_path, webhook_url=gw.url))
+    service = QueueService(site, EventStore(str(tmp_path / "motcua.db")))
+    service.start()
+    try:
+        now = service.clock()
+        service.execute("web", "web", C.CreateBooking(PROCEDURE, local_slot(site, now, "12:00"), id_hash(1), phone=PHONE))
+        service.execute("manager", "web", C.CloseSlots(day=local_slot(site, now, "")[:10],
+                                                       slot=local_slot(site, now, "12:00"), by="admin"))
+        service.execute("notifier", "tick", C.QueueNotices())
+        crashed = Notifier(service, site.notify, secret)
+        crashed.outbox.delivered = lambda *a, **kw: None       # dies before it records the answer
+        crashed.start()
+        gw.wait(lambda g: len(g.accepted()) == 1, what="the first delivery")
+        crashed.stop()
+        assert len(service.state.notify_pending) == 1
+        again = Notifier(service, site.notify, secret)
+        again.start()
+        gw.wait(lambda g: len(g.accepted()) == 2, what="the delivery again")
+        wait_for(lambda: not service.state.notify_pending, what="notify.sent")
+        again.stop()
+        sent = [e for e in service.store.read(types=(ev.NOTIFY_SENT,))]
+    finally:
+        service.stop()
+        service.store.close()
+        gw.stop()
+    first, second = gw.requests
+    assert first.delivery == second.delivery and first.body == second.body
+    assert len({r.delivery for r in gw.accepted()}) == 1 and len(sent) == 1
