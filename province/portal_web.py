@@ -165,11 +165,17 @@ def centres_page(procedure: str):
 
 @bp.get("/book/<procedure>/<site>")
 def slots(procedure: str, site: str):
-    all_centres = centres()
-    c = _centre_or_404(all_centres, site)
+    c = _centre_or_404(centres(), site)
     p = portal.accepted(_province(), c).get(procedure)
     if p is None:
         abort(404)
+    return _slots_page(c, p, lambda s: url_for("portal.confirm", procedure=procedure, site=site, slot=s),
+                       url_for("portal.centres_page", procedure=procedure))
+
+
+def _slots_page(c: portal.CentreOffer, p: portal.ProcedureOffer, href, back_href: str):
+    """The centre's free times for `p`, by day, each a link to `href(slot id)`; an offline centre
+    says so instead."""
     if not c.online:
         return _render("centre_offline.html", 503, p=p, centre=_centre_name(c))
     now = _now()
@@ -179,10 +185,22 @@ def slots(procedure: str, site: str):
             continue
         d = days.setdefault(s.id[:10], {"label": day_label(s.start.date(), now.astimezone(s.start.tzinfo).date()),
                                         "slots": []})
-        d["slots"].append({"start": s.id, "time": s.id[11:16],
-                           "href": url_for("portal.confirm", procedure=procedure, site=site, slot=s.id)})
-    return _render("slots.html", p=p, centre=_centre_name(c), days=list(days.values()),
-                   back_href=url_for("portal.centres_page", procedure=procedure))
+        d["slots"].append({"start": s.id, "time": s.id[11:16], "href": href(s.id)})
+    return _render("slots.html", p=p, centre=_centre_name(c), days=list(days.values()), back_href=back_href)
+
+
+def _slot_of(c: portal.CentreOffer, p: portal.ProcedureOffer, slot: str, any_well_formed: bool) -> portal.Slot | None:
+    """The slot `slot` names: one the offer lists, or (`any_well_formed`: a form sent back, the
+    centre decides) any "YYYY-MM-DDTHH:MM" in the centre's zone, such as the next free time a full
+    slot's refusal offered."""
+    listed = next((s for s in p.slots if s.id == slot), None)
+    if listed is not None or not any_well_formed or not p.slots or len(slot) != 16:
+        return listed
+    try:
+        start = datetime.fromisoformat(slot).replace(tzinfo=p.slots[0].start.tzinfo)
+    except ValueError:
+        return None
+    return portal.Slot(slot, start, start + timedelta(minutes=c.slot_min))
 
 
 def _centre_name(c: portal.CentreOffer) -> dict[str, str]:
@@ -220,46 +238,64 @@ def site_refusal(error: dict[str, Any]) -> dict[str, str]:
 
 @bp.route("/book/<procedure>/<site>/confirm", methods=["GET", "POST"])
 def confirm(procedure: str, site: str):
-    all_centres = centres()
-    c = _centre_or_404(all_centres, site)
+    """The chosen time, the ID card number and a phone; POST books it at the centre (the relay)."""
+    c = _centre_or_404(centres(), site)
     p = portal.accepted(_province(), c).get(procedure)
     if p is None:
         abort(404)
-    slot = request.values.get("slot") or ""
-    chosen = next((s for s in p.slots if s.id == slot), None)
+    chosen = _slot_of(c, p, request.values.get("slot") or "", request.method == "POST")
     if chosen is None:     # a time no longer offered (taken, or begun): choose again
         return redirect(url_for("portal.slots", procedure=procedure, site=site))
-    ctx = {"p": p, "site": site, "centre": _centre_name(c), "slot": slot, "when": _when(chosen.start, chosen.end),
-           "cccd": "", "phone": "",
-           "request_id": secrets.token_urlsafe(16), "back_href": url_for("portal.slots", procedure=procedure, site=site)}
+    ctx = _form(c, p, chosen, form_action=url_for("portal.confirm", procedure=procedure, site=site),
+                submit_label="Book this time", ask_phone=True,
+                back_href=url_for("portal.slots", procedure=procedure, site=site))
     if request.method == "GET":
         return _render("confirm.html", **ctx)
-    ctx.update(cccd=(request.form.get("cccd") or "")[:20], phone=(request.form.get("phone") or "")[:20])
-    if not pages.csrf_ok():
-        return _render("confirm.html", 400, error=pages.both("The page was open too long. Please press the button again."), **ctx)
-    try:
-        id_hash, phone = id_hash_of(ctx["cccd"]), phone_of(ctx["phone"])
-    except Refused as r:
-        return _render("confirm.html", 400, error=r.words, error_field=r.field, **ctx)
-    ctx["request_id"] = _form_key(request.form.get("request_id"))
-    reply = ask(lambda: _relay().create(site, procedure=procedure, slot=slot, id_hash=id_hash, phone=phone, lang="vi",
-                                        req_id=_req_id(ctx["request_id"])))
+    id_hash, phone, refused = _typed(ctx)
+    if refused:
+        return refused
+    reply = ask(lambda: _relay().create(site, procedure=procedure, slot=chosen.id, id_hash=id_hash, phone=phone,
+                                        lang="vi", req_id=_req_id(ctx["request_id"])))
     if reply.get("ok"):
         b = reply["result"]["booking"]
         _recent()[(b["site"], b["code"])] = b
         return redirect(url_for("portal.booking_page", site=b["site"], booking=b["code"], done="booked"))
-    error = reply.get("error") or {}
+    return _refused(ctx, reply.get("error") or {}, c)
+
+
+def _form(c, p, chosen: portal.Slot, **ctx: Any) -> dict[str, Any]:
+    """What the confirmation form shows; the form's key is a new one, or the one sent back."""
+    return {"p": p, "site": c.site, "centre": _centre_name(c), "slot": chosen.id, "when": _when(chosen.start, chosen.end),
+            "cccd": (request.form.get("cccd") or "")[:20], "phone": (request.form.get("phone") or "")[:20],
+            "request_id": _form_key(request.form.get("request_id")), **ctx}
+
+
+def _typed(ctx: dict[str, Any]):
+    """(ID hash, phone, None) from the form, or (None, None, the form again with the error)."""
+    if not pages.csrf_ok():
+        return None, None, _render("confirm.html", 400, error=pages.both(
+            "The page was open too long. Please press the button again."), **ctx)
+    try:
+        return id_hash_of(ctx["cccd"]), phone_of(ctx["phone"]) if ctx["ask_phone"] else None, None
+    except Refused as r:
+        return None, None, _render("confirm.html", 400, error=r.words, error_field=r.field, **ctx)
+
+
+def _refused(ctx: dict[str, Any], error: dict[str, Any], c: portal.CentreOffer):
+    """The centre's refusal (or the relay's offline / no answer) on the same form, in words; a
+    full slot offers the next free one on it, the number kept in the field."""
     if error.get("code") not in UNANSWERED:
         # the centre answered: its answer is kept under this key, so trying again is a new request
         ctx["request_id"] = secrets.token_urlsafe(16)
     nxt = (error.get("detail") or {}).get("next_free") if error.get("code") == "booking_full" else None
-    if nxt:        # the next free time offered on the same form, the number kept in the field
-        start = datetime.fromisoformat(nxt).replace(tzinfo=chosen.start.tzinfo)
-        ctx.update(slot=nxt, when=_when(start, start + (chosen.end - chosen.start)),
-                   offer=pages.both("Press the button below to book {time} instead.", time=slot_text(nxt)))
-    status = {"site_offline": 503, "timeout": 504}.get(error.get("code"), 409)
+    if nxt:
+        slot = _slot_of(c, ctx["p"], nxt, True)
+        if slot is not None:
+            ctx.update(slot=slot.id, when=_when(slot.start, slot.end),
+                       offer=pages.both("Press the button below to book {time} instead.", time=slot_text(nxt)))
+    status = {"site_offline": 503, "timeout": 504, "not_found": 403}.get(error.get("code"), 409)
     return _render("confirm.html", status, error=site_refusal(error),
-                   error_field="cccd" if error.get("code") in ("booking_limit",) else None, **ctx)
+                   error_field="cccd" if error.get("code") in ("booking_limit", "not_found") else None, **ctx)
 
 
 UNANSWERED = ("site_offline", "timeout")   # the relay's words for "the centre did not decide (that we know)"
@@ -373,3 +409,37 @@ def cancel(site: str, booking: str):
     error = reply.get("error") or {}
     return _render("cancel.html", {"site_offline": 503, "timeout": 504, "not_found": 403}.get(error.get("code"), 409),
                    error=site_refusal(error), **ctx)
+
+
+@bp.route("/b/<site>/<booking>/move", methods=["GET", "POST"])
+def move(site: str, booking: str):
+    """Another time at the same centre for the same procedure: choose it, then the ID card number;
+    the code stays the same (the centre's booking.move, through the relay)."""
+    b = find_booking(site, booking)
+    base = {"site": site, "booking": b["code"]}
+    if b["status"] != "booked" or b.get("kind", "slot") != "slot":
+        return redirect(url_for("portal.booking_page", **base))
+    c = _centre_or_404(centres(), site)
+    p = c.procedures.get(b["procedure"])
+    if p is None:
+        abort(404)
+    slot = request.values.get("slot")
+    if not slot:
+        return _slots_page(c, p, lambda s: url_for("portal.move", slot=s, **base),
+                           url_for("portal.booking_page", **base))
+    chosen = _slot_of(c, p, slot, request.method == "POST")
+    if chosen is None:
+        return redirect(url_for("portal.move", **base))
+    ctx = _form(c, p, chosen, form_action=url_for("portal.move", **base), submit_label="Move my booking to this time",
+                ask_phone=False, back_href=url_for("portal.move", **base))
+    if request.method == "GET":
+        return _render("confirm.html", **ctx)
+    id_hash, _phone, refused = _typed(ctx)
+    if refused:
+        return refused
+    reply = ask(lambda: _relay().move(site, code=b["code"], id_hash=id_hash, slot=chosen.id,
+                                      req_id=_req_id(ctx["request_id"])))
+    if reply.get("ok"):
+        _recent()[(site, b["code"])] = reply["result"]["booking"]
+        return redirect(url_for("portal.booking_page", done="moved", **base))
+    return _refused(ctx, reply.get("error") or {}, c)

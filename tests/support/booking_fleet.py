@@ -18,6 +18,7 @@ import yaml
 from firmware_config.inventory import parse_inventory
 from firmware_config.localrun import local_inventory_data, province_broker_conf, site_broker_conf
 from firmware_config.provision import provision
+from motcua.files import write_private
 from motcua.id_key import read_id_key
 from province.booking_relay import BookingRelay
 from province.config import ProvinceConfig
@@ -46,22 +47,24 @@ class BookingFleet:
 
     def _start(self) -> None:
         data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+        data["bookings"] = {"days_ahead": self.days_ahead}
         port, pport = free_port(), free_port()
         inv = parse_inventory(local_inventory_data(data, broker_port=port, province_port=pport, site_id=SITE))
         bundle = provision(inv, self.dir / "fleet")
         hosts = {b.host.hostname: b.directory for b in bundle.hosts}
         etc = hosts["mc-server"] / "files" / "etc" / "motcua"
-        site_yaml = yaml.safe_load((etc / "site.yaml").read_text(encoding="utf-8"))
-        site_yaml["bookings"] = {"days_ahead": self.days_ahead}
-        booking_site = self.dir / "site-bookings.yaml"
-        booking_site.write_text(yaml.safe_dump(site_yaml, allow_unicode=True), encoding="utf-8")
+        # the province's ID hash key, as provisioning installs it in the server's data directory:
+        # a card hashes alike at the portal and at the centre
+        key_file = bundle.province_dir / "id-hash.key"
+        (self.dir / "server" / "data").mkdir(parents=True, exist_ok=True)
+        write_private(self.dir / "server" / "data" / "id-hash.key", key_file.read_text())
         password = json.loads((bundle.province_dir / "credentials.json").read_text())["province"]["password"]
         self.province = Mosquitto(self.dir / "province", port=pport, conf=province_broker_conf(bundle.province_dir)
                                   .replace(f"listener {pport} 0.0.0.0", f"listener {pport} 127.0.0.1")).start()
         self.parts.append(self.province)
         self.site = Mosquitto(self.dir / "site", port=port, conf=site_broker_conf(hosts["mc-server"])).start()
         self.parts.append(self.site)
-        self.server = ServerProcess(self.dir / "server", booking_site, self.site.url, etc / "credentials.json").start()
+        self.server = ServerProcess(self.dir / "server", etc / "site.yaml", self.site.url, etc / "credentials.json").start()
         self.parts.append(self.server)
         self.relay = BookingRelay(self.province.url, username="province", password=password, timeout_s=5.0)
         self.parts.append(self.relay)
@@ -71,7 +74,7 @@ class BookingFleet:
         self.parts.append(self.service)
         from waitress.server import create_server
         app = create_app({"DB_URL": self.pg_url, "PROVINCE": self.config, "SERVICE": self.service,
-                          "RELAY": self.relay, "ID_HASH_KEY": read_id_key(bundle.province_dir / "id-hash.key")})
+                          "RELAY": self.relay, "ID_HASH_KEY": read_id_key(key_file)})
         self.http = create_server(app, host="127.0.0.1", port=0, threads=4)
         threading.Thread(target=self.http.run, daemon=True, name="province-http").start()
         self.http_url = f"http://127.0.0.1:{self.http.effective_port}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -184,6 +185,23 @@ def test_the_booking_page_from_the_provinces_log_and_cancelling(browser, fleet):
         assert until(lambda: Store(fleet.pg_url).booking(SITE, code) is not None, timeout=20)
         page.goto(f"{fleet.http_url}/b/{SITE}/{code}")
         assert "Đã đặt lịch" in page.inner_text("#status")
+
+        # another time: the centre's free times, then the card again; the code stays
+        page.click("#move")
+        page.wait_for_selector(".bk-slots a")
+        check(page, PHONE)
+        new_slot = page.get_attribute(f".bk-slots a:not([data-slot='{slot}']) >> nth=0", "data-slot")
+        page.click(f".bk-slots a[data-slot='{new_slot}']")
+        page.wait_for_selector("#cccd")
+        assert page.locator("#phone").count() == 0
+        page.fill("#cccd", "001095004321")
+        page.click("#submit")
+        page.wait_for_selector("#done")
+        assert "Mã vẫn giữ nguyên" in page.inner_text("#done") and page.url.endswith("done=moved")
+        assert booking_code.normalise(page.inner_text("#code")) == code
+        assert [(d["code"], d["slot"]) for d in site_events(fleet, "booking.moved")] == [(code, new_slot)]
+        check(page, PHONE)
+
         page.click("#cancel")
         page.wait_for_selector("#cccd")
         check(page, PHONE)
@@ -220,6 +238,36 @@ def test_the_nearby_advice_carries_the_centres_earliest_slot(fleet):
     procedure = next(p.procedure for p in fleet.relay.offers()[SITE].procedures
                      if p.sector == SECTOR and p.slots and p.slots[0].slot == first.slot)
     assert option["book_url"] == f"{PUBLIC}/book/{procedure}/{SITE}"
+
+
+def test_a_centre_that_does_not_answer_in_time_then_pressing_again_books_once(browser, fleet):
+    """The centre's server hangs (SIGSTOP): its status stays 'online', the command goes out and no
+    reply comes: the portal says so in words. The server comes back; the late command has expired
+    there and is not applied; pressing again (the same form, the same request id) books once."""
+    ctx, page, errors = citizen(browser, PHONE)
+    slot = fleet.relay.offers()[SITE].procedure(PROC).slots[-1].slot
+    page.goto(f"{fleet.http_url}/book/{PROC}/{SITE}/confirm?slot={slot}")
+    page.fill("#cccd", "001088007777")
+    os.kill(fleet.server.proc.pid, signal.SIGSTOP)
+    try:
+        page.click("#submit")
+        page.wait_for_selector("#error")
+        words = page.inner_text("#error")
+        assert "chưa trả lời kịp" in words and "did not answer in time" in words
+        check(page, PHONE)
+    finally:
+        os.kill(fleet.server.proc.pid, signal.SIGCONT)
+    try:
+        page.click("#submit")                     # the same form: its request id kept
+        page.wait_for_selector("#code")
+        code = booking_code.normalise(page.inner_text("#code"))
+        made = [d for d in site_events(fleet, "booking.created") if d["slot"] == slot and d["by"] == "province"
+                and d["code"] == code]
+        assert len(made) == 1
+        assert len([d for d in site_events(fleet, "booking.created") if d["id_hash"] == made[0]["id_hash"]]) == 1
+        assert errors == []
+    finally:
+        ctx.close()
 
 
 def test_an_offline_centre_is_shown_and_not_bookable(browser, fleet):
