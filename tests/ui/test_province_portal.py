@@ -106,7 +106,6 @@ def test_a_citizen_books_at_a_centre_of_the_province(browser, fleet, size):
         page.goto(fleet.http_url + "/book")
         assert "Đặt lịch hẹn tại một điểm tiếp nhận trong tỉnh" in page.inner_text("h1")
         check(page, size)
-        shot(page, size, "web-portal-start.png")
         page.fill("#q", "ly lich")                 # typed without the Vietnamese marks
         page.click("form[role=search] button")
         page.wait_for_selector("#found")
