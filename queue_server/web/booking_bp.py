@@ -134,7 +134,9 @@ def _id_key() -> bytes:
 # The idempotency key of a booking form (queue_server/idempotency.py): a fresh one in each form
 # drawn, so the same form sent again (a phone that lost the answer, the server restarted in
 # between) is applied once and gets the first answer, while the next form (say, the next free time
-# offered) is a new request. Tied to the session, so a key seen elsewhere names nobody's answer.
+# offered) is a new request. The command's req_id is a digest of the session, that key and every
+# field sent: a key seen elsewhere names nobody's answer, and the same form sent with a corrected
+# number is a new request, not the first refusal again.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
@@ -148,7 +150,10 @@ def sent_request_id() -> str | None:
     sent = request.form.get("request_id") or ""
     if not _REQUEST_ID.fullmatch(sent):
         return None
-    return "form:" + hashlib.sha256(f"{session.get('csrf', '')}|{sent}".encode()).hexdigest()[:40]
+    digest = hashlib.sha256(f"{session.get('csrf', '')}|{request.path}".encode())
+    for name, value in sorted(request.form.items(multi=True)):
+        digest.update(f"\0{name}\0{value}".encode())
+    return "form:" + digest.hexdigest()[:40]
 
 
 def phone_of(typed: str | None) -> str | None:
@@ -521,7 +526,7 @@ def _act(b: dict[str, Any], command) -> tuple[dict[str, Any] | None, dict[str, s
         id_hash = id_hash_of(request.form.get("cccd"))
     except Refused as r:
         return None, r.words, r.field
-    reply = pages.service().execute("citizen", "web", command(id_hash))
+    reply = pages.service().execute("citizen", "web", command(id_hash), req_id=sent_request_id())
     if reply.get("ok"):
         _throttle().succeeded(key)
         return reply, None, None
@@ -546,7 +551,7 @@ def move(site: str, booking: str):
                        later_href=later and url_for("booking.move", **base, **{"from": later}))
     ctx = {"nav": "find", "p": p, "slot": slot, "when": _when(slot), "ask_phone": False,
            "form_action": url_for("booking.move", **base), "submit_label": _("Move my booking to this time"),
-           "back_href": url_for("booking.move", **base), "cccd": ""}
+           "back_href": url_for("booking.move", **base), "cccd": "", "request_id": new_request_id()}
     if request.method == "GET":
         return _render("confirm.html", **ctx)
     reply, words, field = _act(b, lambda h: MoveBooking(code=b["code"], id_hash=h, slot=slot))
@@ -563,7 +568,8 @@ def cancel(site: str, booking: str):
     base = {"site": b["site"], "booking": b["code"]}
     if b["status"] != "booked":
         return redirect(url_for("booking.booking_page", **base))
-    ctx = {"nav": "find", "code_shown": booking_code.display(b["code"]), **base, "code": b["code"]}
+    ctx = {"nav": "find", "code_shown": booking_code.display(b["code"]), **base, "code": b["code"],
+           "request_id": new_request_id()}
     if request.method == "GET":
         return _render("cancel.html", **ctx)
     reply, words, field = _act(b, lambda h: CancelBooking(code=b["code"], id_hash=h))

@@ -71,3 +71,32 @@ def test_the_next_free_time_offered_on_a_full_page_is_a_new_request(site):
     assert status == 302 and "done=booked" in location
     # the first form, sent again, still gets its own answer: full
     assert me.post(CONFIRM, form)[0] == 409
+
+
+def test_a_move_form_sent_again_is_answered_the_same(site):
+    slots = tomorrows_slots(site)
+    me = Citizen(site.http_url)
+    form = {**me.form(f"{CONFIRM}?slot={slots[3]['slot']}"), "cccd": cccd_number(3), "phone": ""}
+    status, _, location = me.post(CONFIRM, form)
+    assert status == 302
+    page = location.split("?")[0]
+    move = {**me.form(f"{page}/move?slot={slots[4]['slot']}"), "cccd": cccd_number(3)}
+    first = me.post(f"{page}/move", move)
+    assert first[0] == 302 and "done=moved" in first[2]
+    assert me.post(f"{page}/move", move) == first
+    code = page.rsplit("/", 1)[1]
+    assert [e.data["slot"] for e in site.events("booking.moved") if e.data["code"] == code] == [slots[4]["slot"]]
+
+
+def test_a_form_refused_then_sent_with_another_number_is_a_new_request(site):
+    slots = tomorrows_slots(site)
+    me = Citizen(site.http_url)
+    assert me.post(CONFIRM, {**me.form(f"{CONFIRM}?slot={slots[5]['slot']}"), "cccd": cccd_number(6),
+                             "phone": ""})[0] == 302
+    # the same card again: refused by the server (one booking per procedure), that answer kept
+    form = me.form(f"{CONFIRM}?slot={slots[6]['slot']}")
+    status, html, _ = me.post(CONFIRM, {**form, "cccd": cccd_number(6), "phone": ""})
+    assert status == 409 and alert(html)[1] == booking_texts.text("booking_limit", "en")
+    # the same page, the number corrected (another member of the family): books
+    status, _, location = me.post(CONFIRM, {**form, "cccd": cccd_number(7), "phone": ""})
+    assert status == 302 and "done=booked" in location
