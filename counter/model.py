@@ -11,7 +11,10 @@ the choice down / up, Transfer (or Done) confirms, Pause (or No-show) cancels; t
 itself after CHOICE_TIMEOUT_S. The lists (docs/counter.md): Transfer opens the sectors to transfer to,
 then "Add a procedure…" and "Drop a procedure…" of the visit (each opens its own list); Pause opens
 the break reasons; Done on a visit whose next procedure is in one of this counter's sectors asks
-"send on" (first: the default) or "continue here".
+"send on" (first: the default) or "continue here". "Add a procedure…" lists the sectors, and a sector
+then its procedures (from the site's catalogue, GET /api/v1/catalogue, which the terminal fetches:
+`apply_catalogue`), the whole sector first, as the web console offers them; without a catalogue
+(the server's web not reached yet) a sector is added as a whole.
 """
 from __future__ import annotations
 
@@ -24,9 +27,10 @@ from typing import Any, Callable
 
 from counter.texts import ERROR_TEXTS, KEY_NAMES, STATUS_NAMES, T
 from motcua.board_texts import step_text
-from motcua.clerk_texts import (ADD_PROCEDURE, BREAK_REASON_NAMES, CONTINUE_HERE, DROP_PROCEDURE, PAUSED_FOR,
-                                RATING_NAMES, SEND_ON, break_reason, done_text)
+from motcua.clerk_texts import (ADD_PROCEDURE, BREAK_REASON_NAMES, CONSOLE_WORDS, CONTINUE_HERE, DROP_PROCEDURE,
+                                PAUSED_FOR, RATING_NAMES, SEND_ON, break_reason, done_text)
 from motcua.clerk_texts import T as CLERK_T
+from protocol.catalogue import Catalogue
 from protocol.messages import (BREAK_REASONS, Board, CounterServing, CounterState, ErrorBody, Reply, ReplyResult,
                                VisitStep, parse)
 from protocol.ticket_number import number_of
@@ -68,7 +72,7 @@ class Option:
 @dataclass
 class Choice:
     """A list on the screen that the keys walk (see the module's docstring)."""
-    kind: str                     # transfer | add | drop | after | pause
+    kind: str                     # transfer | add | add:<sector> (its procedures) | drop | after | pause
     number: str | None            # the ticket it is about (None: a pause)
     options: list[Option]
     index: int
@@ -90,6 +94,8 @@ class CounterView:
     state: CounterState | None = None
     sector_names: dict[str, dict[str, str]] = field(default_factory=dict)
     site_sectors: list[str] = field(default_factory=list)
+    # sector -> its procedures (id, {"vi", "en"} name), from the site's catalogue (apply_catalogue)
+    procedures: dict[str, list[tuple[str, dict[str, str]]]] = field(default_factory=dict)
     connected: bool = False
     busy: bool = False
     message: Message | None = None
@@ -127,6 +133,21 @@ class CounterView:
             order.append(s.id)
         with self._lock:
             self.sector_names, self.site_sectors = names, order
+        self._changed()
+        return True
+
+    def apply_catalogue(self, data: Any) -> bool:
+        """The site's catalogue (GET /api/v1/catalogue): each sector's procedures, for "Add a
+        procedure…". A document the contract refuses is logged and ignored (sectors only then)."""
+        try:
+            cat = data if isinstance(data, Catalogue) else Catalogue.model_validate(data)
+        except ValueError as exc:
+            log.warning("ignored a catalogue the contract refuses: %s", str(exc).splitlines()[0])
+            return False
+        procs = {s.id: [(p.id, {"vi": _nfc(p.name.vi), "en": _nfc(p.name.en or p.name.vi)}) for p in s.procedures]
+                 for s in cat.sectors}
+        with self._lock:
+            self.procedures = procs
         self._changed()
         return True
 
@@ -244,9 +265,16 @@ class CounterView:
 
     def _submenu(self, kind: str, number: str | None) -> list[Option]:
         if kind == "add":
-            return [self._sector_option(s, Action("visit.add", {"sector": s}, number=number,
-                                                  sector_name=self.sector_name(s, "vi")))
+            # a sector whose procedures are known opens them; else it is added as a whole
+            return [Option(s, self.sector_name(s, "vi"), self.sector_name(s, "en"), opens=f"add:{s}")
+                    if self.procedures.get(s) else self._add_option(s, None, number)
                     for s in self.sectors_in_order()]
+        if kind.startswith("add:"):
+            sector = kind[4:]     # "Đất đai (mọi thủ tục)", then each procedure, as on the console
+            whole = Option(sector, *(f"{self.sector_name(sector, lang)} {CLERK_T(CONSOLE_WORDS['whole_sector'], lang)}"
+                                     for lang in ("vi", "en")), action=self._add_option(sector, None, number).action)
+            return [whole, *(Option(pid, name["vi"], name["en"], action=self._add_option(sector, pid, number).action)
+                             for pid, name in self.procedures.get(sector, ()))]
         # drop: the procedures still to come, each as "3/3: Đất đai"
         steps = len(self.serving.visit.procedures) if self.serving and self.serving.visit else 0
         options = []
@@ -256,6 +284,12 @@ class CounterView:
                                   action=Action("visit.drop", {"sector": p.sector, "procedure": p.procedure},
                                                 number=number, sector_name=self.sector_name(p.sector, "vi"))))
         return options
+
+    def _add_option(self, sector: str, procedure: str | None, number: str | None) -> Option:
+        """visit.add of `procedure` (None: the sector as a whole), the console's command."""
+        fields = {"sector": sector} if procedure is None else {"sector": sector, "procedure": procedure}
+        return self._sector_option(sector, Action("visit.add", fields, number=number,
+                                                  sector_name=self.sector_name(sector, "vi")))
 
     def _open(self, kind: str, number: str | None, options: list[Option]) -> None:
         if not options:
@@ -452,6 +486,9 @@ class CounterView:
             return T("Why is the counter pausing?", "vi")
         if ch.kind == "add":
             return T("Add which sector's procedure to the visit of {number}?", "vi", number=ch.number)
+        if ch.kind.startswith("add:"):
+            return T("Add which procedure of {sector} to the visit of {number}?", "vi",
+                     sector=self.sector_name(ch.kind[4:], "vi"), number=ch.number)
         if ch.kind == "drop":
             return T("Drop which procedure from the visit of {number}?", "vi", number=ch.number)
         if ch.kind == "after":

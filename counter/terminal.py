@@ -4,13 +4,16 @@ Clerk commands go out one at a time on one worker thread (a second press while
 one is in flight is refused on screen, so a double press never calls two
 citizens). Ratings have their own worker, so the citizen's pad never waits
 for the clerk. Each command is `DeviceClient.request`, which retries with the
-same req_id, so a retry never applies twice.
+same req_id, so a retry never applies twice. The site's catalogue (each sector's procedures, for
+"Add a procedure…") comes from the server's web (`server_url`), fetched on its own thread at
+each connection until one is read.
 """
 from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
+from protocol.catalogue import catalogue_url, fetch_document
 from protocol.client import DeviceClient, ReplyTimeout
 
 from counter.model import Action, CounterView
@@ -18,6 +21,7 @@ from counter.model import Action, CounterView
 log = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT_S = 6.0
+CATALOGUE_TIMEOUT_S = 3.0
 
 
 def make_client(cfg) -> DeviceClient:
@@ -27,11 +31,13 @@ def make_client(cfg) -> DeviceClient:
 
 class CounterTerminal:
     def __init__(self, client: DeviceClient, view: CounterView, *, keypad_pins=None, rating_pins=None,
-                 request_timeout: float = REQUEST_TIMEOUT_S):
+                 request_timeout: float = REQUEST_TIMEOUT_S, server_url: str | None = None):
         self.client, self.view = client, view
         self.request_timeout = request_timeout
+        self.server_url = server_url
         self._clerk = ThreadPoolExecutor(1, thread_name_prefix="counter-cmd")
         self._pad = ThreadPoolExecutor(1, thread_name_prefix="counter-rating")
+        self._web = ThreadPoolExecutor(1, thread_name_prefix="counter-catalogue")
         t = client.topics
         client.subscribe(t.counter_state(view.counter_id), lambda _t, p: view.apply_state(p))
         client.subscribe(t.board, lambda _t, p: view.apply_board(p))
@@ -39,6 +45,8 @@ class CounterTerminal:
 
         def changed(up: bool) -> None:
             view.set_connected(up)
+            if up and server_url and not view.procedures:
+                self._web.submit(self.load_catalogue)
             if previous:
                 previous(up)
         client.on_connection_change = changed
@@ -78,12 +86,23 @@ class CounterTerminal:
         self.view.on_reply(action, reply)
         return reply
 
+    def load_catalogue(self) -> bool:
+        """Read the site's catalogue into the view; False (logged) when the web is not reached:
+        the keypad then adds a sector as a whole until the next connection tries again."""
+        try:
+            data = fetch_document(catalogue_url(self.server_url or ""), CATALOGUE_TIMEOUT_S)
+        except (OSError, ValueError) as exc:
+            log.warning("no catalogue from %s (%s): procedures are added by sector", self.server_url, exc)
+            return False
+        return self.view.apply_catalogue(data)
+
     def start(self, wait: float | None = None) -> bool:
         return self.client.start(wait)
 
     def close(self) -> None:
         self._clerk.shutdown(wait=False, cancel_futures=True)
         self._pad.shutdown(wait=False, cancel_futures=True)
+        self._web.shutdown(wait=False, cancel_futures=True)
         for dev in (self.keypad, self.rating_pad):
             if dev is not None:
                 dev.close()

@@ -33,5 +33,6 @@ MSGIDS = [*KEY_NAMES.values(), *STATUS_NAMES.values(), *ERROR_TEXTS.values(),
           # choice lists of a visit and a break (counter/model.py)
           "Next / Recall: choose · Done: confirm · Pause: cancel", "Cancelled", "Why is the counter pausing?",
           "Add which sector's procedure to the visit of {number}?", "Drop which procedure from the visit of {number}?",
+          "Add which procedure of {sector} to the visit of {number}?",
           "{number} is done here. What next?"]
 

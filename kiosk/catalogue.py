@@ -10,8 +10,6 @@ import json
 import logging
 import os
 import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -21,7 +19,7 @@ from protocol import catalogue as protocol_catalogue
 from protocol.catalogue import Procedure, Sector, SiteInfo, Text, zone  # noqa: F401  (the kiosk's names for them)
 
 log = logging.getLogger(__name__)
-CATALOGUE_PATH = "/api/v1/catalogue"
+CATALOGUE_PATH = protocol_catalogue.CATALOGUE_PATH
 
 
 class CatalogueError(Exception):
@@ -59,7 +57,7 @@ class CatalogueStore:
     """Fetch the catalogue over HTTP, keep the last good one in `cache_path`."""
 
     def __init__(self, server_url: str, cache_path: str | Path, timeout: float = 3.0):
-        self.url = server_url.rstrip("/") + CATALOGUE_PATH
+        self.url = protocol_catalogue.catalogue_url(server_url)
         self.cache_path = Path(cache_path)
         self.timeout = timeout
         self.from_cache = False
@@ -67,10 +65,8 @@ class CatalogueStore:
     def fetch(self) -> Catalogue:
         """From the server only; writes the cache on success. Raises CatalogueError."""
         try:
-            with urllib.request.urlopen(self.url, timeout=self.timeout) as resp:
-                raw = resp.read(2_000_000)
-            data = json.loads(raw.decode("utf-8"))
-        except (urllib.error.URLError, OSError, ValueError) as exc:
+            data = protocol_catalogue.fetch_document(self.url, self.timeout)
+        except (OSError, ValueError) as exc:
             raise CatalogueError(f"{self.url}: {exc}") from None
         cat = parse_catalogue(data)
         self._write_cache(data)

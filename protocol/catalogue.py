@@ -5,7 +5,10 @@ which adds its search and the disk cache).
 """
 from __future__ import annotations
 
+import json
 import logging
+import urllib.error
+import urllib.request
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,6 +25,22 @@ def zone(name: str) -> ZoneInfo | None:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return None
+
+
+CATALOGUE_PATH = "/api/v1/catalogue"
+MAX_BYTES = 2_000_000
+
+
+def catalogue_url(server_url: str) -> str:
+    return server_url.rstrip("/") + CATALOGUE_PATH
+
+
+def fetch_document(url: str, timeout: float) -> Any:
+    """The catalogue's JSON at `url`, not yet validated (the kiosk and the counter read it).
+    Raises OSError (the server not reached; urllib's errors are OSErrors) or ValueError (not JSON)."""
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        raw = resp.read(MAX_BYTES)
+    return json.loads(raw.decode("utf-8"))
 
 
 class _M(BaseModel):

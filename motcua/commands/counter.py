@@ -42,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     from counter.terminal import CounterTerminal, make_client
     view = CounterView(cfg.id)
     try:
-        terminal = CounterTerminal(make_client(cfg), view, keypad_pins=cfg.keypad, rating_pins=cfg.rating)
+        terminal = CounterTerminal(make_client(cfg), view, keypad_pins=cfg.keypad, rating_pins=cfg.rating,
+                                   server_url=cfg.server_url)
     except Exception as exc:   # gpiozero: pin in use, no PWM on that pin, ...
         print(f"motcua counter: cannot set up the keypad or rating pad: {exc}\n"
               f"  (on a desk without GPIO: GPIOZERO_PIN_FACTORY=mock motcua counter ...)", file=sys.stderr)

@@ -120,3 +120,34 @@ def test_a_visit_passes_from_one_counter_to_another(tmp_path, pins):
         finally:
             q1.close()
             q4.close()
+
+
+def test_the_keypad_adds_a_procedure_by_sector_then_procedure(tmp_path):
+    """The terminal reads the site's catalogue from the server's web (its server_url), so "Add a
+    procedure…" lists a sector's procedures, as the web console does: the same visit.add command."""
+    with RunningSite(tmp_path / "site") as site:
+        q4 = terminal(site, "q4", server_url=site.http_url)
+        try:
+            v4 = q4.view
+            assert wait_for(lambda: v4.procedures.get(BUILDING)), "no catalogue read from the server"
+            ticket = site.device("kiosk", "k1").request("ticket.issue", {"sector": LAND})["result"]["ticket"]
+            press_then_reply(q4, "next")
+            assert wait_for(lambda: v4.serving and v4.serving.number == ticket["number"])
+            for key in ("transfer", "recall"):           # the transfer list; up from the top: "Add a procedure…"
+                assert q4.press(key) is None
+            assert q4.press("transfer") is None and v4.choice.kind == "add"
+            assert v4.choice.keys[:3] == [LAND, BUILDING, RESULTS]     # its own sectors first
+            q4.press("next")
+            assert q4.press("transfer") is None and v4.choice.kind == f"add:{BUILDING}"
+            scr = v4.screen()["choice"]
+            assert scr["title"] == f"Thêm thủ tục nào của Xây dựng cho số {ticket['number']}?"
+            assert scr["options"] == ["Xây dựng (mọi thủ tục)", "Cấp giấy phép xây dựng nhà ở riêng lẻ"]
+            q4.press("next")
+            q4.press("transfer").result(timeout=10)
+            assert v4.message.vi == f"Đã thêm Xây dựng vào lượt của số {ticket['number']}"
+            changed = [e.data for e in site.events("visit.changed") if e.data["ticket_id"] == ticket["id"]]
+            assert [(d["action"], d["sector"], d["procedure"]) for d in changed] == [("add", BUILDING, "gpxd-nha-o")]
+            assert wait_for(lambda: v4.serving.visit and [p.procedure for p in v4.serving.visit.procedures]
+                            == [None, "gpxd-nha-o"])
+        finally:
+            q4.close()

@@ -282,3 +282,44 @@ def test_pause_asks_the_reason_and_the_screen_says_it():
     v = view(serving=None, status="open")
     v.press("pause")
     assert v.press("pause") is None and v.choice is None and v.message.vi == "Đã hủy"
+
+
+CATALOGUE = {"site": {"id": "s", "name": {"vi": "Trung tâm", "en": "Centre"}}, "sectors": [
+    {"id": "a", "prefix": "A", "name": {"vi": "Tư pháp", "en": "Justice"},
+     "procedures": [{"id": "khai-sinh", "name": {"vi": "Đăng ký khai sinh", "en": "Birth registration"}}]},
+    {"id": "b", "prefix": "B", "name": {"vi": "Đất đai", "en": "Land"},
+     "procedures": [{"id": "bien-dong", "name": {"vi": "Đăng ký biến động", "en": "Registering a change"}},
+                    {"id": "gcn", "name": {"vi": "Cấp giấy chứng nhận", "en": "First certificate"}}]},
+    {"id": "c", "prefix": "C", "name": {"vi": "Xây dựng", "en": "Construction"}}]}
+
+
+def test_add_a_procedure_by_sector_then_procedure_once_the_catalogue_is_read():
+    v = view(serving=visit_serving("a", "k"))
+    assert v.apply_catalogue(CATALOGUE)
+    assert not v.apply_catalogue({"sectors": "no"}) and v.procedures["b"]    # a refused one changes nothing
+    v.press("transfer")
+    v.press("recall")
+    v.press("recall")                                  # "add"
+    v.press("transfer")
+    assert v.choice.kind == "add" and v.choice.keys == ["a", "k", "c", "b"]
+    for _ in range(3):
+        v.press("next")                                # Đất đai: its procedures
+    assert v.press("transfer") is None and v.choice.kind == "add:b"
+    scr = v.screen()["choice"]
+    assert scr["title"] == "Thêm thủ tục nào của Đất đai cho số A007?"
+    assert scr["options"] == ["Đất đai (mọi thủ tục)", "Đăng ký biến động", "Cấp giấy chứng nhận"]
+    assert scr["hint"] == T("Next / Recall: choose · Transfer: confirm · Pause: cancel", "vi")
+    v.press("recall")                                  # up from the top: the last procedure
+    add = v.press("transfer")
+    assert add == Action("visit.add", {"sector": "b", "procedure": "gcn"}, number="A007", sector_name="Đất đai")
+    # the whole sector, as before; a sector without procedures is added at once
+    for steps, fields in ((("next", "next", "next", "transfer", "transfer"), {"sector": "b"}),
+                          (("next", "next", "transfer"), {"sector": "c"})):
+        v.press("transfer")
+        v.press("recall")
+        v.press("recall")
+        v.press("transfer")
+        *keys, last = steps
+        for k in keys:
+            v.press(k)
+        assert v.press(last).fields == fields
