@@ -557,8 +557,9 @@ class OfferedProcedure(_Part):
     procedure: str
     sector: str
     name: I18nText
-    slots: list[FreeSlot]                         # the earliest free slots, at most OFFER_SLOTS
-    free: Annotated[int, Field(ge=0)]             # bookings still free over the whole window
+    # the earliest free slots over the booking window, at most OFFER_SLOTS, each with its free
+    # count (none: the procedure is fully booked for the whole window)
+    slots: list[FreeSlot]
     remote: bool                                  # a ticket can be taken from a phone now
     arrive_by: str | None = None                  # remote: such a ticket must be checked in by then
 

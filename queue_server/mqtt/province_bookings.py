@@ -8,14 +8,15 @@ province/booking_relay.py, the wire is docs/protocol.md "Booking at another cent
   second booking (queue_server/idempotency.py). The reply goes out on
   `province/booking/{site}/reply` (bridged out) after the batch is durable.
 - Offers out: `{site}/bookings/offer`, retained (bridged out on the snapshot connection): per
-  bookable procedure its earliest free slots, the free count over the booking window and
-  whether a phone's ticket can be taken now. Sent again when a booking changes (and at most once
+  bookable procedure its earliest free slots (each with its free count) and whether a
+  phone's ticket can be taken now. Sent again when a booking changes (and at most once
   per OFFER_MIN_GAP_S under a burst), when a slot starts, and every OFFER_REFRESH_S.
 """
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import Future
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -33,7 +34,10 @@ log = logging.getLogger(__name__)
 
 KIND, DEVICE = "citizen", "province"     # the reply cache's key: the province's req_ids apart from the pages'
 OFFER_REFRESH_S = 120.0     # an offer is sent again at least this often (a phone's ticket opens and closes)
-OFFER_MIN_GAP_S = 1.0       # a burst of bookings sends one offer a second, not one per booking
+# A burst of bookings sends one offer per gap, not one per booking: an offer costs the district
+# site about a tenth of a second of the loop's time on the loaded test VM (docs/appointments.md), and
+# the site decides every booking anyway (a slot taken meanwhile is a clear booking_full).
+OFFER_MIN_GAP_S = 5.0
 _OFFER_EVENTS = ("booking.", "slot.", "day.")   # events/log events that change what an offer says
 
 
@@ -61,26 +65,33 @@ def expired(expires_at: str | None, now: datetime) -> bool:
     return now >= deadline
 
 
-def offer(service) -> dict[str, Any]:
-    """The site's BookingOffer now (read under the service's lock by the caller)."""
-    cfg, state = service.config, service.state
-    now = service.clock()
+def offer(service, holds: list[float] | None = None) -> dict[str, Any]:
+    """The site's BookingOffer now. The service's lock is taken once per procedure, not for the
+    whole offer: each procedure's slots are consistent, and the command loop runs between them
+    (a procedure's slots take some ms: the domain's room() per slot; `holds` gets each hold's
+    seconds, for bench/booking_offer.py)."""
+    cfg = service.config
     bk = cfg.bookings
+    with service.lock:
+        now = service.clock()
+        remote_now = bool(bk.remote) and service.core.is_open(now)
     today = now.astimezone(cfg.site.tz).date()
-    remote_now = bool(bk.remote) and service.core.is_open(now)
     arrive_by = bookings.remote_offer(cfg, now).isoformat() if remote_now else None
     procedures = []
     for sector in cfg.sectors:
         for proc in sector.procedures:
+            # Day by day until OFFER_SLOTS are found: mostly today and tomorrow.
             slots: list[dict[str, Any]] = []
-            free = 0
-            for d in range(bk.days_ahead + 1):
-                for s in bookings.free_slots(state, cfg, proc.id, today + timedelta(days=d), now):
-                    free += s["free"]
-                    if len(slots) < OFFER_SLOTS:
-                        slots.append(s)
+            with service.lock:
+                started = time.perf_counter()
+                for d in range(bk.days_ahead + 1):
+                    slots += bookings.free_slots(service.state, cfg, proc.id, today + timedelta(days=d), now)
+                    if len(slots) >= OFFER_SLOTS:
+                        break
+                if holds is not None:
+                    holds.append(time.perf_counter() - started)
             procedures.append(OfferedProcedure.build(procedure=proc.id, sector=sector.id, name=proc.name.model_dump(),
-                                                     slots=slots, free=free, remote=remote_now, arrive_by=arrive_by))
+                                                     slots=slots[:OFFER_SLOTS], remote=remote_now, arrive_by=arrive_by))
     return BookingOffer.build(ts=now.isoformat(), site=cfg.id, name=cfg.site.name.model_dump(),
                               days_ahead=bk.days_ahead, slot_min=bk.slot_min, procedures=procedures)
 
@@ -160,8 +171,7 @@ class ProvinceBookings:
         self._dirty.set()
 
     def publish_offer(self) -> None:
-        with self.service.lock:
-            payload = offer(self.service)
+        payload = offer(self.service)
         self.publish([Message(self.offer_topic, payload, retain=True)])
         self.offers_sent += 1
 
