@@ -162,11 +162,16 @@ class QueueCore:
         order = max(ctx.now.timestamp(), st.last_order + 0.001)
         ahead = estimate.ahead_of(st, sector.id, rank, order)
         stream = estimate.wait_for_position(st, cfg, sector.id, ahead)
-        est = None
+        est = played_end = None
         if self.forecast and (ctx.forecast_s is None or ctx.forecast_s > 0.0):
             try:
-                est = forecast.printed_wait(st, cfg, sector.id, rank, order, ahead, ctx.now, self.policy,
-                                             ctx.forecast_s, ctx.forecast_clock)
+                if len(items) == 1:
+                    est = forecast.printed_wait(st, cfg, sector.id, rank, order, ahead, ctx.now, self.policy,
+                                                ctx.forecast_s, ctx.forecast_clock)
+                else:   # a visit's plays go on to its end (the rejoins in the ticket's place, "continue here")
+                    got = forecast.printed_visit(st, cfg, items, rank, order, ahead, ctx.now, self.policy,
+                                                 ctx.forecast_s, ctx.forecast_clock)
+                    est, played_end = got if got is not None else (None, None)
             except Exception:   # an estimate must never cost a citizen their ticket
                 log.exception("forecast of the printed wait failed; printing the stream estimate")
         if est is None:
@@ -177,7 +182,9 @@ class QueueCore:
         if len(items) > 1:
             visit = [{"sector": s, "procedure": p, "status": "current" if i == 0 else "waiting"}
                      for i, (s, p) in enumerate(items)]
-            end = visits.end_of(items, waits.__getitem__, self.service_s, first_wait_s=est)
+            end = float(played_end) if played_end is not None else visits.end_of(
+                items, waits.__getitem__, self.service_s, first_wait_s=est,
+                rejoin_s=lambda s: estimate.wait_for_position(st, cfg, s, 0))
             visit_end = int(round(end))
             last_call_s = end - self.service_s(*items[-1])
         past = closing.past_closing(cfg, ctx.now, last_call_s)

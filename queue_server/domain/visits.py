@@ -42,13 +42,18 @@ def plan(items: Sequence[Item], wait_s: Callable[[str], float],
 
 
 def end_of(items: Sequence[Item], wait_s: Callable[[str], float],
-           service_s: Callable[[str, str | None], float], first_wait_s: float | None = None) -> float:
+           service_s: Callable[[str, str | None], float], first_wait_s: float | None = None,
+           rejoin_s: Callable[[str], float] | None = None) -> float:
     """Seconds from issue to the end of the visit served in this order (the module's model);
-    `first_wait_s`: the first procedure's wait when known better (the printed wait)."""
+    `first_wait_s`: the first procedure's wait when known better (the printed wait); `rejoin_s`:
+    how long a citizen who rejoins a sector with nobody left ahead of them waits for one of its
+    counters to free (its services under way; none: at once). The printed end uses it, the
+    order does not (`plan`: it is about the same for every order)."""
     t = 0.0
     for k, (sector, proc) in enumerate(items):
         w = first_wait_s if k == 0 and first_wait_s is not None else wait_s(sector)
-        t = max(t, w) + service_s(sector, proc)
+        rejoin = t + rejoin_s(sector) if rejoin_s is not None and k > 0 and items[k - 1][0] != sector else t
+        t = max(rejoin, w) + service_s(sector, proc)
     return t
 
 

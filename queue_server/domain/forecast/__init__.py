@@ -37,6 +37,6 @@ from __future__ import annotations
 # The package's homes: printed.py the entry point (the state at the moment of issue, the
 # plays, their median), sector_model.py what one sector's future looks like, play.py the
 # site played forward once. Tune REPS and MAX_AHEAD in printed.py: they are read there.
-from queue_server.domain.forecast.printed import MAX_AHEAD, REPS, printed_wait
+from queue_server.domain.forecast.printed import MAX_AHEAD, REPS, printed_visit, printed_wait
 
-__all__ = ["MAX_AHEAD", "REPS", "printed_wait"]
+__all__ = ["MAX_AHEAD", "REPS", "printed_visit", "printed_wait"]

@@ -2,6 +2,7 @@
 with every counter calling as the site's policy does."""
 from __future__ import annotations
 
+import bisect
 import heapq
 import random
 from collections import deque
@@ -41,6 +42,20 @@ class Play:
         `watch` (a what-if, whatif.py) sees every call: `watch.called(sector, order, at, queues)`
         ends the play when it returns True, and `watch.left(queues, at)` gets who is still
         waiting when the play ends otherwise."""
+        return self._run(rng, queues0, watch, None)[0]
+
+    def run_visit(self, rng: random.Random, queues0: dict, order: float, normal: bool, first: float | None,
+                  rest: list[tuple[str, float | None]]) -> tuple[float, float]:
+        """One play of a visit's ticket: (its first wait, the end of its last procedure), in
+        seconds from now. `order`, `normal`: the ticket's place and line; `first`: the log factor of the first procedure (None: the sector's
+        whole spread); `rest`: the later procedures, (sector, log factor), in the order served.
+        The play goes on as the live site does (docs/visits.md): after each service the citizen
+        is called again at once when the counter serves the next sector ("continue here"), else
+        joins that sector's queue in the place their ticket gave them (its `order`, the transfer
+        rule), where everyone still ahead, and the counters' services then under way, come first."""
+        return self._run(rng, queues0, None, (first, rest, order, normal))
+
+    def _run(self, rng: random.Random, queues0: dict, watch, visit) -> tuple[float, float]:
         model = self.model
         queues = {s: (deque(pq), deque(nq)) for s, (pq, nq) in queues0.items()}
         busy = [serving is not None for _, serving, *_ in self.busy0]
@@ -62,11 +77,33 @@ class Play:
         heapq.heapify(events)
         idle: list[int] = []
         t = 0.0
+        first_wait = None
+        step = 0                                         # the visit's procedure being served
         for _ in range(MAX_STEPS):
             if not events:
                 break
             t, _, what = heapq.heappop(events)
-            if isinstance(what, tuple):                  # an idle counter looks again (auto mode)
+            if isinstance(what, tuple) and what[0] == "mine":    # the visit's citizen is done here
+                i = what[1]
+                step += 1
+                if step > len(visit[1]):
+                    return first_wait, t
+                s, log_factor = visit[1][step - 1]
+                if s in self.home[i]:                    # continue here: called again at once
+                    heapq.heappush(events, (t + model[s].remaining(rng, 0.0, log_factor), n, ("mine", i)))
+                    n += 1
+                    continue
+                pq, nq = queues[s]
+                line = nq if visit[3] else pq
+                # into the next queue in the ticket's place: by its order, ahead of later arrivals
+                bisect.insort(line, (visit[2], True, False, log_factor), key=lambda e: e[0])
+                for k, j in enumerate(idle):             # an idle counter of that sector calls at once
+                    if s in self.reaches[j]:
+                        heapq.heappush(events, (t, n, idle.pop(k)))
+                        n += 1
+                        break
+                what = i                                 # and this counter calls its next citizen
+            elif isinstance(what, tuple):                # an idle counter looks again (auto mode)
                 i = what[1]
                 if i not in idle:
                     continue
@@ -98,7 +135,16 @@ class Play:
             s, line = chosen
             order, mine, _, log_factor = line.popleft()
             if mine:
-                return t
+                if visit is None:
+                    return t, t
+                if first_wait is None:
+                    first_wait = t
+                    log_factor = visit[0]
+                # the citizen is there (the no-shows the model draws are other people's)
+                busy[i] = True
+                heapq.heappush(events, (t + model[s].remaining(rng, 0.0, log_factor), n, ("mine", i)))
+                n += 1
+                continue
             if watch is not None and watch.called(s, order, self.now_s + t, queues):
                 return t
             busy[i] = True
@@ -106,7 +152,7 @@ class Play:
             n += 1
         if watch is not None:
             watch.left(queues, self.now_s + t)
-        return t
+        return (t if first_wait is None else first_wait), t
 
     def _choose(self, i: int, queues: dict, busy: list, now: float) -> tuple[str, deque] | float | None:
         """The sector counter `i` calls from and the line (priority or normal) it takes the head of;

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Sequence
 
 from queue_server.domain.autobalance import AutoBalancer
 from queue_server.domain.estimate import mean_service_s
@@ -28,8 +28,27 @@ def printed_wait(state: SiteState, config: SiteConfig, sector: str, rank: int, o
     too dear for the moment costs one play, not all of them; `clock` is what that play is
     timed with, in seconds from any origin, and is needed with a time limit).
     Counters call as `policy` (the site's; the production DynamicPolicy when not given) would."""
+    got = _plays(state, config, [(sector, None)], rank, order, ahead, now, policy, time_limit_s, clock)
+    return None if got is None else got[0]
+
+
+def printed_visit(state: SiteState, config: SiteConfig, items: Sequence[tuple[str, str | None]], rank: int,
+                  order: float, ahead: int, now: datetime, policy: Policy | None = None,
+                  time_limit_s: float | None = None,
+                  clock: Callable[[], float] | None = None) -> tuple[int, int | None] | None:
+    """A visit's ticket (`items`: its procedures, (sector, procedure), in the order served): (the
+    first procedure's printed wait, the end of the visit in seconds from now, each the median of
+    its plays), or None as printed_wait. The end is None when a later procedure's sector has no
+    open counter now (then visits.end_of estimates it from the wait alone)."""
+    return _plays(state, config, items, rank, order, ahead, now, policy, time_limit_s, clock)
+
+
+def _plays(state: SiteState, config: SiteConfig, items: Sequence[tuple[str, str | None]], rank: int,
+           order: float, ahead: int, now: datetime, policy: Policy | None, time_limit_s: float | None,
+           clock: Callable[[], float] | None) -> tuple[int, int | None] | None:
     if time_limit_s is not None and clock is None:
         raise ValueError("a time limit for the forecast needs a clock to keep it")
+    sector = items[0][0]
     policy = policy if policy is not None else DynamicPolicy()
     now_s = now.timestamp()
     busy0 = counters_now(state, config, policy, now_s)
@@ -42,15 +61,28 @@ def printed_wait(state: SiteState, config: SiteConfig, sector: str, rank: int, o
     line.sort()
     play = Play(policy if policy.scores else None, model, busy0, now_s, sod)
     rng = random.Random(f"{sector}:{order:.3f}")
+    # A visit is played to its end when every later sector is one the counters call from now.
+    visit = len(items) > 1 and all(s in model for s, _ in items[1:])
+    if visit:
+        first = model[sector].log_factor(items[0][1])
+        rest = [(s, model[s].log_factor(p)) for s, p in items[1:]]
+
+        def once() -> tuple[float, float]:
+            return play.run_visit(rng, queues0, order, rank != 0, first, rest)
+    else:
+        def once() -> tuple[float, float]:
+            w = play.run(rng, queues0)
+            return w, w
     if time_limit_s is not None and clock is not None:
         started = clock()
-        waits = [play.run(rng, queues0)]
+        runs = [once()]
         if (clock() - started) * REPS > time_limit_s:
             return None
     else:
-        waits = [play.run(rng, queues0)]
-    waits.extend(play.run(rng, queues0) for _ in range(REPS - 1))
-    return int(round(_median(sorted(waits))))
+        runs = [once()]
+    runs.extend(once() for _ in range(REPS - 1))
+    wait = int(round(_median(sorted(w for w, _ in runs))))
+    return wait, (int(round(_median(sorted(e for _, e in runs)))) if visit else None)
 
 
 def counters_now(state: SiteState, config: SiteConfig, policy: Policy, now_s: float,
