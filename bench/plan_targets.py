@@ -71,8 +71,7 @@ def _mean(sc, policy: str, days: int, seed: int) -> float:
 
 
 def _meets(sc, sector: str, need: list[int], day_slots, days: int, seed: int, share: float) -> bool:
-    shares = staffing.played_shares(sc, sector, need, day_slots, days, seed)
-    return all(got is None or got[0] >= share for got in shares)
+    return staffing.meets(staffing.played_shares(sc, sector, need, day_slots, days, seed), share)
 
 
 def searched_least(sc, sector: str, start: list[int], day_slots, days: int, seed: int, share: float) -> list[int]:

@@ -10,7 +10,11 @@ opened and closed at each half-hour as planned, on the scenario's days (the real
 citizens as the full site), and corrected both ways: while the plan meets the target, one counter
 is taken off every half-hour that has not given one back before; a half-hour that then misses gives
 the counter back to the latest lowered half-hour up to it (its own queue, or the one left to it),
-which keeps it. The last plan that met the target in every half-hour is the need.
+which keeps it. The last plan that met the target in every half-hour is then walked once more, one
+half-hour at a time (descend): a half-hour with more counters than its work rounded up tries one
+fewer, kept where every half-hour still meets the target. That finds the dips the joint rounds
+miss (a half-hour whose neighbours clear the queue it leaves), at the price of a plan that may dip
+by a counter for half an hour. The result is the need.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from queue_server.sim.scenario import Scenario
 
 MAX_ROUNDS = 12          # correction rounds; each moves a half-hour by at most one counter
 MAX_EXTRA = 6            # a half-hour never gets more than the guess plus this many
+DESCEND_FROM = 3         # the final descent tries half-hours with at least this many counters
 
 
 def erlang_c(counters: int, load: float) -> float:
@@ -167,8 +172,37 @@ def sector_need(sc: Scenario, sector: str, share: float, days: int, seed: int,
         rounds += 1
         shares = played_shares(sc, sector, need, day_slots, days, seed)
     if feasible is not None:
-        need, shares = feasible
+        need, shares = descend(sc, sector, *feasible, loads, share, day_slots, days, seed)
     return SectorNeed(sector, rates, loads, guess, need, shares, rounds)
+
+
+def meets(shares: list[tuple[float, int] | None], share: float) -> bool:
+    """Every half-hour where somebody came calls at least `share` of its citizens within target."""
+    return all(got is None or got[0] >= share for got in shares)
+
+
+def descend(sc: Scenario, sector: str, need: list[int], shares: list, loads: list[float], share: float,
+            day_slots: list[Slot], days: int, seed: int) -> tuple[list[int], list]:
+    """Counters off one half-hour at a time, each kept where every half-hour still meets the
+    target. The joint rounds of `sector_need` lower and restore half-hours together, so a
+    half-hour whose neighbours would clear the queue it leaves can keep counters it does not need
+    (two half-hours at 3 where either alone could do with 1). Tried: the half-hours with more
+    counters than their work rounded up (below that a half-hour builds a queue its neighbours
+    must clear, which rarely pays) and at least DESCEND_FROM, the one with most to spare first,
+    each down as far as it goes but not below DESCEND_FROM - 1: a half-hour at 2 is within one
+    counter of any least already, and leaving it keeps the plan level where a roster would not
+    follow a second counter opening every other half-hour. A play per try: the cost stays a
+    fraction of the rounds' (the plan's time target, docs/planning.md)."""
+    need = list(need)
+    tried = [i for i, n in enumerate(need) if n >= DESCEND_FROM and n > math.ceil(loads[i] - 1e-9)]
+    for i in sorted(tried, key=lambda i: (loads[i] - need[i], i)):
+        while need[i] >= DESCEND_FROM:
+            trial = need[:i] + [need[i] - 1] + need[i + 1:]
+            got = played_shares(sc, sector, trial, day_slots, days, seed)
+            if not meets(got, share):
+                break
+            need, shares = trial, got
+    return need, shares
 
 
 def roster_counts(sc: Scenario, sector: str, day_slots: list[Slot]) -> list[int]:
