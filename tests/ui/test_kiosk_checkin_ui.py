@@ -118,7 +118,9 @@ def test_a_scanned_booking_qr_prints_a_booked_ticket_in_the_kivy_kiosk(tmp_path)
         args = {"config": {"site": running.site.id, "id": "k2",
                            "mqtt": {"url": running.broker_url, "username": user, "password": password},
                            "server_url": running.http_url, "printer": {"kind": "dummy"},
-                           "speech": {"enabled": False}},
+                           "speech": {"enabled": False},
+                           # as provisioned: the check-in screen (and its screenshot) invites a card
+                           "id_hash_key_file": str(running.dir / "id-hash.key")},
                 "cache": str(tmp_path / "cache"), "shot": str(tmp_path / "kiosk-checkin.png"),
                 "scan": booking_code.qr_payload("https://datlich.example.vn", running.site.id, code),
                 "typed": code[:5]}
