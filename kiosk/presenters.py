@@ -77,14 +77,14 @@ class ScreenViews:
                           "and skip the queue.", wait=minutes_text(wait_s, self.lang))
         note = p.fee_note.get(self.lang) if p.fee_note else None
         return {"name": p.name.get(self.lang), "sector": sector.name.get(self.lang),
-                "nearby": self.nearby_view(sector.id),
+                "nearby": self.nearby_view(sector.id, p.id),
                 "documents": [d.get(self.lang) for d in p.documents] or [self.t("Staff will tell you at the counter.")],
                 "fee": fee_text(p.fee_vnd, note, self.lang), "days": days_text(p.days, self.lang),
                 "online": online_text(p.online, self.lang), "can_file_online": p.online in ("full", "partial"),
                 "wait": minutes_text(wait_s, self.lang), "waiting": self.sector_waiting(sector),
                 "long_wait_hint": hint}
 
-    def nearby_view(self, sector_id: str | None) -> dict[str, Any] | None:
+    def nearby_view(self, sector_id: str | None, procedure_id: str | None = None) -> dict[str, Any] | None:
         """Other centres with shorter waits, only when our own wait for the sector is long.
         Advice, never a gate: the card keeps its "take a ticket" button."""
         sector = self.catalogue.sector(sector_id) if self.catalogue and sector_id else None
@@ -93,9 +93,11 @@ class ScreenViews:
         own = self.sector_wait_s(sector)
         if own <= self.settings.long_wait_min * 60:
             return None
-        return self._nearby_panel(sector.id, shorter_than_s=own, note=self.t("You can still take a ticket here."))
+        return self._nearby_panel(sector.id, shorter_than_s=own, note=self.t("You can still take a ticket here."),
+                                  procedure_id=procedure_id)
 
-    def _nearby_panel(self, sector_id: str, shorter_than_s: int | None, note: str) -> dict[str, Any] | None:
+    def _nearby_panel(self, sector_id: str, shorter_than_s: int | None, note: str,
+                      procedure_id: str | None = None) -> dict[str, Any] | None:
         """Up to NEARBY_MAX centres of the province's advice for the sector; with `shorter_than_s`
         only those shorter than that (the province computed "shorter" from its own view)."""
         options = [o for o in self.nearby.get(sector_id, [])
@@ -106,20 +108,32 @@ class ScreenViews:
         for o in options:
             km = f"{o['distance_km']:.1f}"
             name = _pick(o["name"], self.lang) or o["site"]
-            when = self._future(o.get("next_booking"))
+            when, url = self._nearby_booking(o, procedure_id)
             rows.append({"site": o["site"], "name": name,
                          "address": _pick(o["address"], self.lang),
                          "distance": self.t("{km} km away", km=km.replace(".", ",") if self.lang == "vi" else km),
                          "wait": self.t("wait {wait}", wait=minutes_text(o[SHOWN_WAIT], self.lang)),
                          "waiting": o["waiting"],
                          "booking": self.t("earliest booking {when}", when=slot_text(when, self.lang)) if when else ""})
-            if booking is None and when and o.get("book_url"):
+            if booking is None and when and url:
                 # the province portal's page for that centre: one QR, the first centre's that has one
                 booking = {"text": self.t("Earliest booking at {centre}: {when}", centre=name,
                                           when=slot_text(when, self.lang)),
-                           "scan": self.t("Scan this code with your phone to book there."), "url": o["book_url"]}
+                           "scan": self.t("Scan this code with your phone to book there."), "url": url}
         return {"title": self.t("Nearby centres with shorter waits") if shorter_than_s is not None
                 else self.t("Nearby centres"), "note": note, "rows": rows, "booking": booking}
+
+    def _nearby_booking(self, option: dict[str, Any], procedure_id: str | None):
+        """(start, portal URL) of a nearby centre's earliest booking: for `procedure_id` when the
+        advice lists per procedure (a centre that does not take it from anywhere offers none),
+        else the field's earliest; a start already past is none."""
+        when, url = option.get("next_booking"), option.get("book_url")
+        per = option.get("bookings")
+        if procedure_id and per is not None:
+            one = per.get(procedure_id) or {}
+            when, url = one.get("slot"), one.get("url")
+        start = self._future(when)
+        return start, url if start else None
 
     def _future(self, iso: str | None):
         """A nearby centre's booking slot start, if it is still ahead (the advice is retained: a
@@ -171,13 +185,13 @@ class ScreenViews:
                      else self.t("Today's numbers for one of your procedures are gone"))
             message = self.t("The centre takes only a set number of these each day, so a ticket would not be "
                              "served today. Please come back on the next working day, or go to a nearby centre.")
-            near = self._nearby_panel(sector, None, "") if sector else None
+            near = self._nearby_panel(sector, None, "", procedure_id=procedure) if sector else None
         else:
             title = self.t("You may not be served before closing today")
             message = self.t("With the people waiting now, your turn is likely to come after today's opening "
                              "hours. You can file online or go to a nearby centre, or still take a ticket.")
             own = self.sector_wait_s(self.catalogue.sector(sector)) if sector and self.catalogue else None
-            near = (self._nearby_panel(sector, own, self.t("You can still take a ticket here."))
+            near = (self._nearby_panel(sector, own, self.t("You can still take a ticket here."), procedure_id=procedure)
                     if sector else None)
         booking = self.notice_booking()
         if booking is not None:

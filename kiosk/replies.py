@@ -31,7 +31,7 @@ def nearby_options(advice: ProvinceNearby) -> list[dict[str, Any]]:
     options = [{"site": o.site, "name": (o.name.model_dump() if isinstance(o.name, I18nText) else o.name) or o.site,
                 "address": (o.address.model_dump() if isinstance(o.address, I18nText) else o.address) or "",
                 "distance_km": o.distance_km, SHOWN_WAIT: o.shown_wait_s, "waiting": o.waiting,
-                "next_booking": o.next_booking, "book_url": o.book_url}
+                "next_booking": o.next_booking, "book_url": o.book_url, "bookings": o.bookings}
                for o in advice.nearby]
     options.sort(key=lambda o: (o[SHOWN_WAIT], o["distance_km"]))
     return options

@@ -887,6 +887,14 @@ def _aware_iso(text: Any) -> bool:
         return False
 
 
+def _booking_pair(slot: Any, url: Any) -> tuple[str | None, str | None]:
+    """(slot, url) of a nearby centre's booking as read: no slot without its offset, no URL but an
+    http(s) one."""
+    if not _aware_iso(slot):
+        return None, None
+    return slot, url if isinstance(url, str) and re.fullmatch(r"https?://\S{1,300}", url) else None
+
+
 class NearbyOption(NearbyWait):
     site: Annotated[str, StringConstraints(min_length=1, max_length=60)]
     name: I18nText | str | None = None
@@ -896,7 +904,11 @@ class NearbyOption(NearbyWait):
     # procedures it takes from anywhere in the province) and the province portal's page to book it
     # (that centre and procedure); None when it has none, is offline, or the portal has no address
     next_booking: str | None = None
-    book_url: Annotated[str, StringConstraints(pattern=r"^https?://\S{1,300}$")] | None = None
+    book_url: str | None = None
+    # the same per procedure of the sector that centre takes from anywhere in the province
+    # ({procedure: {"slot": ISO start, "url": portal page | None}}): the kiosk's card for a
+    # procedure offers that procedure's, and a centre not listing it offers none for it
+    bookings: dict[str, dict[str, str | None]] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -908,10 +920,12 @@ class NearbyOption(NearbyWait):
                 if not isinstance(data.get(key), (str, dict)):
                     data[key] = None
             # a booking offer the kiosk cannot read is no offer (never a wrong one)
-            if not _aware_iso(data.get("next_booking")):
-                data["next_booking"] = data["book_url"] = None
-            elif not (isinstance(data.get("book_url"), str) and re.fullmatch(r"https?://\S{1,300}", data["book_url"])):
-                data["book_url"] = None
+            data["next_booking"], data["book_url"] = _booking_pair(data.get("next_booking"), data.get("book_url"))
+            raw = data.get("bookings")
+            pairs = {k: _booking_pair(v.get("slot"), v.get("url")) for k, v in raw.items()
+                     if isinstance(k, str) and isinstance(v, dict)} if isinstance(raw, dict) else {}
+            data["bookings"] = {k: {"slot": slot, "url": url} for k, (slot, url) in list(pairs.items())[:50]
+                                if slot is not None} or None
             if not isinstance(data.get("waiting"), int) or data["waiting"] < 0:
                 data["waiting"] = 0
         return data

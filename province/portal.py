@@ -115,18 +115,6 @@ def waits_of(rows: Iterable[Mapping[str, Any]], stale_s: int, now: datetime) -> 
     return out
 
 
-def earliest_for_sector(config: ProvinceConfig, centre: CentreOffer, sector: str,
-                        now: datetime) -> tuple[Slot, str] | None:
-    """(slot, procedure) of the earliest free slot not begun by `now` among the procedures of
-    `sector` that `centre` takes from anywhere in the province; None if it has none or is offline
-    (the kiosk's nearby advice offers it)."""
-    if not centre.online:
-        return None
-    firsts = [(s, pid) for pid, p in accepted(config, centre).items() if p.sector == sector
-              for s in p.slots[:1] if s.start > now]
-    return min(firsts, key=lambda f: (f[0].start.timestamp(), f[1])) if firsts else None
-
-
 def from_offers(offers: Mapping[str, Any], sector_names: Mapping[tuple[str, str], dict] | None = None) -> list[CentreOffer]:
     """The relay's offers (site -> SiteOffer: the site's retained protocol.messages.BookingOffer
     and whether it answers now) as the portal's CentreOffers. A field's name comes from the
@@ -154,16 +142,24 @@ def page_url(public_url: str, procedure: str, site: str) -> str:
 
 
 def nearby_bookings(config: ProvinceConfig, centres: Iterable[CentreOffer], sectors: Iterable[tuple[str, str]],
-                    now: datetime) -> dict[tuple[str, str], tuple[str, str | None]]:
-    """(site, sector) -> (the centre's earliest free slot for the sector, ISO with offset; the
-    portal's page to book it, when the portal has a public address), for the nearby advice."""
+                    now: datetime) -> dict[tuple[str, str], dict[str, Any]]:
+    """(site, sector) -> the nearby advice's booking fields for that centre (protocol.messages.
+    NearbyOption): per procedure of the sector it takes from anywhere in the province, its earliest
+    free slot (ISO with offset) and the portal's page to book it (when the portal has a public
+    address), and the earliest of them as next_booking/book_url. Nothing for an offline centre
+    or one with no free slot."""
     by_site = {c.site: c for c in centres}
+    base = config.portal.public_url
     out = {}
     for site, sector in sectors:
         c = by_site.get(site)
-        first = earliest_for_sector(config, c, sector, now) if c is not None else None
-        if first is not None:
-            slot, procedure = first
-            base = config.portal.public_url
-            out[(site, sector)] = (slot.start.isoformat(), page_url(base, procedure, site) if base else None)
+        if c is None or not c.online:
+            continue
+        firsts = {pid: next((s for s in p.slots if s.start > now), None)
+                  for pid, p in accepted(config, c).items() if p.sector == sector}
+        per = {pid: {"slot": s.start.isoformat(), "url": page_url(base, pid, site) if base else None}
+               for pid, s in sorted(firsts.items()) if s is not None}
+        if per:
+            pid = min(per, key=lambda k: (firsts[k].start.timestamp(), k))
+            out[(site, sector)] = {"next_booking": per[pid]["slot"], "book_url": per[pid]["url"], "bookings": per}
     return out

@@ -32,6 +32,7 @@ from province import portal
 from province.booking_relay import SiteOffline
 from province.store import Store
 from province.texts import T
+from queue_server.users import LoginThrottle
 from queue_server.web import pages
 from queue_server.web.booking_bp import DONE_WORDS, STATUS_WORDS, Refused, day_label, fold, phone_of, refusal, slot_text
 
@@ -336,11 +337,32 @@ def _recent() -> dict[tuple[str, str], dict[str, Any]]:
 
 # ---- 5. the booking's page ----------------------------------------------------------------------
 
+def _throttle(name: str) -> LoginThrottle:
+    """Slowing guesses down, as the centre's own pages do (booking_bp): "numbers" are wrong card
+    numbers for one code from one address (5, then 30 s); "lookups" codes of no booking from one
+    address (20, then a minute): neither a code nor a card number can be found by trying."""
+    limits = {"numbers": {}, "lookups": {"limit": 20, "lock_s": 60}}
+    return current_app.extensions.setdefault(f"motcua_portal_{name}", LoginThrottle(**limits[name]))
+
+
 def find_booking(site: str, typed: str) -> dict[str, Any]:
+    """The booking a /b/<site>/<CODE> address names, or a 'not found' page (a code that is not
+    one, another centre's, no booking's: all the same)."""
+    key = (request.remote_addr or "?", "lookup")
+    if _throttle("lookups").blocked(key):
+        abort(429)
     try:
         code = booking_code.normalise(typed)
     except booking_code.BookingCodeError:
+        code = None
+    b = None if code is None else _booking(site, code)
+    if b is None:
+        _throttle("lookups").failed(key)
         abort(404)
+    return b
+
+
+def _booking(site: str, code: str) -> dict[str, Any] | None:
     b = None
     url = current_app.config.get("DB_URL")
     if url:
@@ -352,13 +374,41 @@ def find_booking(site: str, typed: str) -> dict[str, Any]:
     recent = _recent().get((site, code))
     if recent is not None and (b is None or request.args.get("done")):
         b = recent     # just booked or cancelled here: the province's copy of the log may lag a moment
-    if b is None:
-        abort(404)
     return b
 
 
 def public_url() -> str:
     return _province().portal.public_url or request.host_url.rstrip("/")
+
+
+TOO_MANY = pages.both("Too many wrong numbers. Please wait 30 seconds and try again.")
+
+
+def _number_key(b: dict[str, Any]) -> tuple[str, str]:
+    return (request.remote_addr or "?", f"{b['site']}/{b['code']}")
+
+
+def _counted(b: dict[str, Any], reply: dict[str, Any]) -> dict[str, Any]:
+    """A move's or a cancel's reply, counting a wrong card number against the guesses allowed."""
+    if reply.get("ok"):
+        _throttle("numbers").succeeded(_number_key(b))
+    elif (reply.get("error") or {}).get("code") == "not_found":
+        _throttle("numbers").failed(_number_key(b))
+    return reply
+
+
+@bp.errorhandler(404)
+@bp.errorhandler(429)
+@bp.errorhandler(503)
+def _not_here(err):
+    """A page the portal cannot show, in words: an unknown address or booking, too many codes
+    tried, or booking not running (no relay)."""
+    words = {404: pages.both("No booking of this centre has this code. Check the code, or book a new time.")
+             if request.view_args and "booking" in request.view_args else
+             T.both("This page does not exist. Please start again from the list of procedures."),
+             429: pages.both("Too many codes tried. Please wait a minute and try again."),
+             503: T.both("Booking is not available right now. Please try again later.")}[err.code]
+    return _render("missing.html", err.code, words=words)
 
 
 @bp.get("/b/<site>/<booking>")
@@ -398,11 +448,14 @@ def cancel(site: str, booking: str):
         return _render("cancel.html", **ctx)
     if not pages.csrf_ok():
         return _render("cancel.html", 400, error=pages.both("The page was open too long. Please press the button again."), **ctx)
+    if _throttle("numbers").blocked(_number_key(b)):
+        return _render("cancel.html", 429, error=TOO_MANY, **ctx)
     try:
         id_hash = id_hash_of(request.form.get("cccd"))
     except Refused as r:
         return _render("cancel.html", 400, error=r.words, **ctx)
-    reply = ask(lambda: _relay().cancel(site, code=b["code"], id_hash=id_hash, req_id=_req_id(_form_key(None))))
+    reply = _counted(b, ask(lambda: _relay().cancel(site, code=b["code"], id_hash=id_hash,
+                                                    req_id=_req_id(_form_key(None)))))
     if reply.get("ok"):
         _recent()[(site, b["code"])] = reply["result"]["booking"]
         return redirect(url_for("portal.booking_page", done="cancelled", **base))
@@ -434,11 +487,13 @@ def move(site: str, booking: str):
                 ask_phone=False, back_href=url_for("portal.move", **base))
     if request.method == "GET":
         return _render("confirm.html", **ctx)
+    if _throttle("numbers").blocked(_number_key(b)):
+        return _render("confirm.html", 429, error=TOO_MANY, error_field="cccd", **ctx)
     id_hash, _phone, refused = _typed(ctx)
     if refused:
         return refused
-    reply = ask(lambda: _relay().move(site, code=b["code"], id_hash=id_hash, slot=chosen.id,
-                                      req_id=_req_id(ctx["request_id"])))
+    reply = _counted(b, ask(lambda: _relay().move(site, code=b["code"], id_hash=id_hash, slot=chosen.id,
+                                                  req_id=_req_id(ctx["request_id"]))))
     if reply.get("ok"):
         _recent()[(site, b["code"])] = reply["result"]["booking"]
         return redirect(url_for("portal.booking_page", done="moved", **base))

@@ -65,21 +65,25 @@ def test_centres_bookable_earliest_first_then_full_then_offline():
 
 
 def test_the_nearby_advice_offers_a_centres_earliest_slot_and_the_portals_page():
-    assert portal.earliest_for_sector(CONFIG, CENTRES[0], "tu-phap", NOW) == (slot(3), "ket-hon")
-    assert portal.earliest_for_sector(CONFIG, CENTRES[2], "tu-phap", NOW) is None          # offline
     got = portal.nearby_bookings(CONFIG, CENTRES, [("a", "tu-phap"), ("b", "tu-phap"), ("c", "tu-phap")], NOW)
-    assert got == {("a", "tu-phap"): (slot(3).start.isoformat(), "https://datlich.example.vn/book/ket-hon/a"),
-                   ("b", "tu-phap"): (slot(2).start.isoformat(), "https://datlich.example.vn/book/khai-sinh/b")}
+    page = "https://datlich.example.vn/book/{}/{}".format
+    assert got[("a", "tu-phap")] == {
+        "next_booking": slot(3).start.isoformat(), "book_url": page("ket-hon", "a"),
+        "bookings": {"ket-hon": {"slot": slot(3).start.isoformat(), "url": page("ket-hon", "a")},
+                     "khai-sinh": {"slot": slot(26).start.isoformat(), "url": page("khai-sinh", "a")}}}
+    # b takes only khai-sinh from anywhere (its earlier ket-hon slot is not offered); c is offline
+    assert got[("b", "tu-phap")]["bookings"] == {"khai-sinh": {"slot": slot(2).start.isoformat(),
+                                                                "url": page("khai-sinh", "b")}}
+    assert ("c", "tu-phap") not in got
     clock = NOW.timestamp()
     now = {("a", "tu-phap"): nearby.SectorNow("a", "tu-phap", 30, 5400, clock),
            ("b", "tu-phap"): nearby.SectorNow("b", "tu-phap", 2, 300, clock)}
-    advice = nearby.compute(now, CONFIG, clock, NOW.isoformat(), got)
-    option = advice[("a", "tu-phap")]["nearby"][0]
-    assert (option["site"], option["next_booking"], option["book_url"]) == ("b", *got[("b", "tu-phap")])
+    option = nearby.compute(now, CONFIG, clock, NOW.isoformat(), got)[("a", "tu-phap")]["nearby"][0]
+    assert option["site"] == "b" and option["next_booking"] == slot(2).start.isoformat()
+    assert option["book_url"] == page("khai-sinh", "b") and set(option["bookings"]) == {"khai-sinh"}
     # without a public address the slot is still said, with no page to scan
     bare = parse_province_config({"sites": [{"id": "a", "lat": 10.8, "lon": 106.7}]})
-    assert portal.nearby_bookings(bare, CENTRES, [("a", "tu-phap")], NOW) == {
-        ("a", "tu-phap"): (slot(3).start.isoformat(), None)}
+    assert portal.nearby_bookings(bare, CENTRES, [("a", "tu-phap")], NOW)[("a", "tu-phap")]["book_url"] is None
 
 
 def test_the_relays_offers_as_centres():
@@ -124,3 +128,18 @@ def test_every_text_of_the_portal_is_in_its_catalogue():
     assert len(own) > 10 and len(shared) > 10
     assert province.missing(sorted(own)) == []
     assert web.missing(sorted(shared)) == []
+
+
+def test_pages_it_cannot_show_are_said_in_words_and_guessing_codes_is_slowed():
+    """Without a relay the portal says booking is not available; a code of no booking is 'not
+    found' in both languages, and after 20 from one address the lookups are refused for a while."""
+    from province.web import create_app
+    client = create_app({"DB_URL": None, "PROVINCE": CONFIG, "RELAY": None}).test_client()
+    page = client.get("/book")
+    assert page.status_code == 503 and "Hiện chưa đặt lịch được" in page.text and "not available" in page.text
+    assert "Content-Security-Policy" in page.headers
+    for _ in range(20):
+        page = client.get("/b/a/K7Q4-MZ20")
+        assert page.status_code == 404
+    assert "không có lịch hẹn nào với mã này" in page.text and "No booking of this centre has this code" in page.text
+    assert client.get("/b/a/not-a-code").status_code == 429
