@@ -13,11 +13,14 @@ COMMANDS = {
     "counter/serve.transfer": m.ServeTransfer, "counter/counter.open": m.CounterOpen,
     "counter/counter.pause": m.CounterPause, "counter/counter.close": m.CounterClose,
     "counter/rating.submit": m.RatingSubmit,
+    # the province's booking commands for a site (issue #16): province/booking/{site}/cmd
+    "province/booking.create": m.ProvinceBookingCreate, "province/booking.cancel": m.ProvinceBookingCancel,
+    "province/booking.move": m.ProvinceBookingMove,
 }
 OUTGOING = {
     "reply": m.Reply, "board": m.Board, "call": m.Call, "sector.stats": m.SectorStats,
     "counter.state": m.CounterState, "event": m.LogEvent, "device.status": m.DeviceStatus,
-    "server.status": m.ServerStatus, "ticket": m.TicketResult,
+    "server.status": m.ServerStatus, "ticket": m.TicketResult, "bookings.offer": m.BookingOffer,
 }
 
 

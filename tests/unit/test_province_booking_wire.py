@@ -1,0 +1,85 @@
+"""The site's side of booking at another centre, without a broker (issue #16): the province's
+commands read strictly, turned into the booking page's domain commands, the deadline, and the
+offer built from the real domain and checked against its exported schema."""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+
+import jsonschema
+import pytest
+
+from protocol.errors import ErrorCode
+from protocol.messages import OFFER_SLOTS, BookingOffer, ProtocolError, check, parse_province_booking
+from protocol.schema import all_schemas
+from queue_server.domain import commands as C
+from queue_server.mqtt.province_bookings import domain_command, expired, offer
+from tests.support.booking_site import ANA, BAO, book, site
+from tests.support.domain_harness import TZ, Harness
+
+CREATE = {"v": 1, "type": "booking.create", "req_id": "p-1", "procedure": "p1", "slot": "2026-11-24T09:00",
+          "id_hash": ANA, "phone": "+84912345678", "lang": "en", "expires_at": "2026-11-24T08:00:10+07:00"}
+
+
+def test_commands_become_the_booking_pages_commands():
+    cmd = parse_province_booking(json.dumps(CREATE).encode())
+    assert domain_command(cmd) == C.CreateBooking(procedure="p1", slot="2026-11-24T09:00", id_hash=ANA,
+                                                  phone="+84912345678", lang="en", by="province")
+    cancel = parse_province_booking(json.dumps({"v": 1, "type": "booking.cancel", "req_id": "p-2", "code": "K7Q4MZ20",
+                                                "id_hash": BAO}))
+    assert domain_command(cancel) == C.CancelBooking(code="K7Q4MZ20", id_hash=BAO)
+    move = parse_province_booking(json.dumps({"v": 1, "type": "booking.move", "req_id": "p-3", "code": "K7Q4MZ20",
+                                              "id_hash": BAO, "slot": "2026-11-25T08:00"}))
+    assert domain_command(move) == C.MoveBooking(code="K7Q4MZ20", id_hash=BAO, slot="2026-11-25T08:00")
+
+
+@pytest.mark.parametrize("change", [
+    {"type": "ticket.issue"}, {"id_hash": "123"}, {"slot": "tomorrow"}, {"phone": "0912345678"},
+    {"procedure": 5}, {"v": True}, {"lang": "fr"},
+])
+def test_bad_commands_are_refused_with_their_req_id(change):
+    with pytest.raises(ProtocolError) as exc:
+        parse_province_booking(json.dumps({**CREATE, **change}).encode())
+    assert exc.value.code == ErrorCode.BAD_REQUEST and exc.value.req_id == "p-1"
+
+
+@pytest.mark.parametrize("raw", [b"", b"[1]", b"\xff", b"[" * 5000, b"{" + b" " * 20000 + b"}"])
+def test_unreadable_payloads_are_a_clear_error(raw):
+    with pytest.raises(ProtocolError):
+        parse_province_booking(raw)
+
+
+def test_the_deadline():
+    now = datetime(2026, 11, 24, 8, 0, tzinfo=TZ)
+    assert not expired(None, now)
+    assert not expired((now + timedelta(seconds=1)).isoformat(), now)
+    assert expired(now.isoformat(), now)
+    assert expired("2026-11-24T00:59:59+00:00", now)         # the same instant in UTC, a second before
+    assert expired("2026-11-24T08:00:10", now)               # no offset: cannot be dated, not applied
+    assert expired("soon", now)
+
+
+def test_the_offer_lists_each_procedures_earliest_free_slots():
+    h = Harness(site())
+    svc = SimpleNamespace(config=h.core.config, core=h.core, lock=threading.RLock(), clock=lambda: h.now)
+    svc.state = h.state
+    before = offer(svc)
+    first = before["procedures"][0]
+    assert [p["procedure"] for p in before["procedures"]] == ["p1", "p2"]
+    assert len(first["slots"]) == OFFER_SLOTS
+    starts = [s["slot_start"] for s in first["slots"]]
+    assert starts == sorted(starts) and all(s > h.now.isoformat() for s in starts)
+    assert first["remote"] is True and first["arrive_by"] == (h.now + timedelta(minutes=30)).isoformat()
+    parsed = check(BookingOffer, before)
+    assert parsed.site == "test" and parsed.name.vi == "Thử"
+    jsonschema.validate(json.loads(json.dumps(before)), all_schemas()["bookings.offer"])
+    # booked full, the first slot leaves the offer and the next one comes in behind
+    slot = first["slots"][0]
+    for i in range(slot["free"]):
+        assert isinstance(book(h, slot["slot"], who=f"{i + 1:064x}"), dict)
+    svc.state = h.state
+    after = offer(svc)["procedures"][0]["slots"]
+    assert slot["slot"] not in [s["slot"] for s in after] and len(after) == OFFER_SLOTS
+    assert after[:OFFER_SLOTS - 1] == first["slots"][1:]
