@@ -25,6 +25,7 @@ from protocol.messages import BookingView, CheckInResult, FreeSlot, ReplyResult,
 from queue_server.domain import estimate
 from queue_server.domain import events as ev
 from queue_server.domain.errors import DomainError
+from queue_server.domain.learning import slot_of
 from queue_server.domain.site import Counter, SiteConfig
 from queue_server.domain.tickets import BOOKED_RANK, Ticket
 
@@ -128,16 +129,48 @@ def planned_s(config: SiteConfig, counter: Counter, start: datetime, end: dateti
 
 def counter_time_s(state: SiteState, config: SiteConfig, sector: str, start: datetime, end: datetime) -> float:
     """The counter time serving `sector` in [start, end), by the roster as planned: each counter
-    staffed then whose sectors include it gives it its time there, split evenly among those
-    sectors. The sectors are its `sectors`, or with auto mode on its whole `trained` list (auto mode
-    moves it to any of them where people wait: domain/autobalance.py), so the sectors' capacities
-    never add up to more than the counters' time."""
+    staffed then whose sectors include it gives it a share of its time there, the shares of a
+    counter adding up to one, so the sectors' capacities never add up to more than the counters'
+    time. Its sectors are its `sectors`, shared evenly; with auto mode on, its whole `trained`
+    list, shared by the work each is expected to bring then (auto mode moves the counter where
+    people wait: domain/autobalance.py)."""
     total = 0.0
+    loads: dict[str, float] | None = None
     for c in config.counters:
         serves = c.trained if state.auto_mode else c.sectors
-        if sector in serves:
-            total += planned_s(config, c, start, end) / len(serves)
+        if sector not in serves:
+            continue
+        if state.auto_mode:
+            if loads is None:
+                loads = {s.id: expected_load(state, config, s.id, start) for s in config.sectors}
+            share = load_shares(serves, loads)[sector]
+        else:
+            share = 1.0 / len(serves)
+        total += planned_s(config, c, start, end) * share
     return total
+
+
+# The least share of a counter's time a trained sector keeps in auto mode, so that a sector quiet
+# at that hour on earlier days can still be booked (the estimate's own floor: estimate._share).
+MIN_SHARE = 0.1
+
+
+def expected_load(state: SiteState, config: SiteConfig, sector: str, at: datetime) -> float:
+    """The work a sector is expected to bring in the half hour of `at`: its arrivals then on earlier
+    days (the forecast's profile, learning.py) times its learned mean service."""
+    arrivals = state.sectors[sector].arrival_profile.get(slot_of(at.astimezone(config.site.tz)), 0.0)
+    return arrivals * estimate.mean_service_s(state, config, sector)
+
+
+def load_shares(sectors: tuple[str, ...], loads: dict[str, float]) -> dict[str, float]:
+    """A counter's time over `sectors` by their expected loads, each at least MIN_SHARE before the
+    shares are scaled back to one; evenly while nothing has been learned."""
+    total = sum(loads[s] for s in sectors)
+    if total <= 0:
+        return {s: 1.0 / len(sectors) for s in sectors}
+    raw = {s: max(loads[s] / total, MIN_SHARE) for s in sectors}
+    scale = sum(raw.values())
+    return {s: v / scale for s, v in raw.items()}
 
 
 def service_s(state: SiteState, config: SiteConfig, sector: str, procedure: str | None) -> float:

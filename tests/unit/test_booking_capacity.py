@@ -1,7 +1,8 @@
 """A booking slot's capacity follows the roster as planned (issue #16, domain/bookings.py): the
 counters staffed in the slot (their `hours`, else the site's unless they start closed) that serve
-the sector (their `sectors`; with auto mode on, their `trained` list), each counter's time split
-among its sectors, times the share for bookings, over the learned mean service."""
+the sector (their `sectors`, evenly; with auto mode on, their `trained` list, by the work each
+sector brought at that hour on earlier days), times the share for bookings, over the learned mean
+service."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -57,6 +58,20 @@ def test_auto_mode_spreads_a_counter_over_its_trained_sectors():
     assert _time_s(config, "a", "08:00", "08:30", auto=True) == 15 * 60
 
 
+def test_in_auto_mode_a_counter_s_time_follows_the_work_each_sector_brings():
+    """q1 serves a, trained for c too; earlier days brought 6 of a and none of c at 08:00-08:30."""
+    config = _config([_counter(1, ["a"], trained=["a", "c"]), _counter(2, ["c"])])
+    state = Harness(config).state
+    state.auto_mode = True
+    state.sectors["a"].arrival_profile["16"] = 6.0                 # the half hour 08:00-08:30
+    a = bookings.counter_time_s(state, config, "a", _at("08:00"), _at("08:30"))
+    c = bookings.counter_time_s(state, config, "c", _at("08:00"), _at("08:30"))
+    # a: q1's 1 / 1.1 of its time; c: q2's all and q1's floor (0.1 / 1.1): quiet, still bookable
+    assert round(a) == round(1800 / 1.1) and round(c) == round(1800 + 180 / 1.1)
+    assert abs(a + c - 3600) < 1e-6
+    assert bookings.counter_time_s(state, config, "a", _at("09:00"), _at("09:30")) == 900   # nothing learned then
+
+
 def test_the_free_slots_follow_the_roster_and_the_learned_service():
     """One counter for sector a, planned 07:30-09:00; 5 min service, half for bookings: 3 a slot."""
     d = site().model_dump()
@@ -93,8 +108,9 @@ def rosters(draw):
 
 
 @settings(max_examples=150, deadline=None)
-@given(roster=rosters(), start=_hhmm, auto=st.booleans())
-def test_the_sectors_capacities_add_up_to_the_counters_planned_time(roster, start, auto):
+@given(roster=rosters(), start=_hhmm, auto=st.booleans(),
+       arrivals=st.lists(st.floats(min_value=0, max_value=50), min_size=3, max_size=3))
+def test_the_sectors_capacities_add_up_to_the_counters_planned_time(roster, start, auto, arrivals):
     """No counter time is counted twice or lost: over the sectors, exactly the staffed counter time
     of the slot; and no sector gets more than the slot's length per counter staffed."""
     config = _config(roster)
@@ -102,6 +118,8 @@ def test_the_sectors_capacities_add_up_to_the_counters_planned_time(roster, star
     b = a + timedelta(minutes=30)
     state = Harness(config).state
     state.auto_mode = auto
+    for sector, n in zip(SECTORS, arrivals):          # what earlier days brought at that half hour
+        state.sectors[sector].arrival_profile[str((a.hour * 3600 + a.minute * 60) // 1800)] = n
     per_sector = {s: bookings.counter_time_s(state, config, s, a, b) for s in SECTORS}
     planned = [bookings.planned_s(config, c, a, b) for c in config.counters]
     assert abs(sum(per_sector.values()) - sum(planned)) < 1e-6
