@@ -115,6 +115,16 @@ def waits_of(rows: Iterable[Mapping[str, Any]], stale_s: int, now: datetime) -> 
     return out
 
 
+def _slot(s: Any) -> Slot | None:
+    """An offer's FreeSlot as a Slot; None for times without their offset or not times at all
+    (a site's bad offer must not break the portal's pages)."""
+    try:
+        start, end = datetime.fromisoformat(s.slot_start), datetime.fromisoformat(s.slot_end)
+    except (TypeError, ValueError):
+        return None
+    return Slot(s.slot, start, end) if start.tzinfo is not None and end.tzinfo is not None else None
+
+
 def from_offers(offers: Mapping[str, Any], sector_names: Mapping[tuple[str, str], dict] | None = None) -> list[CentreOffer]:
     """The relay's offers (site -> SiteOffer: the site's retained protocol.messages.BookingOffer
     and whether it answers now) as the portal's CentreOffers. A field's name comes from the
@@ -127,8 +137,7 @@ def from_offers(offers: Mapping[str, Any], sector_names: Mapping[tuple[str, str]
         procs = {}
         for op in offer.procedures:
             sector_name = (sector_names or {}).get((site, op.sector)) or {"vi": op.sector, "en": op.sector}
-            slots = tuple(Slot(s.slot, datetime.fromisoformat(s.slot_start), datetime.fromisoformat(s.slot_end))
-                          for s in op.slots if s.free > 0)
+            slots = tuple(slot for s in op.slots if s.free > 0 and (slot := _slot(s)) is not None)
             procs[op.procedure] = ProcedureOffer(op.procedure, op.name.model_dump(), op.sector, sector_name, slots,
                                                  tuple(d.model_dump() for d in getattr(op, "documents", None) or ()))
         out.append(CentreOffer(site, offer.name.model_dump(), bool(getattr(so, "online", False)), offer.slot_min, procs))

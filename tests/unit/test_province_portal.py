@@ -96,13 +96,16 @@ def test_the_relays_offers_as_centres():
                  {"slot": f"{start:%Y-%m-%dT%H:%M}", "slot_start": start.isoformat(),
                   "slot_end": (start + timedelta(minutes=15)).isoformat(), "free": 1},
                  {"slot": "2026-12-03T11:00", "slot_start": "2026-12-03T11:00:00+07:00",
-                  "slot_end": "2026-12-03T11:15:00+07:00", "free": 0}]}]})
+                  "slot_end": "2026-12-03T11:15:00+07:00", "free": 0},
+                 {"slot": "2026-12-03T12:00", "slot_start": "2026-12-03T12:00:00",      # no offset: dropped
+                  "slot_end": "2026-12-03T12:15:00", "free": 1},
+                 {"slot": "2026-12-03T13:00", "slot_start": "soon", "slot_end": "later", "free": 1}]}]})
     got = portal.from_offers({"a": SiteOffer("a", True, offer), "z": SiteOffer("z", False, None)},
                              {("a", "tu-phap"): {"vi": "Tư pháp", "en": "Justice"}})
     assert len(got) == 1 and got[0].online and got[0].slot_min == 15
     p = got[0].procedures["khai-sinh"]
     assert p.sector_name == {"vi": "Tư pháp", "en": "Justice"}
-    assert [s.start for s in p.slots] == [start]                # a full slot is not offered
+    assert [s.start for s in p.slots] == [start]      # a full slot is not offered, a bad one is dropped
 
 
 def test_the_portal_config_is_checked():
