@@ -5,7 +5,8 @@ from the generated files, with province/booking_relay.py on the province side.
 The site's offer reaches the province; a booking from the relay lands in the site's event log
 (`by: province`) and its reply returns; the same req_id again gives the same booking; an offline
 site is refused clearly and never double-booked, also when a command reaches it after the relay
-gave up; a kiosk cannot write a province booking command on its site broker.
+gave up; a kiosk cannot write a province booking command on its site broker, nor a site's bridge
+user on the province broker.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from firmware_config.localrun import local_inventory_data, province_broker_conf,
 from firmware_config.provision import provision
 from province.booking_relay import BookingRelay, SiteOffline
 from protocol.messages import OFFER_SLOTS
-from protocol.topics import ProvinceTopics, Topics
+from protocol.topics import ProvinceTopics
 from queue_server.store import EventStore
 from tests.support.broker import Mosquitto, free_port
 from tests.support.mqtt_peer import Peer
@@ -190,25 +191,33 @@ def test_expired_copy_is_not_applied_and_not_remembered(fleet):
     assert len(created(server.db)) == 1
 
 
-def test_a_kiosk_cannot_write_a_province_booking_command(fleet):
-    kconf = load_device_config(fleet["hosts"]["mc-kiosk-1"] / "files/etc/motcua/kiosk.yaml")
+def v5_puback(port: int, user: str, password: str, topic: str, payload: str) -> int:
+    """The broker's PUBACK reason code for one QoS 1 publish (MQTT v5 says "not authorized": 0x87)."""
     acks: dict[int, int] = {}
     c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"t-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5)
-    c.username_pw_set(kconf.mqtt.username, kconf.mqtt.password)
+    c.username_pw_set(user, password)
     c.on_publish = lambda client, userdata, mid, rc, props: acks.__setitem__(mid, rc.value)
-    c.connect("127.0.0.1", fleet["site"].port)
+    c.connect("127.0.0.1", port)
     c.loop_start()
     try:
-        info = c.publish(P.booking_cmd("site-a"), json.dumps({
-            "v": 1, "type": "booking.create", "req_id": "kiosk-1", "procedure": PROC, "slot": "2030-01-02T08:00",
-            "id_hash": card(6)}), qos=1)
+        info = c.publish(topic, payload, qos=1)
         info.wait_for_publish(5)
-        assert acks[info.mid] == 0x87            # MQTT v5: not authorized
+        return acks[info.mid]
     finally:
         c.disconnect()
         c.loop_stop()
+
+
+def test_only_the_bridge_and_the_province_write_booking_commands(fleet):
+    kconf = load_device_config(fleet["hosts"]["mc-kiosk-1"] / "files/etc/motcua/kiosk.yaml")
+    cmd = json.dumps({"v": 1, "type": "booking.create", "req_id": "kiosk-1", "procedure": PROC,
+                      "slot": "2030-01-02T08:00", "id_hash": card(6)})
+    # a kiosk on its site broker
+    assert v5_puback(fleet["site"].port, kconf.mqtt.username, kconf.mqtt.password, P.booking_cmd("site-a"), cmd) == 0x87
+    # a site's bridge user on the province broker (it only reads its own commands)
+    bridge = fleet["pcreds"]["bridges"]["site-a"]
+    assert v5_puback(fleet["province"].port, bridge["username"], bridge["password"], P.booking_cmd("site-a"), cmd) == 0x87
     assert created(fleet["server"].db) == []
-    # the bridge user may, and it is the one that brings the province's commands in
-    assert f"topic write {P.booking_cmd('site-a')}" in \
-        (fleet["hosts"]["mc-server"] / "files/etc/mosquitto/motcua/acl").read_text().split("user bridge", 1)[1]
-    assert Topics("site-a").booking_offer.endswith("/bookings/offer")
+    # the local user `bridge` is the one that brings the province's commands in
+    acl = (fleet["hosts"]["mc-server"] / "files/etc/mosquitto/motcua/acl").read_text()
+    assert f"topic write {P.booking_cmd('site-a')}" in acl.split("user bridge", 1)[1].split("\n\n")[0]
