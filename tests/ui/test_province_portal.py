@@ -24,7 +24,7 @@ from province import nearby, portal
 from province.config import parse_province_config
 from province.store import Store
 from queue_server.store import EventStore
-from tests.support.booking_fleet import SITE, BookingFleet
+from tests.support.booking_fleet import SITE, STARTUP_S, BookingFleet
 from tests.support.browser import CHROMIUM, axe_check
 from tests.support.postgres import shared_server
 from tests.support.wait import until
@@ -144,7 +144,8 @@ def test_a_citizen_books_at_a_centre_of_the_province(browser, fleet, size):
         assert page.url.endswith(f"/b/{SITE}/{code}?done=booked")
         assert page.inner_text("#link") == booking_code.qr_payload(PUBLIC, SITE, code)
         assert booking_code.parse_qr(page.inner_text("#link")) == (SITE, code)
-        assert page.eval_on_selector(".bk-qr img", "img => img.complete && img.naturalWidth > 0")
+        page.wait_for_function("() => { const i = document.querySelector('.bk-qr img');"
+                               " return i && i.complete && i.naturalWidth > 0; }")
         assert "Đã đặt lịch" in page.inner_text("#status") and page.inner_text("#h-bring")
         check(page, size)
         shot(page, size, "web-portal-booked.png")
@@ -237,6 +238,11 @@ def test_the_nearby_advice_carries_the_centres_earliest_slot(fleet):
     procedure = next(p.procedure for p in fleet.relay.offers()[SITE].procedures
                      if p.sector == SECTOR and p.slots and p.slots[0].slot == first.slot)
     assert option["book_url"] == f"{PUBLIC}/book/{procedure}/{SITE}"
+    # and per procedure of the field: each one's earliest slot and its own page
+    offered = {p.procedure: p.slots[0] for p in fleet.relay.offers()[SITE].procedures if p.sector == SECTOR and p.slots}
+    assert set(option["bookings"]) == set(offered)
+    for pid, b in option["bookings"].items():
+        assert b["url"] == f"{PUBLIC}/book/{pid}/{SITE}"
 
 
 def test_a_centre_that_does_not_answer_in_time_then_pressing_again_books_once(browser, fleet):
@@ -286,4 +292,4 @@ def test_an_offline_centre_is_shown_and_not_bookable(browser, fleet):
         assert errors == []
     finally:
         ctx.close()
-        fleet.server.start()
+        fleet.server.start(wait=STARTUP_S)
