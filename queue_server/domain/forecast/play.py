@@ -47,9 +47,9 @@ class Play:
     def run_visit(self, rng: random.Random, queues0: dict, order: float, normal: bool, first: float | None,
                   rest: list[tuple[str, float | None]]) -> tuple[float, float]:
         """One play of a visit's ticket: (its first wait, the end of its last procedure), in
-        seconds from now. `order`, `normal`: the ticket's place and line; `first`: the log factor of the first procedure (None: the sector's
-        whole spread); `rest`: the later procedures, (sector, log factor), in the order served.
-        The play goes on as the live site does (docs/visits.md): after each service the citizen
+        seconds from now. `order`, `normal`: the ticket's place and line; `first`: the log factor
+        of the first procedure (None: the sector's whole spread); `rest`: the later procedures,
+        (sector, log factor), in the order served. The play goes on as the live site does (docs/visits.md): after each service the citizen
         is called again at once when the counter serves the next sector ("continue here"), else
         joins that sector's queue in the place their ticket gave them (its `order`, the transfer
         rule), where everyone still ahead, and the counters' services then under way, come first."""
@@ -146,7 +146,7 @@ class Play:
                 n += 1
                 continue
             if watch is not None and watch.called(s, order, self.now_s + t, queues):
-                return t
+                return t, t
             busy[i] = True
             heapq.heappush(events, (t + model[s].service(rng, log_factor), n, i))
             n += 1
