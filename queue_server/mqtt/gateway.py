@@ -108,7 +108,8 @@ class MqttGateway:
         set_nodelay(client)
         client.subscribe([(self.topics.all_kiosk_cmds, 1), (self.topics.all_counter_cmds, 1),
                           (self.topics.all_device_status, 1)]
-                         + ([(self.province.cmd_topic, 1)] if self.province is not None else []))
+                         + ([(self.province.cmd_topic, 1), (self.province.bridge_topic, 1)]
+                            if self.province is not None else []))
         self.publish(self.service.retained_snapshot())
         if not self._tail_sent:
             self._tail_sent = True
@@ -127,6 +128,8 @@ class MqttGateway:
         topic = msg.topic
         if self.province is not None and topic == self.province.cmd_topic:
             self.province.on_cmd(bytes(msg.payload))
+        elif self.province is not None and topic == self.province.bridge_topic:
+            self.province.on_bridge_state()
         elif topic.endswith("/cmd"):
             self._on_cmd(client, userdata, msg)
         elif topic.endswith("/status"):

@@ -9,8 +9,10 @@ province/booking_relay.py, the wire is docs/protocol.md "Booking at another cent
   `province/booking/{site}/reply` (bridged out) after the batch is durable.
 - Offers out: `{site}/bookings/offer`, retained (bridged out on the snapshot connection): per
   bookable procedure its earliest free slots (each with its free count) and whether a
-  phone's ticket can be taken now. Sent again when a booking changes (and at most once
-  per OFFER_MIN_GAP_S under a burst), when a slot starts, and every OFFER_REFRESH_S.
+  phone's ticket can be taken now. Sent again when a booking changes (at most once per
+  OFFER_MIN_GAP_S under a burst), when a slot starts, and every OFFER_REFRESH_S; only on a site
+  whose broker has a bridge to a province (its retained `bridge/state` notification), so a
+  standalone site (`motcua up`) spends nothing on it.
 """
 from __future__ import annotations
 
@@ -107,6 +109,8 @@ class ProvinceBookings:
         self.cmd_topic = p.booking_cmd(service.config.id)
         self.reply_topic = p.booking_reply(service.config.id)
         self.offer_topic = service.topics.booking_offer
+        self.bridge_topic = service.topics.bridge_state
+        self._bridged = threading.Event()
         self.offers_sent = 0
         self._dirty = threading.Event()
         self._stop = threading.Event()
@@ -166,6 +170,11 @@ class ProvinceBookings:
         if self._thread is not None:
             self._thread.join(5)
 
+    def on_bridge_state(self) -> None:
+        """The site broker has a bridge (its notification, "1" or "0": a link down queues the offer)."""
+        self._bridged.set()
+        self._dirty.set()
+
     def poke(self) -> None:
         """Send the offer again soon (from any thread)."""
         self._dirty.set()
@@ -193,6 +202,9 @@ class ProvinceBookings:
     def _offers(self) -> None:
         while not self._stop.is_set():
             self._dirty.clear()
+            if not self._bridged.is_set():
+                self._dirty.wait()      # no province to tell yet
+                continue
             try:
                 self.publish_offer()
             except Exception:

@@ -6,7 +6,7 @@ The site's offer reaches the province; a booking from the relay lands in the sit
 (`by: province`) and its reply returns; the same req_id again gives the same booking; an offline
 site is refused clearly and never double-booked, also when a command reaches it after the relay
 gave up; a kiosk cannot write a province booking command on its site broker, nor a site's bridge
-user on the province broker.
+user on the province broker; a site without a bridge spends nothing on offers.
 """
 from __future__ import annotations
 
@@ -28,11 +28,12 @@ from firmware_config.localrun import local_inventory_data, province_broker_conf,
 from firmware_config.provision import provision
 from province.booking_relay import BookingRelay, SiteOffline
 from protocol.messages import OFFER_SLOTS
-from protocol.topics import ProvinceTopics
+from protocol.topics import ProvinceTopics, Topics
 from queue_server.store import EventStore
 from tests.support.broker import Mosquitto, free_port
 from tests.support.mqtt_peer import Peer
 from tests.support.procs import ServerProcess
+from tests.support.site import RunningSite
 from tests.support.wait import until
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "site-inventory.yaml"
@@ -221,3 +222,22 @@ def test_only_the_bridge_and_the_province_write_booking_commands(fleet):
     # the local user `bridge` is the one that brings the province's commands in
     acl = (fleet["hosts"]["mc-server"] / "files/etc/mosquitto/motcua/acl").read_text()
     assert f"topic write {P.booking_cmd('site-a')}" in acl.split("user bridge", 1)[1].split("\n\n")[0]
+
+
+def test_a_standalone_site_sends_no_offer_until_its_broker_has_a_bridge(tmp_path):
+    with RunningSite(tmp_path) as s:                  # the demo district: takes bookings, no bridge
+        assert s.site.bookings is not None
+        t = Topics(s.site.id)
+        server = s.creds["server"]
+        peer = Peer(s.mqtt_port, server["username"], server["password"], topics=[t.booking_offer])
+        try:
+            # a command through the loop and back: the offer thread has long been running by then
+            assert s.device("kiosk", "k1").request("ticket.issue", {"sector": "tu-phap-ho-tich"})["ok"]
+            assert s.server.gateway.province.offers_sent == 0 and peer.got == []
+            # the bridge's retained notification on the site broker ("0": the link is down, the
+            # snapshot connection queues the offer for the province)
+            peer.pub(t.bridge_state, "0", retain=True)
+            offer = peer.wait_for(lambda m: m.topic == t.booking_offer, timeout=10).data
+            assert offer["type"] == "bookings.offer" and offer["site"] == s.site.id and offer["procedures"]
+        finally:
+            peer.close()
