@@ -245,6 +245,39 @@ def test_the_nearby_advice_carries_the_centres_earliest_slot(fleet):
         assert b["url"] == f"{PUBLIC}/book/{pid}/{SITE}"
 
 
+def test_a_time_taken_meanwhile_offers_the_next_free_one_on_the_same_form(browser, fleet):
+    """The citizen opens the form for a time; others fill it meanwhile (through the relay, as
+    other citizens on the portal would); the centre refuses 'full' and names its next free time,
+    which the same form then books with one press."""
+    ctx, page, errors = citizen(browser, DESKTOP)
+    try:
+        slot = fleet.relay.offers()[SITE].procedure(PROC).slots[-2].slot
+        page.goto(f"{fleet.http_url}/book/{PROC}/{SITE}/confirm?slot={slot}")
+        page.fill("#cccd", "001092003333")
+        for i in range(60):                      # fill it with other cards
+            reply = fleet.relay.create(SITE, procedure=PROC, slot=slot, id_hash=f"{i + 500:064x}", req_id=f"fill-{i}")
+            if not reply["ok"]:
+                assert reply["error"]["code"] == "booking_full", reply
+                break
+        else:
+            raise AssertionError("the slot never filled")
+        page.click("#submit")
+        page.wait_for_selector("#offer")
+        words = page.inner_text("#error")
+        assert "Khung giờ này đã kín lịch" in words and "This time is fully booked" in words
+        nxt = page.get_attribute("input[name=slot]", "value")
+        assert nxt != slot and nxt == reply["error"]["detail"]["next_free"]
+        assert page.input_value("#cccd") == "001092003333"          # the number kept in the field
+        check(page, DESKTOP)
+        page.click("#submit")
+        page.wait_for_selector("#code")
+        code = booking_code.normalise(page.inner_text("#code"))
+        assert [d["slot"] for d in site_events(fleet, "booking.created") if d["code"] == code] == [nxt]
+        assert errors == []
+    finally:
+        ctx.close()
+
+
 def test_a_centre_that_does_not_answer_in_time_then_pressing_again_books_once(browser, fleet):
     """The centre's server hangs (SIGSTOP): its status stays 'online', the command goes out and no
     reply comes: the portal says so in words. The server comes back; the late command has expired
