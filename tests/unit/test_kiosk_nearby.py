@@ -152,3 +152,36 @@ def test_default_is_the_app_rotates(kivy_graphics):
     assert ScreenSettings().rotation_by == "app"
     configure_screen(ScreenSettings(rotation=270))
     assert kivy_graphics.get("graphics", "rotation") == "270"
+
+
+def test_a_nearby_centres_earliest_booking_for_this_procedure_and_its_portal_page(catalogue):
+    """Issue #16: the province's advice gives each centre's earliest booking per procedure it takes
+    from anywhere; the card of a procedure offers that one (line, QR), a centre without it none; a
+    cap notice at a centre with no booking of its own offers the nearby one."""
+    url = "https://datlich.example.vn/book/cap-gcn-lan-dau/phuong-2"
+    with_booking = {**PHUONG_2, "next_booking": "2026-11-26T08:30:00+07:00", "book_url": url,
+                    "bookings": {"cap-gcn-lan-dau": {"slot": "2026-11-26T08:30:00+07:00", "url": url}}}
+    other = {**XA_AN_BINH, "next_booking": "2026-11-25T13:30:00+07:00", "book_url": "https://datlich.example.vn/x",
+             "bookings": {"dang-ky-bien-dong": {"slot": "2026-11-25T13:30:00+07:00", "url": "https://datlich.example.vn/x"}}}
+    vm, _, _ = make(catalogue, long_wait_min=30)      # the kiosk's clock: Wed 25/11/2026 08:15 ICT
+    at_card(vm, wait_s=3000)
+    vm.on_nearby("dat-dai", advice(with_booking, other))
+    near = vm.card()["nearby"]
+    assert near["rows"][0]["booking"] == "lịch hẹn sớm nhất thứ Năm 26/11, 08:30"
+    assert near["rows"][1]["booking"] == ""           # it does not take this procedure from anywhere
+    assert near["booking"]["url"] == url and "Bộ phận một cửa Phường 2" in near["booking"]["text"]
+    assert "lịch hẹn sớm nhất thứ Năm 26/11, 08:30" in vm.speech_text()
+    # a slot that has begun by now is not offered
+    vm.on_nearby("dat-dai", advice({**with_booking, "bookings": {"cap-gcn-lan-dau": {
+        "slot": "2026-11-25T08:00:00+07:00", "url": url}}}))
+    assert vm.card()["nearby"]["booking"] is None and vm.card()["nearby"]["rows"][0]["booking"] == ""
+
+    # today's numbers gone here, no booking of our own: the nearby centre's booking on the notice
+    vm2, _, _ = make(catalogue, long_wait_min=30)
+    vm2.on_nearby("dat-dai", advice(with_booking))
+    vm2.on_sector_stats("dat-dai", SectorStats(waiting=3, shown_wait_s=600, procedures_remaining={"cap-gcn-lan-dau": 0}))
+    vm2.open_sector("dat-dai")
+    vm2.open_procedure("cap-gcn-lan-dau")
+    vm2.take_ticket()
+    assert vm2.screen == "notice"
+    assert vm2.notice_view()["booking"]["url"] == url
