@@ -42,6 +42,7 @@ import yaml
 
 from queue_server.domain.stats import percentile_interpolated
 from queue_server.sim import Simulation
+from queue_server.sim.engine import draw_citizens
 from queue_server.sim.metrics import appointment_figures, carry_over_figures
 from queue_server.sim.province import ProvinceSimulation, centre_figures, load_province
 from queue_server.sim.scenario import Appointments, parse_scenario
@@ -84,6 +85,36 @@ def run(sc, share: float, seeds: list[int], days: int, policy: str, forecast: bo
     for seed in seeds:
         results += Simulation(s, policy, seed=seed, days=days, forecast=forecast).run()
     return results
+
+
+def hall_at_peak(results) -> None:
+    """Who is in the hall at each day's peak, per sector (mean over the days): walk-ins and booked
+    citizens (held or queued), to see which sector makes the peak."""
+    per: dict[str, int] = {}
+    for d in results:
+        tp, _ = max(d.waiting_curve, key=lambda x: x[1])
+        for r in d.records:
+            if r.issued_s <= tp < r.issued_s + r.wait_s:
+                k = f"{r.sector} booked" if r.booked else r.sector
+                per[k] = per.get(k, 0) + 1
+    n = len(results) or 1
+    print("  in the hall at the daily peak, per sector (mean): " + ", ".join(
+        f"{k} {v / n:.1f}" for k, v in sorted(per.items(), key=lambda kv: -kv[1])))
+
+
+def demand(sc, seeds: list[int], days: int) -> None:
+    """Each sector's service a day (minutes, from the citizens drawn) against the counter time of
+    the counters configured for it (each counter's whole opening, shared with its other sectors)."""
+    open_min = sum((b.hour * 60 + b.minute) - (a.hour * 60 + a.minute) for a, b in sc.site.site.periods)
+    need: dict[str, float] = {}
+    for seed in seeds:
+        for day in range(days):
+            for c in draw_citizens(sc, seed, day):
+                need[c.sector] = need.get(c.sector, 0.0) + c.service_s / 60.0
+    n = len(seeds) * days
+    print("service a day (min) against the opening of the counters that serve the sector: " + ", ".join(
+        f"{s} {v / n:.0f}/{open_min * sum(1 for c in sc.site.counters if s in c.sectors)}"
+        for s, v in sorted(need.items())))
 
 
 def why(results) -> None:
@@ -169,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         return province(args)
     sc = load(args.scenario or SCENARIO, args.booking_share, args.punctuality, args.carry_over)
     print(f"{sc.name}: {args.days} days x seeds {args.seeds}, policy {args.policy}")
+    demand(sc, args.seeds, args.days)
     got = {}
     for share in (0.0, args.share):
         res = run(sc, share, args.seeds, args.days, args.policy, args.forecast)
@@ -181,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             walk.setdefault(r.sector, []).append(r.wait_s)
         print("  walk-ins' mean wait per sector (min, n): " + ", ".join(
             f"{k} {sum(v) / len(v) / 60:.1f} ({len(v)})" for k, v in sorted(walk.items())))
+        hall_at_peak(res)
         if share:
             why(res)
     none, half = got[0.0], got[args.share]
