@@ -311,8 +311,16 @@ def test_a_centre_that_does_not_answer_in_time_then_pressing_again_books_once(br
 def test_an_offline_centre_is_shown_and_not_bookable(browser, fleet):
     ctx, page, errors = citizen(browser, PHONE)
     try:
+        slot = fleet.relay.offers()[SITE].procedure(PROC).slots[0].slot
+        page.goto(f"{fleet.http_url}/book/{PROC}/{SITE}/confirm?slot={slot}")    # the form open
         fleet.server.stop()
         assert until(lambda: not fleet.relay.offers()[SITE].online, timeout=15)
+        page.fill("#cccd", "001093006666")
+        page.click("#submit")                     # sent while the centre is away: nothing is sent
+        page.wait_for_selector("#error")
+        words = page.inner_text("#error")
+        assert "Hiện không liên lạc được với điểm tiếp nhận này" in words and "cannot be reached now" in words
+        check(page, PHONE)
         page.goto(f"{fleet.http_url}/book/{PROC}")
         row = page.locator(f"#centres li[data-site='{SITE}']")
         assert "Đang mất kết nối" in row.inner_text() and "Offline now" in row.inner_text()
