@@ -44,7 +44,7 @@ from queue_server.domain.stats import percentile_interpolated
 from queue_server.sim import Simulation
 from queue_server.sim.engine import draw_citizens
 from queue_server.sim.metrics import appointment_figures, carry_over_figures
-from queue_server.sim.province import ProvinceSimulation, centre_figures, load_province
+from queue_server.sim.province import SEED_STRIDE, ProvinceSimulation, centre_figures, load_province
 from queue_server.sim.scenario import Appointments, parse_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "queue_server" / "sim" / "scenarios"
@@ -102,7 +102,7 @@ def hall_at_peak(results) -> None:
         f"{k} {v / n:.1f}" for k, v in sorted(per.items(), key=lambda kv: -kv[1])))
 
 
-def demand(sc, seeds: list[int], days: int) -> None:
+def demand(sc, seeds: list[int], days: int, label: str = "") -> None:
     """Each sector's service a day (minutes, from the citizens drawn) against the counter time of
     the counters configured for it (each counter's whole opening, shared with its other sectors)."""
     open_min = sum((b.hour * 60 + b.minute) - (a.hour * 60 + a.minute) for a, b in sc.site.site.periods)
@@ -112,7 +112,7 @@ def demand(sc, seeds: list[int], days: int) -> None:
             for c in draw_citizens(sc, seed, day):
                 need[c.sector] = need.get(c.sector, 0.0) + c.service_s / 60.0
     n = len(seeds) * days
-    print("service a day (min) against the opening of the counters that serve the sector: " + ", ".join(
+    print(f"{label}service a day (min) against the opening of the counters that serve the sector: " + ", ".join(
         f"{s} {v / n:.0f}/{open_min * sum(1 for c in sc.site.counters if s in c.sectors)}"
         for s, v in sorted(need.items())))
 
@@ -158,6 +158,8 @@ def province(args) -> int:
     print(f"{p.name}: {args.days} days x seeds {args.seeds}, policy {args.policy}, centres {', '.join(names)}; "
           f"travel {cross.travel_min:g} min, reluctance {cross.reluctance:g}, "
           f"procedures that may go elsewhere: {', '.join(sorted(p.shared))}")
+    for i, sc in enumerate(p.centres):
+        demand(sc, [s * SEED_STRIDE + i for s in args.seeds], args.days, f"{sc.site.id}: ")
     got = {}
     for allowed in (False, True):
         per_centre: list[list] = [[] for _ in names]
@@ -167,8 +169,15 @@ def province(args) -> int:
                 per_centre[i] += days
         got[allowed] = [centre_figures(d) for d in per_centre]
         print("cross-centre booking" if allowed else "bookings confined to each centre")
-        for name, fig in zip(names, got[allowed]):
+        for name, fig, days in zip(names, got[allowed], per_centre):
             print(f"  {name}: " + ", ".join(f"{k} {fig[k]}" for k in CENTRE_FIELDS))
+            waits: dict[str, list[float]] = {}
+            for r in (r for d in days for r in d.records):
+                waits.setdefault(r.sector, []).append(r.wait_s)
+            print("    mean wait from the ticket per sector (min, served): " + ", ".join(
+                f"{k} {sum(v) / len(v) / 60:.1f} ({len(v)})" for k, v in sorted(waits.items())))
+            sent = [d.carried for d in days[-args.days:]]
+            print(f"    sent home at closing, first 5 days {sent[:5]}, last 5 days {sent[-5:]} (seed {args.seeds[-1]})")
     w0, w1 = got[False][0]["mean_wait_s"], got[True][0]["mean_wait_s"]
     cut = 1.0 - w1 / w0 if w0 else 0.0
     print(f"{names[0]} mean wait {w1 / 60:.1f} min against {w0 / 60:.1f} confined, {cut:.0%} lower "
