@@ -68,6 +68,9 @@ def counter_state(state: SiteState, config: SiteConfig, counter: str, now: datet
 _EVERY_SECTOR = frozenset({ev.DAY_STARTED, ev.COUNTER_SECTORS, ev.COUNTER_STATUS, ev.AUTO_MODE})
 # Events that take or give back a whole visit's numbers under the daily caps (fold.count_taken, _give_back).
 _CAP_EVENTS = frozenset({ev.TICKET_ISSUED, ev.TICKET_CANCELLED, ev.TICKET_LAPSED, ev.TICKET_NO_SHOW})
+# Events that change a ticket's sector's queue or counts (a recall or a rating does not).
+_TICKET_MOVES = frozenset({*_CAP_EVENTS, ev.TICKET_CALLED, ev.TICKET_SERVED, ev.TICKET_TRANSFERRED,
+                           ev.TICKET_RELEASED, ev.VISIT_NEXT, ev.VISIT_CHANGED})
 
 
 def sectors_changed(state: SiteState, e: ev.Event) -> set[str]:
@@ -81,7 +84,7 @@ def sectors_changed(state: SiteState, e: ev.Event) -> set[str]:
     out = {d[k] for k in ("sector", "to_sector", "from_sector") if isinstance(d.get(k), str)}
     ticket = d.get("ticket")
     t = state.tickets.get(ticket["id"] if isinstance(ticket, dict) else d.get("ticket_id") or "")
-    if t is not None:
+    if t is not None and e.type in _TICKET_MOVES:
         out.add(t.sector)
         if e.type in _CAP_EVENTS:
             out.update(p["sector"] for p in t.visit)
