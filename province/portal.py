@@ -125,6 +125,17 @@ def _slot(s: Any) -> Slot | None:
     return Slot(s.slot, start, end) if start.tzinfo is not None and end.tzinfo is not None else None
 
 
+def _documents(raw: Any) -> tuple[dict[str, str], ...]:
+    """What to bring, if an offer says it ({vi, en} each; the offer does not carry it yet, and a
+    field the contract adds later arrives as plain dicts): anything else is left out."""
+    out = []
+    for d in raw if isinstance(raw, (list, tuple)) else ():
+        d = d.model_dump() if hasattr(d, "model_dump") else d
+        if isinstance(d, dict) and isinstance(d.get("vi"), str) and isinstance(d.get("en"), str):
+            out.append({"vi": d["vi"], "en": d["en"]})
+    return tuple(out)
+
+
 def from_offers(offers: Mapping[str, Any], sector_names: Mapping[tuple[str, str], dict] | None = None) -> list[CentreOffer]:
     """The relay's offers (site -> SiteOffer: the site's retained protocol.messages.BookingOffer
     and whether it answers now) as the portal's CentreOffers. A field's name comes from the
@@ -139,7 +150,7 @@ def from_offers(offers: Mapping[str, Any], sector_names: Mapping[tuple[str, str]
             sector_name = (sector_names or {}).get((site, op.sector)) or {"vi": op.sector, "en": op.sector}
             slots = tuple(slot for s in op.slots if s.free > 0 and (slot := _slot(s)) is not None)
             procs[op.procedure] = ProcedureOffer(op.procedure, op.name.model_dump(), op.sector, sector_name, slots,
-                                                 tuple(d.model_dump() for d in getattr(op, "documents", None) or ()))
+                                                 _documents(getattr(op, "documents", None)))
         out.append(CentreOffer(site, offer.name.model_dump(), bool(getattr(so, "online", False)), offer.slot_min, procs))
     return out
 

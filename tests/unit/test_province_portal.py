@@ -92,7 +92,7 @@ def test_the_relays_offers_as_centres():
         "v": 1, "type": "bookings.offer", "ts": NOW.isoformat(), "site": "a", "name": {"vi": "A", "en": "A"},
         "days_ahead": 7, "slot_min": 15, "procedures": [
             {"procedure": "khai-sinh", "sector": "tu-phap", "name": {"vi": "Khai sinh", "en": "Birth"}, "free": 1,
-             "remote": False, "slots": [
+             "documents": [{"vi": "Tờ khai", "en": "Form"}, "bad"], "remote": False, "slots": [
                  {"slot": f"{start:%Y-%m-%dT%H:%M}", "slot_start": start.isoformat(),
                   "slot_end": (start + timedelta(minutes=15)).isoformat(), "free": 1},
                  {"slot": "2026-12-03T11:00", "slot_start": "2026-12-03T11:00:00+07:00",
@@ -105,6 +105,7 @@ def test_the_relays_offers_as_centres():
     assert len(got) == 1 and got[0].online and got[0].slot_min == 15
     p = got[0].procedures["khai-sinh"]
     assert p.sector_name == {"vi": "Tư pháp", "en": "Justice"}
+    assert p.documents == ({"vi": "Tờ khai", "en": "Form"},)      # what to bring, when an offer says it
     assert [s.start for s in p.slots] == [start]      # a full slot is not offered, a bad one is dropped
 
 
