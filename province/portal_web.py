@@ -34,12 +34,10 @@ from province.store import Store
 from province.texts import T
 from queue_server.users import LoginThrottle
 from queue_server.web import pages
-from queue_server.web.booking_bp import DONE_WORDS, STATUS_WORDS, Refused, day_label, fold, phone_of, refusal, slot_text
+from queue_server.web.booking_bp import (DONE_WORDS, SEARCH_MAX, STATUS_WORDS, Refused, day_label, fold, phone_of,
+                                         refusal, slot_text, when_text)
 
 bp = Blueprint("portal", __name__, static_folder="static", static_url_path="/portal-static")
-
-SEARCH_MAX = 80
-
 
 @bp.after_request
 def _headers(resp):
@@ -120,9 +118,9 @@ def _centre_or_404(all_centres, site: str) -> portal.CentreOffer:
 
 
 def _when(start: datetime, end: datetime) -> dict[str, str]:
-    """"08:30–09:00, Ngày mai, Thứ Năm 03/12", in the centre's own zone (the slot's)."""
-    day = day_label(start.date(), _now().astimezone(start.tzinfo).date())
-    return {lang: f"{start:%H:%M}–{end:%H:%M}, {day[lang]}" for lang in day}
+    """"08:30–09:00, Ngày mai, Thứ Năm 03/12" as the centre's own pages say it, in the centre's
+    zone (the slot's)."""
+    return when_text(start, end, _now().astimezone(start.tzinfo).date())
 
 
 def _wait_words(wait: dict[str, Any] | None) -> dict[str, str] | None:
