@@ -300,11 +300,7 @@ class Simulation:
             if gone < ap.no_show:
                 res.booked_no_show += 1
                 continue
-            start = (datetime.fromisoformat(booking["slot_start"]) - self._midnight).total_seconds()
-            # Nobody checks in before the kiosk lets them (early_min before the slot).
-            at = max(start + late_min * 60.0, start - self.config.bookings.early_min * 60.0)
-            out.append(CheckIn(at=at, code=booking["code"], slot_s=start, sector=cit.sector, service_s=cit.service_s,
-                               procedure=cit.procedure))
+            out.append(self.check_in_of(booking, cit, late_min))
         return walk_ins, out
 
     def check_in_of(self, booking: dict, cit: Citizen, late_min: float, away: bool = False) -> CheckIn:
@@ -312,8 +308,7 @@ class Simulation:
         punctuality, not before the kiosk lets them (early_min before the slot)."""
         start = (datetime.fromisoformat(booking["slot_start"]) - self._midnight).total_seconds()
         at = max(start + late_min * 60.0, start - self.config.bookings.early_min * 60.0)
-        sector = booking.get("sector") or self.config.procedure_by_id[cit.procedure][0].id
-        return CheckIn(at=at, code=booking["code"], slot_s=start, sector=sector, service_s=cit.service_s,
+        return CheckIn(at=at, code=booking["code"], slot_s=start, sector=booking["sector"], service_s=cit.service_s,
                        procedure=cit.procedure, away=away)
 
     def _create(self, procedure: str, slot: str, who: str) -> dict | None:
