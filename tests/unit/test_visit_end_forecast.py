@@ -49,3 +49,22 @@ def test_a_visit_whose_later_sector_has_no_open_counter_keeps_the_wait_only_esti
                                  0, h.now)
     assert got is not None and got[1] is None            # the first wait played, the end left to end_of
     assert ticket["visit"]["end_s"] is not None
+
+
+def test_the_forecast_knows_other_visits_come_back_to_a_queue_ahead_of_a_new_ticket():
+    """X is being served in c and comes back to b next, in the place their earlier ticket gave them:
+    a ticket taken for b after X waits for X too (the plays rejoin every visit, not only the new one)."""
+    def wait_behind(x_is_a_visit: bool) -> int:
+        h = Harness(visit_site())
+        h.do("counter", "q1", type="counter.close")       # q2 alone serves b
+        h.issue("b")
+        h.next("q2")
+        if x_is_a_visit:
+            x = issue_visit(h, ("c", "c1"), ("b", "b1"))
+            assert [p["sector"] for p in x["visit"]["procedures"]] == ["c", "b"]
+        else:
+            h.issue("c", procedure="c1")
+        h.next("q3")
+        h.advance(seconds=30)
+        return h.issue("b", procedure="b1")["printed_wait_s"]
+    assert wait_behind(True) > wait_behind(False) + 60

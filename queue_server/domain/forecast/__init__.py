@@ -12,6 +12,10 @@ forward REPS times from the state at the moment of issue, each time with fresh d
   over earlier days from the event log (state.SectorStats.arrival_profile); on a first day,
   today's own pace,
 - priority citizens among them (jumping ahead of normal tickets), no-shows,
+- the visits of several procedures (docs/visits.md): after each service a visit's citizen is
+  kept by the counter when it serves their next sector, else rejoins that sector's queue in the
+  place their ticket gave them, so they come back ahead of later tickets; the new ticket's own
+  visit is played to its end for the printed end of the visit (`printed_visit`),
 
 with every counter calling as the site's policy does (the production policy through the very
 rules and score it decides with live, `DynamicPolicy.pick`). The printed wait is the median of

@@ -13,6 +13,12 @@ from queue_server.domain.policy import DynamicPolicy, SectorView
 MAX_STEPS = 4000                 # events in one run: a bound, never reached on a real day
 
 
+def later_factors(model: dict, later) -> tuple[tuple[str, float | None], ...]:
+    """A visit's later procedures as the play needs them, (sector, log factor), in the sectors it
+    plays (a sector no counter calls from now is left out)."""
+    return tuple((s, model[s].log_factor(p)) for s, p in later if s in model)
+
+
 class Play:
     """The site played forward from now until the new ticket is called, once per `run`.
 
@@ -59,12 +65,17 @@ class Play:
         model = self.model
         queues = {s: (deque(pq), deque(nq)) for s, (pq, nq) in queues0.items()}
         busy = [serving is not None for _, serving, *_ in self.busy0]
+        # the visit of the citizen at each counter still to come: (order, normal, later procedures)
+        carrying: list = [None] * len(self.busy0)
         self.reaches = list(self.home)
         self.sharing, self.capacity = self.initial
         # (seconds from now, tie-break, what): a counter (int) frees, or a sector (str) gets a citizen
         events: list = []
         n = 0
-        for i, (_, serving_sector, elapsed, procedure, _) in enumerate(self.busy0):
+        for i, (_, serving_sector, elapsed, procedure, carried, _) in enumerate(self.busy0):
+            if carried is not None:
+                later = later_factors(model, carried[2])
+                carrying[i] = (carried[0], carried[1], later) if later else None
             m = model.get(serving_sector)
             events.append((m.remaining(rng, elapsed, m.log_factor(procedure)) if m is not None else 0.0, n, i))
             n += 1
@@ -96,7 +107,7 @@ class Play:
                 pq, nq = queues[s]
                 line = nq if visit[3] else pq
                 # into the next queue in the ticket's place: by its order, ahead of later arrivals
-                bisect.insort(line, (visit[2], True, False, log_factor), key=lambda e: e[0])
+                bisect.insort(line, (visit[2], True, False, log_factor, ()), key=lambda e: e[0])
                 for k, j in enumerate(idle):             # an idle counter of that sector calls at once
                     if s in self.reaches[j]:
                         heapq.heappush(events, (t, n, idle.pop(k)))
@@ -112,7 +123,7 @@ class Play:
             elif isinstance(what, str):                  # an arrival
                 m = model[what]
                 pq, nq = queues[what]
-                (pq if rng.random() < m.priority else nq).append((self.now_s + t, False, False, None))
+                (pq if rng.random() < m.priority else nq).append((self.now_s + t, False, False, None, ()))
                 nxt = m.next_arrival(rng, t, self.sod, horizon)
                 if nxt is not None:
                     heapq.heappush(events, (nxt, n, what))
@@ -124,6 +135,26 @@ class Play:
                         break
                 continue
             i = what                                     # a counter frees: it calls as the policy says
+            c = carrying[i]
+            if c is not None:
+                # Another visit's citizen goes on to their next procedure, as the new ticket's does
+                # (below): here at once when this counter serves its sector, else into its queue in
+                # their ticket's place.
+                carrying[i] = None
+                order, normal, later = c
+                s, log_factor = later[0]
+                if s in self.home[i]:
+                    carrying[i] = (order, normal, later[1:]) if len(later) > 1 else None
+                    heapq.heappush(events, (t + model[s].remaining(rng, 0.0, log_factor), n, i))
+                    n += 1
+                    continue
+                pq, nq = queues[s]
+                bisect.insort(nq if normal else pq, (order, False, False, log_factor, later[1:]), key=lambda e: e[0])
+                for k, j in enumerate(idle):
+                    if s in self.reaches[j]:
+                        heapq.heappush(events, (t, n, idle.pop(k)))
+                        n += 1
+                        break
             busy[i] = False
             chosen = self._choose(i, queues, busy, self.now_s + t)
             if chosen is None or isinstance(chosen, float):
@@ -133,7 +164,9 @@ class Play:
                     n += 1
                 continue
             s, line = chosen
-            order, mine, _, log_factor = line.popleft()
+            order, mine, _, log_factor, later = line.popleft()
+            if later:
+                carrying[i] = (order, line is queues[s][1], later)
             if mine:
                 if visit is None:
                     return t, t

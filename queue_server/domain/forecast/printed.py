@@ -8,7 +8,7 @@ from typing import Callable, Sequence
 
 from queue_server.domain.autobalance import AutoBalancer
 from queue_server.domain.estimate import mean_service_s
-from queue_server.domain.forecast.play import Play
+from queue_server.domain.forecast.play import Play, later_factors
 from queue_server.domain.forecast.sector_model import SectorModel
 from queue_server.domain.policy import DynamicPolicy, Policy
 from queue_server.domain.site import SiteConfig
@@ -57,7 +57,7 @@ def _plays(state: SiteState, config: SiteConfig, items: Sequence[tuple[str, str 
     sod = second_of_day(config, now)
     model, queues0 = sectors_now(state, config, busy0, sod)
     line = queues0[sector][0 if rank == 0 else 1]
-    line.append((order, True, False, None))
+    line.append((order, True, False, None, ()))
     line.sort()
     play = Play(policy if policy.scores else None, model, busy0, now_s, sod)
     rng = random.Random(f"{sector}:{order:.3f}")
@@ -88,8 +88,10 @@ def _plays(state: SiteState, config: SiteConfig, items: Sequence[tuple[str, str 
 def counters_now(state: SiteState, config: SiteConfig, policy: Policy, now_s: float,
                  moved: CounterRuntime | None = None) -> list:
     """Every open counter that calls from some sector, as the plays start it: (the sectors it calls
-    from, its citizen's sector, served for how long, its citizen's procedure, the sectors it may
-    come to call from). `moved`: this counter's runtime instead of the state's (a what-if)."""
+    from, its citizen's sector, served for how long, its citizen's procedure, its citizen's visit still
+    to come (None, or (their order, whether a normal ticket, the later procedures as (sector,
+    procedure))), the sectors it may come to call from). `moved`:
+    this counter's runtime instead of the state's (a what-if)."""
     busy0 = []
     for c in state.counters.values():
         if moved is not None and c.id == moved.id:
@@ -99,7 +101,7 @@ def counters_now(state: SiteState, config: SiteConfig, policy: Policy, now_s: fl
             current = state.tickets.get(c.serving) if c.serving else None
             elapsed = max(0.0, now_s - current.called_epoch) if current and current.called_epoch else 0.0
             busy0.append((reach, current.sector if current else None, elapsed,
-                          current.procedure if current else None, full))
+                          current.procedure if current else None, _carried(current), full))
     return busy0
 
 
@@ -111,7 +113,8 @@ def second_of_day(config: SiteConfig, now: datetime) -> int:
 def sectors_now(state: SiteState, config: SiteConfig, busy0: list, sod: int) -> tuple[dict, dict]:
     """The model of every sector the counters in `busy0` may call from, and each one's queue as
     the policy sees it: priority citizens, then normal ones, each sorted by order; an entry is
-    (order, is the new ticket, transferred, log of its procedure's factor)."""
+    (order, is the new ticket, transferred, log of its procedure's factor, the later procedures
+    of its visit as (sector, procedure): it rejoins their queues in the play)."""
     sectors = sorted({s for *_, full in busy0 for s in full})   # sorted: the same draws in every process
     model = {s: SectorModel(state, config, s, sod, mean_service_s(state, config, s)) for s in sectors}
     queues0: dict[str, tuple[list, list]] = {s: ([], []) for s in sectors}
@@ -119,11 +122,24 @@ def sectors_now(state: SiteState, config: SiteConfig, busy0: list, sod: int) -> 
         for tid in state.waiting.get(s, ()):
             t = state.tickets[tid]
             queues0[s][0 if t.rank == 0 else 1].append((t.order, False, t.transferred,
-                                                         model[s].log_factor(t.procedure)))
+                                                         model[s].log_factor(t.procedure),
+                                                         later_factors(model, _later(t))))
     for pq, nq in queues0.values():
         pq.sort()
         nq.sort()
     return model, queues0
+
+
+def _carried(t):
+    later = _later(t)
+    return (t.order, t.rank != 0, later) if later else None
+
+
+def _later(t) -> tuple[tuple[str, str | None], ...]:
+    """A visit's procedures still to come after the current one, (sector, procedure) each."""
+    if t is None or not t.visit:
+        return ()
+    return tuple((p["sector"], p["procedure"]) for p in t.visit[t.step + 1:] if p["status"] == "waiting")
 
 
 def _median(waits: list[float]) -> float:
