@@ -53,7 +53,7 @@ PROVINCE = SCENARIOS / "province" / "ha-noi-long-bien-bat-trang.yaml"
 URBAN_CUT = 0.4         # cross-centre booking cuts the urban centre's mean wait by at least this
 CENTRE_FIELDS = ("hall_peak_mean", "mean_wait_s", "walk_in_mean_wait_s", "booked_mean_after_slot_s",
                  "booked_p90_after_slot_s", "utilisation", "served", "bookings", "booking_refused",
-                 "booked_from_elsewhere", "carried_over", "extra_days_mean", "unserved_after_last_day")
+                 "booked_from_elsewhere", "booked_never_called", "carried_over", "extra_days_mean", "unserved_after_last_day")
 PEAK_CUT = 0.5          # the hall's peak at most this fraction of the no-booking one
 BOOKED_P90_S = 600.0    # booked citizens' p90 wait after their slot
 FIELDS = ("hall_peak_mean", "hall_peak_max", "walk_in_mean_wait_s", "walk_in_p90_wait_s", "bookings",

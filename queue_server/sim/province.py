@@ -222,4 +222,6 @@ def centre_figures(days: list[DayResult]) -> dict[str, Any]:
     fig["mean_wait_s"] = round(sum(waits) / len(waits), 1) if waits else 0.0
     fig["served"] = len(waits)
     fig["booked_from_elsewhere"] = sum(1 for d in days for b in d.booked if b.away)
+    # checked in for a slot, yet not called by the closing (sent home with carry_over)
+    fig["booked_never_called"] = sum(1 for d in days for b in d.booked if b.called_s is None)
     return fig
