@@ -21,9 +21,9 @@ as in a single centre's run (`Simulation._book`), but jointly: every booker of e
 the order of the times they would have come, takes the same three draws as there (books or not,
 uses the booking or not, punctuality) and one more from the province's own stream (reluctant or
 not); then books, through the real `booking.create` of the chosen centre, the slot that starts
-first once the travel penalty is added to another centre's: their own centre's slot of the time
-they would have come if it has room, else the first free one after it, else another centre's
-(that day only; none: a walk-in at their own centre). The day is then played at each centre
+first once the travel penalty is added to another centre's: the first free slot from their time
+on at their own centre, unless another centre's first free one starts earlier even after the
+journey or their own has none left (that day only; none anywhere: a walk-in at their own centre). The day is then played at each centre
 apart (`Simulation.play_day`): a booked citizen checks in where they booked.
 """
 from __future__ import annotations
