@@ -16,7 +16,7 @@ from queue_server.outbox import Outbox
 from tests.support.booking_site import ANA, DAY, book
 from tests.support.booking_site import site as booking_site
 from tests.support.domain_harness import Harness
-from tests.unit.test_visits import issue_visit, visit_site
+from tests.support.visit_site import issue_visit, visit_site
 
 
 def left(h, sector):

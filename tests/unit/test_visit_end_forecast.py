@@ -7,7 +7,7 @@ from __future__ import annotations
 from queue_server.domain import forecast, views, visits
 from queue_server.domain.site import parse_site
 from tests.support.domain_harness import Harness
-from tests.unit.test_visits import issue_visit, visit_site
+from tests.support.visit_site import issue_visit, visit_site
 
 
 def test_the_estimate_waits_for_a_counter_when_the_citizen_rejoins_a_sector():
