@@ -5,11 +5,13 @@ booking portal) served over HTTP. Everything is a real part; nothing is mocked.
 
     with BookingFleet(tmp_path, pg_url, config) as fleet:
         fleet.http_url, fleet.relay, fleet.server (ServerProcess: .db, .stop(), .start())
+        fleet.settled()      # the relay's offer has caught up with the centre's bookings
 """
 from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from province.booking_relay import BookingRelay
 from province.config import ProvinceConfig
 from province.consumer import ProvinceService
 from province.web import create_app
+from queue_server.store import EventStore
 from tests.support.broker import Mosquitto, free_port
 from tests.support.procs import ServerProcess
 from tests.support.wait import until
@@ -89,6 +92,21 @@ class BookingFleet:
     def online(self, timeout: float = 30.0) -> bool:
         """The centre's offer has reached the province and the centre answers."""
         return until(lambda: (so := self.relay.offers().get(SITE)) is not None and so.online, timeout=timeout)
+
+    def settled(self, timeout: float = 30.0) -> bool:
+        """The relay holds an offer the centre built after its last booking event: one that no
+        longer lists a slot a booking just filled (offers follow bookings by up to OFFER_MIN_GAP_S)."""
+        store = EventStore(str(self.server.db))
+        try:
+            last = max((datetime.fromisoformat(e.ts) for e in store.read() if e.type.startswith("booking.")),
+                       default=None)
+        finally:
+            store.close()
+
+        def current() -> bool:
+            so = self.relay.offers().get(SITE)
+            return so is not None and so.offer is not None and (last is None or datetime.fromisoformat(so.offer.ts) > last)
+        return until(current, timeout=timeout)
 
     def __exit__(self, *exc: object) -> None:
         if getattr(self, "http", None) is not None:
