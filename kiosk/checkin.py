@@ -25,6 +25,7 @@ CHECK_IN = "booking.check_in"
 KEYPAD_KEYS = booking_code.ALPHABET      # the keypad's keys: Crockford's letters and digits
 # A server refusal that means "this card has no booking here": the card's walk-in path follows.
 NO_BOOKING = "not_found"
+ID_KEY_RECHECK_S = 60.0     # a key file put in place (or lost) is noticed within this, without a scan
 
 
 def read_check_in(reply: Any) -> tuple[BookingView | None, CheckInResult | None]:
@@ -216,8 +217,9 @@ class CheckIns:
     def _id_key(self) -> bytes | None:
         """The ID hash key from the file the kiosk's config names (`id_hash_key_file`, written by
         `motcua provision`: docs/appointments.md, "The ID card key"); None if there is none or it
-        cannot be read. Read at each scan, so a key put in place later needs no restart; what is
-        wrong is told to the staff in the log when it changes (the file's name, never the key)."""
+        cannot be read. Read at each scan and every ID_KEY_RECHECK_S (`tick`), so a key put in
+        place later needs no restart; what is wrong is told when it changes, in the log (the
+        file's name, never the key) and in the kiosk's status (`id_key_missing`: a dashboard alert)."""
         path = self.settings.id_hash_key_file
         key, problem = None, None
         if not path:
@@ -229,12 +231,18 @@ class CheckIns:
                 problem = str(err)
         if problem != getattr(self, "_id_key_problem", ""):
             self._id_key_problem = problem
+            self._publish(id_key_missing=problem is not None)     # the manager's dashboard says it
             if problem:
                 log.warning("check-in by ID card is off: %s. Citizens are offered their booking code instead; "
                             "provision the kiosk again (motcua provision) to copy the site's key", problem)
             else:
                 log.info("check-in by ID card is on (ID hash key %s)", path)
         return key
+
+    def _recheck_id_key_when_due(self, now: float) -> None:
+        if now - getattr(self, "_id_key_checked_at", float("-inf")) >= ID_KEY_RECHECK_S:
+            self._id_key_checked_at = now
+            self._id_key()
 
     def id_card_ready(self) -> bool:
         """Can a scanned ID card be hashed here (the check-in screen offers it only then)?"""

@@ -130,8 +130,8 @@ class KioskViewModel(Journey, TicketRequests, Visits, CheckIns, PrintJobs, Onlin
     # -- the clock ---------------------------------------------------------------
 
     def tick(self) -> None:
-        """Called about once a second: catalogue retries, the printer asked again, idle timeout,
-        the ticket screen going home."""
+        """Called about once a second: catalogue retries, the printer and the ID card key asked
+        again, idle timeout, the ticket screen going home."""
         now = self.clock()
         if self.loader is not None:
             every = (self.settings.catalogue_retry_s if self.catalogue is None or self.catalogue_from_cache
@@ -139,4 +139,5 @@ class KioskViewModel(Journey, TicketRequests, Visits, CheckIns, PrintJobs, Onlin
             if now - self._catalogue_tried_at >= every:
                 self.reload_catalogue()
         self._recheck_printer_when_due(now)
+        self._recheck_id_key_when_due(now)
         self._leave_by_itself(now)

@@ -818,6 +818,9 @@ class DeviceStatus(_Out):
     printer: PrinterState | None = None        # kiosks; None: the device has no printer
     printer_detail: Annotated[str, StringConstraints(max_length=200)] | None = None
     paper_low: bool = False                    # still prints; worth a manager's look
+    # kiosks: no ID hash key (docs/appointments.md "The ID card key"), so a scanned ID card cannot
+    # be matched to a booking; the booking code still works. Told so provisioning is run again.
+    id_key_missing: bool = False
     help_requested: bool = False
     help_requested_at: str | None = None
 

@@ -39,13 +39,16 @@ ALERT_TEXTS: dict[str, str] = {
     "printer_offline": "{device}: printer not connected",
     "printer_error": "{device}: printer error",
     "paper_low": "{device}: printer paper low",
+    "id_key_missing": "{device}: check-in by ID card is off (no ID card key); provision the kiosk again",
     "help": "{device}: a citizen asked for help",
 }
 
 
-def device_alerts(devices: dict[tuple[str, str], DeviceStatus]) -> list[dict[str, Any]]:
+def device_alerts(devices: dict[tuple[str, str], DeviceStatus], bookings: bool = True) -> list[dict[str, Any]]:
     """Alerts a manager should act on, from the devices' statuses (protocol.messages.DeviceStatus):
-    a device offline, a printer in trouble or low on paper, a citizen asking for help."""
+    a device offline, a printer in trouble or low on paper, a kiosk that cannot read ID cards for
+    check-in (`bookings`: the site takes bookings; one that does not gives its kiosks no key), a
+    citizen asking for help."""
     out = []
     for (kind, dev), st in sorted(devices.items()):
         def alert(name: str, **extra: Any) -> None:
@@ -56,6 +59,8 @@ def device_alerts(devices: dict[tuple[str, str], DeviceStatus]) -> list[dict[str
             alert(f"printer_{st.printer}")
         if st.paper_low and st.printer != "paper_out":
             alert("paper_low")
+        if st.id_key_missing and bookings:
+            alert("id_key_missing")
         if st.help_requested:
             alert("help", at=st.help_requested_at)
     return out
@@ -73,7 +78,7 @@ def dashboard_state() -> dict[str, Any]:
         sectors = [views.sector_stats(svc.state, cfg, s.id, now) for s in cfg.sectors]
         counters = [views.counter_state(svc.state, cfg, c.id, now) for c in cfg.counters]
         devices = [st.model_dump(mode="json") for _, st in sorted(svc.devices.items())]
-        alerts = device_alerts(svc.devices)
+        alerts = device_alerts(svc.devices, bookings=cfg.bookings is not None)
         day, auto_mode, seq = svc.state.day, svc.state.auto_mode, svc.state.last_seq
     lang = pages.current_lang()
     return {"ts": now.isoformat(), "day": day, "auto_mode": auto_mode, "seq": seq,

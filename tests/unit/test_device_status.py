@@ -49,6 +49,15 @@ def test_offline_and_help_alerts():
     assert [(a["kind"], a["device"]) for a in alerts] == [("offline", "q1"), ("help", "k2")]
 
 
+def test_a_kiosk_without_its_id_card_key_is_an_alert_where_the_site_takes_bookings():
+    devices = {("kiosk", "k1"): status(id_key_missing=True)}
+    alerts = device_alerts(devices)
+    assert [a["kind"] for a in alerts] == ["id_key_missing"]
+    assert alert_text(alerts[0], "vi").startswith("kiosk k1: chưa xác nhận lịch hẹn bằng căn cước được")
+    # a site without bookings gives its kiosks no key: nothing to act on
+    assert device_alerts(devices, bookings=False) == []
+
+
 def test_every_alert_text_is_in_the_catalogue_with_its_placeholder():
     for kind, msgid in ALERT_TEXTS.items():
         assert T.missing([msgid]) == [], kind

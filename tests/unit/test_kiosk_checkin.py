@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from kiosk import checkin
 from kiosk.catalogue import parse_catalogue
 from protocol import booking_code, booking_texts, cccd
 from protocol.messages import (PRINTED_WAIT, BookingView, CheckInResult, ReplyResult, TicketResult, reply_error,
@@ -199,3 +200,18 @@ def test_listen_on_the_checkin_screen_reads_what_to_do_and_what_went_wrong(catal
     vm.on_scan(CODE)
     vm.speak()
     assert vm.speaker.said[-1][0].endswith(booking_texts.text("booking_cancelled", "vi"))
+
+
+def test_a_kiosk_without_its_key_says_so_in_its_status_and_notices_the_key_arriving(catalogue, tmp_path):
+    key_path = tmp_path / "id-hash.key"
+    vm, clock, _ = make(catalogue, backend=Server(), id_hash_key_file=str(key_path))
+    vm.tick()
+    assert vm.backend.status["id_key_missing"] is True and not vm.id_card_ready()
+    key_path.write_text(KEY.hex() + "\n")     # provisioned again: the key is copied in
+    clock.now += 30
+    vm.tick()
+    assert vm.backend.status["id_key_missing"] is True       # not asked again yet
+    clock.now += checkin.ID_KEY_RECHECK_S
+    vm.tick()                                   # asked again within a minute, without a scan
+    assert vm.backend.status["id_key_missing"] is False
+    assert KEY.hex() not in repr(vm.backend.status)
