@@ -11,11 +11,13 @@ service time, no-show, whether they would accept online filing) is drawn from
 streams keyed by (seed, day, sector) before any policy acts, so every policy
 meets exactly the same citizens on the same seed.
 
-Appointments (scenario `appointments`, issue #16, docs/appointments.md "The simulator"): at the
-start of each day, before the centre opens, the share of citizens who book do `booking.create`
-through the domain for the slot of the time they would have come (full: the next free slot the
-refusal names, if it is the same day; else they come as walk-ins). Those who come check in at
-the kiosk (`booking.check_in`) at their slot's start plus their punctuality; the policy calls them.
+Appointments (scenario `appointments`, issue #16, docs/appointments.md "The simulator"): at each
+day's midnight, before the centre opens, the citizens whose booking day it is (their visit's day
+less their lead time, `lead_days`) do `booking.create` through the domain for the slot of the
+time they would have come (full: the next free slot the refusal names, if it is the same day or,
+with `later_days`, one of the next few days; else they come as walk-ins on their own day). Those
+who come check in at the kiosk (`booking.check_in`) on their booking's day at its slot's start
+plus their punctuality; the policy calls them.
 
 Days that carry over (scenario `carry_over: true`, docs/appointments.md "The simulator"): the
 counters call nobody after the day's closing (each finishes the citizen in front of them); whoever
@@ -31,7 +33,7 @@ import heapq
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from protocol.errors import ErrorCode
@@ -136,6 +138,21 @@ class DayResult:
     booked_no_show: int = 0         # of them, never used
     booking_refused: int = 0        # citizens who wanted to book and found no slot that day
     carried: int = 0                # sent home unserved at closing, back the next day (carry_over)
+    booked_later: int = 0           # of `bookings`, made by citizens of an earlier day (later_days)
+    booking_lead_days: int = 0      # the days from booking to slot, summed over `bookings`
+    booked_past_end: int = 0        # of the day's citizens, bookings moved past the last simulated day
+
+
+@dataclass
+class _Booker:
+    """A citizen who will book: their own day, their place in its draw, their lead in days (within
+    the site's days_ahead), whether they will use the booking, and their punctuality."""
+    day: int
+    k: int
+    cit: Citizen
+    lead: int
+    no_show: bool
+    late_min: float
 
 
 # --- drawing citizens -----------------------------------------------------------
@@ -254,6 +271,16 @@ class Simulation:
         self.periods = [(p[0].hour * 3600 + p[0].minute * 60, p[1].hour * 3600 + p[1].minute * 60)
                         for p in self.config.site.periods]
         self.carried: list[Citizen] = []   # sent home at the last closing, back at the next opening
+        # Appointments booked days ahead: the citizens drawn for days not yet played, the bookers
+        # per booking day, the results and check-ins of days already booked into, and which of a
+        # day's citizens hold a booking (they do not come as walk-ins).
+        self._drawn: dict[int, list[Citizen]] = {}
+        self._to_book: dict[int, list[_Booker]] = {}
+        self._next_plan = 0
+        self._pending: dict[int, DayResult] = {}
+        self._check_ins: dict[int, list[CheckIn]] = {}
+        self._holding: dict[int, set[int]] = {}
+        self._day_of: dict[Any, int] = {}   # date -> simulated day, filled as needed
 
     # plumbing: one command through the real domain -----------------------------
 
@@ -272,54 +299,115 @@ class Simulation:
 
     # appointments ----------------------------------------------------------
 
-    def _book(self, day: int, citizens: list[Citizen], res: DayResult) -> tuple[list[Citizen], list[CheckIn]]:
-        """Book the day's bookers through `booking.create` at midnight, in the order of the time
-        they would have come; (the walk-ins, the check-ins of those who come). Every citizen
-        takes the same three draws from the day's own stream, so the same citizens book
-        whatever the outcome of another's booking."""
+    def _citizens(self, day: int) -> list[Citizen]:
+        """The citizens drawn for `day` (kept until it is played: a booker of a later day books earlier)."""
+        if day not in self._drawn:
+            self._drawn[day] = draw_citizens(self.sc, self.seed, day)
+        return self._drawn[day]
+
+    def _plan(self, day: int, citizens: list[Citizen]) -> None:
+        """Who of `day`'s citizens will book, and on which day. Every citizen takes the same three
+        draws from the day's own stream, and their lead time one from another, so the same
+        citizens book whatever the outcome of another's booking (and the default lead, all on the
+        day itself, leaves every figure as it was before lead times)."""
         ap = self.sc.appointments
         assert ap is not None
         rng = random.Random(f"{self.seed}:{day}:appointments")
-        slots = bookings.slots_of_day(self.config, self._midnight.date())
-        sod = [((a - self._midnight).total_seconds(), (b - self._midnight).total_seconds(), sid) for sid, a, b in slots]
-        walk_ins: list[Citizen] = []
-        out: list[CheckIn] = []
+        lead_rng = random.Random(f"{self.seed}:{day}:lead")
+        leads = list(ap.lead_days.items())
+        ahead = self.config.bookings.days_ahead if self.config.bookings else 0
         for k, cit in enumerate(citizens):
             u, gone, late_min = rng.random(), rng.random(), rng.gauss(ap.punctuality_min.mean, ap.punctuality_min.sd)
+            x, lead = lead_rng.random(), leads[-1][0]
+            for days, share in leads:
+                x -= share
+                if x < 0:
+                    lead = days
+                    break
             # A visit of several procedures, or a citizen without one, comes as a walk-in.
             if u >= ap.share or cit.procedure is None or cit.extra:
-                walk_ins.append(cit)
                 continue
-            slot = next((sid for a, b, sid in sod if b > cit.at), None)
-            booking = self._create(cit.procedure, slot, f"{self.seed}:{day}:{k}") if slot else None
+            # Further ahead than the site takes bookings: they book when their day opens.
+            lead = min(lead, ahead)
+            self._to_book.setdefault(max(day - lead, 0), []).append(
+                _Booker(day=day, k=k, cit=cit, lead=lead, no_show=gone < ap.no_show, late_min=late_min))
+
+    def _sim_day(self, d: date) -> int | None:
+        """The simulated day of date `d` (None: a date the scenario does not play)."""
+        i = len(self._day_of)
+        while d not in self._day_of and i <= self.days:
+            self._day_of[self.sc.date_of(i)] = i
+            i += 1
+        return self._day_of.get(d)
+
+    def _book(self, day: int, res: DayResult, citizens: list[Citizen]) -> None:
+        """The bookings made at `day`'s midnight: longest lead first, then in the order of the
+        times their citizens would have come (on day 0, those whose booking day falls before the
+        run first), each through `booking.create`. A booking for a later day waits for that day's
+        play as one of its check-ins; a result's booking figures count on the booked day."""
+        ap = self.sc.appointments
+        assert ap is not None
+        last = max(d for d, share in ap.lead_days.items() if share > 0)
+        while self._next_plan <= max(day, min(day + last, self.days - 1)):
+            v = self._next_plan
+            self._plan(v, citizens if v == day else self._citizens(v))
+            self._next_plan += 1
+
+        def result(d: int) -> DayResult:
+            return res if d == day else self._pending.setdefault(d, DayResult())
+
+        booked_on = self.sc.date_of(day)
+        for b in sorted(self._to_book.pop(day, []), key=lambda b: (b.day - b.lead, -b.lead, b.k)):
+            own = self.sc.date_of(b.day)
+            slots = bookings.slots_of_day(self.config, own)
+            own_midnight = datetime(own.year, own.month, own.day, tzinfo=self.tz)
+            slot = next((sid for sid, _, end in slots if (end - own_midnight).total_seconds() > b.cit.at), None)
+            if slot is None:    # their time is past the day's last slot: a later day's first one
+                slot = next((ss[0][0] for i in range(1, ap.later_days + 1)
+                             if (ss := bookings.slots_of_day(self.config, self.sc.date_of(b.day + i)))), None)
+            last_date = self.sc.date_of(b.day + ap.later_days).isoformat()
+            booking = self._create(b.cit.procedure, slot, f"{self.seed}:{b.day}:{b.k}", last_date) if slot else None
             if booking is None:
-                res.booking_refused += 1
-                walk_ins.append(cit)
+                result(b.day).booking_refused += 1
                 continue
-            res.bookings += 1
-            if gone < ap.no_show:
-                res.booked_no_show += 1
+            self._holding.setdefault(b.day, set()).add(b.k)
+            slot_date = datetime.fromisoformat(booking["slot_start"]).date()
+            on = self._sim_day(slot_date)
+            if on is None or on >= self.days:
+                result(b.day).booked_past_end += 1
                 continue
-            out.append(self.check_in_of(booking, cit, late_min))
-        return walk_ins, out
+            r = result(on)
+            r.bookings += 1
+            r.booking_lead_days += (slot_date - booked_on).days
+            if on != b.day:
+                r.booked_later += 1
+            if b.no_show:
+                r.booked_no_show += 1
+                continue
+            self._check_ins.setdefault(on, []).append(self.check_in_of(booking, b.cit, b.late_min))
 
     def check_in_of(self, booking: dict, cit: Citizen, late_min: float, away: bool = False) -> CheckIn:
         """The check-in of `cit` who booked `booking` here: at the slot's start plus their
-        punctuality, not before the kiosk lets them (early_min before the slot)."""
-        start = (datetime.fromisoformat(booking["slot_start"]) - self._midnight).total_seconds()
+        punctuality, not before the kiosk lets them (early_min before the slot); seconds of the
+        slot's own day."""
+        slot_start = datetime.fromisoformat(booking["slot_start"])
+        d = slot_start.date()
+        start = (slot_start - datetime(d.year, d.month, d.day, tzinfo=self.tz)).total_seconds()
         at = max(start + late_min * 60.0, start - self.config.bookings.early_min * 60.0)
         return CheckIn(at=at, code=booking["code"], slot_s=start, sector=booking["sector"], service_s=cit.service_s,
                        procedure=cit.procedure, away=away)
 
-    def _create(self, procedure: str, slot: str, who: str) -> dict | None:
-        """booking.create for `slot`, or the next free slot of the same day; the booking, or None."""
+    def _create(self, procedure: str, slot: str, who: str, last_date: str | None = None) -> dict | None:
+        """booking.create for `slot`, or the next free slot the refusal names if it is on the same
+        day (or on or before `last_date`, YYYY-MM-DD); the booking, or None."""
         id_hash = hashlib.sha256(who.encode()).hexdigest()   # one card per simulated citizen
+        last_date = last_date or slot[:10]
         for _ in range(2):
             d = self._do("web", CreateBooking(procedure=procedure, slot=slot, id_hash=id_hash, by="web"), 0.0)
             if d.error is None:
                 return d.result["booking"]
             nxt = (d.error.detail or {}).get("next_free")
-            if d.error.code != ErrorCode.BOOKING_FULL or not nxt or nxt[:10] != slot[:10]:
+            if d.error.code != ErrorCode.BOOKING_FULL or not nxt or nxt[:10] > last_date:
                 return None
             slot = nxt
         return None
@@ -333,14 +421,18 @@ class Simulation:
         """The first half of a day: its date, an empty result and the citizens drawn for it."""
         the_day = self.sc.date_of(day)
         self._midnight = datetime(the_day.year, the_day.month, the_day.day, tzinfo=self.tz)
-        return DayResult(), draw_citizens(self.sc, self.seed, day)
+        citizens = self._drawn.pop(day, None)
+        return self._pending.pop(day, None) or DayResult(), (
+            draw_citizens(self.sc, self.seed, day) if citizens is None else citizens)
 
     def run_day(self, day: int) -> DayResult:
         res, citizens = self.begin_day(day)
         if self.sc.appointments is None:
             return self.play_day(res, citizens, None)
-        citizens, check_ins = self._book(day, citizens, res)
-        return self.play_day(res, citizens, check_ins)
+        self._book(day, res, citizens)
+        holding = self._holding.pop(day, set())
+        walk_ins = [c for k, c in enumerate(citizens) if k not in holding]
+        return self.play_day(res, walk_ins, self._check_ins.pop(day, []))
 
     def play_day(self, res: DayResult, citizens: list[Citizen], check_ins: list[CheckIn] | None) -> DayResult:
         """The second half of a day (after `begin_day`): the walk-ins `citizens` come, the booked

@@ -24,6 +24,11 @@ Additions to the base format (all optional):
   who never come, and when those who come check in (minutes after the slot's start, normal).
   The site gets a default `bookings:` section if it has none. Drawn from their own streams:
   without this section the citizens are exactly those drawn before it existed.
+  Two more keys of it: `lead_days: {0: 0.4, 1: 0.3, 3: 0.2, 7: 0.1}`, how many days before
+  their visit the bookers book (days 0 to 60 -> share of the bookers, summing to 1; default
+  `{0: 1.0}`, all on the day's midnight), and `later_days: 7`, how many later (simulated) days a
+  booker whose own day has no free slot left from their time on will take instead (default 0:
+  they come as a walk-in on their own day);
 - `carry_over: true`: days that carry over: nobody is called after the day's closing, and whoever
   still waits comes back at the next day's opening with a new ticket (docs/appointments.md,
   "The simulator"); without it every citizen is served the same day, in overtime if need be.
@@ -93,13 +98,28 @@ class Punctuality(BaseModel):
     sd: float = Field(default=5.0, ge=0, le=120)
 
 
+MAX_LEAD_DAYS = 60      # the longest lead time a scenario may give (days before the visit)
+
+
 class Appointments(BaseModel):
-    """Who books a slot (issue #16): the share of citizens, the share of bookings never used, and
-    how punctual the others are."""
+    """Who books a slot (issue #16): the share of citizens, the share of bookings never used, how
+    punctual the others are, how many days before their visit they book (`lead_days`: days ->
+    share of the bookers) and how many later days a booker whose own day is full will take
+    (`later_days`; 0: none, they come as a walk-in)."""
     model_config = ConfigDict(extra="forbid", frozen=True)
     share: float = Field(ge=0, le=1)
     no_show: float = Field(default=0.1, ge=0, le=1)
     punctuality_min: Punctuality = Punctuality()
+    lead_days: dict[Annotated[int, Field(ge=0, le=MAX_LEAD_DAYS)], Annotated[float, Field(ge=0, le=1)]] = {0: 1.0}
+    later_days: int = Field(default=0, ge=0, le=MAX_LEAD_DAYS)
+
+    @field_validator("lead_days")
+    @classmethod
+    def _lead_shares(cls, v: dict[int, float]) -> dict[int, float]:
+        total = sum(v.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"the shares of the bookers sum to {total:g}; they must sum to 1")
+        return dict(sorted(v.items()))
 
 
 class CounterChange(BaseModel):
