@@ -562,6 +562,11 @@ class OfferedProcedure(_Part):
     slots: list[FreeSlot]
     remote: bool                                  # a ticket can be taken from a phone now
     arrive_by: str | None = None                  # remote: such a ticket must be checked in by then
+    # The centre takes it from a citizen of anywhere in the province (its site config's
+    # `bookings.any_residence`); an offer from before the field: true, as the portal read it then.
+    any_residence: bool = True
+    # What to bring (the site config's `documents`), as the centre's own booking page lists it.
+    documents: list[I18nText] = []
 
 
 # How many of a procedure's earliest free slots an offer lists (the portal shows a few, then

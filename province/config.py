@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from motcua.config_errors import format_loc
 from motcua.zones import DEFAULT_TIMEZONE
@@ -48,12 +48,20 @@ class PortalRules(_Model):
     # the portal's address as citizens reach it: the base of a booking's QR and link
     # (<public_url>/b/<site>/<CODE>, as a centre's own pages); else the address a request came to
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
-    # per centre, the procedures it takes from a citizen of anywhere in the province (regardless of
-    # residence); a centre not named here takes every procedure it offers for booking
-    any_residence: dict[Slug, tuple[Slug, ...]] = {}
     # the province's key of the ID card hash (hex, made at set-up, never in the repository): limits
     # per card span the province's centres, so its centres hash with the same key
     id_key_file: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, data: Any) -> Any:
+        # Which procedures a centre takes from anyone in the province is a fact about the centre:
+        # it moved to the centre's own config and travels in its offer. Said, not ignored, so an
+        # old province.yaml's list is carried over rather than silently lost.
+        if isinstance(data, dict) and "any_residence" in data:
+            raise ValueError("any_residence is no longer read here: it moved to each centre's site config, "
+                             "`bookings.any_residence: [procedure ids]` (docs/province.md)")
+        return data
 
 
 class ProvinceConfig(_Model):

@@ -4,8 +4,9 @@ centres' booking offers (province/booking_relay.py) and the waits the province a
 
 The pages (province/portal_web.py) only word and lay out what these functions return; the
 decisions stay where they are: a centre's free slots and capacity are its own queue server's
-(each booking is a command that centre decides), which centres take a procedure from a citizen of
-anywhere in the province is the province config's `portal.any_residence` (province/config.py).
+(each booking is a command that centre decides), and so is which procedures it takes from a
+citizen of anywhere in the province (its site config's `bookings.any_residence`, carried in its
+offer as each procedure's `any_residence`).
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class ProcedureOffer:
     slots: tuple[Slot, ...] = ()
     documents: tuple[dict[str, str], ...] = ()
     fee: dict[str, str] | None = None
+    any_residence: bool = True      # the centre takes it from anyone in the province (its offer says)
 
 
 @dataclass(frozen=True)
@@ -49,33 +51,29 @@ class CentreOffer:
     procedures: Mapping[str, ProcedureOffer] = field(default_factory=dict)
 
 
-def accepted(config: ProvinceConfig, centre: CentreOffer) -> dict[str, ProcedureOffer]:
-    """The procedures `centre` takes bookings for from anyone in the province: the province
-    config's list for it (`portal.any_residence.<site>`), or every procedure it offers when the
-    config names none for it."""
-    only = config.portal.any_residence.get(centre.site)
-    if only is None:
-        return dict(centre.procedures)
-    return {pid: p for pid, p in centre.procedures.items() if pid in only}
+def accepted(centre: CentreOffer) -> dict[str, ProcedureOffer]:
+    """The procedures `centre` takes bookings for from anyone in the province, as its offer says
+    (the centre's `bookings.any_residence`)."""
+    return {pid: p for pid, p in centre.procedures.items() if p.any_residence}
 
 
-def procedures(config: ProvinceConfig, centres: Iterable[CentreOffer]) -> list[dict[str, Any]]:
+def procedures(centres: Iterable[CentreOffer]) -> list[dict[str, Any]]:
     """Every procedure at least one centre takes from anywhere in the province, once, with how
     many centres take it; by field, then name (Vietnamese)."""
     seen: dict[str, dict[str, Any]] = {}
     for c in centres:
-        for pid, p in accepted(config, c).items():
+        for pid, p in accepted(c).items():
             entry = seen.setdefault(pid, {"id": pid, "name": p.name, "sector": p.sector,
                                           "sector_name": p.sector_name, "centres": 0})
             entry["centres"] += 1
     return sorted(seen.values(), key=lambda e: (e["sector_name"].get("vi", ""), e["name"].get("vi", "")))
 
 
-def procedure(config: ProvinceConfig, centres: Iterable[CentreOffer], procedure_id: str) -> ProcedureOffer | None:
+def procedure(centres: Iterable[CentreOffer], procedure_id: str) -> ProcedureOffer | None:
     """The procedure's names and facts as the first centre taking it describes it (the centres of
     a province share the national catalogue's procedures)."""
     for c in sorted(centres, key=lambda c: (not c.online, c.site)):
-        p = accepted(config, c).get(procedure_id)
+        p = accepted(c).get(procedure_id)
         if p is not None:
             return p
     return None
@@ -89,7 +87,7 @@ def centres_for(config: ProvinceConfig, centres: Iterable[CentreOffer], procedur
     Bookable centres first, earliest slot first; then full ones; offline ones last."""
     out = []
     for c in centres:
-        p = accepted(config, c).get(procedure_id)
+        p = accepted(c).get(procedure_id)
         if p is None:
             continue
         slots = [s for s in p.slots if s.start > now]
@@ -125,17 +123,6 @@ def _slot(s: Any) -> Slot | None:
     return Slot(s.slot, start, end) if start.tzinfo is not None and end.tzinfo is not None else None
 
 
-def _documents(raw: Any) -> tuple[dict[str, str], ...]:
-    """What to bring, if an offer says it ({vi, en} each; the offer does not carry it yet, and a
-    field the contract adds later arrives as plain dicts): anything else is left out."""
-    out = []
-    for d in raw if isinstance(raw, (list, tuple)) else ():
-        d = d.model_dump() if hasattr(d, "model_dump") else d
-        if isinstance(d, dict) and isinstance(d.get("vi"), str) and isinstance(d.get("en"), str):
-            out.append({"vi": d["vi"], "en": d["en"]})
-    return tuple(out)
-
-
 def from_offers(offers: Mapping[str, Any], sector_names: Mapping[tuple[str, str], dict] | None = None) -> list[CentreOffer]:
     """The relay's offers (site -> SiteOffer: the site's retained protocol.messages.BookingOffer
     and whether it answers now) as the portal's CentreOffers. A field's name comes from the
@@ -150,7 +137,8 @@ def from_offers(offers: Mapping[str, Any], sector_names: Mapping[tuple[str, str]
             sector_name = (sector_names or {}).get((site, op.sector)) or {"vi": op.sector, "en": op.sector}
             slots = tuple(slot for s in op.slots if s.free > 0 and (slot := _slot(s)) is not None)
             procs[op.procedure] = ProcedureOffer(op.procedure, op.name.model_dump(), op.sector, sector_name, slots,
-                                                 _documents(getattr(op, "documents", None)))
+                                                 tuple({"vi": d.vi, "en": d.en} for d in op.documents),
+                                                 any_residence=op.any_residence)
         out.append(CentreOffer(site, offer.name.model_dump(), bool(getattr(so, "online", False)), offer.slot_min, procs))
     return out
 
@@ -176,7 +164,7 @@ def nearby_bookings(config: ProvinceConfig, centres: Iterable[CentreOffer], sect
         if c is None or not c.online:
             continue
         firsts = {pid: next((s for s in p.slots if s.start > now), None)
-                  for pid, p in accepted(config, c).items() if p.sector == sector}
+                  for pid, p in accepted(c).items() if p.sector == sector}
         per = {pid: {"slot": s.start.isoformat(), "url": page_url(base, pid, site) if base else None}
                for pid, s in sorted(firsts.items()) if s is not None}
         if per:

@@ -104,7 +104,7 @@ def _render(template: str, status: int = 200, **ctx: Any):
 
 
 def _procedure_or_404(all_centres, procedure_id: str) -> portal.ProcedureOffer:
-    p = portal.procedure(_province(), all_centres, procedure_id)
+    p = portal.procedure(all_centres, procedure_id)
     if p is None:
         abort(404)
     return p
@@ -135,7 +135,7 @@ def _wait_words(wait: dict[str, Any] | None) -> dict[str, str] | None:
 @bp.get("/book")
 def start():
     q = (request.args.get("q") or "").strip()[:SEARCH_MAX]
-    listed = portal.procedures(_province(), centres())
+    listed = portal.procedures(centres())
     words = fold(q).split()
     found = [p for p in listed if words and all(
         w in fold(" ".join((p["name"]["vi"], p["name"]["en"], p["sector_name"]["vi"], p["sector_name"]["en"])))
@@ -165,7 +165,7 @@ def centres_page(procedure: str):
 @bp.get("/book/<procedure>/<site>")
 def slots(procedure: str, site: str):
     c = _centre_or_404(centres(), site)
-    p = portal.accepted(_province(), c).get(procedure)
+    p = portal.accepted(c).get(procedure)
     if p is None:
         abort(404)
     return _slots_page(c, p, lambda s: url_for("portal.confirm", procedure=procedure, site=site, slot=s),
@@ -239,7 +239,7 @@ def site_refusal(error: dict[str, Any]) -> dict[str, str]:
 def confirm(procedure: str, site: str):
     """The chosen time, the ID card number and a phone; POST books it at the centre (the relay)."""
     c = _centre_or_404(centres(), site)
-    p = portal.accepted(_province(), c).get(procedure)
+    p = portal.accepted(c).get(procedure)
     if p is None:
         abort(404)
     chosen = _slot_of(c, p, request.values.get("slot") or "", request.method == "POST")
@@ -416,7 +416,7 @@ def booking_page(site: str, booking: str):
         return redirect(url_for("portal.booking_page", site=site, booking=b["code"]))
     all_centres = centres()
     c = next((c for c in all_centres if c.site == site), None)
-    p = (c and c.procedures.get(b["procedure"])) or portal.procedure(_province(), all_centres, b["procedure"])
+    p = (c and c.procedures.get(b["procedure"])) or portal.procedure(all_centres, b["procedure"])
     when = (_when(datetime.fromisoformat(b["slot_start"]), datetime.fromisoformat(b["slot_end"]))
             if b.get("slot_start") and b.get("slot_end") else None)
     model = {"code": b["code"], "code_shown": booking_code.display(b["code"]), "site": site,

@@ -161,6 +161,10 @@ class Bookings(BaseModel):
     # (protocol/cccd.id_hash): made at set-up by the site server, never in the repository; the
     # province's own key where limits span its centres.
     id_key_file: str = "id-hash.key"
+    # The procedures this centre takes bookings for from a citizen of anywhere in the province
+    # (regardless of residence), carried in its offer to the province's portal; absent: every
+    # procedure it takes bookings for. A fact about the centre, so kept in its own config.
+    any_residence: tuple[Slug, ...] | None = None
 
 
 class Notify(BaseModel):
@@ -251,6 +255,11 @@ class SiteConfig(BaseModel):
                 if p.id in proc_ids:
                     problems.append(f"sectors[{i}].procedures[{j}].id: duplicate procedure {p.id!r}")
                 proc_ids.add(p.id)
+        if self.bookings is not None:
+            for pid in self.bookings.any_residence or ():
+                if pid not in proc_ids:
+                    problems.append(f"bookings.any_residence: unknown procedure {pid!r} "
+                                    f"(not a procedure of any sector)")
         counter_ids: set[str] = set()
         for i, c in enumerate(self.counters):
             if c.id in counter_ids:
@@ -281,6 +290,16 @@ class SiteConfig(BaseModel):
     @cached_property
     def procedure_by_id(self) -> dict[str, tuple[Sector, Procedure]]:
         return {p.id: (s, p) for s in self.sectors for p in s.procedures}
+
+    @cached_property
+    def any_residence(self) -> frozenset[str]:
+        """The procedures this centre takes bookings for from anyone in the province
+        (`bookings.any_residence`, else every procedure); none without `bookings`."""
+        if self.bookings is None:
+            return frozenset()
+        if self.bookings.any_residence is None:
+            return frozenset(self.procedure_by_id)
+        return frozenset(self.bookings.any_residence)
 
     @property
     def id(self) -> str:

@@ -8,8 +8,9 @@ province/booking_relay.py, the wire is docs/protocol.md "Booking at another cent
   second booking (queue_server/idempotency.py). The reply goes out on
   `province/booking/{site}/reply` (bridged out) after the batch is durable.
 - Offers out: `{site}/bookings/offer`, retained (bridged out on the snapshot connection): per
-  bookable procedure its earliest free slots (each with its free count) and whether a
-  phone's ticket can be taken now. Sent again when a booking changes (at most once per
+  bookable procedure its earliest free slots (each with its free count), whether a
+  phone's ticket can be taken now, whether the centre takes it from anyone in the province
+  (`bookings.any_residence`) and what to bring. Sent again when a booking changes (at most once per
   OFFER_MIN_GAP_S under a burst), when a slot starts, and every OFFER_REFRESH_S; only on a site
   whose broker has a bridge to a province (its retained `bridge/state` notification), so a
   standalone site (`motcua up`) spends nothing on it.
@@ -93,7 +94,9 @@ def offer(service, holds: list[float] | None = None) -> dict[str, Any]:
                 if holds is not None:
                     holds.append(time.perf_counter() - started)
             procedures.append(OfferedProcedure.build(procedure=proc.id, sector=sector.id, name=proc.name.model_dump(),
-                                                     slots=slots[:OFFER_SLOTS], remote=remote_now, arrive_by=arrive_by))
+                                                     slots=slots[:OFFER_SLOTS], remote=remote_now, arrive_by=arrive_by,
+                                                     any_residence=proc.id in cfg.any_residence,
+                                                     documents=[d.model_dump() for d in proc.documents]))
     return BookingOffer.build(ts=now.isoformat(), site=cfg.id, name=cfg.site.name.model_dump(),
                               days_ahead=bk.days_ahead, slot_min=bk.slot_min, procedures=procedures)
 

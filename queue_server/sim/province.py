@@ -10,7 +10,8 @@ the procedure.
     cross_centre:
       allowed: true             # false: every booking stays at its citizen's own centre
       procedures: [chung-thuc-ban-sao, dang-ky-bien-dong]   # accepted regardless of residence
-                                                # (default: every procedure the centres share)
+                                  # (default: every procedure each centre's site config takes from
+                                  # anyone in the province, `bookings.any_residence`)
       travel_min: 30            # another centre's slot counts as this much later (getting there)
       reluctance: 0.3           # the share of bookers who only ever book at their own centre
 
@@ -106,7 +107,11 @@ def parse_province(data: Any, base_dir: str | Path = ".", source: str = "provinc
         if c.appointments is None:
             problems.append(f"centres[{i}] ({c.site.id}): needs an appointments section (who books)")
     common = frozenset.intersection(*(frozenset(c.site.procedure_by_id) for c in centres))
-    shared = common if model.cross_centre.procedures is None else frozenset(model.cross_centre.procedures)
+    # By default the procedures every centre takes from anyone in the province, as their site
+    # configs say (`bookings.any_residence`, the fact the portal reads from their offers); an
+    # explicit list overrides it for a what-if.
+    shared = (frozenset.intersection(*(c.site.any_residence for c in centres))
+              if model.cross_centre.procedures is None else frozenset(model.cross_centre.procedures))
     for p in sorted(shared - common):
         problems.append(f"cross_centre.procedures: {p!r} is not a procedure of every centre")
     if problems:

@@ -15,6 +15,7 @@ from protocol.errors import ErrorCode
 from protocol.messages import OFFER_SLOTS, BookingOffer, ProtocolError, check, parse_province_booking
 from protocol.schema import all_schemas
 from queue_server.domain import commands as C
+from queue_server.domain.site import SiteConfigError, parse_site
 from queue_server.mqtt.province_bookings import domain_command, expired, offer
 from tests.support.booking_site import ANA, BAO, book, site
 from tests.support.domain_harness import TZ, Harness
@@ -83,3 +84,47 @@ def test_the_offer_lists_each_procedures_earliest_free_slots():
     after = offer(svc)["procedures"][0]["slots"]
     assert slot["slot"] not in [s["slot"] for s in after] and len(after) == OFFER_SLOTS
     assert after[:OFFER_SLOTS - 1] == first["slots"][1:]
+
+
+def _offer_of(config):
+    h = Harness(config)
+    svc = SimpleNamespace(config=h.core.config, core=h.core, lock=threading.RLock(), clock=lambda: h.now)
+    svc.state = h.state
+    return offer(svc)
+
+
+def test_the_offer_says_what_the_centre_takes_from_anywhere_and_what_to_bring():
+    """From the site config: `bookings.any_residence` (absent: every procedure) and each
+    procedure's `documents`, checked against the exported schema."""
+    data = site().model_dump(exclude_none=True)
+    bring = [{"vi": "Tờ khai (theo mẫu)", "en": "Request form (standard form)"},
+             {"vi": "Căn cước công dân", "en": "Citizen ID card"}]
+    data["sectors"][0]["procedures"][0]["documents"] = bring
+    every = _offer_of(parse_site(data))
+    assert [(p["procedure"], p["any_residence"], p["documents"]) for p in every["procedures"]] == [
+        ("p1", True, bring), ("p2", True, [])]
+    data["bookings"]["any_residence"] = ["p2"]
+    only = _offer_of(parse_site(data))
+    assert [(p["procedure"], p["any_residence"]) for p in only["procedures"]] == [("p1", False), ("p2", True)]
+    for built in (every, only):
+        assert check(BookingOffer, built).procedures[0].documents[0].vi == "Tờ khai (theo mẫu)"
+        jsonschema.validate(json.loads(json.dumps(built)), all_schemas()["bookings.offer"])
+
+
+def test_an_offer_from_before_the_fields_still_reads():
+    """A centre not yet updated sends neither field: taken from anywhere (as the portal read it
+    before), nothing listed to bring."""
+    old = {"v": 1, "type": "bookings.offer", "ts": "2026-12-02T09:12:00+07:00", "site": "site-a",
+           "name": {"vi": "A", "en": "A"}, "days_ahead": 14, "slot_min": 30,
+           "procedures": [{"procedure": "p1", "sector": "s1", "name": {"vi": "Một", "en": "One"}, "slots": [],
+                           "remote": False}]}
+    p = check(BookingOffer, old).procedures[0]
+    assert p.any_residence is True and p.documents == []
+
+
+def test_a_site_config_naming_an_unknown_procedure_as_taken_from_anywhere_is_refused():
+    with pytest.raises(SiteConfigError, match=r"bookings.any_residence: unknown procedure 'p9'"):
+        site(any_residence=["p1", "p9"])
+    assert site(any_residence=[]).any_residence == frozenset()        # books only its own residents
+    assert site().any_residence == frozenset({"p1", "p2"})
+    assert parse_site({**site().model_dump(exclude_none=True), "bookings": None}).any_residence == frozenset()

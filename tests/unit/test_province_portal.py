@@ -1,6 +1,7 @@
 """The province booking portal's view (province/portal.py, pure): which centres take a procedure
-from anywhere in the province (portal.any_residence), in what order they are shown, the
-earliest slot a nearby centre offers, and the relay's offers read as the portal's centres."""
+from anywhere in the province (each procedure's `any_residence` in the centre's offer), in what
+order they are shown, the earliest slot a nearby centre offers, and the relay's offers read as the
+portal's centres."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -17,7 +18,7 @@ NOW = datetime(2026, 12, 2, 10, 0, tzinfo=VN)
 CONFIG = parse_province_config({
     "sites": [{"id": "a", "lat": 10.80, "lon": 106.70, "name": {"vi": "Phường A", "en": "Ward A"}},
               {"id": "b", "lat": 10.83, "lon": 106.72}, {"id": "c", "lat": 10.81, "lon": 106.71}],
-    "portal": {"public_url": "https://datlich.example.vn/", "any_residence": {"b": ["khai-sinh"]}}})
+    "portal": {"public_url": "https://datlich.example.vn/"}})
 
 
 def slot(hours: float) -> portal.Slot:
@@ -25,8 +26,9 @@ def slot(hours: float) -> portal.Slot:
     return portal.Slot(f"{start:%Y-%m-%dT%H:%M}", start, start + timedelta(minutes=30))
 
 
-def proc(pid: str, sector: str, *slots: portal.Slot) -> portal.ProcedureOffer:
-    return portal.ProcedureOffer(pid, {"vi": pid, "en": pid}, sector, {"vi": sector, "en": sector}, tuple(slots))
+def proc(pid: str, sector: str, *slots: portal.Slot, anyone: bool = True) -> portal.ProcedureOffer:
+    return portal.ProcedureOffer(pid, {"vi": pid, "en": pid}, sector, {"vi": sector, "en": sector}, tuple(slots),
+                                 any_residence=anyone)
 
 
 def centre(site: str, online: bool, *procs: portal.ProcedureOffer) -> portal.CentreOffer:
@@ -36,16 +38,17 @@ def centre(site: str, online: bool, *procs: portal.ProcedureOffer) -> portal.Cen
 
 CENTRES = [
     centre("a", True, proc("khai-sinh", "tu-phap", slot(26), slot(27)), proc("ket-hon", "tu-phap", slot(3))),
-    centre("b", True, proc("khai-sinh", "tu-phap", slot(2)), proc("ket-hon", "tu-phap", slot(1))),
+    # b books ket-hon only for its own residents (its offer says so): not listed on the portal
+    centre("b", True, proc("khai-sinh", "tu-phap", slot(2)), proc("ket-hon", "tu-phap", slot(1), anyone=False)),
     centre("c", False, proc("khai-sinh", "tu-phap", slot(1))),
     centre("d", True, proc("khai-sinh", "tu-phap")),
 ]
 
 
-def test_a_centre_takes_what_the_province_config_lists_for_it_else_all_it_offers():
-    assert set(portal.accepted(CONFIG, CENTRES[0])) == {"khai-sinh", "ket-hon"}
-    assert set(portal.accepted(CONFIG, CENTRES[1])) == {"khai-sinh"}       # any_residence: b takes khai-sinh only
-    listed = {p["id"]: p["centres"] for p in portal.procedures(CONFIG, CENTRES)}
+def test_a_centre_takes_from_anywhere_what_its_offer_says():
+    assert set(portal.accepted(CENTRES[0])) == {"khai-sinh", "ket-hon"}
+    assert set(portal.accepted(CENTRES[1])) == {"khai-sinh"}       # b's offer: ket-hon not from anywhere
+    listed = {p["id"]: p["centres"] for p in portal.procedures(CENTRES)}
     assert listed == {"khai-sinh": 4, "ket-hon": 1}
 
 
@@ -92,28 +95,35 @@ def test_the_relays_offers_as_centres():
         "v": 1, "type": "bookings.offer", "ts": NOW.isoformat(), "site": "a", "name": {"vi": "A", "en": "A"},
         "days_ahead": 7, "slot_min": 15, "procedures": [
             {"procedure": "khai-sinh", "sector": "tu-phap", "name": {"vi": "Khai sinh", "en": "Birth"}, "free": 1,
-             "documents": [{"vi": "Tờ khai", "en": "Form"}, "bad"], "remote": False, "slots": [
+             "documents": [{"vi": "Tờ khai", "en": "Form"}], "any_residence": False, "remote": False, "slots": [
                  {"slot": f"{start:%Y-%m-%dT%H:%M}", "slot_start": start.isoformat(),
                   "slot_end": (start + timedelta(minutes=15)).isoformat(), "free": 1},
                  {"slot": "2026-12-03T11:00", "slot_start": "2026-12-03T11:00:00+07:00",
                   "slot_end": "2026-12-03T11:15:00+07:00", "free": 0},
                  {"slot": "2026-12-03T12:00", "slot_start": "2026-12-03T12:00:00",      # no offset: dropped
                   "slot_end": "2026-12-03T12:15:00", "free": 1},
-                 {"slot": "2026-12-03T13:00", "slot_start": "soon", "slot_end": "later", "free": 1}]}]})
+                 {"slot": "2026-12-03T13:00", "slot_start": "soon", "slot_end": "later", "free": 1}]},
+            # an offer from a centre older than the fields: taken from anywhere, nothing listed to bring
+            {"procedure": "ket-hon", "sector": "tu-phap", "name": {"vi": "Kết hôn", "en": "Marriage"},
+             "remote": False, "slots": []}]})
     got = portal.from_offers({"a": SiteOffer("a", True, offer), "z": SiteOffer("z", False, None)},
                              {("a", "tu-phap"): {"vi": "Tư pháp", "en": "Justice"}})
     assert len(got) == 1 and got[0].online and got[0].slot_min == 15
     p = got[0].procedures["khai-sinh"]
     assert p.sector_name == {"vi": "Tư pháp", "en": "Justice"}
-    assert p.documents == ({"vi": "Tờ khai", "en": "Form"},)      # what to bring, when an offer says it
+    assert p.documents == ({"vi": "Tờ khai", "en": "Form"},)      # what to bring, as the offer says it
     assert [s.start for s in p.slots] == [start]      # a full slot is not offered, a bad one is dropped
+    old = got[0].procedures["ket-hon"]
+    assert old.any_residence and old.documents == ()
+    assert set(portal.accepted(got[0])) == {"ket-hon"}     # khai-sinh: for the centre's own residents only
 
 
 def test_the_portal_config_is_checked():
     with pytest.raises(ProvinceConfigError, match="public_url"):
         parse_province_config({"portal": {"public_url": "datlich.example.vn"}})
-    with pytest.raises(ProvinceConfigError, match="any_residence"):
-        parse_province_config({"portal": {"any_residence": {"B A D": ["x"]}}})
+    # the list moved to each centre's site config: an old province.yaml is told so, not ignored
+    with pytest.raises(ProvinceConfigError, match=r"moved to each centre's site config, `bookings.any_residence"):
+        parse_province_config({"portal": {"any_residence": {"site-b": ["khai-sinh"]}}})
 
 
 def test_every_text_of_the_portal_is_in_its_catalogue():

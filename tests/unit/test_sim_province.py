@@ -84,6 +84,20 @@ def test_reluctant_citizens_and_procedures_not_shared_stay_home(files):
     assert not any(b.away for b in rural[0].booked)
 
 
+def test_what_goes_to_another_centre_is_what_every_centre_takes_from_anywhere_by_its_site_config(files):
+    """The default is the centres' own `bookings.any_residence` (the fact the portal reads from
+    their offers); an explicit list overrides it for a what-if."""
+    assert files().shared == {"p1", "p2"}                     # neither restricts: every procedure
+    rural = centre("rural", 3, 2)
+    rural["site"]["bookings"]["any_residence"] = ["p1"]
+    assert files(rural=rural).shared == {"p1"}               # p2 only for the rural centre's residents
+    rural["site"]["bookings"]["any_residence"] = []
+    p = files(rural=rural)
+    assert p.shared == frozenset()
+    assert not any(b.away for b in run(p, True)[1][0].booked)
+    assert files(cross={"procedures": ["p2"]}, rural=rural).shared == {"p2"}
+
+
 @pytest.mark.parametrize("cross, urban, match", [
     ({"procedures": ["p9"]}, None, "'p9' is not a procedure of every centre"),
     ({"travel_min": -1}, None, r"cross_centre\.travel_min"),
