@@ -3,7 +3,9 @@ province (cross-centre booking against bookings confined to each centre).
 
     .venv/bin/python -m bench.appointment_targets [--days 30] [--seeds 1] [--policy dynamic]
                                                   [--share 0.5] [--forecast] [--booking-share 0.5]
-                                                  [--punctuality MEAN SD] [--carry-over] [SCENARIO.yaml]
+                                                  [--punctuality MEAN SD] [--carry-over]
+                                                  [--lead-days 0:0.4,1:0.3,3:0.2,7:0.1] [--later-days N]
+                                                  [SCENARIO.yaml]
     .venv/bin/python -m bench.appointment_targets --province [PROVINCE.yaml] [--days 30] [--seeds 1]
                                                   [--travel-min M] [--reluctance R]
 
@@ -21,7 +23,12 @@ booked ones in the queue, walk-ins). `--booking-share` sets the site's `bookings
 share of counter time bookings may take), `--punctuality` the check-in's minutes after the slot
 (mean, sd): what-ifs for the reasons. Figures to report (docs/appointments.md), not a pass/fail test: exits 0 unless
 something errors. `--carry-over` turns on the scenario's days that carry over (nobody called after
-closing; who still waits comes back the next day) and prints their figures.
+closing; who still waits comes back the next day) and prints their figures. `--lead-days` sets
+the scenario's `appointments.lead_days` (days before the visit: share of the bookers) and
+`--later-days` its `later_days` (a booker whose own day is full takes one of the next N days);
+with bookings it then prints how many were for a later day than their citizen's own, the mean
+lead (days from booking to slot), how many went past the last simulated day, and the same per
+5-day block of the run (does the booking window fill as the month goes on?).
 
 `--province` runs a province scenario (default: the shipped ha-noi-long-bien-bat-trang.yaml, the
 first centre urban, the others rural; queue_server/sim/province.py) with bookings confined to each
@@ -45,7 +52,7 @@ from queue_server.sim import Simulation
 from queue_server.sim.engine import draw_citizens
 from queue_server.sim.metrics import appointment_figures, carry_over_figures
 from queue_server.sim.province import SEED_STRIDE, ProvinceSimulation, centre_figures, load_province
-from queue_server.sim.scenario import Appointments, parse_scenario
+from queue_server.sim.scenario import Appointments, ScenarioError, parse_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "queue_server" / "sim" / "scenarios"
 SCENARIO = SCENARIOS / "urban-surge.yaml"
@@ -61,11 +68,23 @@ FIELDS = ("hall_peak_mean", "hall_peak_max", "walk_in_mean_wait_s", "walk_in_p90
           "booked_p90_after_slot_s", "booked_on_time_p90_after_slot_s", "utilisation", "never_called")
 
 
+def lead_days(text: str) -> dict[int, float]:
+    """'0:0.4,1:0.3,3:0.2,7:0.1' -> {0: 0.4, 1: 0.3, 3: 0.2, 7: 0.1} (checked by the scenario's rules)."""
+    try:
+        return {int(d): float(share) for d, share in (part.split(":") for part in text.split(","))}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected DAYS:SHARE pairs, e.g. 0:0.4,1:0.3,3:0.2,7:0.1") from None
+
+
 def load(path: Path, booking_share: float | None = None, punctuality: list[float] | None = None,
-         carry_over: bool = False):
+         carry_over: bool = False, lead: dict[int, float] | None = None, later_days: int | None = None):
     """The scenario with an appointments section (added with its defaults when it has none)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data.setdefault("appointments", {"share": 0.0})
+    if lead is not None:
+        data["appointments"] = {**data["appointments"], "lead_days": lead}
+    if later_days is not None:
+        data["appointments"] = {**data["appointments"], "later_days": later_days}
     if carry_over:
         data["carry_over"] = True
     if punctuality is not None:
@@ -148,6 +167,20 @@ def why(results) -> None:
               f"mean {sum(v) / len(v) / 60:.1f} min")
 
 
+def lead_time(results, days: int) -> None:
+    """Bookings for a later day than their citizen's own, the mean lead (days from booking to slot)
+    and bookings past the run's end, over the run and per 5-day block (the first seed's days)."""
+    def line(part) -> str:
+        made = sum(d.bookings for d in part)
+        lead = sum(d.booking_lead_days for d in part) / made if made else 0.0
+        return (f"{made} bookings, {sum(d.booked_later for d in part)} for a later day than their citizen's own, "
+                f"mean lead {lead:.2f} days, {sum(d.booking_refused for d in part)} found no slot, "
+                f"{sum(d.booked_past_end for d in part)} past the last day")
+    print(f"  lead time: {line(results)}")
+    for a in range(0, days, 5):
+        print(f"    days {a + 1}-{min(a + 5, days)}: {line(results[a:a + 5])}")
+
+
 def province(args) -> int:
     """The cross-centre target: the same citizens with bookings confined and going to another centre."""
     p = load_province(args.scenario or PROVINCE)
@@ -204,11 +237,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--booking-share", type=float, help="the site's bookings.share (default: the site's)")
     ap.add_argument("--punctuality", type=float, nargs=2, metavar=("MEAN", "SD"),
                     help="check-in minutes after the slot (default: the scenario's)")
+    ap.add_argument("--lead-days", type=lead_days, metavar="DAYS:SHARE,...",
+                    help="appointments.lead_days: how many days before their visit the bookers book")
+    ap.add_argument("--later-days", type=int, metavar="N",
+                    help="appointments.later_days: a booker whose day is full takes one of the next N days")
     args = ap.parse_args(argv)
     if args.province:
         return province(args)
-    sc = load(args.scenario or SCENARIO, args.booking_share, args.punctuality, args.carry_over)
-    print(f"{sc.name}: {args.days} days x seeds {args.seeds}, policy {args.policy}")
+    try:
+        sc = load(args.scenario or SCENARIO, args.booking_share, args.punctuality, args.carry_over,
+                  args.lead_days, args.later_days)
+    except ScenarioError as exc:
+        ap.error(str(exc))
+    lead = ", ".join(f"{d}: {v:g}" for d, v in sc.appointments.lead_days.items())
+    print(f"{sc.name}: {args.days} days x seeds {args.seeds}, policy {args.policy}, "
+          f"lead days {{{lead}}}, later days {sc.appointments.later_days}")
     demand(sc, args.seeds, args.days)
     got = {}
     for share in (0.0, args.share):
@@ -225,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         hall_at_peak(res)
         if share:
             why(res)
+            lead_time(res, args.days)
     none, half = got[0.0], got[args.share]
     cut = 1.0 - half["hall_peak_mean"] / none["hall_peak_mean"] if none["hall_peak_mean"] else 0.0
     print(f"hall peak {cut:.0%} lower (target >= {PEAK_CUT:.0%}): {'met' if cut >= PEAK_CUT else 'MISSED'}")

@@ -32,3 +32,17 @@ def test_the_surge_targets_with_days_that_carry_over_are_printed():
     out = run_bench("--days", "1", "--carry-over")
     assert "days that carry over: carried_over" in out
     assert "hall peak" in out and "booked p90 after slot" in out and "walk-ins' mean wait" in out
+
+
+def test_the_lead_time_figures_are_printed():
+    out = run_bench("--days", "2", "--lead-days", "0:0.5,1:0.5", "--later-days", "1")
+    assert "lead days {0: 0.5, 1: 0.5}, later days 1" in out
+    assert "lead time:" in out and "for a later day than their citizen's own" in out and "mean lead" in out
+    assert "days 1-2:" in out
+
+
+def test_bad_lead_days_are_a_clear_error():
+    for bad, words in (("0:0.5,1:0.4", "sum to 0.9"), ("tomorrow", "expected DAYS:SHARE pairs")):
+        proc = subprocess.run([sys.executable, "-m", "bench.appointment_targets", "--days", "1", "--lead-days", bad],
+                              cwd=ROOT, capture_output=True, text=True, timeout=170)
+        assert proc.returncode == 2 and words in proc.stderr and "Traceback" not in proc.stderr
