@@ -34,7 +34,7 @@ from province.store import Store
 from province.texts import T
 from queue_server.users import LoginThrottle
 from queue_server.web import pages
-from queue_server.web.booking_bp import (DONE_WORDS, SEARCH_MAX, STATUS_WORDS, Refused, day_label, fold, phone_of,
+from queue_server.web.booking_bp import (DONE_WORDS, SEARCH_MAX, STATUS_WORDS, Refused, day_label, matching, phone_of,
                                          refusal, slot_text, when_text)
 
 bp = Blueprint("portal", __name__, static_folder="static", static_url_path="/portal-static")
@@ -136,10 +136,7 @@ def _wait_words(wait: dict[str, Any] | None) -> dict[str, str] | None:
 def start():
     q = (request.args.get("q") or "").strip()[:SEARCH_MAX]
     listed = portal.procedures(centres())
-    words = fold(q).split()
-    found = [p for p in listed if words and all(
-        w in fold(" ".join((p["name"]["vi"], p["name"]["en"], p["sector_name"]["vi"], p["sector_name"]["en"])))
-        for w in words)]
+    found = matching(q, listed)        # as a centre's own booking page searches
     sectors: dict[str, dict[str, Any]] = {}
     for p in listed:
         sectors.setdefault(p["sector"], {"id": p["sector"], "name": p["sector_name"], "procedures": []})["procedures"].append(p)

@@ -18,7 +18,7 @@ import re
 import secrets
 import unicodedata
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Iterable
 
 from flask import (Blueprint, Flask, Response, abort, current_app, make_response, redirect, render_template, request,
                    session, url_for)
@@ -217,16 +217,21 @@ def sectors_model() -> list[dict[str, Any]]:
             for s in _config().sectors if s.procedures]
 
 
-def search(q: str) -> list[dict[str, Any]]:
-    """Procedures whose name (either language) or sector holds every word of `q`, marks ignored."""
+def matching(q: str, procedures: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The procedures ({name, sector_name}: {vi, en} each) whose name (either language) or field
+    holds every word of `q`, marks ignored: this page's search and the province portal's."""
     words = fold(q).split()
-    out = []
-    for s in _config().sectors:
-        for p in s.procedures:
-            hay = fold(" ".join((p.name.vi, p.name.en, s.name.vi, s.name.en)))
-            if words and all(w in hay for w in words):
-                out.append({"id": p.id, "name": p.name.model_dump(), "sector_name": s.name.model_dump()})
-    return out
+    if not words:
+        return []
+    return [p for p in procedures
+            if all(w in fold(" ".join((p["name"]["vi"], p["name"]["en"], p["sector_name"]["vi"], p["sector_name"]["en"])))
+                   for w in words)]
+
+
+def search(q: str) -> list[dict[str, Any]]:
+    """This site's procedures that match `q` (matching)."""
+    return matching(q, ({"id": p.id, "name": p.name.model_dump(), "sector_name": s.name.model_dump()}
+                        for s in _config().sectors for p in s.procedures))
 
 
 def _bookings_off():

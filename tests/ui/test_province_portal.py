@@ -18,13 +18,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import yaml
 
 from protocol import booking_code
 from province import nearby, portal
 from province.config import parse_province_config
 from province.store import Store
 from queue_server.store import EventStore
-from tests.support.booking_fleet import SITE, STARTUP_S, BookingFleet
+from tests.support.booking_fleet import EXAMPLE, SITE, STARTUP_S, BookingFleet
 from tests.support.browser import CHROMIUM, axe_check
 from tests.support.postgres import shared_server
 from tests.support.wait import until
@@ -99,6 +100,14 @@ def roomy(fleet, but: str | None = None) -> str:
                 if s.slot != but and datetime.fromisoformat(s.slot_start) > soon)
 
 
+def documents(procedure: str) -> list[dict]:
+    """The procedure's documents as the centre's site config (the example inventory) lists them."""
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    docs = next(p.get("documents", []) for s in data["sectors"] for p in s["procedures"] if p["id"] == procedure)
+    assert docs
+    return docs
+
+
 def site_events(fleet, kind: str) -> list[dict]:
     store = EventStore(str(fleet.server.db))
     try:
@@ -156,6 +165,9 @@ def test_a_citizen_books_at_a_centre_of_the_province(browser, fleet, size):
         page.wait_for_function("() => { const i = document.querySelector('.bk-qr img');"
                                " return i && i.complete && i.naturalWidth > 0; }")
         assert "Đã đặt lịch" in page.inner_text("#status") and page.inner_text("#h-bring")
+        # what to bring: the procedure's documents from the centre's site config, carried in its offer
+        assert page.eval_on_selector_all(".bring li", "els => els.map(e => e.innerText)") == [
+            f"{d['vi']}\n{d['en']}" for d in documents(PROC)]
         check(page, size)
         shot(page, size, "web-portal-booked.png")
 

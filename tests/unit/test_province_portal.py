@@ -52,6 +52,19 @@ def test_a_centre_takes_from_anywhere_what_its_offer_says():
     assert listed == {"khai-sinh": 4, "ket-hon": 1}
 
 
+def test_the_portal_searches_as_a_centres_own_booking_page_does():
+    """One search for both (booking_bp.matching): every word, either language, marks ignored."""
+    from queue_server.web.booking_bp import matching
+    listed = [{"id": "khai-sinh", "name": {"vi": "Đăng ký khai sinh", "en": "Birth registration"},
+               "sector_name": {"vi": "Tư pháp", "en": "Justice"}},
+              {"id": "ket-hon", "name": {"vi": "Đăng ký kết hôn", "en": "Marriage registration"},
+               "sector_name": {"vi": "Tư pháp", "en": "Justice"}}]
+    assert [p["id"] for p in matching("dang ky khai", listed)] == ["khai-sinh"]
+    assert [p["id"] for p in matching("TU PHAP", listed)] == ["khai-sinh", "ket-hon"]
+    assert [p["id"] for p in matching("marriage đăng", listed)] == ["ket-hon"]
+    assert matching("  ", listed) == [] and matching("ho chieu", listed) == []
+
+
 def test_centres_bookable_earliest_first_then_full_then_offline():
     waits = {("a", "tu-phap"): {"waiting": 9, "est_wait_s": 2400}}
     rows = portal.centres_for(CONFIG, CENTRES, "khai-sinh", waits, NOW)
