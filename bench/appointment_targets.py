@@ -179,6 +179,22 @@ def lead_time(results, days: int) -> None:
     print(f"  lead time: {line(results)}")
     for a in range(0, days, 5):
         print(f"    days {a + 1}-{min(a + 5, days)}: {line(results[a:a + 5])}")
+    per: dict[str, list] = {}
+    for b in (b for d in results for b in d.booked):
+        per.setdefault(b.sector, []).append(b)
+    if not per:
+        return
+    print("  checked in, per sector: mean lead (days) / share for a later day than their own: " + ", ".join(
+        f"{k} {sum(b.lead_days for b in v) / len(v):.2f} / {sum(1 for b in v if b.moved_days) / len(v):.0%}"
+        for k, v in sorted(per.items())))
+    most = max(per, key=lambda k: sum(1 for b in per[k] if b.moved_days))
+    blocks = []
+    for a in range(0, days, 5):
+        v = [b for d in results[a:a + 5] for b in d.booked if b.sector == most]
+        if v:
+            blocks.append(f"days {a + 1}-{min(a + 5, days)} {sum(b.lead_days for b in v) / len(v):.2f} / "
+                          f"{sum(b.moved_days for b in v) / len(v):.2f} ({len(v)})")
+    print(f"  {most}, checked in: mean lead / mean days after their own day (n), per block: " + ", ".join(blocks))
 
 
 def province(args) -> int:

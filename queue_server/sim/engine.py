@@ -108,6 +108,8 @@ class CheckIn:
     service_s: float
     procedure: str | None = None
     away: bool = False      # booked here by a citizen of another centre (province scenarios)
+    lead_days: int = 0      # days from the booking to the slot (lead_days)
+    moved_days: int = 0     # days after the citizen's own day (later_days)
 
 
 @dataclass
@@ -119,6 +121,9 @@ class BookedRecord:
     outcome: str
     called_s: float | None = None
     away: bool = False      # a citizen of another centre (province scenarios)
+    sector: str = ""
+    lead_days: int = 0      # days from the booking to the slot
+    moved_days: int = 0     # days after the citizen's own day (later_days)
 
 
 @dataclass
@@ -378,13 +383,16 @@ class Simulation:
                 continue
             r = result(on)
             r.bookings += 1
-            r.booking_lead_days += (slot_date - booked_on).days
+            lead = (slot_date - booked_on).days
+            r.booking_lead_days += lead
             if on != b.day:
                 r.booked_later += 1
             if b.no_show:
                 r.booked_no_show += 1
                 continue
-            self._check_ins.setdefault(on, []).append(self.check_in_of(booking, b.cit, b.late_min))
+            ci = self.check_in_of(booking, b.cit, b.late_min)
+            ci.lead_days, ci.moved_days = lead, on - b.day
+            self._check_ins.setdefault(on, []).append(ci)
 
     def check_in_of(self, booking: dict, cit: Citizen, late_min: float, away: bool = False) -> CheckIn:
         """The check-in of `cit` who booked `booking` here: at the slot's start plus their
@@ -675,7 +683,8 @@ class Simulation:
                 issued[tk["id"]] = (t, tk["printed_wait_s"], tk["sector"])
                 # A booked citizen's no-show is the appointments' own rate (they never come).
                 self._service[tk["id"]] = (ci.service_s, False)
-                booked_of[tk["id"]] = BookedRecord(slot_s=ci.slot_s, checked_in_s=t, outcome=outcome, away=ci.away)
+                booked_of[tk["id"]] = BookedRecord(slot_s=ci.slot_s, checked_in_s=t, outcome=outcome, away=ci.away,
+                                               sector=ci.sector, lead_days=ci.lead_days, moved_days=ci.moved_days)
                 # Sent home unserved, a booked citizen comes back as a walk-in (priority: none).
                 citizen_of[tk["id"]] = Citizen(at=t, sector=ci.sector, procedure=ci.procedure, priority="normal",
                                                service_s=ci.service_s, no_show=False, accept_online=1.0)
