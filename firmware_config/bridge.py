@@ -26,6 +26,7 @@ from pathlib import Path
 
 from firmware_config import broker
 from motcua.files import write_private
+from protocol.messages import BRIDGE_MAX_PACKET
 from protocol.topics import ProvinceTopics, Topics
 
 BRIDGE_LOCAL_USER = "bridge"          # the bridge's user on the site broker
@@ -89,7 +90,7 @@ def bridge_conf(site: str, *, address: str, port: int, remote_password: str, loc
             "notifications true",
             *([f"notification_topic {notify_remote}", "notifications_local_only false"] if notify_remote
               else ["notifications_local_only true"]),
-            "bridge_max_packet_size 65536",
+            f"bridge_max_packet_size {BRIDGE_MAX_PACKET}",
             *topics,
         ]
         if tls_cafile:

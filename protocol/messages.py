@@ -572,6 +572,9 @@ class OfferedProcedure(_Part):
 # How many of a procedure's earliest free slots an offer lists (the portal shows a few, then
 # books one of them; the site decides, so a slot taken meanwhile is a clear booking_full).
 OFFER_SLOTS = 8
+# The largest message a site's bridge forwards to the province (mosquitto's bridge_max_packet_size,
+# firmware_config/bridge.py); a larger one is dropped there, so the site keeps its offer under it.
+BRIDGE_MAX_PACKET = 262_144
 
 
 class BookingOffer(_Out):

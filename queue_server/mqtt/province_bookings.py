@@ -25,8 +25,9 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from protocol.errors import ErrorCode
-from protocol.messages import (OFFER_SLOTS, BookingOffer, OfferedProcedure, ProtocolError, ProvinceBookingCancel,
-                               ProvinceBookingCreate, parse_province_booking, reply_error)
+from protocol.messages import (BRIDGE_MAX_PACKET, OFFER_SLOTS, BookingOffer, OfferedProcedure, ProtocolError,
+                               ProvinceBookingCancel, ProvinceBookingCreate, dumps, parse_province_booking,
+                               reply_error)
 from protocol.topics import ProvinceTopics
 from queue_server import texts
 from queue_server.domain import bookings
@@ -97,8 +98,34 @@ def offer(service, holds: list[float] | None = None) -> dict[str, Any]:
                                                      slots=slots[:OFFER_SLOTS], remote=remote_now, arrive_by=arrive_by,
                                                      any_residence=proc.id in cfg.any_residence,
                                                      documents=[d.model_dump() for d in proc.documents]))
-    return BookingOffer.build(ts=now.isoformat(), site=cfg.id, name=cfg.site.name.model_dump(),
-                              days_ahead=bk.days_ahead, slot_min=bk.slot_min, procedures=procedures)
+    return fit_to_bridge(BookingOffer.build(ts=now.isoformat(), site=cfg.id, name=cfg.site.name.model_dump(),
+                                            days_ahead=bk.days_ahead, slot_min=bk.slot_min, procedures=procedures))
+
+
+# The topic and MQTT's own header are a few hundred bytes of the bridge's packet.
+_OFFER_ROOM = BRIDGE_MAX_PACKET - 1024
+
+
+def fit_to_bridge(payload: dict[str, Any]) -> dict[str, Any]:
+    """The offer within what the bridge forwards (BRIDGE_MAX_PACKET): about 1.5 KB a procedure,
+    so a centre with over 150 or so bookable procedures would otherwise never reach the province.
+    Its procedures' documents go first (the portal then lists the ID card only), then slots,
+    down to one a procedure; said in the log each time, as the portal shows less."""
+    if len(dumps(payload)) <= _OFFER_ROOM:
+        return payload
+    for keep in (OFFER_SLOTS, 3, 1):
+        smaller = {**payload, "procedures": [{**p, "documents": [], "slots": p["slots"][:keep]}
+                                             for p in payload["procedures"]]}
+        size = len(dumps(smaller))
+        if size <= _OFFER_ROOM:
+            log.warning("the booking offer (%d procedures) is sent without documents and with at most %d "
+                        "slots each (%d bytes), to pass the bridge's limit of %d", len(payload["procedures"]),
+                        keep, size, BRIDGE_MAX_PACKET)
+            return smaller
+    log.error("the booking offer (%d procedures) is %d bytes even with one slot each: over the bridge's "
+              "limit of %d, so the province will not get it; offer fewer procedures for booking",
+              len(payload["procedures"]), size, BRIDGE_MAX_PACKET)
+    return smaller
 
 
 class ProvinceBookings:

@@ -4,6 +4,7 @@ offer built from the real domain and checked against its exported schema."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -12,7 +13,8 @@ import jsonschema
 import pytest
 
 from protocol.errors import ErrorCode
-from protocol.messages import OFFER_SLOTS, BookingOffer, ProtocolError, check, parse_province_booking
+from protocol.messages import (BRIDGE_MAX_PACKET, OFFER_SLOTS, BookingOffer, ProtocolError, check, dumps,
+                               parse_province_booking)
 from protocol.schema import all_schemas
 from queue_server.domain import commands as C
 from queue_server.domain.site import SiteConfigError, parse_site
@@ -128,3 +130,22 @@ def test_a_site_config_naming_an_unknown_procedure_as_taken_from_anywhere_is_ref
     assert site(any_residence=[]).any_residence == frozenset()        # books only its own residents
     assert site().any_residence == frozenset({"p1", "p2"})
     assert parse_site({**site().model_dump(exclude_none=True), "bookings": None}).any_residence == frozenset()
+
+
+def test_an_offer_too_big_for_the_bridge_drops_documents_then_slots(caplog):
+    """A centre offering very many procedures for booking: the offer still passes the bridge
+    (BRIDGE_MAX_PACKET), without documents, then with fewer slots, and says so in the log."""
+    data = site().model_dump(exclude_none=True)
+    bring = [{"vi": f"Giấy tờ số {i} cần mang theo khi đến nộp hồ sơ", "en": f"Document no. {i} to bring"}
+             for i in range(6)]
+    template = data["sectors"][0]["procedures"][0]
+    data["sectors"][0]["procedures"] = [{**template, "id": f"p{i}", "documents": bring} for i in range(1, 121)]
+    roomy = _offer_of(parse_site(data))
+    assert len(dumps(roomy)) <= BRIDGE_MAX_PACKET and roomy["procedures"][0]["documents"] == bring
+    data["sectors"][0]["procedures"] = [{**template, "id": f"x{i}", "documents": bring} for i in range(1, 301)]
+    caplog.set_level(logging.WARNING, logger="queue_server.mqtt.province_bookings")
+    big = _offer_of(parse_site(data))
+    assert len(dumps(big)) <= BRIDGE_MAX_PACKET and len(big["procedures"]) == 300
+    assert all(p["documents"] == [] for p in big["procedures"]) and big["procedures"][0]["slots"]
+    check(BookingOffer, big)
+    assert any("without documents" in r.getMessage() for r in caplog.records)
