@@ -111,6 +111,7 @@ class SiteServer:
         self.http = create_server(self.app, host=options.http_host, port=options.http_port, threads=128,  # each open live page (SSE) holds a thread
                                   channel_timeout=30, ident="motcua")
         self._http_thread: threading.Thread | None = None
+        self._stopping = False
 
     @property
     def http_url(self) -> str:
@@ -121,11 +122,21 @@ class SiteServer:
         if self.notifier is not None:
             self.notifier.start()
         connected = self.gateway.start(wait_broker)
-        self._http_thread = threading.Thread(target=self.http.run, name="motcua-http", daemon=True)
+        self._http_thread = threading.Thread(target=self._serve_http, name="motcua-http", daemon=True)
         self._http_thread.start()
         return connected
 
+    def _serve_http(self) -> None:
+        try:
+            self.http.run()
+        except OSError:
+            # stop() closes the sockets under waitress's select loop (it has no shutdown of its
+            # own): the loop's "bad file descriptor" is the stop, not a fault
+            if not self._stopping:
+                raise
+
     def stop(self) -> None:
+        self._stopping = True
         try:
             # close() alone only stops listening: keep-alive browsers would still be answered.
             for channel in list(self.http._map.values()):

@@ -115,7 +115,7 @@ def test_visit_choice_screen(tmp_path):
     assert proc.returncode == 0, (proc.stdout + proc.stderr).decode(errors="replace")[-3000:]
     img = Image.open(shot).convert("RGB")
     assert img.size == (800, 480)
-    yellow = sum(1 for px in img.getdata() if px[0] > 230 and px[1] > 190 and px[2] < 60)
+    yellow = sum(1 for px in img.get_flattened_data() if px[0] > 230 and px[1] > 190 and px[2] < 60)
     assert yellow > 2000, "no yellow choice bar drawn"
     if os.environ.get("MOTCUA_SCREENSHOTS"):
         shutil.copy(shot, ROOT / "docs" / "screenshots" / "counter-visit.png")
