@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import timedelta
 
 import pytest
 
 from protocol import booking_texts
-from queue_server.domain import bookings
 from queue_server.domain.commands import CreateBooking
-from tests.support.booking_web import Citizen, alert, cccd_number
+from tests.support.booking_web import Citizen, alert, cccd_number, tomorrows_slots
 from tests.support.site import RunningSite
 
 pytestmark = pytest.mark.timeout(120)
@@ -29,16 +27,8 @@ def site(tmp_path_factory):
         yield s
 
 
-def tomorrows_slots(site) -> list[dict]:
-    svc = site.service
-    with svc.lock:
-        now = svc.clock()
-        day = now.astimezone(svc.config.site.tz).date() + timedelta(days=1)
-        return bookings.free_slots(svc.state, svc.config, PROCEDURE, day, now)
-
-
 def test_the_same_form_sent_again_books_once_and_is_answered_the_same(site):
-    slot = tomorrows_slots(site)[0]["slot"]
+    slot = tomorrows_slots(site, PROCEDURE)[0]["slot"]
     me = Citizen(site.http_url)
     form = {**me.form(f"{CONFIRM}?slot={slot}"), "cccd": cccd_number(1), "phone": ""}
     first = me.post(CONFIRM, form)
@@ -55,7 +45,7 @@ def test_the_same_form_sent_again_books_once_and_is_answered_the_same(site):
 
 
 def test_the_next_free_time_offered_on_a_full_page_is_a_new_request(site):
-    slots = tomorrows_slots(site)
+    slots = tomorrows_slots(site, PROCEDURE)
     full, after = slots[1], slots[2]
     for n in range(full["free"]):
         reply = site.service.execute("citizen", "web", CreateBooking(
@@ -74,7 +64,7 @@ def test_the_next_free_time_offered_on_a_full_page_is_a_new_request(site):
 
 
 def test_a_move_form_sent_again_is_answered_the_same(site):
-    slots = tomorrows_slots(site)
+    slots = tomorrows_slots(site, PROCEDURE)
     me = Citizen(site.http_url)
     form = {**me.form(f"{CONFIRM}?slot={slots[3]['slot']}"), "cccd": cccd_number(3), "phone": ""}
     status, _, location = me.post(CONFIRM, form)
@@ -89,7 +79,7 @@ def test_a_move_form_sent_again_is_answered_the_same(site):
 
 
 def test_a_form_refused_then_sent_with_another_number_is_a_new_request(site):
-    slots = tomorrows_slots(site)
+    slots = tomorrows_slots(site, PROCEDURE)
     me = Citizen(site.http_url)
     assert me.post(CONFIRM, {**me.form(f"{CONFIRM}?slot={slots[5]['slot']}"), "cccd": cccd_number(6),
                              "phone": ""})[0] == 302

@@ -15,7 +15,7 @@ import pytest
 from protocol import booking_code, booking_texts, cccd
 from queue_server.domain import bookings
 from queue_server.domain.commands import CreateBooking
-from tests.support.booking_web import Citizen, alert, cccd_number, shown
+from tests.support.booking_web import Citizen, alert, cccd_number, shown, tomorrows_slots
 from tests.support.site import RunningSite
 
 pytestmark = pytest.mark.timeout(240)
@@ -30,17 +30,9 @@ def site(tmp_path_factory):
         yield s
 
 
-def tomorrows_slots(site) -> list[dict]:
-    svc = site.service
-    with svc.lock:
-        now = svc.clock()
-        day = now.astimezone(svc.config.site.tz).date() + timedelta(days=1)
-        return bookings.free_slots(svc.state, svc.config, PROCEDURE, day, now)
-
-
 def test_200_citizens_racing_for_the_last_10_places_get_10_bookings_and_190_offers_of_the_next(site):
     """Tomorrow's first 10 slots with one place left each, 20 citizens asking for each at once."""
-    slots = tomorrows_slots(site)
+    slots = tomorrows_slots(site, PROCEDURE)
     targets = [s["slot"] for s in slots[:10]]
     n = 0
     for s in slots[:10]:        # earlier citizens took all but the last place of each
@@ -49,7 +41,7 @@ def test_200_citizens_racing_for_the_last_10_places_get_10_bookings_and_190_offe
             reply = site.service.execute("citizen", "web", CreateBooking(
                 procedure=PROCEDURE, slot=s["slot"], id_hash=hashlib.sha256(f"earlier {n}".encode()).hexdigest()))
             assert reply["ok"], reply
-    assert [(s["slot"], s["free"]) for s in tomorrows_slots(site)[:10]] == [(t, 1) for t in targets]
+    assert [(s["slot"], s["free"]) for s in tomorrows_slots(site, PROCEDURE)[:10]] == [(t, 1) for t in targets]
     before = {t: sum(e.data["slot"] == t for e in site.events("booking.created")) for t in targets}
 
     citizens = [Citizen(site.http_url) for _ in range(200)]
@@ -82,12 +74,12 @@ def test_200_citizens_racing_for_the_last_10_places_get_10_bookings_and_190_offe
     # exactly the room was booked: nothing twice, nothing lost (read back from SQLite)
     after = {t: sum(e.data["slot"] == t for e in site.events("booking.created")) for t in targets}
     assert after == {t: before[t] + 1 for t in targets}
-    assert tomorrows_slots(site)[0]["slot"] == slots[10]["slot"]
+    assert tomorrows_slots(site, PROCEDURE)[0]["slot"] == slots[10]["slot"]
 
 
 def test_book_see_move_and_cancel_with_the_same_number(site):
     me = Citizen(site.http_url)
-    slots = tomorrows_slots(site)
+    slots = tomorrows_slots(site, PROCEDURE)
     first, other = slots[-1]["slot"], slots[-2]["slot"]
     status, _, loc = me.post(CONFIRM, {**me.form(f"{CONFIRM}?slot={first}"), "cccd": "079 190 000 777",
                                        "phone": "0912 345 678"})
@@ -124,7 +116,7 @@ def test_book_see_move_and_cancel_with_the_same_number(site):
 
 def test_wrong_numbers_for_one_code_are_slowed_down(site):
     me = Citizen(site.http_url)
-    slot = tomorrows_slots(site)[-1]["slot"]
+    slot = tomorrows_slots(site, PROCEDURE)[-1]["slot"]
     _, _, loc = me.post(CONFIRM, {**me.form(f"{CONFIRM}?slot={slot}"), "cccd": "001190000555"})
     page = loc.split("?")[0]
     form = me.form(f"{page}/cancel")
@@ -151,7 +143,7 @@ def said(reason: str) -> tuple[str, str]:
 ])
 def test_bad_input_is_said_in_plain_words(site, typed, phone, words):
     me = Citizen(site.http_url)
-    slot = tomorrows_slots(site)[-1]["slot"]
+    slot = tomorrows_slots(site, PROCEDURE)[-1]["slot"]
     status, html, _ = me.post(CONFIRM, {**me.form(f"{CONFIRM}?slot={slot}"), "cccd": typed, "phone": phone})
     assert status == 400
     assert alert(html) == words
@@ -161,7 +153,7 @@ def test_bad_input_is_said_in_plain_words(site, typed, phone, words):
 
 def test_pages_that_cannot_be_are_bilingual_not_crashes(site):
     me = Citizen(site.http_url)
-    status, html, _ = me.post(CONFIRM, {"slot": tomorrows_slots(site)[-1]["slot"], "cccd": "001090123456"})
+    status, html, _ = me.post(CONFIRM, {"slot": tomorrows_slots(site, PROCEDURE)[-1]["slot"], "cccd": "001090123456"})
     assert status == 400 and alert(html)[1] == "The page was open too long. Please press the button again."
     for path in ("/book/khong-co-thu-tuc-nay", "/b/demo-district/K7Q4MZ2X", "/b/other-site/K7Q4MZ20",
                  "/b/demo-district/K7Q4MZ20/cancel"):
@@ -183,7 +175,7 @@ def test_pages_that_cannot_be_are_bilingual_not_crashes(site):
 def test_guessing_codes_is_slowed_down(site, monkeypatch):
     """20 codes of no booking from one address, then even a right one waits a minute."""
     me = Citizen(site.http_url)
-    status, _, loc = me.post(CONFIRM, {**me.form(f"{CONFIRM}?slot={tomorrows_slots(site)[-1]['slot']}"),
+    status, _, loc = me.post(CONFIRM, {**me.form(f"{CONFIRM}?slot={tomorrows_slots(site, PROCEDURE)[-1]['slot']}"),
                                        "cccd": "001190000444"})
     page = loc.split("?")[0]
     throttle = site.server.app.extensions["motcua_booking_lookups"]
@@ -209,7 +201,7 @@ def test_the_slots_page_shows_the_earliest_twelve_then_later_ones(site):
 
 def test_a_second_booking_of_the_same_procedure_is_refused_in_plain_words(site):
     me = Citizen(site.http_url)
-    slots = tomorrows_slots(site)
+    slots = tomorrows_slots(site, PROCEDURE)
     status, _, _ = me.post(CONFIRM, {**me.form(f"{CONFIRM}?slot={slots[-1]['slot']}"), "cccd": "036085000321"})
     assert status == 302
     status, html, _ = me.post(CONFIRM, {**me.form(f"{CONFIRM}?slot={slots[-2]['slot']}"), "cccd": "036 085 000 321"})

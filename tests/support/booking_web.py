@@ -8,7 +8,18 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from queue_server.domain import bookings
+
+
+def tomorrows_slots(site, procedure: str) -> list[dict]:
+    """Tomorrow's free slots for `procedure` at a RunningSite, as the domain counts them."""
+    svc = site.service
+    with svc.lock:
+        now = svc.clock()
+        day = now.astimezone(svc.config.site.tz).date() + timedelta(days=1)
+        return bookings.free_slots(svc.state, svc.config, procedure, day, now)
 
 
 def cccd_number(i: int) -> str:
