@@ -285,7 +285,8 @@ class Simulation:
         self._pending: dict[int, DayResult] = {}
         self._check_ins: dict[int, list[CheckIn]] = {}
         self._holding: dict[int, set[int]] = {}
-        self._day_of: dict[Any, int] = {}   # date -> simulated day, filled as needed
+        self._day_of: dict[date, int] = {}   # date -> simulated day, filled as needed
+        self._dates: dict[int, date] = {}    # simulated day -> date, filled as needed
 
     # plumbing: one command through the real domain -----------------------------
 
@@ -332,16 +333,25 @@ class Simulation:
             # A visit of several procedures, or a citizen without one, comes as a walk-in.
             if u >= ap.share or cit.procedure is None or cit.extra:
                 continue
-            # Further ahead than the site takes bookings: they book when their day opens.
-            lead = min(lead, ahead)
+            # Further ahead than the site takes bookings (calendar days; a lead counts simulated
+            # days, which skip closed weekdays): they book when their day opens.
+            visit = self._date(day)
+            while lead and (visit - self._date(max(day - lead, 0))).days > ahead:
+                lead -= 1
             self._to_book.setdefault(max(day - lead, 0), []).append(
                 _Booker(day=day, k=k, cit=cit, lead=lead, no_show=gone < ap.no_show, late_min=late_min))
+
+    def _date(self, day: int) -> date:
+        """`Scenario.date_of`, kept (each booker asks for a few dates)."""
+        if day not in self._dates:
+            self._dates[day] = self.sc.date_of(day)
+        return self._dates[day]
 
     def _sim_day(self, d: date) -> int | None:
         """The simulated day of date `d` (None: a date the scenario does not play)."""
         i = len(self._day_of)
         while d not in self._day_of and i <= self.days:
-            self._day_of[self.sc.date_of(i)] = i
+            self._day_of[self._date(i)] = i
             i += 1
         return self._day_of.get(d)
 
@@ -361,16 +371,16 @@ class Simulation:
         def result(d: int) -> DayResult:
             return res if d == day else self._pending.setdefault(d, DayResult())
 
-        booked_on = self.sc.date_of(day)
+        booked_on = self._date(day)
         for b in sorted(self._to_book.pop(day, []), key=lambda b: (b.day - b.lead, -b.lead, b.k)):
-            own = self.sc.date_of(b.day)
+            own = self._date(b.day)
             slots = bookings.slots_of_day(self.config, own)
             own_midnight = datetime(own.year, own.month, own.day, tzinfo=self.tz)
             slot = next((sid for sid, _, end in slots if (end - own_midnight).total_seconds() > b.cit.at), None)
             if slot is None:    # their time is past the day's last slot: a later day's first one
                 slot = next((ss[0][0] for i in range(1, ap.later_days + 1)
-                             if (ss := bookings.slots_of_day(self.config, self.sc.date_of(b.day + i)))), None)
-            last_date = self.sc.date_of(b.day + ap.later_days).isoformat()
+                             if (ss := bookings.slots_of_day(self.config, self._date(b.day + i)))), None)
+            last_date = self._date(b.day + ap.later_days).isoformat()
             booking = self._create(b.cit.procedure, slot, f"{self.seed}:{b.day}:{b.k}", last_date) if slot else None
             if booking is None:
                 result(b.day).booking_refused += 1

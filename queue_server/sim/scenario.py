@@ -24,8 +24,8 @@ Additions to the base format (all optional):
   who never come, and when those who come check in (minutes after the slot's start, normal).
   The site gets a default `bookings:` section if it has none. Drawn from their own streams:
   without this section the citizens are exactly those drawn before it existed.
-  Two more keys of it: `lead_days: {0: 0.4, 1: 0.3, 3: 0.2, 7: 0.1}`, how many days before
-  their visit the bookers book (days 0 to 60 -> share of the bookers, summing to 1; default
+  Two more keys of it: `lead_days: {0: 0.4, 1: 0.3, 3: 0.2, 7: 0.1}`, how many (simulated) days
+  before their visit the bookers book (0 to 60 -> share of the bookers, summing to 1; default
   `{0: 1.0}`, all on the day's midnight), and `later_days: 7`, how many later (simulated) days a
   booker whose own day has no free slot left from their time on will take instead (default 0:
   they come as a walk-in on their own day);

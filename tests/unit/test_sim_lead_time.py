@@ -128,3 +128,15 @@ def test_the_same_seed_gives_the_same_days():
     assert first[0] == again[0]
     assert [(e.type, e.ts, e.data) for e in first[1]] == [(e.type, e.ts, e.data) for e in again[1]]
     assert sum(d.bookings for d in first[0]) > 0
+
+
+def test_a_lead_beyond_the_sites_days_ahead_books_when_the_day_opens():
+    site = {**SITE, "bookings": {**SITE["bookings"], "days_ahead": 3}}
+    sc = parse_scenario({"name": "lead", "site": site, "days": 6, "seed": SEED,
+                         "arrivals": {"a": {"08:00": 2, "10:00": 0}}, "service_min": {"a": {"dist": "fixed", "mean": 30}},
+                         "appointments": {**EVERYONE_ON_TIME, "lead_days": {5: 1.0}}})
+    days, events = run(sc)
+    made = bookings_by_citizen(sc, events)
+    day5 = [b for (d, _), b in made.items() if d == 5]
+    assert day5 and all(b["made"] == sc.date_of(2).isoformat() for b in day5)   # 3 days before, not 5
+    assert days[5].booking_lead_days == 3 * days[5].bookings
