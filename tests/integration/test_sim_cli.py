@@ -10,6 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DISTRICT = ROOT / "queue_server" / "sim" / "scenarios" / "district-normal-day.yaml"
+PROVINCE = ROOT / "queue_server" / "sim" / "scenarios" / "province" / "ha-noi-long-bien-bat-trang.yaml"
 
 
 def motcua(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -77,3 +78,25 @@ def test_policy_targets_bench_prints_the_target_table():
                or line.startswith("| rural-commune | ") and "MISSED" in line)
     assert row.count("|") == 9                      # scenario + 6 targets + moves a day
     assert "target checks missed" in out.stdout
+
+
+def test_a_province_scenario_confined_and_cross_centre():
+    """The same citizens with bookings confined to each centre and going to the other: the same
+    figures as the simulator's own (province.centre_figures), per centre and run."""
+    from queue_server.sim.province import ProvinceSimulation, centre_figures, load_province
+
+    out = motcua(str(PROVINCE), "--compare", "--days", "2", "--seed", "3", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert list(data) == ["scenario", "days", "policy", "confined", "cross_centre"]
+    province = load_province(PROVINCE)
+    for run, allowed in (("confined", False), ("cross_centre", True)):
+        played = ProvinceSimulation(province.with_cross(allowed), "dynamic", seed=3, days=2).run()
+        assert data[run] == json.loads(json.dumps({sc.site.id: centre_figures(d)
+                                                   for sc, d in zip(province.centres, played)}))
+    assert data["confined"]["hn-bat-trang"]["booked_from_elsewhere"] == 0
+    table = motcua(str(PROVINCE), "--days", "1")
+    assert table.returncode == 0, table.stderr
+    assert "cross-centre" in table.stdout and "hn-long-bien" in table.stdout and "hall peak" in table.stdout
+    refused = motcua(str(PROVINCE), "--policy", "pooled")
+    assert refused.returncode == 2 and "static, dynamic or auto" in refused.stderr
