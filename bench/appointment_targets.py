@@ -5,6 +5,7 @@ province (cross-centre booking against bookings confined to each centre).
                                                   [--share 0.5] [--forecast] [--booking-share 0.5]
                                                   [--punctuality MEAN SD] [--carry-over]
                                                   [--lead-days 0:0.4,1:0.3,3:0.2,7:0.1] [--later-days N]
+                                                  [--surge-days N [--calm-factor 0.6]]
                                                   [SCENARIO.yaml]
     .venv/bin/python -m bench.appointment_targets --province [PROVINCE.yaml] [--days 30] [--seeds 1]
                                                   [--travel-min M] [--reluctance R]
@@ -28,7 +29,10 @@ the scenario's `appointments.lead_days` (days before the visit: share of the boo
 `--later-days` its `later_days` (a booker whose own day is full takes one of the next N days);
 with bookings it then prints how many were for a later day than their citizen's own, the mean
 lead (days from booking to slot), how many went past the last simulated day, and the same per
-5-day block of the run (does the booking window fill as the month goes on?).
+5-day block of the run with its hall peak (does the booking window fill as the month goes on?).
+`--surge-days N` ends the scenario's surge after its first N simulated days: every rate of the
+days after is multiplied by `--calm-factor` (through the scenario's `day_of_month_factor`, so
+the run must not reach the same day of a later month): can later days take a surge's bookers?
 
 `--province` runs a province scenario (default: the shipped ha-noi-long-bien-bat-trang.yaml, the
 first centre urban, the others rural; queue_server/sim/province.py) with bookings confined to each
@@ -77,9 +81,17 @@ def lead_days(text: str) -> dict[int, float]:
 
 
 def load(path: Path, booking_share: float | None = None, punctuality: list[float] | None = None,
-         carry_over: bool = False, lead: dict[int, float] | None = None, later_days: int | None = None):
+         carry_over: bool = False, lead: dict[int, float] | None = None, later_days: int | None = None,
+         surge_days: int | None = None, calm_factor: float = 0.6, days: int = 30):
     """The scenario with an appointments section (added with its defaults when it has none)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if surge_days is not None:
+        dates = [parse_scenario(data, base_dir=path.parent, source=str(path)).date_of(i) for i in range(days)]
+        calm = {d.day for d in dates[surge_days:]}
+        if calm & {d.day for d in dates[:surge_days]}:
+            raise ScenarioError(f"--surge-days: {days} days reach the same day of a later month")
+        data["day_of_month_factor"] = {**(data.get("day_of_month_factor") or {}),
+                                       **{d: calm_factor for d in calm}}
     data.setdefault("appointments", {"share": 0.0})
     if lead is not None:
         data["appointments"] = {**data["appointments"], "lead_days": lead}
@@ -175,7 +187,8 @@ def lead_time(results, days: int) -> None:
         lead = sum(d.booking_lead_days for d in part) / made if made else 0.0
         return (f"{made} bookings, {sum(d.booked_later for d in part)} for a later day than their citizen's own, "
                 f"mean lead {lead:.2f} days, {sum(d.booking_refused for d in part)} found no slot, "
-                f"{sum(d.booked_past_end for d in part)} past the last day")
+                f"{sum(d.booked_past_end for d in part)} past the last day; "
+                f"hall peak {appointment_figures(part)['hall_peak_mean']}")
     print(f"  lead time: {line(results)}")
     for a in range(0, days, 5):
         print(f"    days {a + 1}-{min(a + 5, days)}: {line(results[a:a + 5])}")
@@ -257,17 +270,21 @@ def main(argv: list[str] | None = None) -> int:
                     help="appointments.lead_days: how many days before their visit the bookers book")
     ap.add_argument("--later-days", type=int, metavar="N",
                     help="appointments.later_days: a booker whose day is full takes one of the next N days")
+    ap.add_argument("--surge-days", type=int, metavar="N",
+                    help="the surge ends after the first N days: the rates after are times --calm-factor")
+    ap.add_argument("--calm-factor", type=float, default=0.6, help="--surge-days: the rates' factor after the surge")
     args = ap.parse_args(argv)
     if args.province:
         return province(args)
     try:
         sc = load(args.scenario or SCENARIO, args.booking_share, args.punctuality, args.carry_over,
-                  args.lead_days, args.later_days)
+                  args.lead_days, args.later_days, args.surge_days, args.calm_factor, args.days)
     except ScenarioError as exc:
         ap.error(str(exc))
     lead = ", ".join(f"{d}: {v:g}" for d, v in sc.appointments.lead_days.items())
+    surge = "" if args.surge_days is None else f", surge ends after day {args.surge_days} (rates x {args.calm_factor:g} after)"
     print(f"{sc.name}: {args.days} days x seeds {args.seeds}, policy {args.policy}, "
-          f"lead days {{{lead}}}, later days {sc.appointments.later_days}")
+          f"lead days {{{lead}}}, later days {sc.appointments.later_days}{surge}")
     demand(sc, args.seeds, args.days)
     got = {}
     for share in (0.0, args.share):
@@ -282,6 +299,9 @@ def main(argv: list[str] | None = None) -> int:
         print("  walk-ins' mean wait per sector (min, n): " + ", ".join(
             f"{k} {sum(v) / len(v) / 60:.1f} ({len(v)})" for k, v in sorted(walk.items())))
         hall_at_peak(res)
+        print("  hall peak per 5-day block (mean of the daily peaks, the first seed's days): " + ", ".join(
+            f"days {a + 1}-{min(a + 5, args.days)} {appointment_figures(res[a:a + 5])['hall_peak_mean']}"
+            for a in range(0, args.days, 5)))
         if share:
             why(res)
             lead_time(res, args.days)

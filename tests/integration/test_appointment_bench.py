@@ -35,8 +35,9 @@ def test_the_surge_targets_with_days_that_carry_over_are_printed():
 
 
 def test_the_lead_time_figures_are_printed():
-    out = run_bench("--days", "2", "--lead-days", "0:0.5,1:0.5", "--later-days", "1")
-    assert "lead days {0: 0.5, 1: 0.5}, later days 1" in out
+    out = run_bench("--days", "2", "--lead-days", "0:0.5,1:0.5", "--later-days", "1", "--surge-days", "1")
+    assert "lead days {0: 0.5, 1: 0.5}, later days 1, surge ends after day 1 (rates x 0.6 after)" in out
+    assert "hall peak per 5-day block" in out
     assert "lead time:" in out and "for a later day than their citizen's own" in out and "mean lead" in out
     assert "days 1-2:" in out
 
