@@ -1,5 +1,5 @@
-"""`motcua plan SCENARIO.yaml | --from-log DB [--site SITE.yaml] [--weeks N] [--json]`: the counters'
-plan (docs/planning.md): staffing per sector and half-hour, whom to train for what, who covers an
+"""`motcua plan SCENARIO.yaml | --from-log DB [--site SITE.yaml] [--weeks N] [--weekday mon..sun] [--json]`:
+the counters' plan (docs/planning.md): staffing per sector and half-hour, whom to train for what, who covers an
 absent clerk. The same computation as the managers' page (queue_server.planning.plan)."""
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from queue_server.sim import ScenarioError, load_scenario
+from queue_server.sim.scenario import WEEKDAYS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --from-log: the site config the log was written under (default: the demo site)")
     parser.add_argument("--weeks", type=_positive, default=None,
                         help="with --from-log: learn from the log's last N whole weeks (default: 4)")
+    parser.add_argument("--weekday", choices=WEEKDAYS, default=None,
+                        help="plan for that weekday's arrivals (a learned scenario's own profile for it, where "
+                             "its days differ; default: the usual day)")
     parser.add_argument("--days", type=_positive, default=None,
                         help="simulated days behind each figure (default: the scenario's, at most 10)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
@@ -69,7 +73,7 @@ def _fail(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from queue_server.planning.plan import DEFAULT_TARGET_SHARE, make_plan
+    from queue_server.planning.plan import DEFAULT_TARGET_SHARE, make_plan, on_weekday
 
     if (args.scenario is None) == (args.from_log is None):
         return _fail("give a SCENARIO.yaml or --from-log DB (one of them)")
@@ -83,6 +87,11 @@ def run(args: argparse.Namespace) -> int:
         try:
             scenario = load_scenario(args.scenario)
         except ScenarioError as exc:
+            return _fail(str(exc))
+    if args.weekday is not None:
+        try:
+            scenario = on_weekday(scenario, args.weekday)
+        except ValueError as exc:
             return _fail(str(exc))
     progress = None if args.json else (lambda line: print(f"  {line}", file=sys.stderr, flush=True))
     try:

@@ -6,11 +6,11 @@ Every figure is a prediction by simulating the scenario's days with the real dom
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 from queue_server.planning import roster, staffing, texts, training, variants
-from queue_server.sim.scenario import Scenario
+from queue_server.sim.scenario import WEEKDAYS, Scenario
 
 # The share of a sector's citizens who should be called within the sector's target wait
 # (`target_wait_min` in the site config) when the site says nothing else; the usual
@@ -115,6 +115,19 @@ class Plan:
 # which is cheap, and judges each half-hour on its own citizens, so it plays more days.
 PLAN_DAYS = 10
 STAFFING_DAYS = 20
+
+
+def on_weekday(scenario: Scenario, weekday: str) -> Scenario:
+    """The scenario with every simulated day a `weekday` ("mon".."sun"): that weekday's own arrivals
+    where the scenario has them (a learned scenario has them for a weekday whose days differ from
+    the others'), else the usual day's. ValueError for a weekday the centre is closed on."""
+    if weekday not in WEEKDAYS:
+        raise ValueError(f"unknown weekday {weekday!r}; one of {', '.join(WEEKDAYS)}")
+    w = WEEKDAYS.index(weekday)
+    if w in scenario.closed_weekdays:
+        raise ValueError(f"the centre is closed on {weekday} in this scenario (closed_weekdays)")
+    return replace(scenario, name=f"{scenario.name} ({weekday})",
+                   arrivals=scenario.weekday_arrivals.get(w, scenario.arrivals), weekday_arrivals={})
 
 
 def make_plan(scenario: Scenario, *, days: int | None = None, seed: int | None = None,

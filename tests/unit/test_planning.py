@@ -11,7 +11,7 @@ import yaml
 
 from motcua.cli import main
 from queue_server.planning import flow, roster, staffing, training
-from queue_server.planning.plan import make_plan
+from queue_server.planning.plan import make_plan, on_weekday
 from queue_server.planning.texts import MSGIDS, T, minutes, percent
 from queue_server.sim.scenario import parse_scenario
 
@@ -164,6 +164,24 @@ def test_make_plan_refuses_an_unknown_counter_or_share():
         make_plan(sc, target_share=80)
 
 
+def test_a_weekday_with_its_own_arrivals_gets_its_own_staffing():
+    """Saturday's sector a has three times the usual day's citizens (as a learned scenario keeps a
+    weekday whose days differ): its plan needs a second counter for a all morning, Monday's only at the start."""
+    data = _scenario_data({"c1": ["a"], "c2": ["b"], "c3": ["c"]}, rates={"a": 4, "b": 1, "c": 5},
+                          service_min={"a": 6, "b": 6, "c": 10})
+    data["weekday_arrivals"] = {"sat": {"a": {"08:00": 12, "12:00": 0}, "b": {"08:00": 1, "12:00": 0},
+                                        "c": {"08:00": 5, "12:00": 0}}}
+    data["closed_weekdays"] = ["sun"]
+    sc = parse_scenario(data)
+    sat, mon = on_weekday(sc, "sat"), on_weekday(sc, "mon")
+    assert sat.name == "hand (sat)" and sat.weekday_arrivals == {} and sat.arrivals["a"][0] == (8 * 3600, 12.0)
+    assert mon.arrivals == sc.arrivals and mon.weekday_arrivals == {}      # no own profile: the usual day
+    on_mon, on_sat = (staffing.sector_need(x, "a", 0.8, 6, sc.seed).need for x in (mon, sat))
+    assert on_sat == [2] * 8 and sum(on_mon) < sum(on_sat) and min(on_mon) == 1
+    with pytest.raises(ValueError, match="closed on sun"):
+        on_weekday(sc, "sun")
+
+
 # --- motcua plan: bad input -----------------------------------------------------------
 
 @pytest.mark.parametrize("argv, says", [
@@ -174,6 +192,7 @@ def test_make_plan_refuses_an_unknown_counter_or_share():
     (["{good}", "--weeks", "2"], "--site and --weeks go with --from-log"),
     (["{good}", "--absent", "q9"], "unknown counter 'q9'"),
     (["--from-log", "{missing}"], "no event log at"),
+    (["{closed}", "--weekday", "sun"], "closed on sun"),
 ])
 def test_plan_cli_bad_input_is_a_clear_error(tmp_path, capsys, argv, says):
     good = tmp_path / "good.yaml"
@@ -182,13 +201,17 @@ def test_plan_cli_bad_input_is_a_clear_error(tmp_path, capsys, argv, says):
     del bad_data["service_min"]["a"]
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(bad_data))
-    paths = {"{missing}": str(tmp_path / "nope.yaml"), "{good}": str(good), "{bad}": str(bad)}
+    closed = tmp_path / "closed.yaml"
+    closed.write_text(yaml.safe_dump({**_scenario_data({"c1": ["a"], "c2": ["b"], "c3": ["c"]}, days=1, **IDLE),
+                                      "closed_weekdays": ["sat", "sun"]}))
+    paths = {"{missing}": str(tmp_path / "nope.yaml"), "{good}": str(good), "{bad}": str(bad), "{closed}": str(closed)}
     assert main(["plan", *[paths.get(a, a) for a in argv]]) == 2
     err = capsys.readouterr().err
     assert err.startswith("motcua plan: ") and says in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("flag", [["--target-share", "80"], ["--days", "0"], ["--suggestions", "x"]])
+@pytest.mark.parametrize("flag", [["--target-share", "80"], ["--days", "0"], ["--suggestions", "x"],
+                                  ["--weekday", "monday"]])
 def test_plan_cli_bad_option_values_exit_2(capsys, flag):
     with pytest.raises(SystemExit) as exc:
         main(["plan", "s.yaml", *flag])
