@@ -106,6 +106,10 @@ def parse_province(data: Any, base_dir: str | Path = ".", source: str = "provinc
     for i, c in enumerate(centres):
         if c.appointments is None:
             problems.append(f"centres[{i}] ({c.site.id}): needs an appointments section (who books)")
+        elif c.appointments.lead_days != {0: 1.0} or c.appointments.later_days:
+            # a province run books every centre's bookers at each day's midnight for that day
+            problems.append(f"centres[{i}] ({c.site.id}): appointments.lead_days and later_days are not "
+                            f"simulated in a province run (bookings are made on the day): leave them out")
     common = frozenset.intersection(*(frozenset(c.site.procedure_by_id) for c in centres))
     # By default the procedures every centre takes from anyone in the province, as their site
     # configs say (`bookings.any_residence`, the fact the portal reads from their offers); an

@@ -103,6 +103,8 @@ def test_what_goes_to_another_centre_is_what_every_centre_takes_from_anywhere_by
     ({"travel_min": -1}, None, r"cross_centre\.travel_min"),
     (None, centre("urban", 1, 12, appointments=False), r"centres\[0\] \(urban\): needs an appointments section"),
     (None, centre("rural", 1, 12), "same site id"),
+    (None, {**centre("urban", 1, 12), "appointments": {"share": 0.5, "lead_days": {0: 0.5, 2: 0.5}}},
+     r"centres\[0\] \(urban\): appointments.lead_days and later_days are not simulated in a province run"),
 ])
 def test_a_bad_province_scenario_names_the_field(files, cross, urban, match):
     with pytest.raises(ScenarioError, match=match):
