@@ -104,13 +104,14 @@ def offer(service, holds: list[float] | None = None) -> dict[str, Any]:
 
 # The topic and MQTT's own header are a few hundred bytes of the bridge's packet.
 _OFFER_ROOM = BRIDGE_MAX_PACKET - 1024
+_told: set[tuple[str, int, int]] = set()     # (site, procedures, slots kept): said once in the log, not per offer
 
 
 def fit_to_bridge(payload: dict[str, Any]) -> dict[str, Any]:
     """The offer within what the bridge forwards (BRIDGE_MAX_PACKET): about 1.5 KB a procedure,
     so a centre with over 150 or so bookable procedures would otherwise never reach the province.
     Its procedures' documents go first (the portal then lists the ID card only), then slots,
-    down to one a procedure; said in the log each time, as the portal shows less."""
+    down to one a procedure; said in the log once per site and size, as the portal shows less."""
     if len(dumps(payload)) <= _OFFER_ROOM:
         return payload
     for keep in (OFFER_SLOTS, 3, 1):
@@ -118,13 +119,18 @@ def fit_to_bridge(payload: dict[str, Any]) -> dict[str, Any]:
                                              for p in payload["procedures"]]}
         size = len(dumps(smaller))
         if size <= _OFFER_ROOM:
+            if (payload["site"], len(payload["procedures"]), keep) in _told:
+                return smaller
+            _told.add((payload["site"], len(payload["procedures"]), keep))
             log.warning("the booking offer (%d procedures) is sent without documents and with at most %d "
                         "slots each (%d bytes), to pass the bridge's limit of %d", len(payload["procedures"]),
                         keep, size, BRIDGE_MAX_PACKET)
             return smaller
-    log.error("the booking offer (%d procedures) is %d bytes even with one slot each: over the bridge's "
-              "limit of %d, so the province will not get it; offer fewer procedures for booking",
-              len(payload["procedures"]), size, BRIDGE_MAX_PACKET)
+    if (payload["site"], len(payload["procedures"]), 0) not in _told:
+        _told.add((payload["site"], len(payload["procedures"]), 0))
+        log.error("the booking offer (%d procedures) is %d bytes even with one slot each: over the bridge's "
+                  "limit of %d, so the province will not get it; offer fewer procedures for booking",
+                  len(payload["procedures"]), size, BRIDGE_MAX_PACKET)
     return smaller
 
 
