@@ -320,7 +320,7 @@ class Simulation:
         assert ap is not None
         rng = random.Random(f"{self.seed}:{day}:appointments")
         lead_rng = random.Random(f"{self.seed}:{day}:lead")
-        leads = list(ap.lead_days.items())
+        leads = [(d, share) for d, share in ap.lead_days.items() if share > 0]   # the last one takes the rounding
         ahead = self.config.bookings.days_ahead if self.config.bookings else 0
         for k, cit in enumerate(citizens):
             u, gone, late_min = rng.random(), rng.random(), rng.gauss(ap.punctuality_min.mean, ap.punctuality_min.sd)
@@ -420,14 +420,30 @@ class Simulation:
         day (or on or before `last_date`, YYYY-MM-DD); the booking, or None."""
         id_hash = hashlib.sha256(who.encode()).hexdigest()   # one card per simulated citizen
         last_date = last_date or slot[:10]
-        for _ in range(2):
+        for _ in range(2 + len(self.sc.closed_weekdays)):
             d = self._do("web", CreateBooking(procedure=procedure, slot=slot, id_hash=id_hash, by="web"), 0.0)
             if d.error is None:
                 return d.result["booking"]
             nxt = (d.error.detail or {}).get("next_free")
             if d.error.code != ErrorCode.BOOKING_FULL or not nxt or nxt[:10] > last_date:
                 return None
-            slot = nxt
+            slot = self._open_slot(nxt, last_date)
+            if slot is None:
+                return None
+        return None
+
+    def _open_slot(self, slot: str, last_date: str) -> str | None:
+        """`slot`, or where it falls on a weekday the scenario closes (`closed_weekdays`: the site
+        config knows nothing of them, so the domain offers it) the first slot of the next open
+        day up to `last_date`; None when there is none."""
+        day = date.fromisoformat(slot[:10])
+        if day.weekday() not in self.sc.closed_weekdays:
+            return slot
+        while day.isoformat() < last_date:
+            day += timedelta(days=1)
+            if day.weekday() not in self.sc.closed_weekdays:
+                first = bookings.slots_of_day(self.config, day)
+                return first[0][0] if first else None
         return None
 
     # one day ---------------------------------------------------------------

@@ -6,7 +6,7 @@ event log (each simulated citizen's card hash is the hash of "seed:day:index")."
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 
@@ -140,3 +140,19 @@ def test_a_lead_beyond_the_sites_days_ahead_books_when_the_day_opens():
     day5 = [b for (d, _), b in made.items() if d == 5]
     assert day5 and all(b["made"] == sc.date_of(2).isoformat() for b in day5)   # 3 days before, not 5
     assert days[5].booking_lead_days == 3 * days[5].bookings
+
+
+def test_later_days_never_book_a_weekday_the_scenario_closes():
+    """The site config knows nothing of the scenario's closed_weekdays, so the domain's next free
+    slot may fall on one: the booker takes the next open day's instead, and every booking is
+    played (none lost as 'past the end' inside the run)."""
+    data = {"name": "lead", "site": SITE, "days": 8, "seed": SEED, "closed_weekdays": ["sat", "sun"],
+            "arrivals": {"a": {"08:00": 6, "10:00": 0}}, "service_min": {"a": {"dist": "fixed", "mean": 30}},
+            "appointments": {**EVERYONE_ON_TIME, "later_days": 3}}
+    sc = parse_scenario(data)
+    days, events = run(sc)
+    booked = [date.fromisoformat(e.data["day"]) for e in events if e.type == ev.BOOKING_CREATED]
+    played = {sc.date_of(d) for d in range(sc.days)}
+    assert booked and all(d.weekday() < 5 for d in booked)
+    assert sum(r.booked_later for r in days) > 0                     # days were full: some moved on
+    assert sum(r.booked_past_end for r in days) == sum(1 for d in booked if d not in played)
