@@ -219,7 +219,8 @@ def province(args) -> int:
     names = [c.site.id for c in p.centres]
     print(f"{p.name}: {args.days} days x seeds {args.seeds}, policy {args.policy}, centres {', '.join(names)}; "
           f"travel {cross.travel_min:g} min, reluctance {cross.reluctance:g}, "
-          f"procedures that may go elsewhere: {', '.join(sorted(p.shared))}")
+          "taken from another centre's citizens: " + "; ".join(
+              f"{n} {', '.join(sorted(a)) or '-'}" for n, a in zip(names, p.accepts)))
     for i, sc in enumerate(p.centres):
         demand(sc, [s * SEED_STRIDE + i for s in args.seeds], args.days, f"{sc.site.id}: ")
     got = {}

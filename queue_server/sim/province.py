@@ -9,9 +9,10 @@ the procedure.
     centres: [long-bien.yaml, bat-trang.yaml]     # each a centre's scenario, with `appointments`
     cross_centre:
       allowed: true             # false: every booking stays at its citizen's own centre
-      procedures: [chung-thuc-ban-sao, dang-ky-bien-dong]   # accepted regardless of residence
-                                  # (default: every procedure each centre's site config takes from
-                                  # anyone in the province, `bookings.any_residence`)
+      procedures: [chung-thuc-ban-sao, dang-ky-bien-dong]   # accepted regardless of residence at
+                                  # every centre (default: per centre, what its site config takes
+                                  # from anyone in the province, `bookings.any_residence`, as the
+                                  # portal lists it)
       travel_min: 30            # another centre's slot counts as this much later (getting there)
       reluctance: 0.3           # the share of bookers who only ever book at their own centre
 
@@ -71,11 +72,11 @@ class ProvinceScenario:
     seed: int
     centres: tuple[Scenario, ...]
     cross: CrossCentre
-    shared: frozenset[str]      # the procedures a booking may take to another centre accepting it
+    accepts: tuple[frozenset[str], ...]   # per centre: the procedures it takes from another centre's citizens
 
     def with_cross(self, allowed: bool) -> "ProvinceScenario":
         return ProvinceScenario(self.name, self.days, self.seed, self.centres,
-                                self.cross.model_copy(update={"allowed": allowed}), self.shared)
+                                self.cross.model_copy(update={"allowed": allowed}), self.accepts)
 
 
 def load_province(path: str | Path) -> ProvinceScenario:
@@ -111,17 +112,18 @@ def parse_province(data: Any, base_dir: str | Path = ".", source: str = "provinc
             problems.append(f"centres[{i}] ({c.site.id}): appointments.lead_days and later_days are not "
                             f"simulated in a province run (bookings are made on the day): leave them out")
     common = frozenset.intersection(*(frozenset(c.site.procedure_by_id) for c in centres))
-    # By default the procedures every centre takes from anyone in the province, as their site
-    # configs say (`bookings.any_residence`, the fact the portal reads from their offers); an
-    # explicit list overrides it for a what-if.
-    shared = (frozenset.intersection(*(c.site.any_residence for c in centres))
-              if model.cross_centre.procedures is None else frozenset(model.cross_centre.procedures))
-    for p in sorted(shared - common):
+    # By default what each centre takes from anyone in the province, as its site config says
+    # (`bookings.any_residence`, the fact the portal reads from its offer, per centre); an
+    # explicit list, the same at every centre, overrides it for a what-if.
+    listed = model.cross_centre.procedures
+    accepts = (tuple(frozenset(c.site.any_residence) for c in centres) if listed is None
+               else tuple(frozenset(listed) for _ in centres))
+    for p in sorted(frozenset(listed or ()) - common):
         problems.append(f"cross_centre.procedures: {p!r} is not a procedure of every centre")
     if problems:
         raise ScenarioError(f"{source} is not valid:\n" + "\n".join("  " + p for p in problems))
     return ProvinceScenario(name=model.name, days=model.days, seed=model.seed, centres=centres,
-                            cross=model.cross_centre, shared=shared)
+                            cross=model.cross_centre, accepts=accepts)
 
 
 @dataclass
@@ -206,8 +208,8 @@ class ProvinceSimulation:
         if wanted is None:
             return None
         centres = [b.centre]
-        if self.p.cross.allowed and not b.reluctant and b.cit.procedure in self.p.shared:
-            centres += [j for j in range(len(self.sims)) if j != b.centre]
+        if self.p.cross.allowed and not b.reluctant:
+            centres += [j for j in range(len(self.sims)) if j != b.centre and b.cit.procedure in self.p.accepts[j]]
         best: tuple[datetime, int, str] | None = None
         for j in centres:
             sim = self.sims[j]

@@ -84,18 +84,19 @@ def test_reluctant_citizens_and_procedures_not_shared_stay_home(files):
     assert not any(b.away for b in rural[0].booked)
 
 
-def test_what_goes_to_another_centre_is_what_every_centre_takes_from_anywhere_by_its_site_config(files):
-    """The default is the centres' own `bookings.any_residence` (the fact the portal reads from
-    their offers); an explicit list overrides it for a what-if."""
-    assert files().shared == {"p1", "p2"}                     # neither restricts: every procedure
+def test_what_goes_to_another_centre_is_what_that_centre_takes_from_anywhere_by_its_site_config(files):
+    """The default is each centre's own `bookings.any_residence` (the fact the portal reads from
+    its offer, per centre); an explicit list, the same for every centre, overrides it."""
+    assert files().accepts == ({"p1", "p2"}, {"p1", "p2"})   # neither restricts: every procedure
     rural = centre("rural", 3, 2)
     rural["site"]["bookings"]["any_residence"] = ["p1"]
-    assert files(rural=rural).shared == {"p1"}               # p2 only for the rural centre's residents
+    # per centre, as the portal lists them: the urban centre still takes p2 from rural residents
+    assert files(rural=rural).accepts == ({"p1", "p2"}, {"p1"})
     rural["site"]["bookings"]["any_residence"] = []
     p = files(rural=rural)
-    assert p.shared == frozenset()
-    assert not any(b.away for b in run(p, True)[1][0].booked)
-    assert files(cross={"procedures": ["p2"]}, rural=rural).shared == {"p2"}
+    assert p.accepts == ({"p1", "p2"}, frozenset())
+    assert not any(b.away for b in run(p, True)[1][0].booked)          # nobody books at the rural centre
+    assert files(cross={"procedures": ["p2"]}, rural=rural).accepts == ({"p2"}, {"p2"})
 
 
 @pytest.mark.parametrize("cross, urban, match", [
@@ -115,6 +116,6 @@ def test_the_shipped_province_scenario_loads():
     from bench.appointment_targets import PROVINCE
     p = load_province(PROVINCE)
     assert [c.site.id for c in p.centres] == ["hn-long-bien", "hn-bat-trang"]
-    assert p.shared and p.cross.allowed and all(c.carry_over for c in p.centres)
+    assert all(p.accepts) and p.cross.allowed and all(c.carry_over for c in p.centres)
     with pytest.raises(ScenarioError, match="centres"):
         parse_province({"name": "one", "centres": ["a.yaml"]})
