@@ -219,7 +219,8 @@ class CheckIns:
         `motcua provision`: docs/appointments.md, "The ID card key"); None if there is none or it
         cannot be read. Read at each scan and every ID_KEY_RECHECK_S (`tick`), so a key put in
         place later needs no restart; what is wrong is told when it changes, in the log (the
-        file's name, never the key) and in the kiosk's status (`id_key_missing`: a dashboard alert)."""
+        file's name, never the key) and, for a named file it cannot read, in the kiosk's status
+        (`id_key_missing`: a dashboard alert)."""
         path = self.settings.id_hash_key_file
         key, problem = None, None
         if not path:
@@ -231,7 +232,9 @@ class CheckIns:
                 problem = str(err)
         if problem != getattr(self, "_id_key_problem", ""):
             self._id_key_problem = problem
-            self._publish(id_key_missing=problem is not None)     # the manager's dashboard says it
+            # The dashboard's alert: a key named but unreadable is a fault to fix (provision
+            # again); a config that names none chose to check in by code only.
+            self._publish(id_key_missing=problem is not None and bool(path))
             if problem:
                 log.warning("check-in by ID card is off: %s. Citizens are offered their booking code instead; "
                             "provision the kiosk again (motcua provision) to copy the site's key", problem)

@@ -215,3 +215,11 @@ def test_a_kiosk_without_its_key_says_so_in_its_status_and_notices_the_key_arriv
     vm.tick()                                   # asked again within a minute, without a scan
     assert vm.backend.status["id_key_missing"] is False
     assert KEY.hex() not in repr(vm.backend.status)
+
+
+def test_a_kiosk_set_up_for_code_only_check_in_raises_no_alert(catalogue):
+    """A config that names no key file chose check-in by code only (docs/kiosk.md): the log says
+    so, the status does not raise the dashboard's alert."""
+    vm, _, _ = make(catalogue, backend=Server())
+    vm.tick()
+    assert not vm.id_card_ready() and vm.backend.status["id_key_missing"] is False
