@@ -565,8 +565,10 @@ class OfferedProcedure(_Part):
     # The centre takes it from a citizen of anywhere in the province (its site config's
     # `bookings.any_residence`); an offer from before the field: true, as the portal read it then.
     any_residence: bool = True
-    # What to bring (the site config's `documents`), as the centre's own booking page lists it.
-    documents: list[I18nText] = []
+    # What to bring (the site config's `documents`), as the centre's own booking page lists it;
+    # None: not in this offer (a centre older than the field, or an offer trimmed to pass the
+    # bridge), so the portal says to ask the centre rather than list nothing.
+    documents: list[I18nText] | None = None
 
 
 # How many of a procedure's earliest free slots an offer lists (the portal shows a few, then

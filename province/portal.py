@@ -35,7 +35,7 @@ class ProcedureOffer:
     sector: str
     sector_name: dict[str, str]
     slots: tuple[Slot, ...] = ()
-    documents: tuple[dict[str, str], ...] = ()
+    documents: tuple[dict[str, str], ...] | None = ()   # None: the offer does not say (ask the centre)
     fee: dict[str, str] | None = None
     any_residence: bool = True      # the centre takes it from anyone in the province (its offer says)
 
@@ -137,6 +137,7 @@ def from_offers(offers: Mapping[str, Any], sector_names: Mapping[tuple[str, str]
             sector_name = (sector_names or {}).get((site, op.sector)) or {"vi": op.sector, "en": op.sector}
             slots = tuple(slot for s in op.slots if s.free > 0 and (slot := _slot(s)) is not None)
             procs[op.procedure] = ProcedureOffer(op.procedure, op.name.model_dump(), op.sector, sector_name, slots,
+                                                 None if op.documents is None else
                                                  tuple({"vi": d.vi, "en": d.en} for d in op.documents),
                                                  any_residence=op.any_residence)
         out.append(CentreOffer(site, offer.name.model_dump(), bool(getattr(so, "online", False)), offer.slot_min, procs))

@@ -109,13 +109,14 @@ _told: set[tuple[str, int, int]] = set()     # (site, procedures, slots kept): s
 
 def fit_to_bridge(payload: dict[str, Any]) -> dict[str, Any]:
     """The offer within what the bridge forwards (BRIDGE_MAX_PACKET): about 1.5 KB a procedure,
-    so a centre with over 150 or so bookable procedures would otherwise never reach the province.
-    Its procedures' documents go first (the portal then lists the ID card only), then slots,
-    down to one a procedure; said in the log once per site and size, as the portal shows less."""
+    so a centre with some 170 bookable procedures or more would otherwise never reach the province.
+    Its procedures' documents go first (None: the portal then says to ask the centre), then
+    slots, down to one a procedure, then the last procedures; said in the log once per site and
+    size, as the portal shows less."""
     if len(dumps(payload)) <= _OFFER_ROOM:
         return payload
     for keep in (OFFER_SLOTS, 3, 1):
-        smaller = {**payload, "procedures": [{**p, "documents": [], "slots": p["slots"][:keep]}
+        smaller = {**payload, "procedures": [{**p, "documents": None, "slots": p["slots"][:keep]}
                                              for p in payload["procedures"]]}
         size = len(dumps(smaller))
         if size <= _OFFER_ROOM:
@@ -126,12 +127,18 @@ def fit_to_bridge(payload: dict[str, Any]) -> dict[str, Any]:
                         "slots each (%d bytes), to pass the bridge's limit of %d", len(payload["procedures"]),
                         keep, size, BRIDGE_MAX_PACKET)
             return smaller
+    # Even one slot each is too much: the first procedures that fit, rather than an offer the
+    # bridge drops (the province would go on showing the last one it got).
+    procs = smaller["procedures"]
+    while procs and size > _OFFER_ROOM:
+        size -= len(dumps(procs[-1])) + 1
+        procs = procs[:-1]
     if (payload["site"], len(payload["procedures"]), 0) not in _told:
         _told.add((payload["site"], len(payload["procedures"]), 0))
-        log.error("the booking offer (%d procedures) is %d bytes even with one slot each: over the bridge's "
-                  "limit of %d, so the province will not get it; offer fewer procedures for booking",
-                  len(payload["procedures"]), size, BRIDGE_MAX_PACKET)
-    return smaller
+        log.error("the booking offer (%d procedures) is over the bridge's limit of %d even with one slot each: "
+                  "only the first %d are sent; offer fewer procedures for booking",
+                  len(payload["procedures"]), BRIDGE_MAX_PACKET, len(procs))
+    return {**smaller, "procedures": procs}
 
 
 class ProvinceBookings:

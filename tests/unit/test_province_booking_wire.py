@@ -121,7 +121,7 @@ def test_an_offer_from_before_the_fields_still_reads():
            "procedures": [{"procedure": "p1", "sector": "s1", "name": {"vi": "Một", "en": "One"}, "slots": [],
                            "remote": False}]}
     p = check(BookingOffer, old).procedures[0]
-    assert p.any_residence is True and p.documents == []
+    assert p.any_residence is True and p.documents is None      # not said (not "nothing to bring")
 
 
 def test_a_site_config_naming_an_unknown_procedure_as_taken_from_anywhere_is_refused():
@@ -146,8 +146,24 @@ def test_an_offer_too_big_for_the_bridge_drops_documents_then_slots(caplog):
     caplog.set_level(logging.WARNING, logger="queue_server.mqtt.province_bookings")
     big = _offer_of(parse_site(data))
     assert len(dumps(big)) <= BRIDGE_MAX_PACKET and len(big["procedures"]) == 300
-    assert all(p["documents"] == [] for p in big["procedures"]) and big["procedures"][0]["slots"]
+    assert all(p["documents"] is None for p in big["procedures"]) and big["procedures"][0]["slots"]
     check(BookingOffer, big)
     _offer_of(parse_site(data))                 # sent again: said once, not per offer
     assert [r.getMessage() for r in caplog.records].count(next(
         r.getMessage() for r in caplog.records if "without documents" in r.getMessage())) == 1
+
+
+def test_an_offer_too_big_even_with_one_slot_each_sends_the_first_procedures_that_fit(caplog):
+    from queue_server.mqtt.province_bookings import fit_to_bridge
+    proc = {"procedure": "x", "sector": "a", "name": {"vi": "X" * 200, "en": "X" * 200}, "remote": False,
+            "slots": [{"slot": "2026-11-24T08:00", "slot_start": "2026-11-24T08:00:00+07:00",
+                       "slot_end": "2026-11-24T08:30:00+07:00", "free": 1}], "any_residence": True, "documents": []}
+    big = {"v": 1, "type": "bookings.offer", "ts": "2026-11-24T07:30:00+07:00", "site": "huge",
+           "name": {"vi": "A", "en": "A"}, "days_ahead": 7, "slot_min": 30,
+           "procedures": [{**proc, "procedure": f"x{i}"} for i in range(1000)]}
+    caplog.set_level(logging.ERROR, logger="queue_server.mqtt.province_bookings")
+    sent = fit_to_bridge(big)
+    assert len(dumps(sent)) <= BRIDGE_MAX_PACKET and 0 < len(sent["procedures"]) < 1000
+    assert [p["procedure"] for p in sent["procedures"]] == [f"x{i}" for i in range(len(sent["procedures"]))]
+    check(BookingOffer, sent)
+    assert any("only the first" in r.getMessage() for r in caplog.records)

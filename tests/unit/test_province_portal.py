@@ -127,7 +127,7 @@ def test_the_relays_offers_as_centres():
     assert p.documents == ({"vi": "Tờ khai", "en": "Form"},)      # what to bring, as the offer says it
     assert [s.start for s in p.slots] == [start]      # a full slot is not offered, a bad one is dropped
     old = got[0].procedures["ket-hon"]
-    assert old.any_residence and old.documents == ()
+    assert old.any_residence and old.documents is None          # not said: the page says to ask
     assert set(portal.accepted(got[0])) == {"ket-hon"}     # khai-sinh: for the centre's own residents only
 
 
@@ -170,3 +170,23 @@ def test_pages_it_cannot_show_are_said_in_words_and_guessing_codes_is_slowed():
         assert page.status_code == 404
     assert "không có lịch hẹn nào với mã này" in page.text and "No booking of this centre has this code" in page.text
     assert client.get("/b/a/not-a-code").status_code == 429
+
+
+def test_what_to_bring_lists_the_documents_and_says_to_ask_when_the_offer_does_not_say():
+    """A centre's offer lists the documents (shown), none (the ID card), or does not say (an older
+    centre, or an offer trimmed to pass the bridge): then the page says to ask the centre instead
+    of telling the citizen the ID card is enough."""
+    from flask import render_template_string
+
+    from province.web import create_app
+    app = create_app({"DB_URL": None, "PROVINCE": CONFIG, "RELAY": None})
+    with app.test_request_context("/b/a/K7Q4MZ20"):
+        def bring(documents):
+            p = portal.ProcedureOffer("p", {"vi": "P", "en": "P"}, "s", {"vi": "S", "en": "S"}, documents=documents)
+            return render_template_string('{% from "app/macros.html" import bi %}'
+                                          '{% include "app/booking/procedure_facts.html" %}', p=p)
+        listed = bring(({"vi": "Tờ khai (theo mẫu)", "en": "Request form"},))
+        assert "Tờ khai (theo mẫu)" in listed and "bring-ask" not in listed
+        assert "Thẻ căn cước công dân của bạn." in bring(()) and "bring-ask" not in bring(())
+        unknown = bring(None)
+        assert 'id="bring-ask"' in unknown and "xin hỏi tại trung tâm" in unknown and "please ask there" in unknown
