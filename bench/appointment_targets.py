@@ -80,6 +80,17 @@ def lead_days(text: str) -> dict[int, float]:
         raise argparse.ArgumentTypeError(f"{text!r}: expected DAYS:SHARE pairs, e.g. 0:0.4,1:0.3,3:0.2,7:0.1") from None
 
 
+def _whole(text: str) -> int:
+    """A whole number of days, 1 or more (argparse type)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
 def load(path: Path, booking_share: float | None = None, punctuality: list[float] | None = None,
          carry_over: bool = False, lead: dict[int, float] | None = None, later_days: int | None = None,
          surge_days: int | None = None, calm_factor: float = 0.6, days: int = 30):
@@ -90,8 +101,8 @@ def load(path: Path, booking_share: float | None = None, punctuality: list[float
         calm = {d.day for d in dates[surge_days:]}
         if calm & {d.day for d in dates[:surge_days]}:
             raise ScenarioError(f"--surge-days: {days} days reach the same day of a later month")
-        data["day_of_month_factor"] = {**(data.get("day_of_month_factor") or {}),
-                                       **{d: calm_factor for d in calm}}
+        own = data.get("day_of_month_factor") or {}
+        data["day_of_month_factor"] = {**own, **{d: own.get(d, 1.0) * calm_factor for d in calm}}
     data.setdefault("appointments", {"share": 0.0})
     if lead is not None:
         data["appointments"] = {**data["appointments"], "lead_days": lead}
@@ -271,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="appointments.lead_days: how many days before their visit the bookers book")
     ap.add_argument("--later-days", type=int, metavar="N",
                     help="appointments.later_days: a booker whose day is full takes one of the next N days")
-    ap.add_argument("--surge-days", type=int, metavar="N",
+    ap.add_argument("--surge-days", type=_whole, metavar="N",
                     help="the surge ends after the first N days: the rates after are times --calm-factor")
     ap.add_argument("--calm-factor", type=float, default=0.6, help="--surge-days: the rates' factor after the surge")
     args = ap.parse_args(argv)
