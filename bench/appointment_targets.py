@@ -51,6 +51,7 @@ from pathlib import Path
 
 import yaml
 
+from motcua.arg_types import positive
 from queue_server.domain.stats import percentile_interpolated
 from queue_server.sim import Simulation
 from queue_server.sim.engine import draw_citizens
@@ -78,17 +79,6 @@ def lead_days(text: str) -> dict[int, float]:
         return {int(d): float(share) for d, share in (part.split(":") for part in text.split(","))}
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r}: expected DAYS:SHARE pairs, e.g. 0:0.4,1:0.3,3:0.2,7:0.1") from None
-
-
-def _whole(text: str) -> int:
-    """A whole number of days, 1 or more (argparse type)."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return n
 
 
 def load(path: Path, booking_share: float | None = None, punctuality: list[float] | None = None,
@@ -282,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="appointments.lead_days: how many days before their visit the bookers book")
     ap.add_argument("--later-days", type=int, metavar="N",
                     help="appointments.later_days: a booker whose day is full takes one of the next N days")
-    ap.add_argument("--surge-days", type=_whole, metavar="N",
+    ap.add_argument("--surge-days", type=positive, metavar="N",
                     help="the surge ends after the first N days: the rates after are times --calm-factor")
     ap.add_argument("--calm-factor", type=float, default=0.6, help="--surge-days: the rates' factor after the surge")
     args = ap.parse_args(argv)

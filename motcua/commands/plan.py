@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from motcua.arg_types import count, positive, share
 from queue_server.sim import ScenarioError, load_scenario
 from queue_server.sim.scenario import WEEKDAYS
 
@@ -21,50 +22,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "postgresql:// URL), as `motcua simulate --from-log` does")
     parser.add_argument("--site", metavar="SITE.yaml", default=None,
                         help="with --from-log: the site config the log was written under (default: the demo site)")
-    parser.add_argument("--weeks", type=_positive, default=None,
+    parser.add_argument("--weeks", type=positive, default=None,
                         help="with --from-log: learn from the log's last N whole weeks (default: 4)")
     parser.add_argument("--weekday", choices=WEEKDAYS, default=None,
                         help="plan for that weekday's arrivals (a learned scenario's own profile for it, where "
                              "its days differ; default: the usual day)")
-    parser.add_argument("--days", type=_positive, default=None,
+    parser.add_argument("--days", type=positive, default=None,
                         help="simulated days behind each figure (default: the scenario's, at most 10)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
-    parser.add_argument("--suggestions", type=_count, default=3, help="training suggestions (default: 3)")
+    parser.add_argument("--suggestions", type=count, default=3, help="training suggestions (default: 3)")
     parser.add_argument("--absent", metavar="COUNTER", action="append", default=None,
                         help="a counter whose clerk is absent all day (repeatable; default: the one the "
                              "centre can least spare)")
-    parser.add_argument("--target-share", type=_share, default=None,
+    parser.add_argument("--target-share", type=share, default=None,
                         help="share of citizens to call within their sector's target wait (default: 0.8)")
-    parser.add_argument("--workers", type=_positive, default=min(2, os.cpu_count() or 1),
+    parser.add_argument("--workers", type=positive, default=min(2, os.cpu_count() or 1),
                         help="processes to simulate on (default: 2, or 1 on one core)")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
-
-
-def _positive(text: str) -> int:
-    value = _count(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must not be negative")
-    return value
-
-
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError("must be between 0 and 1 (e.g. 0.8 for 80 %)")
-    return value
 
 
 def _fail(message: str) -> int:

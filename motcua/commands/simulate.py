@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from motcua.arg_types import positive
 from queue_server.sim import EXTRA_POLICIES, SIM_POLICIES, ScenarioError, load_scenario, simulate
 from queue_server.sim.metrics import never_called
 from queue_server.sim.tables import compare_table, single_table
@@ -21,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scenario file (docs/balancing.md)")
     parser.add_argument("--policy", choices=(*SIM_POLICIES, *EXTRA_POLICIES), default="dynamic",
                         help="calling policy (default: dynamic); oldest-first is the textbook rule, for reference")
-    parser.add_argument("--days", type=_positive, default=None, help="simulated days (default: the scenario's)")
+    parser.add_argument("--days", type=positive, default=None, help="simulated days (default: the scenario's)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--compare", action="store_true", help="run all four policies side by side")
@@ -32,20 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="the event log: a SQLite file (data/motcua.db) or a postgresql:// URL")
     learn.add_argument("--site", metavar="SITE.yaml", default=None,
                        help="the site config the log was written under (default: the demo site)")
-    learn.add_argument("--weeks", metavar="N", type=_positive, default=None,
+    learn.add_argument("--weeks", metavar="N", type=positive, default=None,
                        help="learn from the log's last N whole weeks (default: 4)")
     learn.add_argument("--out", metavar="PATH", default=None,
                        help="write the scenario there (default: print it)")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:
