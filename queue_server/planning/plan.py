@@ -117,6 +117,10 @@ PLAN_DAYS = 10
 STAFFING_DAYS = 20
 
 
+class WeekdayClosed(ValueError):
+    """A plan asked for a weekday the centre is closed on."""
+
+
 def on_weekday(scenario: Scenario, weekday: str) -> Scenario:
     """The scenario with every simulated day a `weekday` ("mon".."sun"): that weekday's own arrivals
     where the scenario has them (a learned scenario has them for a weekday whose days differ from
@@ -125,7 +129,7 @@ def on_weekday(scenario: Scenario, weekday: str) -> Scenario:
         raise ValueError(f"unknown weekday {weekday!r}; one of {', '.join(WEEKDAYS)}")
     w = WEEKDAYS.index(weekday)
     if w in scenario.closed_weekdays:
-        raise ValueError(f"the centre is closed on {weekday} in this scenario (closed_weekdays)")
+        raise WeekdayClosed(f"the centre is closed on {weekday} in this scenario (closed_weekdays)")
     return replace(scenario, name=f"{scenario.name} ({weekday})",
                    arrivals=scenario.weekday_arrivals.get(w, scenario.arrivals), weekday_arrivals={})
 

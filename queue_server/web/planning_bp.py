@@ -4,10 +4,12 @@ suggestions. The computation is `motcua plan`'s own (queue_server.planning.plan.
 centre's days learned from its own event log (queue_server.planning.history.learn_scenario).
 
 A plan takes from seconds to a minute of simulation, so it is never computed in a request: the
-first visit of the day starts it in a background thread (one at a time) and the page says
-"Đang tính… / Computing…" until it is ready; then it is kept for the day (the log's past days do
-not change during it) until a manager asks for it again. The pictures are PNGs drawn once per
-language when the plan is ready (plan_charts.py), served from memory.
+first visit of the day starts it in a background thread (one at a time; another asked for
+meanwhile waits its turn) and the page says "Đang tính… / Computing…" until it is ready; then it
+is kept for the day (the log's past days do not change during it) until a manager asks for it
+again. A weekday (`?weekday=sat`) has its own plan, on that weekday's arrivals
+(planning.plan.on_weekday); without one, the usual day. The pictures are PNGs drawn once per
+language when a plan is ready (plan_charts.py), served from memory.
 """
 from __future__ import annotations
 
@@ -16,8 +18,9 @@ import threading
 import time
 from typing import Any, Callable
 
-from flask import Blueprint, Flask, Response, abort, jsonify, redirect, render_template, url_for
+from flask import Blueprint, Flask, Response, abort, jsonify, redirect, render_template, request, url_for
 
+from queue_server.sim.scenario import WEEKDAYS
 from queue_server.web import pages, plan_charts
 from queue_server.web.auth import require_role
 
@@ -27,18 +30,23 @@ bp = Blueprint("planning", __name__)
 
 CURVE_STEPS = 2          # the wait curve's "after": the plan's first training suggestions, this many
 IMAGES = ("heatmap", "waits")
+# The weekdays' names as the page shows them (the web catalogue's msgids, as booking_bp.WEEKDAYS).
+WEEKDAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
 
 
 class PlanDesk:
-    """The site's plan of the day, computed in a background thread; `status()` never waits."""
+    """The site's plans of the day (the usual day's, None, and any weekday's asked for), computed
+    in a background thread one at a time; `status()` never waits."""
 
     def __init__(self, service, scenario_source: Callable[[], Any] | None = None):
         self.service = service
         self._source = scenario_source or self._learned
         self._lock = threading.Lock()
-        self._key: str | None = None
+        self._keys: dict[str | None, str] = {}               # weekday -> the day its plan was started
         self._thread: threading.Thread | None = None
-        self._result: dict[str, Any] = {"status": "idle"}
+        self._results: dict[str | None, dict[str, Any]] = {}
+        self._queue: list[str | None] = []                   # asked for while another was computing
+        self._running: str | None = None
 
     def _learned(self):
         from queue_server.planning.history import learn_scenario
@@ -50,48 +58,72 @@ class PlanDesk:
         with svc.lock:
             return svc.clock().date().isoformat()
 
-    def status(self, start: bool = True, again: bool = False) -> dict[str, Any]:
-        """The plan's state: idle | computing | ready | failed (with the plan, or the error). Starts
-        the day's computation if it has not run (`again`: even if it has)."""
+    def status(self, start: bool = True, again: bool = False, weekday: str | None = None) -> dict[str, Any]:
+        """A plan's state: idle | computing | ready | failed (with the plan, or the error). Starts
+        the day's computation of `weekday`'s plan (None: the usual day) if it has not run
+        (`again`: even if it has), or queues it behind the one computing."""
         key = self._today()
         with self._lock:
-            busy = self._thread is not None and self._thread.is_alive()
-            if start and not busy and (again or key != self._key):
-                self._key = key
-                self._result = {"status": "computing", "started": time.time()}
-                self._thread = threading.Thread(target=self._compute, args=(key,), name="plan", daemon=True)
-                self._thread.start()
-            return dict(self._result)
+            if start and (again or self._keys.get(weekday) != key) and weekday not in self._queue:
+                busy = self._thread is not None and self._thread.is_alive()
+                if busy and self._running == weekday and not again:
+                    return dict(self._results.get(weekday, {"status": "computing"}))
+                self._keys[weekday] = key
+                self._results[weekday] = {"status": "computing", "started": time.time()}
+                if busy:
+                    self._queue.append(weekday)
+                else:
+                    self._start(key, weekday)
+            return dict(self._results.get(weekday, {"status": "idle"}))
+
+    def _start(self, key: str, weekday: str | None) -> None:
+        # with self._lock held
+        self._running = weekday
+        self._thread = threading.Thread(target=self._compute, args=(key, weekday), name="plan", daemon=True)
+        self._thread.start()
 
     def wait(self, timeout: float) -> bool:
-        """For tests and scripts: wait for the computation in progress; True when none is left."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-        return thread is None or not thread.is_alive()
+        """For tests and scripts: wait for every plan computing or queued; True when none is left."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self._lock:
+                thread, queued = self._thread, bool(self._queue)
+            if (thread is None or not thread.is_alive()) and not queued:
+                return True
+            if thread is not None:
+                thread.join(min(1.0, max(0.0, deadline - time.time())))
+        return False
 
-    def _compute(self, key: str) -> None:
+    def _compute(self, key: str, weekday: str | None) -> None:
         started = time.time()
         try:
-            result = self._plan()
+            result = self._plan(weekday)
         except Exception as exc:          # noqa: BLE001 - the page says it could not; the log has why
             from queue_server.planning.history import HistoryError
+            from queue_server.planning.plan import WeekdayClosed
             if isinstance(exc, HistoryError):
                 result = {"status": "failed", "reason": "history", "detail": str(exc)}
+            elif isinstance(exc, WeekdayClosed):
+                result = {"status": "failed", "reason": "closed"}
             else:
                 log.exception("the plan could not be computed")
                 result = {"status": "failed", "reason": "error"}
         result["seconds"] = round(time.time() - started, 1)
         with self._lock:
-            if self._key == key:
-                self._result = result
+            if self._keys.get(weekday) == key:
+                self._results[weekday] = result
+            if self._queue:
+                nxt = self._queue.pop(0)
+                self._start(self._keys[nxt], nxt)
 
-    def _plan(self) -> dict[str, Any]:
+    def _plan(self, weekday: str | None = None) -> dict[str, Any]:
         from queue_server.planning import variants
-        from queue_server.planning.plan import make_plan
+        from queue_server.planning.plan import make_plan, on_weekday
         from queue_server.planning.training import EVALUATED_WITH
         from queue_server.sim.metrics import wait_by_time_of_day
         sc = self._source()
+        if weekday is not None:
+            sc = on_weekday(sc, weekday)
         plan = make_plan(sc)
         data = plan.to_dict()
         steps = [(s.counter, s.sector) for s in plan.training.steps[:CURVE_STEPS]]
@@ -111,14 +143,15 @@ class PlanDesk:
                 images[("waits", lang)] = plan_charts.wait_curve(curves, change, lang)
         return {"status": "ready", "plan": data, "images": images, "curve_steps": len(steps)}
 
-    def image(self, name: str, lang: str) -> tuple[bytes, str] | None:
+    def image(self, name: str, lang: str, weekday: str | None = None) -> tuple[bytes, str] | None:
         with self._lock:
-            return (self._result.get("images") or {}).get((name, lang))
+            return (self._results.get(weekday, {}).get("images") or {}).get((name, lang))
 
     def images_for_export(self, lang: str) -> dict[str, tuple[bytes, str]]:
-        """The ready plan's pictures (name -> (PNG, alt text)) for the report export; {} if none."""
+        """The usual day's ready plan's pictures (name -> (PNG, alt text)) for the report export;
+        {} if none."""
         with self._lock:
-            images = self._result.get("images") or {}
+            images = self._results.get(None, {}).get("images") or {}
             return {name: images[(name, lang)] for name in IMAGES if (name, lang) in images}
 
 
@@ -126,13 +159,23 @@ def desk() -> PlanDesk:
     return pages.current_app_ext("motcua_plan")
 
 
+def _weekday() -> str | None:
+    """The weekday the request names (`weekday`: mon..sun), None for the usual day; 404 otherwise."""
+    weekday = request.values.get("weekday") or None
+    if weekday is not None and weekday not in WEEKDAYS:
+        abort(404)
+    return weekday
+
+
 @bp.get("/planning")
 @pages.login_required("manager")
 def index():
-    state = desk().status()
+    weekday = _weekday()
+    state = desk().status(weekday=weekday)
     lang = pages.current_lang()
-    alts = {name: img[1] for name in IMAGES if (img := desk().image(name, lang)) is not None}
-    return render_template("app/planning.html", state=state, plan=state.get("plan"), alts=alts)
+    alts = {name: img[1] for name in IMAGES if (img := desk().image(name, lang, weekday)) is not None}
+    return render_template("app/planning.html", state=state, plan=state.get("plan"), alts=alts,
+                           weekday=weekday, weekdays=WEEKDAY_NAMES)
 
 
 @bp.post("/planning/again")
@@ -140,14 +183,15 @@ def index():
 def again():
     if not pages.csrf_ok():
         abort(400)
-    desk().status(again=True)
-    return redirect(url_for("planning.index"))
+    weekday = _weekday()
+    desk().status(again=True, weekday=weekday)
+    return redirect(url_for("planning.index", weekday=weekday))
 
 
 @bp.get("/planning/api/status")
 @require_role("manager")
 def status():
-    state = desk().status(start=False)
+    state = desk().status(start=False, weekday=_weekday())
     return jsonify(ok=True, status=state["status"])
 
 
@@ -156,7 +200,7 @@ def status():
 def image(name: str):
     if name not in IMAGES:
         abort(404)
-    img = desk().image(name, pages.current_lang())
+    img = desk().image(name, pages.current_lang(), _weekday())
     if img is None:
         abort(404)
     return Response(img[0], mimetype="image/png", headers={"Cache-Control": "private, max-age=300"})

@@ -91,3 +91,35 @@ def test_a_viewer_cannot_open_the_plan(browser, site):
     resp = page.goto(site.http_url + "/planning")
     assert resp.status == 403
     page.context.close()
+
+
+def test_a_weekday_has_its_own_plan_and_a_closed_one_says_so(browser, site, tmp_path):
+    """?weekday=sat plans Saturday on its own arrivals (the scenario's profile for it), computed in
+    the background like the usual day's and kept apart from it; Sunday, closed, is said in words."""
+    import yaml
+    data = yaml.safe_load(Path(site.server.app.config["MOTCUA_PLAN_SCENARIO"]).read_text(encoding="utf-8"))
+    data["weekday_arrivals"] = {"sat": {s: {t: rate * 2 for t, rate in steps.items()}
+                                        for s, steps in data["arrivals"].items()}}
+    data["closed_weekdays"] = ["sun"]
+    (tmp_path / "week.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    site.server.app.config["MOTCUA_PLAN_SCENARIO"] = str(tmp_path / "week.yaml")
+    page, errors = logged_in_page(browser, site, MANAGER, bypass_csp=True)
+    try:
+        page.goto(site.http_url + "/planning")
+        assert page.locator("#plan-days a[aria-current=page]").inner_text() == "Ngày thường lệ"
+        page.click("#plan-days a[data-weekday=sat]")
+        assert page.url.endswith("/planning?weekday=sat")
+        assert site.server.app.extensions["motcua_plan"].wait(240)
+        page.wait_for_selector('#plan-status[data-status="ready"]', timeout=15_000)
+        assert page.locator("#plan-days a[aria-current=page]").inner_text() == "Thứ Bảy"
+        assert "weekday=sat" in page.get_attribute("#img-heatmap", "src")
+        assert page.eval_on_selector("#img-heatmap", "i => i.complete && i.naturalWidth > 300")
+        assert axe_check(page) == []
+        page.click("#plan-days a[data-weekday=sun]")
+        assert site.server.app.extensions["motcua_plan"].wait(240)
+        page.wait_for_selector('#plan-status[data-status="failed"]', timeout=15_000)
+        assert page.inner_text("#plan-status") == "Trung tâm không làm việc vào ngày này."
+        assert page.request.get(site.http_url + "/planning?weekday=someday").status == 404
+        assert errors == []
+    finally:
+        page.context.close()
