@@ -120,12 +120,10 @@ def fit_to_bridge(payload: dict[str, Any]) -> dict[str, Any]:
                                              for p in payload["procedures"]]}
         size = len(dumps(smaller))
         if size <= _OFFER_ROOM:
-            if (payload["site"], len(payload["procedures"]), keep) in _told:
-                return smaller
-            _told.add((payload["site"], len(payload["procedures"]), keep))
-            log.warning("the booking offer (%d procedures) is sent without documents and with at most %d "
-                        "slots each (%d bytes), to pass the bridge's limit of %d", len(payload["procedures"]),
-                        keep, size, BRIDGE_MAX_PACKET)
+            _say_once((payload["site"], len(payload["procedures"]), keep), logging.WARNING,
+                      "the booking offer (%d procedures) is sent without documents and with at most %d "
+                      "slots each (%d bytes), to pass the bridge's limit of %d", len(payload["procedures"]),
+                      keep, size, BRIDGE_MAX_PACKET)
             return smaller
     # Even one slot each is too much: the first procedures that fit, rather than an offer the
     # bridge drops (the province would go on showing the last one it got).
@@ -133,12 +131,18 @@ def fit_to_bridge(payload: dict[str, Any]) -> dict[str, Any]:
     while procs and size > _OFFER_ROOM:
         size -= len(dumps(procs[-1])) + 1
         procs = procs[:-1]
-    if (payload["site"], len(payload["procedures"]), 0) not in _told:
-        _told.add((payload["site"], len(payload["procedures"]), 0))
-        log.error("the booking offer (%d procedures) is over the bridge's limit of %d even with one slot each: "
-                  "only the first %d are sent; offer fewer procedures for booking",
-                  len(payload["procedures"]), BRIDGE_MAX_PACKET, len(procs))
+    _say_once((payload["site"], len(payload["procedures"]), 0), logging.ERROR,
+              "the booking offer (%d procedures) is over the bridge's limit of %d even with one slot each: "
+              "only the first %d are sent; offer fewer procedures for booking",
+              len(payload["procedures"]), BRIDGE_MAX_PACKET, len(procs))
     return {**smaller, "procedures": procs}
+
+
+def _say_once(key: tuple[str, int, int], level: int, msg: str, *args: Any) -> None:
+    """Log `msg` the first time for `key` (site, procedures, slots kept), not with every offer."""
+    if key not in _told:
+        _told.add(key)
+        log.log(level, msg, *args)
 
 
 class ProvinceBookings:

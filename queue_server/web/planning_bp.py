@@ -46,7 +46,6 @@ class PlanDesk:
         self._thread: threading.Thread | None = None
         self._results: dict[str | None, dict[str, Any]] = {}
         self._queue: list[str | None] = []                   # asked for while another was computing
-        self._running: str | None = None
 
     def _learned(self):
         from queue_server.planning.history import learn_scenario
@@ -65,12 +64,9 @@ class PlanDesk:
         key = self._today()
         with self._lock:
             if start and (again or self._keys.get(weekday) != key) and weekday not in self._queue:
-                busy = self._thread is not None and self._thread.is_alive()
-                if busy and self._running == weekday and not again:
-                    return dict(self._results.get(weekday, {"status": "computing"}))
                 self._keys[weekday] = key
                 self._results[weekday] = {"status": "computing", "started": time.time()}
-                if busy:
+                if self._thread is not None and self._thread.is_alive():
                     self._queue.append(weekday)
                 else:
                     self._start(key, weekday)
@@ -78,7 +74,6 @@ class PlanDesk:
 
     def _start(self, key: str, weekday: str | None) -> None:
         # with self._lock held
-        self._running = weekday
         self._thread = threading.Thread(target=self._compute, args=(key, weekday), name="plan", daemon=True)
         self._thread.start()
 
